@@ -1,0 +1,97 @@
+"""albumentations 2.x pipelines applied jointly to image and mask."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import albumentations as A
+import cv2
+import numpy as np
+import torch
+
+
+@lru_cache(maxsize=16)
+def train_pipeline(size: int, rotate90_p: float = 0.05) -> A.Compose:
+    """Train augmentation: flip, affine, rare 90° turns, colour, blur; then size×size.
+
+    The final step either fits the whole image (long side to ``size``, replicate-padded) or
+    fills the square and crops at random (people cut by the frame), with equal probability.
+
+    Example:
+        >>> import numpy as np
+        >>> out = train_pipeline(64)(image=np.zeros((50, 80, 3), np.uint8), mask=np.zeros((50, 80), np.float32))
+        >>> out["image"].shape, out["mask"].shape
+        ((64, 64, 3), (64, 64))
+    """
+    return A.Compose(
+        [
+            A.HorizontalFlip(p=0.5),
+            A.Affine(
+                scale=(0.75, 1.25),
+                translate_percent=(-0.1, 0.1),
+                rotate=(-15, 15),
+                border_mode=cv2.BORDER_REPLICATE,
+                p=0.7,
+            ),
+            A.RandomRotate90(p=rotate90_p),
+            A.RandomBrightnessContrast(brightness_limit=0.25, contrast_limit=0.25, p=0.6),
+            A.HueSaturationValue(hue_shift_limit=10, sat_shift_limit=25, val_shift_limit=15, p=0.5),
+            A.GaussianBlur(blur_limit=(3, 7), sigma_limit=(0.3, 2.0), p=0.2),
+            A.OneOf(
+                [
+                    A.Sequential(
+                        [
+                            A.LongestMaxSize(max_size=size, area_for_downscale="image"),
+                            A.PadIfNeeded(size, size, position="random", border_mode=cv2.BORDER_REPLICATE),
+                        ]
+                    ),
+                    A.Sequential(
+                        [
+                            A.SmallestMaxSize(max_size=size, area_for_downscale="image"),
+                            A.RandomCrop(size, size),
+                        ]
+                    ),
+                ],
+                p=1.0,
+            ),
+        ],
+        seed=(torch.initial_seed() + size) % 2**32,
+    )
+
+
+@lru_cache(maxsize=16)
+def eval_pipeline(size: int) -> A.Compose:
+    """Deterministic: long side to ``size``, replicate-pad to size×size (centred)."""
+    return A.Compose(
+        [
+            A.LongestMaxSize(max_size=size, area_for_downscale="image"),
+            A.PadIfNeeded(size, size, position="center", border_mode=cv2.BORDER_REPLICATE),
+        ]
+    )
+
+
+def reset_pipelines(worker_id: int | None = None) -> None:
+    """Forget cached pipelines so each DataLoader worker builds its own, seeded from torch's seed."""
+    train_pipeline.cache_clear()
+
+
+class PairTransform:
+    """Callable ``(image, mask, size) -> (image, mask)`` for :class:`SegmentationFolder`.
+
+    ``train=True`` applies :func:`train_pipeline` (after ``pre``, e.g. copy-paste compositing),
+    else :func:`eval_pipeline`. ``size=None`` uses ``default_size``.
+    """
+
+    def __init__(self, default_size: int, train: bool, rotate90_p: float = 0.05, pre=None):
+        self.default_size = default_size
+        self.train = train
+        self.rotate90_p = rotate90_p
+        self.pre = pre
+
+    def __call__(self, image: np.ndarray, mask: np.ndarray, size: int | None = None):
+        size = size or self.default_size
+        if self.pre is not None:
+            image, mask = self.pre(image, mask)
+        pipeline = train_pipeline(size, self.rotate90_p) if self.train else eval_pipeline(size)
+        out = pipeline(image=image, mask=mask)
+        return out["image"], out["mask"]
