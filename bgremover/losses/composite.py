@@ -51,7 +51,7 @@ class CompositeLoss(nn.Module):
         if self.perceptual is not None:
             if image is None:
                 raise ValueError("the perceptual term needs the input image (B, 3, H, W)")
-            terms["perceptual"] = self.perceptual(logits, target, image.float())
+            terms["perceptual"] = self.perceptual(logits, target, image)
         if self.weights["edge"]:
             terms["edge"] = edge_loss(logits, target)
         total = sum(self.weights[name] * value for name, value in terms.items())

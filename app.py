@@ -1,0 +1,126 @@
+"""bgremover — Gradio Blocks app: "Cut out" (upload, TTA toggles, refine, backgrounds) and "Leaderboard".
+
+Run ``python app.py`` (``BGREMOVER_MODEL`` picks the model: default, fast, a folder or a Hub repo id;
+``GRADIO_SERVER_PORT``/``GRADIO_SERVER_NAME`` the address). Scripts call ``/cut`` and ``/mask``::
+
+    from gradio_client import Client, handle_file
+    png_path, info = Client("http://127.0.0.1:7860/").predict(handle_file("photo.jpg"), api_name="/cut")
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from bgremover import BadImageError, load_model
+from bgremover.service import CutRequest, CutService
+from leaderboard.tab import build_leaderboard_tab
+
+try:  # ZeroGPU on Hugging Face Spaces
+    import spaces
+
+    gpu = spaces.GPU
+except ImportError:
+    def gpu(fn):
+        return fn
+
+BACKGROUNDS = ["transparent", "color", "image", "blur"]
+
+
+def example_images() -> list[str]:
+    """Public-domain example photos (scikit-image's astronaut), written once to a temp folder."""
+    from skimage import data
+
+    folder = Path(tempfile.gettempdir()) / "bgremover-examples"
+    folder.mkdir(exist_ok=True)
+    path = folder / "astronaut.png"
+    if not path.exists():
+        Image.fromarray(data.astronaut()).save(path)
+    return [str(path)]
+
+
+def build_app(service: CutService) -> gr.Blocks:
+    """The Blocks app around ``service``."""
+
+    def run(image, flip, multiscale, refine, threshold, background, color, background_image):
+        if image is None:
+            raise gr.Error("Upload an image first.")
+        request = CutRequest(flip, multiscale, refine, float(threshold), background, color, background_image)
+        try:
+            return service.cut(image, request)
+        except (BadImageError, ValueError) as err:
+            raise gr.Error(str(err)) from None
+
+    @gpu
+    def cut_ui(image, flip, multiscale, refine, threshold, background, color, background_image):
+        result = run(image, flip, multiscale, refine, threshold, background, color, background_image)
+        before = Image.fromarray(result.rgb)
+        download = service.save_png(result.output, "cutout")
+        latency = f"{result.info['latency_ms']:.0f} ms for {result.info['width']}×{result.info['height']}"
+        return (before, result.output), result.output, result.mask_image(), download, latency, result.info
+
+    @gpu
+    def cut_api(image, flip=False, multiscale=False, refine=False, threshold=0.0,
+                background="transparent", color="#ffffff", background_image=None):
+        result = run(image, flip, multiscale, refine, threshold, background, color, background_image)
+        return result.output, result.info
+
+    @gpu
+    def mask_api(image, flip=False, multiscale=False, refine=False):
+        result = run(image, flip, multiscale, refine, 0.0, "transparent", "#ffffff", None)
+        return result.mask_image()
+
+    with gr.Blocks(title="bgremover", delete_cache=(600, 3600)) as demo:
+        gr.Markdown("# bgremover\nPerson background removal — an Attention U-Net that runs on a laptop CPU.")
+        with gr.Tab("Cut out"):
+            with gr.Row():
+                with gr.Column():
+                    image = gr.Image(
+                        label="Photo", type="filepath", sources=["upload", "webcam", "clipboard"], elem_id="input-image"
+                    )
+                    with gr.Row():
+                        flip = gr.Checkbox(label="TTA: horizontal flip", elem_id="tta-flip")
+                        multiscale = gr.Checkbox(label="TTA: multi-scale (0.75/1/1.25)", elem_id="tta-multiscale")
+                        refine = gr.Checkbox(label="Refine edges (guided filter)", elem_id="refine")
+                    threshold = gr.Slider(0.0, 0.95, value=0.0, step=0.05, label="Hard threshold (0 = soft alpha)")
+                    background = gr.Radio(BACKGROUNDS, value="transparent", label="Background")
+                    color = gr.ColorPicker(value="#ffffff", label="Background colour")
+                    background_image = gr.Image(label="Background image", type="filepath", sources=["upload"])
+                    button = gr.Button("Cut out", variant="primary", elem_id="cut-button")
+                    gr.Examples(example_images(), inputs=image)
+                with gr.Column():
+                    slider = gr.ImageSlider(label="Before / after", format="png", type="pil")
+                    cutout = gr.Image(label="Cut-out (PNG with alpha)", format="png", type="pil",
+                                      image_mode="RGBA", elem_id="cutout")
+                    mask = gr.Image(label="Mask", format="png", type="pil", image_mode="L")
+                    download = gr.DownloadButton("Download PNG")
+                    latency = gr.Textbox(label="Latency", interactive=False)
+                    info = gr.JSON(label="Info")
+            inputs = [image, flip, multiscale, refine, threshold, background, color, background_image]
+            button.click(cut_ui, inputs, [slider, cutout, mask, download, latency, info], api_visibility="private",
+                         concurrency_limit=2)
+            with gr.Row(visible=False):
+                api_image = gr.File(label="image", type="filepath")
+                api_cut, api_mask = gr.Button(), gr.Button()
+                api_png = gr.Image(format="png", type="pil", image_mode="RGBA")
+                api_mask_png = gr.Image(format="png", type="pil", image_mode="L")
+            api_cut.click(cut_api, [api_image, *inputs[1:]], [api_png, info], api_name="cut", concurrency_limit=2)
+            api_mask.click(mask_api, [api_image, flip, multiscale, refine], api_mask_png, api_name="mask",
+                           concurrency_limit=2)
+        build_leaderboard_tab()
+    return demo
+
+
+def main() -> None:
+    service = CutService(load_model(os.environ.get("BGREMOVER_MODEL")))
+    demo = build_app(service)
+    demo.queue(max_size=64, default_concurrency_limit=2).launch(show_error=True)
+
+
+if __name__ == "__main__":
+    main()

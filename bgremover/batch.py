@@ -1,0 +1,58 @@
+"""Cutting many files: folder walking, structure-preserving outputs, per-file error reports."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from bgremover.compose import compose
+from bgremover.inference import load_model
+from bgremover.io import BadImageError, read_image
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+MULTISCALE = (0.75, 1.0, 1.25)
+
+
+def collect_inputs(inputs: list[str]) -> list[tuple[Path, Path]]:
+    """(file, output path relative to the output folder) for files and folders (recursive)."""
+    jobs: list[tuple[Path, Path]] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            for path in sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
+                jobs.append((path, path.relative_to(item).with_suffix(".png")))
+        else:
+            jobs.append((item, Path(item.name).with_suffix(".png")))
+    return jobs
+
+
+def cut_files(args: argparse.Namespace) -> list[tuple[Path, str]]:
+    """Process every input; returns the (file, reason) of each failure after reporting it."""
+    segmenter = load_model(args.model, device=args.device)
+    out_dir = Path(args.output)
+    failures: list[tuple[Path, str]] = []
+    jobs = collect_inputs(args.inputs)
+    for path, relative in tqdm(jobs, desc="cutting", unit="img", disable=not jobs):
+        try:
+            rgb = read_image(path, segmenter.max_pixels)
+            scales = MULTISCALE if args.multiscale else (1.0,)
+            alpha = segmenter.predict(rgb, tta=args.tta, scales=scales, refine=args.refine)
+            result = (
+                Image.fromarray(np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8), "L")
+                if args.mask
+                else compose(rgb, alpha, args.bg)
+            )
+        except (BadImageError, ValueError) as err:
+            failures.append((path, str(err)))
+            tqdm.write(f"skipped {path}: {err}", file=sys.stderr)
+            continue
+        target = out_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        result.save(target)
+    done = len(jobs) - len(failures)
+    print(f"{done} of {len(jobs)} images written to {out_dir}" + (f"; {len(failures)} failed" if failures else ""))
+    return failures

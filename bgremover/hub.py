@@ -1,0 +1,54 @@
+"""Resolving model sources: the committed default, named tiers, local folders, Hub repo ids."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from torch import nn
+
+from bgremover.decoders.attention_unet import AttentionUNet
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+NAMED_MODELS = {"default": "bgremover-lite0", "fast": "bgremover-fast"}
+MODEL_ENV = "BGREMOVER_MODEL"
+REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
+
+
+class ModelNotFoundError(FileNotFoundError):
+    """A model source is neither a known name, a model folder, nor a valid Hub repo id."""
+
+
+def resolve_source(source: str | os.PathLike | None) -> str:
+    """A local folder path or a validated Hub repo id for ``source``.
+
+    ``None``: ``$BGREMOVER_MODEL`` if set, else the committed default model. Names in
+    ``NAMED_MODELS`` map to folders under ``models/``.
+
+    Example:
+        >>> resolve_source("user/my-model")
+        'user/my-model'
+    """
+    source = source if source is not None else os.environ.get(MODEL_ENV, "default")
+    source = str(source)
+    if source in NAMED_MODELS:
+        folder = MODELS_DIR / NAMED_MODELS[source]
+        if not (folder / "config.json").is_file():
+            raise ModelNotFoundError(f"the {source!r} model is not installed at {folder}")
+        return str(folder)
+    path = Path(source).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file() or not (path / "model.safetensors").is_file():
+            raise ModelNotFoundError(f"{path} is not a model folder (needs config.json and model.safetensors)")
+        return str(path)
+    if REPO_ID.match(source) and ".." not in source:
+        return source
+    raise ModelNotFoundError(
+        f"model source {source!r} is not one of {sorted(NAMED_MODELS)}, a model folder, or a Hub repo id 'user/name'"
+    )
+
+
+def load_network(source: str | os.PathLike | None = None) -> nn.Module:
+    """``AttentionUNet.from_pretrained`` on the resolved source (safetensors only), in eval mode."""
+    return AttentionUNet.from_pretrained(resolve_source(source)).eval()

@@ -1,0 +1,87 @@
+"""What the app's endpoints do, independent of the UI: cut, mask, timing, errors as messages."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from bgremover.compose import compose
+from bgremover.inference import Segmenter
+from bgremover.io import read_image
+
+MULTISCALE = (0.75, 1.0, 1.25)
+
+
+@dataclass
+class CutRequest:
+    """One request's options, as the UI and the API pass them."""
+
+    flip: bool = False
+    multiscale: bool = False
+    refine: bool = False
+    threshold: float = 0.0
+    background: str = "transparent"
+    color: str = "#ffffff"
+    background_image: str | None = None
+
+    def background_spec(self):
+        """What :func:`bgremover.compose.compose` takes for the chosen background."""
+        if self.background == "color":
+            return self.color or "#ffffff"
+        if self.background == "image":
+            if not self.background_image:
+                raise ValueError("choose a background image, or another background")
+            return self.background_image
+        if self.background in ("transparent", "blur"):
+            return self.background
+        raise ValueError(f"unknown background {self.background!r}: transparent, color, image or blur")
+
+
+@dataclass
+class CutResult:
+    """Full-resolution RGB input, alpha, the composited output and the call's info."""
+
+    rgb: np.ndarray
+    alpha: np.ndarray
+    output: Image.Image
+    info: dict = field(default_factory=dict)
+
+    def mask_image(self) -> Image.Image:
+        return Image.fromarray(np.clip(self.alpha * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+
+
+class CutService:
+    """Runs cut requests on a :class:`Segmenter` and writes lossless PNG results to ``out_dir``."""
+
+    def __init__(self, segmenter: Segmenter, out_dir: str | os.PathLike | None = None):
+        self.segmenter = segmenter
+        self.out_dir = Path(out_dir or tempfile.mkdtemp(prefix="bgremover-"))
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+
+    def cut(self, image, request: CutRequest) -> CutResult:
+        """Segment and compose; raises ``BadImageError``/``ValueError`` with a user message."""
+        started = time.perf_counter()
+        rgb = read_image(image, self.segmenter.max_pixels)
+        background = request.background_spec()
+        alpha = self.segmenter.predict(
+            rgb, tta=request.flip, scales=MULTISCALE if request.multiscale else (1.0,), refine=request.refine
+        )
+        if request.threshold > 0:
+            alpha = (alpha >= request.threshold).astype(np.float32)
+        output = compose(rgb, alpha, background)
+        latency = (time.perf_counter() - started) * 1000.0
+        info = {"latency_ms": round(latency, 1), "width": rgb.shape[1], "height": rgb.shape[0]}
+        return CutResult(rgb, alpha, output, info)
+
+    def save_png(self, image: Image.Image, stem: str) -> str:
+        """Write ``image`` as PNG under a unique name; returns its path."""
+        fd, path = tempfile.mkstemp(dir=self.out_dir, prefix=f"{stem}-", suffix=".png")
+        os.close(fd)
+        image.save(path, format="PNG")
+        return path

@@ -1,0 +1,6 @@
+"""Training: config, trainer, sanity tools, cross-validation."""
+
+from bgremover.train.config import TrainConfig
+from bgremover.train.trainer import Trainer
+
+__all__ = ["TrainConfig", "Trainer"]

@@ -1,0 +1,136 @@
+"""``TrainConfig``: the one object that flows from the CLI (or a YAML/JSON file) to the trainer."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of a training run; defaults are the design's recipe.
+
+    Example:
+        >>> cfg = TrainConfig.from_dict({"epochs": 2, "lr": 3e-4})
+        >>> cfg.epochs, cfg.lr, cfg.betas
+        (2, 0.0003, (0.9, 0.999))
+    """
+
+    # data
+    data: str = ""
+    split: str | None = "trainval"
+    val_split: str | None = None
+    val_fraction: float = 0.1
+    backgrounds: str | None = None
+    image_size: int = 320
+    scales: tuple[int, ...] = (256, 320, 384)
+    composite_p: float = 0.7
+    rotate90_p: float = 0.05
+    soft_masks: bool = False
+    hard_mining: bool = False
+    batch_size: int = 8
+    num_workers: int = 2
+    prefetch_factor: int = 2
+    persistent_workers: bool = True
+    max_val_images: int | None = None
+    # model
+    arch: str = "attention_unet"
+    encoder: str = "tf_efficientnet_lite0"
+    encoder_weights: str | None = "imagenet"
+    decoder_channels: tuple[int, ...] = (128, 64, 48, 32, 16)
+    attention: bool = True
+    encoder_dropout: float = 0.1
+    bottleneck_dropout: float = 0.2
+    gradient_checkpointing: bool = False
+    # loss
+    w_bce: float = 1.0
+    w_dice: float = 1.0
+    w_perceptual: float = 0.5
+    w_edge: float = 0.3
+    perceptual_size: int | None = 160
+    # optimisation
+    epochs: int = 30
+    max_steps: int | None = None
+    lr: float = 1e-4
+    weight_decay: float = 1e-5
+    betas: tuple[float, float] = (0.9, 0.999)
+    t0: int = 10
+    t_mult: int = 2
+    grad_clip: float = 1.0
+    amp: bool = True
+    # run
+    out_dir: str = "runs/default"
+    seed: int = 42
+    deterministic: bool = False
+    resume: bool = False
+    checkpoint_every: int = 50
+    log_every: int = 10
+    device: str | None = None
+    progress: bool = True
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        """Build from a mapping, converting lists to tuples; unknown keys are an error."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike) -> TrainConfig:
+        """Load a ``.yaml``/``.yml`` or ``.json`` file."""
+        text = Path(path).read_text()
+        values = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+        return cls.from_dict(values or {})
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the resolved config as JSON."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2))
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        """One ``--name`` option per field (``--no-name`` for booleans), defaulting to unset."""
+        parser.add_argument("--config", help="YAML or JSON file with config values")
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            flag = "--" + f.name.replace("_", "-")
+            kind = hints[f.name]
+            if kind is bool:
+                parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None)
+                continue
+            base, nargs = _parse_type(kind)
+            parser.add_argument(flag, dest=f.name, type=base, nargs=nargs, default=None, help=f"(default: {f.default})")
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> TrainConfig:
+        """File values (``--config``) overridden by every option given on the command line."""
+        values = cls.from_file(args.config).to_dict() if getattr(args, "config", None) else {}
+        for f in dataclasses.fields(cls):
+            given = getattr(args, f.name, None)
+            if given is not None:
+                values[f.name] = None if given == "none" else given
+        return cls.from_dict(values)
+
+
+def _parse_type(kind) -> tuple[typing.Callable, str | None]:
+    """argparse ``type`` and ``nargs`` for a field annotation."""
+    args = [a for a in typing.get_args(kind) if a is not type(None)]
+    origin = typing.get_origin(kind)
+    if origin is tuple:
+        return args[0], "+"
+    if origin in (typing.Union, types.UnionType):
+        base, nargs = _parse_type(args[0])
+        return (lambda s, b=base: "none" if s.lower() == "none" else b(s)), nargs
+    return kind, None
