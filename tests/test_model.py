@@ -1,0 +1,110 @@
+"""The Attention U-Net on every registered encoder: shapes, gradients, attention, checkpointing, Hub I/O."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from bgremover import create_model
+from bgremover.decoders.attention_unet import AttentionUNet
+from bgremover.encoders import create_encoder, list_encoders
+from bgremover.weights import WeightsUnavailableError
+from tests.conftest import WEIGHTS
+
+DECODER = (32, 16, 16, 8, 8)
+
+
+def small(encoder: str, **kwargs) -> AttentionUNet:
+    torch.manual_seed(0)
+    return create_model("attention_unet", encoder, encoder_weights=None, decoder_channels=DECODER, **kwargs)
+
+
+@pytest.mark.parametrize("encoder", list_encoders())
+def test_shapes_for_odd_sizes_and_attention_range(encoder):
+    model = small(encoder).eval()
+    with torch.no_grad():
+        logits, maps = model(torch.rand(2, 3, 45, 71), return_attention=True)
+    assert logits.shape == (2, 1, 45, 71)
+    assert len(maps) == 4
+    for alpha in maps:
+        assert alpha.shape[:2] == (2, 1) and alpha.min() >= 0 and alpha.max() <= 1
+
+
+@pytest.mark.parametrize("encoder", list_encoders())
+def test_gradient_reaches_every_parameter(encoder):
+    model = small(encoder).train()
+    model(torch.rand(2, 3, 64, 64)).mean().backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()]
+    assert not missing, missing[:5]
+
+
+@pytest.mark.parametrize("encoder", list_encoders())
+def test_checkpointing_gives_same_outputs_and_gradients(encoder):
+    plain, ckpt = small(encoder), small(encoder, gradient_checkpointing=True)
+    ckpt.load_state_dict(plain.state_dict())
+    x = torch.rand(2, 3, 64, 64)
+    results = []
+    for model in (plain, ckpt):
+        model.train()
+        torch.manual_seed(1)
+        out = model(x)
+        out.square().mean().backward()
+        results.append((out.detach(), [p.grad.clone() for p in model.parameters()]))
+    torch.testing.assert_close(results[0][0], results[1][0])
+    for a, b in zip(results[0][1], results[1][1], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("encoder", list_encoders())
+def test_save_and_from_pretrained_round_trip(encoder, tmp_path):
+    model = small(encoder, attention=True).eval()
+    model.save_pretrained(tmp_path)
+    assert (tmp_path / "config.json").is_file() and (tmp_path / "model.safetensors").is_file()
+    loaded = AttentionUNet.from_pretrained(tmp_path).eval()
+    x = torch.rand(1, 3, 40, 56)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), loaded(x), rtol=0, atol=0)
+
+
+def test_without_attention_has_no_gates():
+    model = small("resnet18", attention=False).eval()
+    logits, maps = model(torch.rand(1, 3, 64, 64), return_attention=True)
+    assert maps == [] and logits.shape == (1, 1, 64, 64)
+    assert not any("gate" in name for name, _ in model.named_parameters())
+
+
+def test_local_imagenet_weights_equal_file():
+    encoder = create_encoder("tf_efficientnet_lite0", weights="imagenet")
+    state = load_file(WEIGHTS / "encoders" / "tf_efficientnet_lite0.in1k.safetensors")
+    own = encoder.model.state_dict()
+    shared = [k for k in own if k in state]
+    assert len(shared) > 100
+    for key in shared:
+        assert torch.equal(own[key], state[key]), key
+
+
+def test_explicit_weights_file():
+    path = WEIGHTS / "encoders" / "tf_efficientnet_lite0.in1k.safetensors"
+    model = create_model(encoder_name="tf_efficientnet_lite0", encoder_weights=str(path))
+    assert torch.equal(model.encoder.model.conv_stem.weight, load_file(path)["conv_stem.weight"])
+
+
+def test_missing_weights_are_a_clear_error(tmp_path, monkeypatch):
+    with pytest.raises(WeightsUnavailableError, match="not found"):
+        create_encoder("resnet18", weights=tmp_path / "nope.safetensors")
+    monkeypatch.setenv("BGREMOVER_WEIGHTS_DIR", str(tmp_path))  # no local file, and offline
+    with pytest.raises(WeightsUnavailableError, match="BGREMOVER_WEIGHTS_DIR"):
+        create_encoder("resnet18", weights="imagenet")
+
+
+def test_unknown_names_are_clear_errors():
+    with pytest.raises(ValueError, match="registered"):
+        create_encoder("no_such_encoder")
+    with pytest.raises(ValueError, match="available"):
+        create_model("no_such_arch", encoder_weights=None)
+
+
+def test_bad_input_shape():
+    with pytest.raises(ValueError, match=r"\(B, 3, H, W\)"):
+        small("resnet18")(torch.rand(1, 1, 32, 32))
