@@ -34,6 +34,66 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sanity_options(extra: Callable[[argparse.ArgumentParser], None]):
+    def configure(parser: argparse.ArgumentParser) -> None:
+        _train_options(parser)
+        extra(parser)
+
+    return configure
+
+
+@command("overfit", "sanity check: drive the loss to ~0 on one small batch", _sanity_options(
+    lambda p: (p.add_argument("--images", type=int, default=8), p.add_argument("--steps", type=int, default=300),
+               p.add_argument("--target-iou", type=float, default=0.95))))
+def _overfit(args: argparse.Namespace) -> int:
+    from bgremover.train import TrainConfig
+    from bgremover.train.sanity import overfit
+
+    report = overfit(TrainConfig.from_args(args), args.images, args.steps, args.target_iou)
+    for step in range(0, len(report.losses), max(1, len(report.losses) // 20)):
+        print(f"step {step + 1:4d}  loss {report.losses[step]:.4f}")
+    print(f"final loss {report.losses[-1]:.4f}, batch IoU {report.iou:.4f}; plot: {report.plot}")
+    if not report.passed:
+        print(f"FAILED: IoU {report.iou:.4f} <= {args.target_iou} after {len(report.losses)} steps", file=sys.stderr)
+        return 1
+    return 0
+
+
+@command("lr-range", "sanity check: exponential LR sweep, suggests a learning rate", _sanity_options(
+    lambda p: (p.add_argument("--start", type=float, default=1e-7), p.add_argument("--end", type=float, default=1.0),
+               p.add_argument("--steps", type=int, default=200))))
+def _lr_range(args: argparse.Namespace) -> int:
+    from bgremover.train import TrainConfig
+    from bgremover.train.sanity import lr_range
+
+    report = lr_range(TrainConfig.from_args(args), args.start, args.end, args.steps)
+    print(f"suggested LR {report.suggested_lr:.2e} ({len(report.lrs)} steps); plot: {report.plot}")
+    return 0
+
+
+@command("grad-flow", "sanity check: per-layer gradient norms, flags dead or exploding layers", _sanity_options(
+    lambda p: p.add_argument("--steps", type=int, default=3)))
+def _grad_flow(args: argparse.Namespace) -> int:
+    from bgremover.train import TrainConfig
+    from bgremover.train.sanity import grad_flow
+
+    report = grad_flow(TrainConfig.from_args(args), args.steps)
+    for name, reason in report.flagged.items():
+        print(f"FLAG {reason:9s} {name}")
+    print(f"{len(report.norms)} parameters, {len(report.flagged)} flagged; plot: {report.plot}")
+    return 1 if report.flagged else 0
+
+
+@command("cv", "K-fold cross-validation: mean ± std of every validation metric", _sanity_options(
+    lambda p: p.add_argument("--folds", type=int, default=5)))
+def _cv(args: argparse.Namespace) -> int:
+    from bgremover.train import TrainConfig
+    from bgremover.train.cv import cross_validate, format_table
+
+    print(format_table(cross_validate(TrainConfig.from_args(args), args.folds)))
+    return 0
+
+
 def _cut_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (recursive)")
     parser.add_argument("-o", "--output", default="cutouts", help="output folder (default: cutouts)")

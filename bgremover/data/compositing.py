@@ -60,15 +60,18 @@ def paste(
     Parts outside the canvas are clipped. ``target`` (the canvas mask) takes the union with the
     pasted mask. ``feather_sigma`` > 0 softens the blend edge (the target stays the sharp mask).
     """
+    if feather_sigma > 0:  # room for the blur to spread outwards
+        margin = int(np.ceil(3 * feather_sigma))
+        person = np.pad(person, ((margin, margin), (margin, margin), (0, 0)), mode="edge")
+        alpha = np.pad(alpha, margin)
+        top, left = top - margin, left - margin
     height, width = canvas.shape[:2]
     y0, x0 = max(top, 0), max(left, 0)
     y1, x1 = min(top + person.shape[0], height), min(left + person.shape[1], width)
     if y0 >= y1 or x0 >= x1:
         return
     crop = (slice(y0 - top, y1 - top), slice(x0 - left, x1 - left))
-    blend = alpha
-    if feather_sigma > 0:
-        blend = cv2.GaussianBlur(alpha, (0, 0), feather_sigma)
+    blend = cv2.GaussianBlur(alpha, (0, 0), feather_sigma) if feather_sigma > 0 else alpha
     b = blend[crop][..., None]
     region = canvas[y0:y1, x0:x1].astype(np.float32)
     canvas[y0:y1, x0:x1] = (b * person[crop].astype(np.float32) + (1 - b) * region + 0.5).astype(np.uint8)

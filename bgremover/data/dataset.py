@@ -91,6 +91,6 @@ class SegmentationFolder(Dataset):
 
 def to_tensors(image: np.ndarray, mask: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """uint8 H×W×3 + float H×W → float (3, H, W) and (1, H, W) tensors in [0, 1]."""
-    image_t = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float() / 255.0
-    mask_t = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32))[None]
+    image_t = torch.from_numpy(np.require(image, requirements=("C", "W"))).permute(2, 0, 1).float() / 255.0
+    mask_t = torch.from_numpy(np.require(mask, dtype=np.float32, requirements=("C", "W")))[None]
     return image_t, mask_t

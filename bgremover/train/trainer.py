@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import time
@@ -50,9 +51,15 @@ class Trainer:
     Writes into ``config.out_dir``: ``config.json`` (resolved config), ``last.pt`` (resumable,
     atomic), ``best/`` (``save_pretrained`` of the best validation IoU), ``steps.jsonl``,
     ``epochs.jsonl``/``.csv``, ``tensorboard/`` and ``curves.png``. Only rank 0 writes.
+    ``stems`` fixes the (train, validation) stems, e.g. for cross-validation folds.
     """
 
-    def __init__(self, config: TrainConfig, dist: DistInfo | None = None):
+    def __init__(
+        self,
+        config: TrainConfig,
+        dist: DistInfo | None = None,
+        stems: tuple[list[str], list[str]] | None = None,
+    ):
         self.config = config
         self.dist = dist or init_distributed()
         seed_everything(config.seed + self.dist.rank, config.deterministic)
@@ -63,7 +70,7 @@ class Trainer:
         if self.dist.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             config.save(self.out_dir / "config.json")
-        self.train_set, self.val_set = build_datasets(config)
+        self.train_set, self.val_set = build_datasets(config, *(stems or (None, None)))
         self.loader = build_train_loader(config, self.train_set, self.dist)
         self.model = build_model(config).to(self.device)
         self.loss = build_loss(config).to(self.device)
@@ -177,6 +184,21 @@ class Trainer:
                 self.model.save_pretrained(self.out_dir / BEST_DIR)
         return values
 
+    def check_replicas(self) -> float:
+        """Largest difference between this rank's parameters and rank 0's; rank 0 logs it."""
+        import torch.distributed as dist
+
+        worst = torch.zeros(1, device=self.device)
+        for param in self.model.parameters():
+            reference = param.detach().clone()
+            dist.broadcast(reference, src=0)
+            worst = torch.maximum(worst, (param.detach() - reference).abs().max().reshape(1))
+        dist.all_reduce(worst, op=dist.ReduceOp.MAX)
+        if self.dist.is_main:
+            record = {"world_size": self.dist.world_size, "max_param_difference": float(worst)}
+            (self.out_dir / "replicas.json").write_text(json.dumps(record))
+        return float(worst)
+
     def fit(self) -> dict:
         """Train until ``epochs`` (or ``max_steps``); returns the last validation metrics."""
         values: dict = {}
@@ -188,6 +210,8 @@ class Trainer:
             elif self._done():
                 values = self.validate()
             self.save_state()
+        if self.dist.enabled:
+            self.check_replicas()
         if self.dist.is_main:
             plot_curves(self.out_dir)
         self.logger.close()

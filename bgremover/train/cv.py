@@ -1,0 +1,58 @@
+"""K-fold cross-validation on the training split: mean ± std of every validation metric."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from bgremover.data import SegmentationFolder
+from bgremover.train.config import TrainConfig
+from bgremover.train.trainer import Trainer
+
+
+def kfold(stems: list[str], folds: int, seed: int = 42) -> list[tuple[list[str], list[str]]]:
+    """Shuffled K-fold splits (like scikit-learn's ``KFold(shuffle=True)``) of ``stems``.
+
+    Example:
+        >>> splits = kfold([str(i) for i in range(10)], 5)
+        >>> [len(v) for _, v in splits], sorted(sum((v for _, v in splits), []), key=int)[:3]
+        ([2, 2, 2, 2, 2], ['0', '1', '2'])
+    """
+    if folds < 2 or folds > len(stems):
+        raise ValueError(f"folds must be between 2 and {len(stems)}, got {folds}")
+    order = np.random.default_rng(seed).permutation(len(stems))
+    parts = np.array_split(order, folds)
+    return [
+        ([stems[i] for i in np.concatenate(parts[:k] + parts[k + 1 :])], [stems[i] for i in part])
+        for k, part in enumerate(parts)
+    ]
+
+
+def cross_validate(config: TrainConfig, folds: int = 5, seed: int = 42) -> dict:
+    """Train one model per fold into ``out_dir/fold_k``; writes ``cv.json`` and ``cv.md``."""
+    stems = SegmentationFolder(config.data, split=config.split).stems
+    out_dir = Path(config.out_dir)
+    per_fold = []
+    for k, (train, val) in enumerate(kfold(stems, folds, seed)):
+        fold_config = dataclasses.replace(config, out_dir=str(out_dir / f"fold_{k}"))
+        per_fold.append(Trainer(fold_config, stems=(train, val)).fit())
+    names = list(per_fold[0])
+    summary = {
+        "folds": folds,
+        "per_fold": per_fold,
+        "mean": {n: float(np.mean([f[n] for f in per_fold])) for n in names},
+        "std": {n: float(np.std([f[n] for f in per_fold])) for n in names},
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "cv.json").write_text(json.dumps(summary, indent=2))
+    (out_dir / "cv.md").write_text(format_table(summary))
+    return summary
+
+
+def format_table(summary: dict) -> str:
+    """Markdown table of mean ± std per metric."""
+    rows = [f"| {n} | {summary['mean'][n]:.4f} ± {summary['std'][n]:.4f} |" for n in summary["mean"]]
+    return "\n".join([f"{summary['folds']}-fold cross-validation", "", "| metric | mean ± std |", "|---|---|", *rows]) + "\n"

@@ -1,0 +1,168 @@
+"""Datasets, augmentation alignment, copy-paste compositing, COCO reading, samplers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bgremover.data import (
+    CocoPersonDataset,
+    CompositeConfig,
+    CopyPaste,
+    HardExampleSampler,
+    MultiScaleBatchSampler,
+    PairTransform,
+    SegmentationFolder,
+    train_pipeline,
+)
+from tests.conftest import BACKGROUNDS, CCP
+
+
+def square_scene(size: int = 96) -> tuple[np.ndarray, np.ndarray]:
+    """A white figure on black: the mask can be read back from the image by thresholding."""
+    image = np.zeros((size, size + 20, 3), np.uint8)
+    mask = np.zeros((size, size + 20), np.float32)
+    mask[20:80, 30:60] = 1
+    mask[10:20, 40:50] = 1  # a "head": breaks the symmetries
+    image[mask > 0] = 255
+    return image, mask
+
+
+def test_folder_dataset_reads_real_pairs(ccp_stems):
+    ds = SegmentationFolder(CCP, stems=ccp_stems)
+    image, mask = ds[0]
+    assert image.shape[0] == 3 and mask.shape[0] == 1 and image.shape[1:] == mask.shape[1:]
+    assert set(np.unique(mask.numpy())) <= {0.0, 1.0} and 0.1 < mask.mean() < 0.5
+    assert len(SegmentationFolder(CCP, split="test")) == 200
+
+
+def test_mismatched_pairs_are_reported_by_name(tmp_path):
+    (tmp_path / "images").mkdir(); (tmp_path / "masks").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "images" / "a.jpg")
+    Image.new("RGB", (8, 8)).save(tmp_path / "images" / "lonely.jpg")
+    Image.new("L", (8, 8)).save(tmp_path / "masks" / "a.png")
+    with pytest.raises(FileNotFoundError, match="lonely"):
+        SegmentationFolder(tmp_path)
+    Image.new("L", (9, 8)).save(tmp_path / "masks" / "lonely.png")
+    with pytest.raises(ValueError, match="lonely.*differ in size"):
+        SegmentationFolder(tmp_path, stems=["lonely"])[0]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_train_pipeline_keeps_image_and_mask_aligned(seed):
+    import torch
+
+    torch.manual_seed(seed)
+    train_pipeline.cache_clear()
+    image, mask = square_scene()
+    out = PairTransform(64, train=True, rotate90_p=0.5)(image, mask)
+    read_back = out[0].mean(-1) > 127
+    agreement = (read_back == (out[1] > 0.5)).mean()
+    assert out[0].shape == (64, 64, 3) and out[1].shape == (64, 64)
+    assert agreement > 0.97, agreement
+
+
+def test_eval_pipeline_is_deterministic():
+    image, mask = square_scene()
+    a = PairTransform(64, train=False)(image, mask)
+    b = PairTransform(64, train=False)(image, mask)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def flat_person(height: int = 60, width: int = 24) -> tuple[np.ndarray, np.ndarray]:
+    image = np.zeros((height, width, 3), np.uint8); image[..., 0] = 255  # pure red person
+    mask = np.zeros((height, width), np.float32); mask[5:-5, 4:-4] = 1
+    return image, mask
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_composite_puts_person_where_mask_says(seed):
+    background = np.zeros((120, 160, 3), np.uint8); background[..., 2] = 255  # pure blue
+    person = flat_person()
+    config = CompositeConfig(p=1.0, canvas_long_side=160, feather_sigma=(0.0, 0.0))
+    composite = CopyPaste([background], people=lambda rng: person, config=config, seed=seed)
+    image, mask = composite(*person)
+    fg, bg = image[mask > 0.5], image[mask < 0.5]
+    assert mask.any() and (fg == [255, 0, 0]).all() and (bg == [0, 0, 255]).all()
+
+
+def test_composite_scales_and_frames():
+    background = np.full((400, 400, 3), 90, np.uint8)
+    person = flat_person(200, 80)
+    small = CompositeConfig(p=1.0, canvas_long_side=400, canvas_aspects=(1.0,), portrait_p=0.0, group_p=0.0,
+                            full_height=(0.1, 0.1))
+    heights = []
+    for seed in range(10):
+        _, mask = CopyPaste([background], config=small, seed=seed)(*person)
+        rows = np.nonzero(mask.any(1))[0]
+        heights.append(rows.max() - rows.min() + 1 if len(rows) else 0)
+    assert max(heights) <= 0.1 * 400 + 2 and np.median(heights) >= 0.05 * 400  # a tenth of the frame
+    portrait = CompositeConfig(p=1.0, canvas_long_side=400, canvas_aspects=(1.0,), portrait_p=1.0)
+    _, mask = CopyPaste([background], config=portrait, seed=0)(*person)
+    assert mask[-1].any()  # head-and-torso crops are cut by the frame's bottom edge
+    group = CompositeConfig(p=1.0, canvas_long_side=400, canvas_aspects=(1.0,), portrait_p=0.0, group_p=1.0,
+                            group_size=(3, 3))
+    import cv2
+
+    _, mask = CopyPaste([background], people=lambda rng: person, config=group, seed=3)(*person)
+    assert cv2.connectedComponents((mask > 0.5).astype(np.uint8))[0] - 1 >= 2  # several people
+
+
+def test_composite_feathers_edges_but_keeps_binary_target():
+    background = np.zeros((120, 160, 3), np.uint8)
+    config = CompositeConfig(p=1.0, canvas_long_side=160, feather_sigma=(1.5, 1.5), portrait_p=0.0, group_p=0.0,
+                             full_height=(0.8, 0.8))
+    image, mask = CopyPaste([background], config=config, seed=1)(*flat_person())
+    assert set(np.unique(mask)) <= {0.0, 1.0}
+    assert len(np.unique(image[..., 0])) > 10  # soft transitions between 0 and 255
+
+
+def test_composite_on_real_backgrounds(ccp_stems):
+    ds = SegmentationFolder(CCP, stems=ccp_stems)
+    composite = CopyPaste.from_folder(BACKGROUNDS, config=CompositeConfig(p=1.0), seed=0)
+    image, mask = composite(*ds.load(0))
+    assert image.dtype == np.uint8 and image.shape[:2] == mask.shape and max(image.shape[:2]) == 640
+
+
+def test_coco_person_annotations_merge_instances(tmp_path, ccp_stems):
+    from pycocotools import mask as mask_utils
+
+    ds = SegmentationFolder(CCP, stems=ccp_stems[:3])
+    images, annotations = [], []
+    for i, (image_path, _) in enumerate(ds.pairs):
+        _, mask = ds.load(i)
+        images.append({"id": i + 1, "file_name": image_path.name, "height": mask.shape[0], "width": mask.shape[1]})
+        half = mask.shape[1] // 2
+        for part, columns in enumerate((slice(0, half), slice(half, None))):  # two instances per person
+            instance = np.zeros_like(mask, dtype=np.uint8); instance[:, columns] = mask[:, columns] > 0.5
+            rle = mask_utils.encode(np.asfortranarray(instance))
+            rle["counts"] = rle["counts"].decode()
+            annotations.append({"id": len(annotations) + 1, "image_id": i + 1, "category_id": 1, "iscrowd": 0,
+                                "segmentation": rle, "area": float(instance.sum()),
+                                "bbox": list(map(float, mask_utils.toBbox(rle)))})
+    path = tmp_path / "persons.json"
+    path.write_text(json.dumps({"images": images, "annotations": annotations,
+                                "categories": [{"id": 1, "name": "person"}, {"id": 2, "name": "dog"}]}))
+    coco = CocoPersonDataset(CCP / "images", path)
+    assert len(coco) == 3
+    for i in range(3):
+        assert np.array_equal(coco.load(i)[1], ds.load(i)[1])
+    with pytest.raises(ValueError, match="no category"):
+        CocoPersonDataset(CCP / "images", path, category="cat")
+
+
+def test_multiscale_batches_share_a_size():
+    sampler = MultiScaleBatchSampler(range(10), 3, sizes=(64, 96), drop_last=True, seed=1)
+    batches = list(sampler)
+    assert len(batches) == len(sampler) == 3
+    assert {s for b in batches for _, s in b} <= {64, 96}
+
+
+def test_hard_example_sampler_prefers_high_loss():
+    sampler = HardExampleSampler(10, seed=0, floor=0.2)
+    sampler.update(list(range(10)), [0.01] * 9 + [10.0])
+    counts = np.bincount(list(sampler), minlength=10)
+    assert counts[9] > counts[:9].max() and counts[:9].sum() > 0
