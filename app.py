@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
 from PIL import Image
 
 from bgremover import BadImageError, load_model
@@ -26,8 +25,10 @@ try:  # ZeroGPU on Hugging Face Spaces
 
     gpu = spaces.GPU
 except ImportError:
+
     def gpu(fn):
         return fn
+
 
 BACKGROUNDS = ["transparent", "color", "image", "blur"]
 
@@ -65,8 +66,16 @@ def build_app(service: CutService) -> gr.Blocks:
         return (before, result.output), result.output, result.mask_image(), download, latency, result.info
 
     @gpu
-    def cut_api(image, flip=False, multiscale=False, refine=False, threshold=0.0,
-                background="transparent", color="#ffffff", background_image=None):
+    def cut_api(
+        image,
+        flip=False,
+        multiscale=False,
+        refine=False,
+        threshold=0.0,
+        background="transparent",
+        color="#ffffff",
+        background_image=None,
+    ):
         result = run(image, flip, multiscale, refine, threshold, background, color, background_image)
         return result.output, result.info
 
@@ -95,23 +104,30 @@ def build_app(service: CutService) -> gr.Blocks:
                     gr.Examples(example_images(), inputs=image)
                 with gr.Column():
                     slider = gr.ImageSlider(label="Before / after", format="png", type="pil")
-                    cutout = gr.Image(label="Cut-out (PNG with alpha)", format="png", type="pil",
-                                      image_mode="RGBA", elem_id="cutout")
+                    cutout = gr.Image(
+                        label="Cut-out (PNG with alpha)", format="png", type="pil", image_mode="RGBA", elem_id="cutout"
+                    )
                     mask = gr.Image(label="Mask", format="png", type="pil", image_mode="L")
                     download = gr.DownloadButton("Download PNG")
                     latency = gr.Textbox(label="Latency", interactive=False)
                     info = gr.JSON(label="Info")
             inputs = [image, flip, multiscale, refine, threshold, background, color, background_image]
-            button.click(cut_ui, inputs, [slider, cutout, mask, download, latency, info], api_visibility="private",
-                         concurrency_limit=2)
+            button.click(
+                cut_ui,
+                inputs,
+                [slider, cutout, mask, download, latency, info],
+                api_visibility="private",
+                concurrency_limit=2,
+            )
             with gr.Row(visible=False):
                 api_image = gr.File(label="image", type="filepath")
                 api_cut, api_mask = gr.Button(), gr.Button()
                 api_png = gr.Image(format="png", type="pil", image_mode="RGBA")
                 api_mask_png = gr.Image(format="png", type="pil", image_mode="L")
             api_cut.click(cut_api, [api_image, *inputs[1:]], [api_png, info], api_name="cut", concurrency_limit=2)
-            api_mask.click(mask_api, [api_image, flip, multiscale, refine], api_mask_png, api_name="mask",
-                           concurrency_limit=2)
+            api_mask.click(
+                mask_api, [api_image, flip, multiscale, refine], api_mask_png, api_name="mask", concurrency_limit=2
+            )
         build_leaderboard_tab()
     return demo
 

@@ -29,8 +29,10 @@ def _train_options(parser: argparse.ArgumentParser) -> None:
 def _train(args: argparse.Namespace) -> int:
     from bgremover.train import TrainConfig, Trainer
 
-    values = Trainer(TrainConfig.from_args(args)).fit()
-    print({k: round(v, 4) for k, v in values.items()})
+    trainer = Trainer(TrainConfig.from_args(args))
+    values = trainer.fit()
+    if trainer.dist.is_main:
+        print({k: round(v, 4) for k, v in values.items()})
     return 0
 
 
@@ -42,9 +44,17 @@ def _sanity_options(extra: Callable[[argparse.ArgumentParser], None]):
     return configure
 
 
-@command("overfit", "sanity check: drive the loss to ~0 on one small batch", _sanity_options(
-    lambda p: (p.add_argument("--images", type=int, default=8), p.add_argument("--steps", type=int, default=300),
-               p.add_argument("--target-iou", type=float, default=0.95))))
+@command(
+    "overfit",
+    "sanity check: drive the loss to ~0 on one small batch",
+    _sanity_options(
+        lambda p: (
+            p.add_argument("--images", type=int, default=8),
+            p.add_argument("--steps", type=int, default=300),
+            p.add_argument("--target-iou", type=float, default=0.95),
+        )
+    ),
+)
 def _overfit(args: argparse.Namespace) -> int:
     from bgremover.train import TrainConfig
     from bgremover.train.sanity import overfit
@@ -59,9 +69,17 @@ def _overfit(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("lr-range", "sanity check: exponential LR sweep, suggests a learning rate", _sanity_options(
-    lambda p: (p.add_argument("--start", type=float, default=1e-7), p.add_argument("--end", type=float, default=1.0),
-               p.add_argument("--steps", type=int, default=200))))
+@command(
+    "lr-range",
+    "sanity check: exponential LR sweep, suggests a learning rate",
+    _sanity_options(
+        lambda p: (
+            p.add_argument("--start", type=float, default=1e-7),
+            p.add_argument("--end", type=float, default=1.0),
+            p.add_argument("--steps", type=int, default=200),
+        )
+    ),
+)
 def _lr_range(args: argparse.Namespace) -> int:
     from bgremover.train import TrainConfig
     from bgremover.train.sanity import lr_range
@@ -71,8 +89,11 @@ def _lr_range(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("grad-flow", "sanity check: per-layer gradient norms, flags dead or exploding layers", _sanity_options(
-    lambda p: p.add_argument("--steps", type=int, default=3)))
+@command(
+    "grad-flow",
+    "sanity check: per-layer gradient norms, flags dead or exploding layers",
+    _sanity_options(lambda p: p.add_argument("--steps", type=int, default=3)),
+)
 def _grad_flow(args: argparse.Namespace) -> int:
     from bgremover.train import TrainConfig
     from bgremover.train.sanity import grad_flow
@@ -84,8 +105,11 @@ def _grad_flow(args: argparse.Namespace) -> int:
     return 1 if report.flagged else 0
 
 
-@command("cv", "K-fold cross-validation: mean ± std of every validation metric", _sanity_options(
-    lambda p: p.add_argument("--folds", type=int, default=5)))
+@command(
+    "cv",
+    "K-fold cross-validation: mean ± std of every validation metric",
+    _sanity_options(lambda p: p.add_argument("--folds", type=int, default=5)),
+)
 def _cv(args: argparse.Namespace) -> int:
     from bgremover.train import TrainConfig
     from bgremover.train.cv import cross_validate, format_table

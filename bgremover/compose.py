@@ -42,7 +42,9 @@ def background_plate(background: Background, image: np.ndarray) -> np.ndarray | 
         try:
             return np.broadcast_to(np.asarray(ImageColor.getrgb(background)[:3], np.uint8), (height, width, 3)).copy()
         except ValueError as err:
-            raise ValueError(f"background {background!r} is not 'transparent', 'blur', a colour or an image file") from err
+            raise ValueError(
+                f"background {background!r} is not 'transparent', 'blur', a colour or an image file"
+            ) from err
     plate = read_image(background)
     scale = max(height / plate.shape[0], width / plate.shape[1])
     plate = cv2.resize(plate, (max(width, round(plate.shape[1] * scale)), max(height, round(plate.shape[0] * scale))))

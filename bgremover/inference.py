@@ -77,7 +77,9 @@ class Segmenter:
         alphas = self._predict_arrays(rgbs, tta, scales, refine)
         return alphas if isinstance(image, list | tuple) else alphas[0]
 
-    def _predict_arrays(self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float], refine: bool) -> list[np.ndarray]:
+    def _predict_arrays(
+        self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float], refine: bool
+    ) -> list[np.ndarray]:
         if not scales:
             raise ValueError("scales must name at least one scale")
         base = [self._resize_long_side(rgb, self.working_size) for rgb in rgbs]

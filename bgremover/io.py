@@ -108,8 +108,10 @@ def _array_to_rgb(array: np.ndarray, max_pixels: int) -> np.ndarray:
     if array.shape[0] * array.shape[1] > max_pixels:
         raise BadImageError(f"the array has {array.shape[0] * array.shape[1]:,} pixels; the limit is {max_pixels:,}")
     if array.dtype != np.uint8:
-        scale = 255.0 if np.issubdtype(array.dtype, np.floating) and array.max() <= 1.0 else (
-            255.0 / 65535.0 if array.dtype == np.uint16 else 1.0
+        scale = (
+            255.0
+            if np.issubdtype(array.dtype, np.floating) and array.max() <= 1.0
+            else (255.0 / 65535.0 if array.dtype == np.uint16 else 1.0)
         )
         array = np.clip(array.astype(np.float64) * scale + 0.5, 0, 255).astype(np.uint8)
     return read_image(Image.fromarray(array), max_pixels=max_pixels)

@@ -28,7 +28,7 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float
     mean_i = box(guide)
     mean_p = box(source)
     cov_ip = box(guide * source[..., None]) - mean_i * mean_p[..., None]
-    var = np.empty(guide.shape[:2] + (3, 3), np.float32)
+    var = np.empty((*guide.shape[:2], 3, 3), np.float32)
     for i in range(3):
         for j in range(i, 3):
             v = box(guide[..., i] * guide[..., j]) - mean_i[..., i] * mean_i[..., j]

@@ -35,9 +35,7 @@ def resolve_weights_dir(override: str | os.PathLike | None = None) -> Path | Non
     return Path(value) if value else None
 
 
-def local_weight_file(
-    subdir: str, pattern: str, weights_dir: str | os.PathLike | None = None
-) -> Path | None:
+def local_weight_file(subdir: str, pattern: str, weights_dir: str | os.PathLike | None = None) -> Path | None:
     """First file matching ``pattern`` in ``<weights dir>/<subdir>``, or ``None``."""
     root = resolve_weights_dir(weights_dir)
     if root is None or not (root / subdir).is_dir():

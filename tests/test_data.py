@@ -40,14 +40,15 @@ def test_folder_dataset_reads_real_pairs(ccp_stems):
 
 
 def test_mismatched_pairs_are_reported_by_name(tmp_path):
-    (tmp_path / "images").mkdir(); (tmp_path / "masks").mkdir()
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
     Image.new("RGB", (8, 8)).save(tmp_path / "images" / "a.jpg")
     Image.new("RGB", (8, 8)).save(tmp_path / "images" / "lonely.jpg")
     Image.new("L", (8, 8)).save(tmp_path / "masks" / "a.png")
     with pytest.raises(FileNotFoundError, match="lonely"):
         SegmentationFolder(tmp_path)
     Image.new("L", (9, 8)).save(tmp_path / "masks" / "lonely.png")
-    with pytest.raises(ValueError, match="lonely.*differ in size"):
+    with pytest.raises(ValueError, match=r"lonely.*differ in size"):
         SegmentationFolder(tmp_path, stems=["lonely"])[0]
 
 
@@ -73,14 +74,17 @@ def test_eval_pipeline_is_deterministic():
 
 
 def flat_person(height: int = 60, width: int = 24) -> tuple[np.ndarray, np.ndarray]:
-    image = np.zeros((height, width, 3), np.uint8); image[..., 0] = 255  # pure red person
-    mask = np.zeros((height, width), np.float32); mask[5:-5, 4:-4] = 1
+    image = np.zeros((height, width, 3), np.uint8)
+    image[..., 0] = 255  # pure red person
+    mask = np.zeros((height, width), np.float32)
+    mask[5:-5, 4:-4] = 1
     return image, mask
 
 
 @pytest.mark.parametrize("seed", range(8))
 def test_composite_puts_person_where_mask_says(seed):
-    background = np.zeros((120, 160, 3), np.uint8); background[..., 2] = 255  # pure blue
+    background = np.zeros((120, 160, 3), np.uint8)
+    background[..., 2] = 255  # pure blue
     person = flat_person()
     config = CompositeConfig(p=1.0, canvas_long_side=160, feather_sigma=(0.0, 0.0))
     composite = CopyPaste([background], people=lambda rng: person, config=config, seed=seed)
@@ -92,8 +96,9 @@ def test_composite_puts_person_where_mask_says(seed):
 def test_composite_scales_and_frames():
     background = np.full((400, 400, 3), 90, np.uint8)
     person = flat_person(200, 80)
-    small = CompositeConfig(p=1.0, canvas_long_side=400, canvas_aspects=(1.0,), portrait_p=0.0, group_p=0.0,
-                            full_height=(0.1, 0.1))
+    small = CompositeConfig(
+        p=1.0, canvas_long_side=400, canvas_aspects=(1.0,), portrait_p=0.0, group_p=0.0, full_height=(0.1, 0.1)
+    )
     heights = []
     for seed in range(10):
         _, mask = CopyPaste([background], config=small, seed=seed)(*person)
@@ -103,8 +108,9 @@ def test_composite_scales_and_frames():
     portrait = CompositeConfig(p=1.0, canvas_long_side=400, canvas_aspects=(1.0,), portrait_p=1.0)
     _, mask = CopyPaste([background], config=portrait, seed=0)(*person)
     assert mask[-1].any()  # head-and-torso crops are cut by the frame's bottom edge
-    group = CompositeConfig(p=1.0, canvas_long_side=400, canvas_aspects=(1.0,), portrait_p=0.0, group_p=1.0,
-                            group_size=(3, 3))
+    group = CompositeConfig(
+        p=1.0, canvas_long_side=400, canvas_aspects=(1.0,), portrait_p=0.0, group_p=1.0, group_size=(3, 3)
+    )
     import cv2
 
     _, mask = CopyPaste([background], people=lambda rng: person, config=group, seed=3)(*person)
@@ -113,8 +119,9 @@ def test_composite_scales_and_frames():
 
 def test_composite_feathers_edges_but_keeps_binary_target():
     background = np.zeros((120, 160, 3), np.uint8)
-    config = CompositeConfig(p=1.0, canvas_long_side=160, feather_sigma=(1.5, 1.5), portrait_p=0.0, group_p=0.0,
-                             full_height=(0.8, 0.8))
+    config = CompositeConfig(
+        p=1.0, canvas_long_side=160, feather_sigma=(1.5, 1.5), portrait_p=0.0, group_p=0.0, full_height=(0.8, 0.8)
+    )
     image, mask = CopyPaste([background], config=config, seed=1)(*flat_person())
     assert set(np.unique(mask)) <= {0.0, 1.0}
     assert len(np.unique(image[..., 0])) > 10  # soft transitions between 0 and 255
@@ -136,16 +143,32 @@ def test_coco_person_annotations_merge_instances(tmp_path, ccp_stems):
         _, mask = ds.load(i)
         images.append({"id": i + 1, "file_name": image_path.name, "height": mask.shape[0], "width": mask.shape[1]})
         half = mask.shape[1] // 2
-        for part, columns in enumerate((slice(0, half), slice(half, None))):  # two instances per person
-            instance = np.zeros_like(mask, dtype=np.uint8); instance[:, columns] = mask[:, columns] > 0.5
+        for _part, columns in enumerate((slice(0, half), slice(half, None))):  # two instances per person
+            instance = np.zeros_like(mask, dtype=np.uint8)
+            instance[:, columns] = mask[:, columns] > 0.5
             rle = mask_utils.encode(np.asfortranarray(instance))
             rle["counts"] = rle["counts"].decode()
-            annotations.append({"id": len(annotations) + 1, "image_id": i + 1, "category_id": 1, "iscrowd": 0,
-                                "segmentation": rle, "area": float(instance.sum()),
-                                "bbox": list(map(float, mask_utils.toBbox(rle)))})
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": i + 1,
+                    "category_id": 1,
+                    "iscrowd": 0,
+                    "segmentation": rle,
+                    "area": float(instance.sum()),
+                    "bbox": list(map(float, mask_utils.toBbox(rle))),
+                }
+            )
     path = tmp_path / "persons.json"
-    path.write_text(json.dumps({"images": images, "annotations": annotations,
-                                "categories": [{"id": 1, "name": "person"}, {"id": 2, "name": "dog"}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "images": images,
+                "annotations": annotations,
+                "categories": [{"id": 1, "name": "person"}, {"id": 2, "name": "dog"}],
+            }
+        )
+    )
     coco = CocoPersonDataset(CCP / "images", path)
     assert len(coco) == 3
     for i in range(3):
@@ -158,7 +181,10 @@ def test_multiscale_batches_share_a_size():
     sampler = MultiScaleBatchSampler(range(10), 3, sizes=(64, 96), drop_last=True, seed=1)
     batches = list(sampler)
     assert len(batches) == len(sampler) == 3
-    assert {s for b in batches for _, s in b} <= {64, 96}
+    assert {s for b in batches for _, s, _ in b} <= {64, 96}
+    assert all(len({s for _, s, _ in b}) == 1 for b in batches)
+    sampler.set_epoch(0, start_batch=2)
+    assert list(sampler) == batches[2:]  # a resumed epoch replays the same sizes and seeds
 
 
 def test_hard_example_sampler_prefers_high_loss():

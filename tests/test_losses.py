@@ -41,14 +41,16 @@ def test_dice_known_value():
 
 
 def test_sobel_known_value():
-    step = torch.zeros(1, 1, 5, 6); step[..., 3:] = 1
+    step = torch.zeros(1, 1, 5, 6)
+    step[..., 3:] = 1
     mag = sobel_magnitude(step, eps=0.0)
     assert mag[0, 0, 2].tolist() == [0.0, 0.0, 4.0, 4.0, 0.0, 0.0]
 
 
 def test_edge_known_value():
     # prediction 0.5 everywhere has no edges; the loss is the target's mean Sobel magnitude
-    target = torch.zeros(1, 1, 5, 6); target[..., 3:] = 1
+    target = torch.zeros(1, 1, 5, 6)
+    target[..., 3:] = 1
     expected = sobel_magnitude(target).mean().item()
     assert EdgeLoss()(torch.zeros_like(target), target).item() == pytest.approx(expected, abs=1e-3)
     assert expected == pytest.approx(4 * 2 * 5 / 30, abs=1e-3)

@@ -11,7 +11,8 @@ from PIL import Image
 from bgremover import metrics as M
 from tests.conftest import DATA
 
-GT = np.zeros((10, 10)); GT[2:8, 2:8] = 1  # 36 pixels
+GT = np.zeros((10, 10))
+GT[2:8, 2:8] = 1  # 36 pixels
 
 
 def shifted(mask: np.ndarray, dx: int) -> np.ndarray:
@@ -22,8 +23,17 @@ def shifted(mask: np.ndarray, dx: int) -> np.ndarray:
 
 def test_perfect_prediction():
     m = M.image_metrics(GT, GT)
-    for key in ("iou", "dice", "pixel_accuracy", "sensitivity", "specificity", "precision", "f1",
-                "trimap_accuracy", "boundary_f"):
+    for key in (
+        "iou",
+        "dice",
+        "pixel_accuracy",
+        "sensitivity",
+        "specificity",
+        "precision",
+        "f1",
+        "trimap_accuracy",
+        "boundary_f",
+    ):
         assert m[key] == 1.0, key
     assert m["sad"] == m["mse"] == m["gradient_error"] == 0.0
 
@@ -45,7 +55,8 @@ def test_empty_prediction():
 
 
 def test_disjoint():
-    pred = np.zeros((10, 10)); pred[0, :] = 1  # 10 pixels, none in GT
+    pred = np.zeros((10, 10))
+    pred[0, :] = 1  # 10 pixels, none in GT
     m = M.image_metrics(pred, GT)
     assert m["iou"] == m["dice"] == m["precision"] == m["sensitivity"] == 0.0
     assert m["specificity"] == pytest.approx(54 / 64)
@@ -53,8 +64,10 @@ def test_disjoint():
 
 
 def test_half_overlap():
-    gt = np.zeros((4, 4)); gt[:, :2] = 1  # 8 px
-    pred = np.zeros((4, 4)); pred[:, 1:3] = 1  # 8 px, 4 shared
+    gt = np.zeros((4, 4))
+    gt[:, :2] = 1  # 8 px
+    pred = np.zeros((4, 4))
+    pred[:, 1:3] = 1  # 8 px, 4 shared
     m = M.image_metrics(pred, gt)
     assert m["iou"] == pytest.approx(4 / 12)
     assert m["dice"] == pytest.approx(8 / 16)
@@ -84,16 +97,20 @@ def test_threshold_at_half():
 
 
 def test_trimap_accuracy_counts_only_band():
-    gt = np.zeros((40, 40)); gt[:, 20:] = 1
-    pred = gt.copy(); pred[:, 0:5] = 1  # errors far from the edge: outside a 3 px band
+    gt = np.zeros((40, 40))
+    gt[:, 20:] = 1
+    pred = gt.copy()
+    pred[:, 0:5] = 1  # errors far from the edge: outside a 3 px band
     assert M.trimap_accuracy(pred, gt, width=3) == 1.0
-    pred = gt.copy(); pred[:, 19] = 1  # one column wrong inside the band
+    pred = gt.copy()
+    pred[:, 19] = 1  # one column wrong inside the band
     band = M.trimap_band(gt, 3)
     assert M.trimap_accuracy(pred, gt, width=3) == pytest.approx(1 - 40 / band.sum())
 
 
 def test_boundary_f_far_shift_fails():
-    gt = np.zeros((100, 100)); gt[20:80, 20:80] = 1
+    gt = np.zeros((100, 100))
+    gt[20:80, 20:80] = 1
     assert M.boundary_f(shifted(gt, 10), gt) < 0.6
     assert M.boundary_f(shifted(gt, 1), gt) == 1.0
 
@@ -101,14 +118,16 @@ def test_boundary_f_far_shift_fails():
 def test_gradient_error_analytic_step():
     # |∇(step * G_σ)| is a Gaussian of height 1/(√(2π)σ); Σ over a row of its square = 1/(2√π σ).
     height, sigma = 50, 1.4
-    gt = np.zeros((height, 60)); gt[:, 30:] = 1
+    gt = np.zeros((height, 60))
+    gt[:, 30:] = 1
     expected = height / (2 * math.sqrt(math.pi) * sigma) / 1000
     assert M.gradient_error(np.zeros_like(gt), gt) == pytest.approx(expected, rel=0.03)  # sampling error
 
 
 def test_ssim_perfect_and_worse():
     image = np.random.default_rng(0).integers(0, 256, (32, 32, 3))
-    gt = np.zeros((32, 32)); gt[8:24, 8:24] = 1
+    gt = np.zeros((32, 32))
+    gt[8:24, 8:24] = 1
     assert M.ssim(gt, gt, image) == pytest.approx(1.0)
     assert M.ssim(np.zeros_like(gt), gt, image) < 0.9
     # nothing differs where the image is the grey the composites use
@@ -145,6 +164,7 @@ def test_lpips_known_answer(lpips_metric):
 
 def test_lpips_on_composites(lpips_metric):
     image = np.random.default_rng(1).integers(0, 256, (64, 64, 3))
-    gt = np.zeros((64, 64)); gt[16:48, 16:48] = 1
+    gt = np.zeros((64, 64))
+    gt[16:48, 16:48] = 1
     assert lpips_metric(gt, gt, image) == pytest.approx(0.0, abs=1e-6)
     assert lpips_metric(np.zeros_like(gt), gt, image) > 0.05

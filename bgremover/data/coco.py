@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from bgremover.data.dataset import Transform, to_tensors
+from bgremover.data.dataset import Item, Transform, to_tensors, unpack_item
 from bgremover.io import read_image
 
 
@@ -60,9 +60,9 @@ class CocoPersonDataset(Dataset):
             raise ValueError(f"{info['file_name']}: image {image.shape[:2]} and annotation {mask.shape} differ in size")
         return image, mask.astype(np.float32)
 
-    def __getitem__(self, item: int | tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
-        index, size = item if isinstance(item, tuple) else (item, None)
+    def __getitem__(self, item: Item) -> tuple[torch.Tensor, torch.Tensor]:
+        index, size, seed = unpack_item(item)
         image, mask = self.load(index)
         if self.transform is not None:
-            image, mask = self.transform(image, mask, size)
+            image, mask = self.transform(image, mask, size, seed)
         return to_tensors(image, mask)

@@ -43,7 +43,9 @@ def person_crop(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.nda
     ys, xs = np.nonzero(mask > 0.5)
     if len(ys) == 0:
         return image, mask
-    return image[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    return image[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], mask[
+        ys.min() : ys.max() + 1, xs.min() : xs.max() + 1
+    ]
 
 
 def paste(
@@ -87,7 +89,8 @@ class CopyPaste:
     Example:
         >>> import numpy as np
         >>> bg = np.full((60, 80, 3), 200, np.uint8)
-        >>> cp = CopyPaste([bg], config=CompositeConfig(p=1.0, canvas_long_side=80), seed=0)
+        >>> cfg = CompositeConfig(p=1.0, canvas_long_side=80, feather_sigma=(0.0, 0.0))
+        >>> cp = CopyPaste([bg], config=cfg, seed=0)
         >>> image = np.zeros((40, 20, 3), np.uint8); mask = np.ones((40, 20), np.float32)
         >>> out, out_mask = cp(image, mask)
         >>> bool((out[out_mask > 0.5] < 100).all()) and bool((out[out_mask < 0.5] > 100).all())
@@ -163,7 +166,10 @@ class CopyPaste:
             top = h_canvas - int(h * rng.uniform(0.5, 1.0))
         paste(canvas, target, person, alpha, top, left, rng.uniform(*cfg.feather_sigma))
 
-    def __call__(self, image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, image: np.ndarray, mask: np.ndarray, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Composite (or pass through); ``seed`` makes this item's draw reproducible."""
+        if seed is not None:
+            self._rng, self._process_seed = np.random.default_rng([self.seed or 0, seed]), torch.initial_seed()
         cfg, rng = self.config, self.rng
         if rng.random() >= cfg.p:
             return image, mask

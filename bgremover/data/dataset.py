@@ -13,7 +13,15 @@ from torch.utils.data import Dataset
 from bgremover.io import read_image, read_mask
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
-Transform = Callable[[np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
+Transform = Callable[[np.ndarray, np.ndarray, int | None, int | None], tuple[np.ndarray, np.ndarray]]
+Item = int | tuple[int, int] | tuple[int, int, int]
+
+
+def unpack_item(item: Item) -> tuple[int, int | None, int | None]:
+    """``index``, ``(index, size)`` or ``(index, size, seed)`` → (index, size, seed)."""
+    if isinstance(item, tuple):
+        return item[0], item[1], item[2] if len(item) > 2 else None
+    return item, None, None
 
 
 def read_split(path: str | os.PathLike) -> list[str]:
@@ -35,9 +43,7 @@ def find_pairs(root: str | os.PathLike, stems: list[str] | None = None) -> list[
     if stems is None:
         unmatched += [s for s in masks if s not in images]
     if unmatched:
-        raise FileNotFoundError(
-            f"{root}: {len(unmatched)} stems lack an image or a mask: {', '.join(unmatched[:10])}"
-        )
+        raise FileNotFoundError(f"{root}: {len(unmatched)} stems lack an image or a mask: {', '.join(unmatched[:10])}")
     return [(images[s], masks[s]) for s in wanted]
 
 
@@ -45,8 +51,8 @@ class SegmentationFolder(Dataset):
     """A folder with ``images/`` and ``masks/`` of matching stems, optionally restricted to a split.
 
     Items are ``(image, mask)``: float tensors (3, H, W) in [0, 1] and (1, H, W) in [0, 1]
-    (binarised at 0.5 unless ``soft=True``). ``transform(image, mask, size)`` works on numpy
-    arrays; an index may be an int or an ``(index, size)`` pair from a multi-scale sampler.
+    (binarised at 0.5 unless ``soft=True``). ``transform(image, mask, size, seed)`` works on numpy
+    arrays; an item may be an int or ``(index, size[, seed])`` from a multi-scale sampler.
 
     Example:
         >>> ds = SegmentationFolder("../shared/data/ccp_person", split="test")  # doctest: +SKIP
@@ -81,11 +87,11 @@ class SegmentationFolder(Dataset):
             raise ValueError(f"{image_path.stem}: image {image.shape[:2]} and mask {mask.shape} differ in size")
         return image, mask if self.soft else (mask >= 0.5).astype(np.float32)
 
-    def __getitem__(self, item: int | tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
-        index, size = item if isinstance(item, tuple) else (item, None)
+    def __getitem__(self, item: Item) -> tuple[torch.Tensor, torch.Tensor]:
+        index, size, seed = unpack_item(item)
         image, mask = self.load(index)
         if self.transform is not None:
-            image, mask = self.transform(image, mask, size)
+            image, mask = self.transform(image, mask, size, seed)
         return to_tensors(image, mask)
 
 

@@ -12,11 +12,13 @@ from torch.utils.data import Sampler
 class MultiScaleBatchSampler(Sampler[list[tuple[int, int]]]):
     """Wrap an index sampler; every batch gets one size drawn from ``sizes``.
 
-    Yields lists of ``(index, size)`` that :class:`SegmentationFolder` understands.
+    Yields lists of ``(index, size, item_seed)`` that :class:`SegmentationFolder` understands.
+    Sizes and item seeds depend only on (seed, epoch, position), so augmentations are
+    reproducible in any worker and a resumed epoch (``start_batch``) replays exactly.
 
     Example:
         >>> batches = list(MultiScaleBatchSampler(range(5), 2, sizes=(32, 64), seed=0))
-        >>> [len(b) for b in batches], all(len({s for _, s in b}) == 1 for b in batches)
+        >>> [len(b) for b in batches], all(len({s for _, s, _ in b}) == 1 for b in batches)
         ([2, 2, 1], True)
     """
 
@@ -34,25 +36,25 @@ class MultiScaleBatchSampler(Sampler[list[tuple[int, int]]]):
         self.drop_last = drop_last
         self.seed = seed
         self.epoch = 0
+        self.start_batch = 0
 
-    def set_epoch(self, epoch: int) -> None:
-        """Change the size sequence (and the inner sampler's order, if it has ``set_epoch``)."""
+    def set_epoch(self, epoch: int, start_batch: int = 0) -> None:
+        """Start epoch ``epoch`` at batch ``start_batch``; reorders the inner sampler if it can."""
         self.epoch = epoch
+        self.start_batch = start_batch
         if hasattr(self.sampler, "set_epoch"):
             self.sampler.set_epoch(epoch)
 
-    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+    def __iter__(self) -> Iterator[list[tuple[int, int, int]]]:
         rng = np.random.default_rng([self.seed, self.epoch])
-        batch: list[int] = []
-        for index in self.sampler:
-            batch.append(int(index))
-            if len(batch) == self.batch_size:
-                size = int(rng.choice(self.sizes))
-                yield [(i, size) for i in batch]
-                batch = []
-        if batch and not self.drop_last:
+        indices = [int(i) for i in self.sampler]
+        stop = len(indices) - len(indices) % self.batch_size if self.drop_last else len(indices)
+        for number, begin in enumerate(range(0, stop, self.batch_size)):
+            batch = indices[begin : begin + self.batch_size]
             size = int(rng.choice(self.sizes))
-            yield [(i, size) for i in batch]
+            seeds = rng.integers(0, 2**31, len(batch))
+            if number >= self.start_batch:
+                yield [(i, size, int(s)) for i, s in zip(batch, seeds, strict=True)]
 
     def __len__(self) -> int:
         n = len(self.sampler)
@@ -86,7 +88,11 @@ class HardExampleSampler(Sampler[int]):
         self.losses[np.asarray(indices, dtype=np.int64)] = np.asarray(losses, dtype=np.float64)
 
     def weights(self) -> np.ndarray:
-        share = self.losses / self.losses.sum() if self.losses.sum() > 0 else np.full_like(self.losses, 1 / len(self.losses))
+        share = (
+            self.losses / self.losses.sum()
+            if self.losses.sum() > 0
+            else np.full_like(self.losses, 1 / len(self.losses))
+        )
         return self.floor / len(self.losses) + (1 - self.floor) * share
 
     def __iter__(self) -> Iterator[int]:

@@ -79,7 +79,8 @@ class PairTransform:
     """Callable ``(image, mask, size) -> (image, mask)`` for :class:`SegmentationFolder`.
 
     ``train=True`` applies :func:`train_pipeline` (after ``pre``, e.g. copy-paste compositing),
-    else :func:`eval_pipeline`. ``size=None`` uses ``default_size``.
+    else :func:`eval_pipeline`. ``size=None`` uses ``default_size``; a ``seed`` makes the
+    item's augmentation reproducible (else the pipeline's own random stream is used).
     """
 
     def __init__(self, default_size: int, train: bool, rotate90_p: float = 0.05, pre=None):
@@ -88,10 +89,12 @@ class PairTransform:
         self.rotate90_p = rotate90_p
         self.pre = pre
 
-    def __call__(self, image: np.ndarray, mask: np.ndarray, size: int | None = None):
+    def __call__(self, image: np.ndarray, mask: np.ndarray, size: int | None = None, seed: int | None = None):
         size = size or self.default_size
         if self.pre is not None:
-            image, mask = self.pre(image, mask)
+            image, mask = self.pre(image, mask, seed)
         pipeline = train_pipeline(size, self.rotate90_p) if self.train else eval_pipeline(size)
+        if seed is not None:
+            pipeline.set_random_seed(seed)
         out = pipeline(image=image, mask=mask)
         return out["image"], out["mask"]

@@ -62,6 +62,7 @@ class LPIPS:
     @torch.no_grad()
     def distance_images(self, a: np.ndarray, b: np.ndarray) -> float:
         """LPIPS of two RGB H×W×3 arrays with values in [0, 255]."""
+
         def to_tensor(x: np.ndarray) -> torch.Tensor:
             t = torch.as_tensor(np.asarray(x, dtype=np.float32)).permute(2, 0, 1)[None]
             return (t / 127.5 - 1.0).to(self.device)

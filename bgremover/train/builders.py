@@ -14,9 +14,9 @@ from bgremover.data import (
     MultiScaleBatchSampler,
     PairTransform,
     SegmentationFolder,
-    read_split,
     reset_pipelines,
 )
+from bgremover.data.dataset import unpack_item
 from bgremover.factory import create_model
 from bgremover.losses import CompositeLoss
 from bgremover.train.config import TrainConfig
@@ -50,8 +50,7 @@ class IndexedDataset(torch.utils.data.Dataset):
         return len(self.dataset)
 
     def __getitem__(self, item):
-        index = item[0] if isinstance(item, tuple) else item
-        return (*self.dataset[item], index)
+        return (*self.dataset[item], unpack_item(item)[0])
 
 
 def split_stems(config: TrainConfig) -> tuple[list[str] | None, list[str]]:
@@ -108,6 +107,7 @@ def build_train_loader(config: TrainConfig, dataset: SegmentationFolder, dist: D
         prefetch_factor=config.prefetch_factor if workers else None,
         persistent_workers=config.persistent_workers and workers > 0,
         worker_init_fn=reset_pipelines,
+        generator=torch.Generator().manual_seed(config.seed + dist.rank),  # leaves the global RNG alone
     )
 
 

@@ -55,4 +55,7 @@ def cross_validate(config: TrainConfig, folds: int = 5, seed: int = 42) -> dict:
 def format_table(summary: dict) -> str:
     """Markdown table of mean ± std per metric."""
     rows = [f"| {n} | {summary['mean'][n]:.4f} ± {summary['std'][n]:.4f} |" for n in summary["mean"]]
-    return "\n".join([f"{summary['folds']}-fold cross-validation", "", "| metric | mean ± std |", "|---|---|", *rows]) + "\n"
+    return (
+        "\n".join([f"{summary['folds']}-fold cross-validation", "", "| metric | mean ± std |", "|---|---|", *rows])
+        + "\n"
+    )

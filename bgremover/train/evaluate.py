@@ -21,14 +21,12 @@ def autocast_context(device: torch.device, enabled: bool):
 
 
 @torch.no_grad()
-def evaluate(
-    model: nn.Module, dataset: Dataset, device: torch.device, amp: bool = False, batch_size: int = 4
-) -> dict:
+def evaluate(model: nn.Module, dataset: Dataset, device: torch.device, amp: bool = False, batch_size: int = 4) -> dict:
     """Per-image metrics (with SSIM, without LPIPS) and their summary for ``dataset``."""
     was_training = model.training
     model.eval()
     accumulator = MetricAccumulator()
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=0, generator=torch.Generator())  # no global RNG use
     stems = getattr(dataset, "stems", None)
     seen = 0
     for images, masks in loader:

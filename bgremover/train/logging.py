@@ -27,6 +27,14 @@ class RunLogger:
         with open(self.out_dir / name, "a") as handle:
             handle.write(json.dumps(record) + "\n")
 
+    def truncate(self, step: int) -> None:
+        """Forget records logged after ``step`` (work lost by a stop, redone after resuming)."""
+        if not self.enabled:
+            return
+        for name in ("steps.jsonl", "epochs.jsonl"):
+            kept = [r for r in read_jsonl(self.out_dir / name) if r["step"] <= step]
+            (self.out_dir / name).write_text("".join(json.dumps(r) + "\n" for r in kept))
+
     def step(self, step: int, values: dict[str, float]) -> None:
         if not self.enabled:
             return

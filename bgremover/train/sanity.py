@@ -78,8 +78,12 @@ def overfit(config: TrainConfig, n_images: int = 8, steps: int = 300, target_iou
                 break
     report.plot = _plot(
         Path(config.out_dir) / "overfit.png",
-        lambda ax: (ax.plot(report.losses), ax.set(xlabel="step", ylabel="loss", yscale="log",
-                                                   title=f"overfit {n_images} images: IoU {report.iou:.3f}")),
+        lambda ax: (
+            ax.plot(report.losses),
+            ax.set(
+                xlabel="step", ylabel="loss", yscale="log", title=f"overfit {n_images} images: IoU {report.iou:.3f}"
+            ),
+        ),
     )
     return report
 
@@ -131,9 +135,16 @@ def lr_range(config: TrainConfig, start: float = 1e-7, end: float = 1.0, steps: 
     suggested = float(lrs[int(np.argmin(slopes))]) if len(lrs) else start
     plot = _plot(
         Path(config.out_dir) / "lr_range.png",
-        lambda ax: (ax.plot(lrs, losses), ax.axvline(suggested, color="r", ls="--"),
-                    ax.set(xscale="log", xlabel="learning rate", ylabel="smoothed loss",
-                           title=f"LR range test: suggested {suggested:.2e}")),
+        lambda ax: (
+            ax.plot(lrs, losses),
+            ax.axvline(suggested, color="r", ls="--"),
+            ax.set(
+                xscale="log",
+                xlabel="learning rate",
+                ylabel="smoothed loss",
+                title=f"LR range test: suggested {suggested:.2e}",
+            ),
+        ),
     )
     return LRRangeReport(lrs, losses, suggested, plot)
 

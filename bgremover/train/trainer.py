@@ -115,10 +115,14 @@ class Trainer:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
+        # the restart schedule follows the config, so a resumed run may be given a new length
+        self.scheduler.T_0 = self.scheduler.T_i = self.config.t0
+        self.scheduler.T_mult = self.config.t_mult
         self.scaler.load_state_dict(state["scaler"])
         self.epoch, self.batch_in_epoch = state["epoch"], state["batch_in_epoch"]
         self.step, self.best_iou = state["step"], state["best_iou"]
         set_rng_state(state["rng"])
+        self.logger.truncate(self.step)
         if "losses" in state["sampler"]:
             self.loader.batch_sampler.sampler.losses = state["sampler"]["losses"].numpy()
 
@@ -128,17 +132,15 @@ class Trainer:
 
     def train_epoch(self) -> None:
         config, batches = self.config, self.loader.batch_sampler
-        batches.set_epoch(self.epoch)
         iters = len(batches)
-        skip = self.batch_in_epoch
+        skip = self.batch_in_epoch  # resuming mid-epoch: the sampler replays the epoch from here
+        batches.set_epoch(self.epoch, start_batch=skip)
         self.net.train()
         bar = tqdm(
             total=iters, initial=skip, desc=f"epoch {self.epoch}", disable=not (config.progress and self.dist.is_main)
         )
         started, seen = time.perf_counter(), 0
-        for i, (images, masks, indices) in enumerate(self.loader):
-            if i < skip:  # resuming mid-epoch: these batches were trained before the stop
-                continue
+        for i, (images, masks, indices) in enumerate(self.loader, start=skip):
             images, masks = images.to(self.device, non_blocking=True), masks.to(self.device, non_blocking=True)
             with autocast_context(self.device, config.amp):
                 logits = self.net(images)
@@ -161,7 +163,9 @@ class Trainer:
                 batches.sampler.update(indices.tolist(), per_item.cpu().tolist())
             rate = seen / (time.perf_counter() - started)
             record = {k: float(v.detach()) for k, v in terms.items()}
-            record.update(loss=float(total.detach()), lr=self.optimizer.param_groups[0]["lr"], grad_norm=float(grad_norm))
+            record.update(
+                loss=float(total.detach()), lr=self.optimizer.param_groups[0]["lr"], grad_norm=float(grad_norm)
+            )
             bar.set_postfix(loss=f"{record['loss']:.4f}", img_s=f"{rate:.1f}")
             bar.update(1)
             if self.step % config.log_every == 0 or self.step == 1:

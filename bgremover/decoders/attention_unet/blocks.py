@@ -41,9 +41,7 @@ class AttentionGate(nn.Module):
 
     def __init__(self, gate_channels: int, skip_channels: int, inter_channels: int):
         super().__init__()
-        self.w_g = nn.Sequential(
-            nn.Conv2d(gate_channels, inter_channels, 1, bias=True), nn.BatchNorm2d(inter_channels)
-        )
+        self.w_g = nn.Sequential(nn.Conv2d(gate_channels, inter_channels, 1, bias=True), nn.BatchNorm2d(inter_channels))
         self.w_x = nn.Sequential(
             nn.Conv2d(skip_channels, inter_channels, 1, bias=False), nn.BatchNorm2d(inter_channels)
         )
@@ -74,9 +72,7 @@ class DecoderBlock(nn.Module):
         )
         self.conv = ConvBlock(in_channels + skip_channels, out_channels)
 
-    def forward(
-        self, x: torch.Tensor, skip: torch.Tensor | None
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(self, x: torch.Tensor, skip: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         size = skip.shape[-2:] if skip is not None else (x.shape[-2] * 2, x.shape[-1] * 2)
         alpha = None
         if skip is not None and self.gate is not None:

@@ -53,7 +53,7 @@ class AttentionUNet(
         self.gradient_checkpointing = gradient_checkpointing
         self.encoder_dropout = nn.Dropout2d(encoder_dropout)
         self.bottleneck_dropout = nn.Dropout2d(bottleneck_dropout)
-        skips = list(reversed(self.encoder.channels[:-1])) + [0]
+        skips = [*list(reversed(self.encoder.channels[:-1])), 0]
         in_channels = [self.encoder.channels[-1], *decoder_channels[:-1]]
         self.blocks = nn.ModuleList(
             DecoderBlock(i, s, o, attention=attention)

@@ -1,0 +1,184 @@
+"""Training end to end on a handful of real CCP images at tiny sizes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from bgremover.data import read_split
+from bgremover.decoders.attention_unet import AttentionUNet
+from bgremover.train import TrainConfig, Trainer
+from bgremover.train.checkpoint import load_checkpoint
+from bgremover.train.logging import read_jsonl
+from tests.conftest import BACKGROUNDS, CCP, REPO
+
+TINY = dict(
+    data=str(CCP),
+    backgrounds=str(BACKGROUNDS),
+    encoder="resnet18",
+    encoder_weights=None,
+    decoder_channels=(32, 16, 16, 8, 8),
+    image_size=64,
+    scales=(64, 96),
+    batch_size=2,
+    num_workers=0,
+    val_fraction=0.25,
+    w_perceptual=0.5,
+    perceptual_size=None,
+    progress=False,
+    log_every=1,
+)
+
+
+@pytest.fixture(scope="module")
+def split_file(tmp_path_factory) -> Path:
+    """A 12-image training split (9 train + 3 validation after the hold-out)."""
+    path = tmp_path_factory.mktemp("split") / "tiny.txt"
+    path.write_text("\n".join(read_split(CCP / "splits" / "trainval.txt")[:12]) + "\n")
+    return path
+
+
+def tiny_config(tmp_path: Path, split_file: Path, **overrides) -> TrainConfig:
+    return TrainConfig(**{**TINY, "split": str(split_file), "out_dir": str(tmp_path / "run"), **overrides})
+
+
+def cli_args(config: TrainConfig) -> list[str]:
+    args = []
+    for key, value in config.to_dict().items():
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            args.append(flag if value else "--no-" + key.replace("_", "-"))
+        elif isinstance(value, tuple | list):
+            args += [flag, *map(str, value)]
+        else:
+            args += [flag, "none" if value is None else str(value)]
+    return args
+
+
+def env() -> dict:
+    return {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+
+
+def test_train_writes_loadable_checkpoints_logs_and_plot(tmp_path, split_file):
+    config = tiny_config(tmp_path, split_file, epochs=2)
+    values = Trainer(config).fit()
+    run = Path(config.out_dir)
+    assert 0.0 <= values["iou"] <= 1.0 and "boundary_f" in values and "ssim" in values
+    model = AttentionUNet.from_pretrained(run / "best").eval()
+    assert model(torch.rand(1, 3, 64, 64)).shape == (1, 1, 64, 64)
+    state = load_checkpoint(run / "last.pt")
+    assert state["epoch"] == 2 and state["step"] == 8  # 9 train images, batch 2, drop_last
+    assert json.loads((run / "config.json").read_text())["image_size"] == 64
+    assert len(read_jsonl(run / "epochs.jsonl")) == 2 and (run / "epochs.csv").read_text().startswith("epoch,step")
+    assert (run / "curves.png").stat().st_size > 1000
+    assert any((run / "tensorboard").iterdir())
+
+
+def test_resume_continues_exactly(tmp_path, split_file):
+    straight = tiny_config(tmp_path / "a", split_file, epochs=2, max_steps=6)
+    Trainer(straight).fit()
+    halves = tiny_config(tmp_path / "b", split_file, epochs=2, max_steps=3)
+    Trainer(halves).fit()
+    resumed = tiny_config(tmp_path / "b", split_file, epochs=2, max_steps=6, resume=True)
+    Trainer(resumed).fit()
+    a = load_checkpoint(Path(straight.out_dir) / "last.pt")
+    b = load_checkpoint(Path(resumed.out_dir) / "last.pt")
+    assert a["step"] == b["step"] == 6
+    for key in a["model"]:
+        torch.testing.assert_close(a["model"][key], b["model"][key], rtol=1e-5, atol=1e-6, msg=key)
+
+
+def test_sigkill_mid_epoch_then_resume(tmp_path, split_file):
+    config = tiny_config(tmp_path, split_file, epochs=50, checkpoint_every=2, scales=(96,))
+    command = [sys.executable, "-m", "bgremover", "train", *cli_args(config)]
+    process = subprocess.Popen(command, env=env(), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    last = Path(config.out_dir) / "last.pt"
+    deadline = time.time() + 240
+    while time.time() < deadline and process.poll() is None:
+        if last.exists() and load_checkpoint(last)["step"] >= 6:
+            break
+        time.sleep(0.2)
+    assert process.poll() is None, process.stderr.read().decode()[-2000:]
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    state = load_checkpoint(last)  # intact after the kill
+    step = state["step"]
+    assert step >= 6 and not list(Path(config.out_dir).glob(".last.pt.*.tmp"))
+    target = step + 3
+    resume = subprocess.run(
+        [*command, "--resume", "--max-steps", str(target)],
+        env=env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert resume.returncode == 0, resume.stderr[-2000:]
+    assert load_checkpoint(last)["step"] == target
+    steps = [r["step"] for r in read_jsonl(Path(config.out_dir) / "steps.jsonl")]
+    assert steps == sorted(set(steps)) and steps[-1] == target  # continued, no step logged twice
+
+
+def test_torchrun_two_processes_keep_identical_weights(tmp_path, split_file):
+    config = tiny_config(tmp_path, split_file, epochs=1, max_steps=3, scales=(64,))
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "bgremover",
+        "train",
+        *cli_args(config),
+    ]
+    result = subprocess.run(command, env=env(), cwd=REPO, capture_output=True, text=True, timeout=400)
+    assert result.returncode == 0, result.stderr[-3000:]
+    replicas = json.loads((Path(config.out_dir) / "replicas.json").read_text())
+    assert replicas == {"world_size": 2, "max_param_difference": 0.0}
+    assert (Path(config.out_dir) / "best" / "model.safetensors").is_file()
+
+
+def test_sanity_tools_via_cli(tmp_path, split_file):
+    from bgremover.cli import main
+
+    base = cli_args(tiny_config(tmp_path, split_file))
+    assert main(["lr-range", *base, "--steps", "8"]) == 0
+    assert main(["grad-flow", *base, "--steps", "2"]) == 0
+    assert main(["overfit", *base, "--images", "2", "--steps", "2", "--target-iou", "1.01"]) == 1  # fails loudly
+    for name in ("lr_range.png", "grad_flow.png", "overfit.png"):
+        assert (tmp_path / "run" / name).stat().st_size > 1000
+
+
+def test_overfit_four_real_images(tmp_path, split_file):
+    """The real model (ImageNet EfficientNet-Lite0) and composite loss fit 4 CCP photos to IoU > 0.95."""
+    from bgremover.train.sanity import overfit
+
+    config = TrainConfig(
+        data=str(CCP),
+        split=str(split_file),
+        image_size=128,
+        lr=1e-3,
+        amp=False,
+        perceptual_size=None,
+        out_dir=str(tmp_path),
+    )
+    report = overfit(config, n_images=4, steps=150)
+    assert report.passed and report.iou > 0.95, (report.iou, report.losses[-5:])
+    assert report.losses[-1] < report.losses[0] / 3
+
+
+def test_cross_validation_two_folds(tmp_path, split_file):
+    from bgremover.train.cv import cross_validate
+
+    summary = cross_validate(tiny_config(tmp_path, split_file, epochs=1, max_steps=2), folds=2)
+    assert len(summary["per_fold"]) == 2 and set(summary["mean"]) == set(summary["std"])
+    assert (tmp_path / "run" / "cv.json").is_file() and "± " in (tmp_path / "run" / "cv.md").read_text()
