@@ -138,6 +138,43 @@ def _cut(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _export_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("format", choices=["onnx"], help="export format")
+    parser.add_argument("--model", default=None, help="default | fast | model folder | Hub repo id")
+    parser.add_argument("-o", "--output", default="bgremover.onnx", help="output file")
+    parser.add_argument("--opset", type=int, default=17)
+
+
+@command("export", "export a model (ONNX with dynamic height/width)", _export_options)
+def _export(args: argparse.Namespace) -> int:
+    from bgremover.export import export_onnx
+
+    print(f"wrote {export_onnx(args.model, args.output, args.opset)}")
+    return 0
+
+
+def _push_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo-id", required=True, help="USER/NAME on the Hugging Face Hub")
+    parser.add_argument("--model", default=None, help="model folder or name (default: the committed model)")
+    parser.add_argument("--private", action="store_true")
+
+
+@command("push", "upload a model folder and its card to the Hugging Face Hub (token from env/login)", _push_options)
+def _push(args: argparse.Namespace) -> int:
+    from huggingface_hub import create_repo, upload_folder
+
+    from bgremover.hub import REPO_ID, resolve_source
+
+    if not REPO_ID.match(args.repo_id):
+        print(f"not a Hub repo id: {args.repo_id!r} (expected USER/NAME)", file=sys.stderr)
+        return 2
+    folder = resolve_source(args.model)
+    create_repo(args.repo_id, private=args.private, exist_ok=True)
+    commit = upload_folder(repo_id=args.repo_id, folder_path=folder, commit_message="Upload bgremover model")
+    print(f"uploaded {folder} to {commit.repo_url if hasattr(commit, 'repo_url') else args.repo_id}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bgremover", description="Person background removal.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

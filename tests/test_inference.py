@@ -1,0 +1,139 @@
+"""The library API: load_model sources, predict, TTA, refinement, remove_background."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bgremover import BadImageError, ModelNotFoundError, Segmenter, load_model, remove_background
+from bgremover.compose import background_plate
+from bgremover.decoders.attention_unet import AttentionUNet
+from bgremover.hub import resolve_source
+from tests.conftest import rng_image
+
+
+@pytest.fixture(scope="module")
+def default_model() -> Segmenter:
+    return load_model(device="cpu")
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model_dir) -> Segmenter:
+    return load_model(tiny_model_dir, device="cpu", working_size=96)
+
+
+def test_default_model_finds_the_person(default_model, photo_path):
+    from bgremover.io import read_mask
+    from bgremover.metrics import iou
+
+    alpha = default_model.predict(photo_path)
+    gt = read_mask(photo_path.parent.parent / "masks" / f"{photo_path.stem}.png")
+    assert alpha.shape == gt.shape and alpha.dtype == np.float32
+    assert alpha.min() >= 0.0 and alpha.max() <= 1.0
+    assert iou(alpha, gt) > 0.8
+
+
+def test_full_resolution_output_for_any_size(tiny):
+    for shape in [(37, 53), (300, 120), (64, 64)]:
+        assert tiny.predict(rng_image(*shape)).shape == shape
+
+
+def test_list_input_is_batched_and_matches_single(tiny):
+    images = [rng_image(60, 80, seed=s) for s in range(3)] + [rng_image(50, 40, seed=9)]
+    alphas = tiny.predict(images)
+    assert isinstance(alphas, list) and len(alphas) == 4
+    for image, alpha in zip(images, alphas, strict=True):
+        np.testing.assert_allclose(alpha, tiny.predict(image), atol=1e-5)
+
+
+def test_flip_tta_is_flip_equivariant(default_model, photo_path):
+    image = np.asarray(Image.open(photo_path).convert("RGB"))
+    alpha = default_model.predict(image, tta=True)
+    flipped = default_model.predict(np.ascontiguousarray(image[:, ::-1]), tta=True)
+    np.testing.assert_allclose(flipped[:, ::-1], alpha, atol=2e-3)
+
+
+def test_multiscale_and_refine_keep_range_and_interior(default_model, photo_path):
+    plain = default_model.predict(photo_path)
+    multi = default_model.predict(photo_path, scales=(0.75, 1.0, 1.25))
+    refined = default_model.predict(photo_path, refine=True)
+    assert multi.shape == refined.shape == plain.shape
+    assert refined.min() >= 0 and refined.max() <= 1
+    confident = (plain < 0.02) | (plain > 0.98)
+    far = confident & (np.abs(refined - plain) > 1e-6)
+    assert far.mean() < 0.02  # refinement works on the edge band only
+    with pytest.raises(ValueError, match="scale"):
+        default_model.predict(photo_path, scales=())
+
+
+@pytest.mark.parametrize("background", ["transparent", (0, 255, 0), "#0000ff", "blur", "image"])
+def test_remove_background_kinds(tiny, background, tmp_path):
+    image = rng_image(40, 60)
+    if background == "image":
+        Image.fromarray(rng_image(100, 50, seed=3)).save(tmp_path / "bg.png")
+        background = str(tmp_path / "bg.png")
+    out = remove_background(image, background=background, model=tiny)
+    assert out.size == (60, 40)
+    assert out.mode == ("RGBA" if background == "transparent" else "RGB")
+    alpha = tiny.predict(image)
+    if background == "transparent":
+        assert np.abs(np.asarray(out)[..., 3] / 255.0 - alpha).max() <= 1 / 255 + 1e-6
+    if background == (0, 255, 0):
+        expected = alpha[..., None] * image + (1 - alpha[..., None]) * np.array([0, 255, 0])
+        assert np.abs(np.asarray(out).astype(float) - expected).max() <= 1.0
+
+
+def test_threshold_and_foreground_estimation(tiny):
+    image = rng_image(32, 32)
+    hard = remove_background(image, model=tiny, threshold=0.5)
+    assert set(np.unique(np.asarray(hard)[..., 3])) <= {0, 255}
+    spill_free = remove_background(image, model=tiny, foreground_estimation=True)
+    assert spill_free.mode == "RGBA" and spill_free.size == (32, 32)
+
+
+def test_bad_background_is_clear():
+    with pytest.raises(ValueError, match="not 'transparent'"):
+        background_plate("no-such-colour", rng_image(4, 4))
+
+
+def test_bad_image_raises_documented_error(tiny, tmp_path):
+    path = tmp_path / "notes.jpg"
+    path.write_text("hello")
+    with pytest.raises(BadImageError, match="notes.jpg"):
+        tiny.predict(path)
+
+
+def test_model_sources(tiny_model_dir, tmp_path, monkeypatch):
+    assert resolve_source(None).endswith("bgremover-lite0")
+    assert resolve_source(str(tiny_model_dir)) == str(tiny_model_dir)
+    with pytest.raises(ModelNotFoundError):
+        resolve_source("../../etc/passwd")
+    with pytest.raises(ModelNotFoundError):
+        resolve_source(str(tmp_path))  # a folder without model files
+    monkeypatch.setenv("BGREMOVER_MODEL", str(tiny_model_dir))
+    assert resolve_source(None) == str(tiny_model_dir)
+
+
+def test_hub_repo_id_loads_offline_from_cache(tiny_model_dir, tmp_path, monkeypatch):
+    """``load_model("user/name")`` reads the Hub cache layout with HF_HUB_OFFLINE=1."""
+    import huggingface_hub.constants as constants
+
+    revision = "a" * 40
+    repo = tmp_path / "hub" / "models--someone--bgremover-tiny"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(revision)
+    shutil.copytree(tiny_model_dir, repo / "snapshots" / revision)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    from huggingface_hub import snapshot_download
+
+    assert snapshot_download("someone/bgremover-tiny", cache_dir=tmp_path / "hub").endswith(revision)
+    segmenter = load_model("someone/bgremover-tiny", device="cpu", working_size=96)
+    reference = load_model(tiny_model_dir, device="cpu", working_size=96)
+    image = rng_image(50, 70)
+    np.testing.assert_array_equal(segmenter.predict(image), reference.predict(image))
+    assert isinstance(segmenter.network, AttentionUNet)

@@ -1,0 +1,71 @@
+"""Reading every kind of input: modes, EXIF, limits, and the bad-input corpus."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bgremover import BadImageError, read_image
+from tests.corpus import EXPECT_RESULT, expected_size, photo, write_corpus
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return write_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.mark.parametrize("name", sorted(EXPECT_RESULT))
+def test_corpus_through_reader(corpus, name):
+    if EXPECT_RESULT[name]:
+        rgb = read_image(corpus[name])
+        assert rgb.dtype == np.uint8 and rgb.shape == (*expected_size(name)[::-1], 3)
+    else:
+        with pytest.raises(BadImageError) as info:
+            read_image(corpus[name])
+        assert name.split(".")[0] in str(info.value) or len(str(info.value)) > 10
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "P", "RGBA", "CMYK", "I;16", "I", "1"])
+def test_every_mode_becomes_rgb(mode):
+    image = photo().convert("L").convert(mode) if mode in ("I;16", "I", "1") else photo().convert(mode)
+    rgb = read_image(image)
+    assert rgb.shape == (64, 96, 3) and rgb.dtype == np.uint8
+
+
+def test_sixteen_bit_keeps_brightness():
+    gray = np.asarray(photo().convert("L"))
+    rgb = read_image(Image.fromarray(gray.astype(np.uint16) * 257))
+    assert np.abs(rgb[..., 0].astype(int) - gray).max() <= 1
+
+
+def test_exif_rotation_is_applied(corpus):
+    rotated = read_image(corpus["exif_rotated.jpg"])
+    upright = np.asarray(photo())
+    assert rotated.shape[:2] == (96, 64)
+    assert np.abs(rotated.astype(int) - np.rot90(upright, k=-1)).mean() < 8
+
+
+def test_transparent_pixels_become_white():
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    assert (read_image(Image.fromarray(rgba, "RGBA")) == 255).all()
+
+
+def test_sources_bytes_arrays_and_paths(corpus):
+    from_path = read_image(corpus["photo.webp"])
+    assert np.array_equal(read_image(corpus["photo.webp"].read_bytes()), from_path)
+    assert read_image(np.zeros((5, 6), np.float32)).shape == (5, 6, 3)
+    assert read_image(np.ones((5, 6, 4), np.uint16) * 65535).max() == 255
+    with pytest.raises(BadImageError, match="array"):
+        read_image(np.zeros((5, 6, 2)))
+    with pytest.raises(BadImageError, match="no such file"):
+        read_image("/nonexistent/photo.jpg")
+
+
+def test_limits_are_configurable(corpus):
+    with pytest.raises(BadImageError, match="limit"):
+        read_image(corpus["photo.webp"], max_pixels=100)
+    with pytest.raises(BadImageError, match="limit"):
+        read_image(corpus["photo.webp"], max_bytes=10)
+    with pytest.raises(BadImageError, match="pixels"):
+        read_image(corpus["bomb.png"])
