@@ -102,7 +102,7 @@ def test_bad_background_is_clear():
 def test_bad_image_raises_documented_error(tiny, tmp_path):
     path = tmp_path / "notes.jpg"
     path.write_text("hello")
-    with pytest.raises(BadImageError, match="notes.jpg"):
+    with pytest.raises(BadImageError, match=r"notes\.jpg"):
         tiny.predict(path)
 
 
