@@ -1,0 +1,60 @@
+"""The running Gradio app, called through gradio_client like any script would."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from bgremover import load_model
+from tests.corpus import EXPECT_RESULT, expected_size, write_corpus
+
+
+@pytest.fixture(scope="module")
+def client(app_url) -> Client:
+    return Client(app_url, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def segmenter():
+    return load_model(device="cpu")
+
+
+def test_cut_returns_rgba_png_matching_the_library(client, segmenter, photo_path):
+    png, info = client.predict(handle_file(str(photo_path)), api_name="/cut")
+    result = Image.open(png)
+    source = Image.open(photo_path)
+    assert result.format == "PNG" and result.mode == "RGBA" and result.size == source.size
+    alpha = np.asarray(result)[..., 3] / 255.0
+    assert np.abs(alpha - segmenter.predict(photo_path)).max() <= 1 / 255 + 1e-6
+    assert info["latency_ms"] > 0 and (info["width"], info["height"]) == source.size
+
+
+def test_cut_options_and_mask_endpoint(client, segmenter, photo_path):
+    png, _ = client.predict(handle_file(str(photo_path)), True, False, False, 0.0, "color", "#00ff00", None,
+                            api_name="/cut")
+    assert Image.open(png).mode == "RGB"
+    mask = Image.open(client.predict(handle_file(str(photo_path)), True, api_name="/mask"))
+    assert mask.mode == "L" and mask.size == Image.open(photo_path).size
+    expected = segmenter.predict(photo_path, tta=True)
+    assert np.abs(np.asarray(mask) / 255.0 - expected).max() <= 1 / 255 + 1e-6
+
+
+def test_bad_uploads_give_errors_and_the_server_keeps_serving(client, photo_path, tmp_path):
+    corpus = write_corpus(tmp_path)
+    for name, good in EXPECT_RESULT.items():
+        if good:
+            png, _ = client.predict(handle_file(str(corpus[name])), api_name="/cut")
+            assert Image.open(png).size == expected_size(name), name
+        else:
+            with pytest.raises(Exception) as info:
+                client.predict(handle_file(str(corpus[name])), api_name="/cut")
+            assert len(str(info.value)) > 10, name  # a message, not a bare failure
+    png, _ = client.predict(handle_file(str(photo_path)), api_name="/cut")
+    assert Image.open(png).mode == "RGBA"
+
+
+def test_api_lists_named_endpoints(client):
+    api = client.view_api(print_info=False, return_format="dict")
+    assert {"/cut", "/mask"} <= set(api["named_endpoints"])
