@@ -32,8 +32,9 @@ def test_cut_returns_rgba_png_matching_the_library(client, segmenter, photo_path
 
 
 def test_cut_options_and_mask_endpoint(client, segmenter, photo_path):
-    png, _ = client.predict(handle_file(str(photo_path)), True, False, False, 0.0, "color", "#00ff00", None,
-                            api_name="/cut")
+    png, _ = client.predict(
+        handle_file(str(photo_path)), True, False, False, 0.0, "color", "#00ff00", None, api_name="/cut"
+    )
     assert Image.open(png).mode == "RGB"
     mask = Image.open(client.predict(handle_file(str(photo_path)), True, api_name="/mask"))
     assert mask.mode == "L" and mask.size == Image.open(photo_path).size

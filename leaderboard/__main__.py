@@ -1,0 +1,63 @@
+"""``python -m leaderboard run|check|table``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from leaderboard.datasets import benchmarks
+from leaderboard.harness import RESULTS_DIR
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m leaderboard", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in [
+        ("run", "evaluate methods on benchmarks and write results"),
+        ("check", "re-run a sample; fail if a committed number does not reproduce"),
+        ("table", "regenerate results/README.md from the JSON"),
+    ]:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--results", type=Path, default=RESULTS_DIR, help="results folder")
+        if name != "table":
+            p.add_argument("--methods", nargs="*", help="method names (default: all)")
+            p.add_argument("--datasets", nargs="*", help="dataset names (default: all)")
+            p.add_argument("--data-dir", help="data folder (default: $BGREMOVER_DATA_DIR), e.g. ../shared/data")
+        if name == "run":
+            p.add_argument("--limit", type=int, help="only the first N images of each set (smoke runs)")
+        if name == "check":
+            p.add_argument("--sample", type=int, default=3, help="images per (dataset, method)")
+    args = parser.parse_args(argv)
+    if args.command == "table":
+        from leaderboard.report import write_markdown
+
+        print(f"wrote {write_markdown(args.results)}")
+        return 0
+    from leaderboard.methods import all_methods
+
+    methods = all_methods()
+    if args.methods:
+        unknown = sorted(set(args.methods) - set(methods))
+        if unknown:
+            parser.error(f"unknown methods {unknown}; available: {sorted(methods)}")
+        methods = {n: methods[n] for n in args.methods}
+    sets = benchmarks(args.data_dir)
+    if args.datasets:
+        sets = {n: sets[n] for n in args.datasets}
+    if args.command == "run":
+        from leaderboard.harness import run
+
+        run(methods, sets, args.results, args.limit)
+        return 0
+    from leaderboard.check import check
+
+    problems = check(methods, sets, args.sample, args.results)
+    for problem in problems:
+        print("MISMATCH", problem, file=sys.stderr)
+    print("all sampled numbers reproduce" if not problems else f"{len(problems)} numbers do not reproduce")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

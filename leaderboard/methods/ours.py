@@ -1,0 +1,51 @@
+"""bgremover's own models: the default, its TTA and refinement variants, and every other trained folder."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bgremover import load_model
+from bgremover.hub import MODELS_DIR, NAMED_MODELS
+from leaderboard.methods.base import Method, MethodUnavailable
+
+MULTISCALE = (0.75, 1.0, 1.25)
+
+
+class Ours(Method):
+    """A bgremover model through :class:`bgremover.Segmenter` (long side 512 × scale)."""
+
+    kind = "ours"
+
+    def __init__(self, name: str, source: str | None = None, tta: bool = False, scales=(1.0,), refine: bool = False):
+        self.name, self.source = name, source
+        self.tta, self.scales, self.refine = tta, tuple(scales), refine
+        self.resolution = "long side 512" + (f" × {self.scales}" if len(self.scales) > 1 else "")
+        self.segmenter = None
+
+    def load(self) -> None:
+        try:
+            self.segmenter = load_model(self.source, device="cpu")
+        except FileNotFoundError as err:
+            raise MethodUnavailable(str(err)) from err
+
+    def predict(self, rgb: np.ndarray) -> np.ndarray:
+        if self.segmenter is None:
+            self.load()
+        return self.segmenter.predict(rgb, tta=self.tta, scales=self.scales, refine=self.refine)
+
+
+def our_methods() -> list[Ours]:
+    """The default model with its variants, then every other model folder under ``models/``."""
+    methods = [
+        Ours("ours"),
+        Ours("ours+flip", tta=True),
+        Ours("ours+flip+multiscale", tta=True, scales=MULTISCALE),
+        Ours("ours+refine", refine=True),
+    ]
+    default_folder = NAMED_MODELS["default"]
+    for folder in (
+        sorted(p for p in MODELS_DIR.iterdir() if (p / "config.json").is_file()) if MODELS_DIR.is_dir() else []
+    ):
+        if folder.name != default_folder:
+            methods.append(Ours(f"ours:{folder.name}", str(folder)))
+    return methods
