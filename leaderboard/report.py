@@ -62,7 +62,7 @@ def validate(document: dict) -> None:
 def load_results(folder: Path = RESULTS_DIR) -> dict[str, dict]:
     """Every committed ``<dataset>.json``, validated, in display order."""
     documents = {}
-    for path in sorted(folder.glob("*.json"), key=lambda p: (DATASET_ORDER + (p.stem,)).index(p.stem)):
+    for path in sorted(folder.glob("*.json"), key=lambda p: (*DATASET_ORDER, p.stem).index(p.stem)):
         document = json.loads(path.read_text())
         validate(document)
         documents[document["dataset"]] = document

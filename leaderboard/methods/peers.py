@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bgremover.losses.perceptual import IMAGENET_MEAN, IMAGENET_STD
 from bgremover.weights import local_weight_file
 from leaderboard.methods.base import Method, MethodUnavailable
 
