@@ -216,9 +216,8 @@ class TorchvisionPerson(Method):
             if self.architecture == "deeplabv3":
                 small = cv2.resize(rgb, None, fx=520 / max(rgb.shape[:2]), fy=520 / max(rgb.shape[:2]))
                 x = torch.from_numpy(small).permute(2, 0, 1).float()[None] / 255.0
-                x = (x - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor(
-                    [0.229, 0.224, 0.225]
-                ).view(1, 3, 1, 1)
+                mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+                x = (x - mean) / std
                 prob = self.model(x)["out"].softmax(1)[0, 15].numpy()
                 return np.clip(cv2.resize(prob, (rgb.shape[1], rgb.shape[0])), 0, 1)
             out = self.model([image])[0]
