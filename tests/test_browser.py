@@ -49,3 +49,11 @@ def test_upload_toggle_cut_shows_result(page, photo_path):
     assert source and ".png" in source
     page.screenshot(path=str(ARTIFACTS / "cut_out.png"), full_page=True)
     assert (ARTIFACTS / "cut_out.png").stat().st_size > 10_000
+
+
+def test_leaderboard_tab_shows_table_and_plots(page):
+    page.get_by_role("tab", name="Leaderboard").click()
+    page.wait_for_selector(".leaderboard-table table", state="visible", timeout=30_000)
+    page.wait_for_selector(".js-plotly-plot", state="visible", timeout=30_000)
+    assert page.locator(".leaderboard-table").first.inner_text().count("ours") >= 1
+    page.screenshot(path=str(ARTIFACTS / "leaderboard.png"), full_page=True)

@@ -1,0 +1,92 @@
+"""Leaderboard methods, results schema, and the reproducibility check."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bgremover.io import read_image
+from leaderboard.check import check
+from leaderboard.datasets import Benchmark, benchmarks
+from leaderboard.harness import run
+from leaderboard.methods import MethodUnavailable, all_methods
+from leaderboard.report import SchemaError, load_results, validate
+from tests.conftest import DATA
+
+METHODS = all_methods()
+
+
+@pytest.fixture(scope="module")
+def sets() -> dict[str, Benchmark]:
+    return benchmarks(DATA)
+
+
+@pytest.fixture(scope="module")
+def two_images(sets):
+    return [read_image(sets["ccp_test"].pairs[0][0]), read_image(sets["davis"].pairs[0][0])]
+
+
+def test_benchmark_sets(sets):
+    assert {n: len(b.pairs) for n, b in sets.items()} == {"ccp_test": 200, "davis": 119, "davis_clean": 72,
+                                                          "cihp_sample": 5}
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_each_method_returns_valid_alpha_or_says_why(name, two_images):
+    method = METHODS[name]
+    try:
+        method.load()
+    except MethodUnavailable as err:
+        assert len(str(err)) > 15  # a reason a reader can act on
+        return
+    for rgb in two_images:
+        alpha = method.predict(rgb)
+        assert alpha.shape == rgb.shape[:2] and alpha.dtype == np.float32
+        assert 0.0 <= alpha.min() and alpha.max() <= 1.0 and alpha.max() > alpha.min()
+
+
+def test_u2netp_runs_through_the_generic_onnx_adapter(two_images):
+    method = METHODS["u2netp"]
+    method.load()
+    assert method.predict(two_images[0]).mean() > 0.05
+
+
+@pytest.fixture(scope="module")
+def results_dir(tmp_path_factory, sets):
+    folder = tmp_path_factory.mktemp("results")
+    small = {"ccp_test": sets["ccp_test"]}
+    run({n: METHODS[n] for n in ("watershed", "u2netp", "modnet")}, small, folder, limit=2, log=lambda *_: None)
+    return folder
+
+
+def test_results_schema(results_dir):
+    document = load_results(results_dir)["ccp_test"]
+    validate(document)
+    assert document["results"]["modnet"]["available"] is False and document["results"]["modnet"]["reason"]
+    assert document["results"]["u2netp"]["count"] == 2
+    assert (results_dir / "README.md").read_text().count("| u2netp |") == 1
+    broken = json.loads(json.dumps(document))
+    del broken["results"]["u2netp"]["latency_ms"]
+    with pytest.raises(SchemaError, match="latency_ms"):
+        validate(broken)
+
+
+def test_committed_results_are_valid():
+    documents = load_results()
+    assert {"ccp_test", "davis", "davis_clean", "cihp_sample"} <= set(documents)
+    for document in documents.values():
+        assert document["results"]["ours"]["available"]
+
+
+def test_check_passes_then_fails_on_a_tampered_number(results_dir, sets):
+    methods = {n: METHODS[n] for n in ("watershed", "u2netp")}
+    assert check(methods, sets, sample=2, folder=results_dir, log=lambda *_: None) == []
+    path = results_dir / "ccp_test.json"
+    document = json.loads(path.read_text())
+    stem = next(iter(document["results"]["u2netp"]["per_image"]))
+    document["results"]["u2netp"]["per_image"][stem]["iou"] += 0.05
+    path.write_text(json.dumps(document))
+    problems = check(methods, sets, sample=2, folder=results_dir, log=lambda *_: None)
+    assert len(problems) == 1 and "u2netp" in problems[0] and "iou" in problems[0]
