@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -31,24 +32,31 @@ class Segmenter:
 
     def __init__(
         self,
-        network: nn.Module,
+        network: nn.Module | OnnxNetwork,
         device: str | torch.device | None = None,
         working_size: int = WORKING_SIZE,
         max_pixels: int = DEFAULT_MAX_PIXELS,
     ):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.network = network.eval().to(self.device)
+        self.network = network.eval().to(self.device) if isinstance(network, nn.Module) else network
         self.working_size = working_size
         self.max_pixels = max_pixels
 
+    def _forward(self, batch: np.ndarray) -> np.ndarray:
+        """Probabilities (N, H, W) for a float32 (N, 3, H, W) batch in [0, 1]."""
+        if isinstance(self.network, OnnxNetwork):
+            return self.network(batch)
+        with torch.inference_mode():
+            logits = self.network(torch.from_numpy(batch).to(self.device))
+            return torch.sigmoid(logits.float())[:, 0].cpu().numpy()
+
     def _probabilities(self, images: list[np.ndarray], flip: bool) -> list[np.ndarray]:
         """Network probabilities for same-size RGB uint8 images, optionally flip-averaged."""
-        batch = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float().div_(255.0).to(self.device)
-        with torch.inference_mode():
-            prob = torch.sigmoid(self.network(batch).float())
-            if flip:
-                prob = (prob + torch.sigmoid(self.network(batch.flip(-1)).float()).flip(-1)) / 2
-        return list(prob[:, 0].cpu().numpy())
+        batch = np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
+        prob = self._forward(batch)
+        if flip:
+            prob = (prob + self._forward(np.ascontiguousarray(batch[..., ::-1]))[..., ::-1]) / 2
+        return list(prob)
 
     def _resize_long_side(self, image: np.ndarray, long_side: int) -> np.ndarray:
         height, width = image.shape[:2]
@@ -101,13 +109,52 @@ class Segmenter:
         return alphas
 
 
+class OnnxNetwork:
+    """An exported model (see :func:`bgremover.export.export_onnx`) run by onnxruntime."""
+
+    def __init__(self, path: str | os.PathLike, threads: int | None = None):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {"image": batch})[0][:, 0]
+
+
+def onnx_file(source: str | os.PathLike | None) -> Path:
+    """The model's ONNX file: ``model.onnx`` in its folder, else exported once into the cache."""
+    from bgremover.export import export_onnx
+    from bgremover.hub import resolve_source
+
+    resolved = resolve_source(source)
+    folder = Path(resolved)
+    if (folder / "model.onnx").is_file():
+        return folder / "model.onnx"
+    cache = Path(os.environ.get("BGREMOVER_CACHE", Path.home() / ".cache" / "bgremover")) / "onnx"
+    target = cache / (resolved.replace("/", "--").strip("-") + ".onnx")
+    if not target.is_file():
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        export_onnx(resolved, tmp)
+        os.replace(tmp, target)
+    return target
+
+
 def load_model(
     source: str | os.PathLike | None = None,
     device: str | torch.device | None = None,
     working_size: int = WORKING_SIZE,
+    backend: str = "torch",
 ) -> Segmenter:
     """A :class:`Segmenter` for ``source``: ``None``/"default" (the committed model), "fast",
     a local ``save_pretrained`` folder, or a Hugging Face Hub repo id (cache and
     ``HF_HUB_OFFLINE`` respected). CUDA is used when present unless ``device`` says otherwise.
+    ``backend="onnx"`` runs the exported graph with onnxruntime (CPU).
     """
+    if backend == "onnx":
+        return Segmenter(OnnxNetwork(onnx_file(source)), device="cpu", working_size=working_size)
+    if backend != "torch":
+        raise ValueError(f"unknown backend {backend!r}: torch or onnx")
     return Segmenter(load_network(source), device=device, working_size=working_size)

@@ -78,8 +78,7 @@ class AttentionUNet(
             raise ValueError(f"expected RGB input of shape (B, 3, H, W), got {tuple(x.shape)}")
         height, width = x.shape[-2:]
         pad_h, pad_w = (-height) % self.stride, (-width) % self.stride
-        if pad_h or pad_w:
-            x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+        x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")  # unconditional: stays dynamic in ONNX
         features = self._encode(x)
         y = self.bottleneck_dropout(features[-1])
         skips = [self.encoder_dropout(f) for f in reversed(features[:-1])] + [None]
