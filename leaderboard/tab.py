@@ -18,11 +18,14 @@ WORST_COUNT = 6
 def bar_chart(document: dict, metric: str) -> go.Figure:
     results = [r for r in document["results"].values() if r["available"]]
     results.sort(key=lambda r: r["mean"][metric], reverse=metric not in LOWER_IS_BETTER)
-    figure = go.Figure(go.Bar(
-        x=[r["method"] for r in results], y=[r["mean"][metric] for r in results],
-        error_y={"type": "data", "array": [r["std"][metric] for r in results], "visible": True},
-        marker_color=["#e8590c" if r["kind"] == "ours" else "#868e96" for r in results],
-    ))
+    figure = go.Figure(
+        go.Bar(
+            x=[r["method"] for r in results],
+            y=[r["mean"][metric] for r in results],
+            error_y={"type": "data", "array": [r["std"][metric] for r in results], "visible": True},
+            marker_color=["#e8590c" if r["kind"] == "ours" else "#868e96" for r in results],
+        )
+    )
     arrow = "lower is better" if metric in LOWER_IS_BETTER else "higher is better"
     figure.update_layout(title=f"{metric} ({arrow})", height=320, margin={"t": 40, "b": 90})
     return figure
@@ -30,13 +33,23 @@ def bar_chart(document: dict, metric: str) -> go.Figure:
 
 def latency_scatter(document: dict) -> go.Figure:
     results = [r for r in document["results"].values() if r["available"]]
-    figure = go.Figure(go.Scatter(
-        x=[r["latency_ms"]["p95"] for r in results], y=[r["mean"]["iou"] for r in results],
-        text=[r["method"] for r in results], mode="markers+text", textposition="top center",
-        marker={"size": 11, "color": ["#e8590c" if r["kind"] == "ours" else "#868e96" for r in results]},
-    ))
-    figure.update_layout(title="IoU vs p95 latency (2 CPU threads)", xaxis_title="p95 latency (ms, log)",
-                         xaxis_type="log", yaxis_title="IoU", height=380)
+    figure = go.Figure(
+        go.Scatter(
+            x=[r["latency_ms"]["p95"] for r in results],
+            y=[r["mean"]["iou"] for r in results],
+            text=[r["method"] for r in results],
+            mode="markers+text",
+            textposition="top center",
+            marker={"size": 11, "color": ["#e8590c" if r["kind"] == "ours" else "#868e96" for r in results]},
+        )
+    )
+    figure.update_layout(
+        title="IoU vs p95 latency (2 CPU threads)",
+        xaxis_title="p95 latency (ms, log)",
+        xaxis_type="log",
+        yaxis_title="IoU",
+        height=380,
+    )
     return figure
 
 
@@ -63,8 +76,11 @@ def render_worst(dataset: str, stems: list[str], data_dir: str | None) -> list[t
     for stem in stems:
         rgb, gt = read_image(pairs[stem][0]), read_mask(pairs[stem][1])
         alpha = segmenter.predict(rgb)
-        panels = [rgb, np.repeat((gt[..., None] * 255).astype(np.uint8), 3, -1),
-                  np.repeat((alpha[..., None] * 255).astype(np.uint8), 3, -1)]
+        panels = [
+            rgb,
+            np.repeat((gt[..., None] * 255).astype(np.uint8), 3, -1),
+            np.repeat((alpha[..., None] * 255).astype(np.uint8), 3, -1),
+        ]
         from bgremover.metrics import iou
 
         gallery.append((np.concatenate(panels, axis=1), f"{stem}: IoU {iou(alpha, gt):.3f} (image | truth | ours)"))
@@ -82,18 +98,25 @@ def build_leaderboard_tab(results_dir: Path | None = None) -> None:
         if not documents:
             gr.Markdown("No results committed yet: run `python -m leaderboard run --data-dir ../shared/data`.")
             return
-        gr.Markdown("Every number below was measured by `python -m leaderboard run` on the machine described at the "
-                    "bottom of each dataset; click a column header to sort. Methods that could not run say why.")
+        gr.Markdown(
+            "Every number below was measured by `python -m leaderboard run` on the machine described at the "
+            "bottom of each dataset; click a column header to sort. Methods that could not run say why."
+        )
         data_dir = os.environ.get("BGREMOVER_DATA_DIR")
         for name, document in documents.items():
-            with gr.Accordion(f"{name} — {document['images']} images: {document.get('description', '')}",
-                              open=name == "ccp_test"):
+            with gr.Accordion(
+                f"{name} — {document['images']} images: {document.get('description', '')}", open=name == "ccp_test"
+            ):
                 headers = ["method", *HEADLINE, "p50 ms", "p95 ms"]
-                gr.Dataframe(rows(document, HEADLINE), headers=headers, interactive=False,
-                             elem_classes=["leaderboard-table"])
+                gr.Dataframe(
+                    rows(document, HEADLINE), headers=headers, interactive=False, elem_classes=["leaderboard-table"]
+                )
                 with gr.Accordion("All metrics", open=False):
-                    gr.Dataframe(rows(document, ALL_METRICS), headers=["method", *ALL_METRICS, "p50 ms", "p95 ms"],
-                                 interactive=False)
+                    gr.Dataframe(
+                        rows(document, ALL_METRICS),
+                        headers=["method", *ALL_METRICS, "p50 ms", "p95 ms"],
+                        interactive=False,
+                    )
                 with gr.Row():
                     for metric in HEADLINE:
                         gr.Plot(bar_chart(document, metric))
@@ -105,6 +128,7 @@ def build_leaderboard_tab(results_dir: Path | None = None) -> None:
                     gallery = gr.Gallery(label="worst cases", columns=2, height=420, format="png")
                     show = gr.Button("Show these images (needs the benchmark data folder)", size="sm")
                     stems = [row[0] for row in worst]
-                    show.click(lambda n=name, s=stems: render_worst(n, s, data_dir), None, gallery,
-                               api_visibility="private")
+                    show.click(
+                        lambda n=name, s=stems: render_worst(n, s, data_dir), None, gallery, api_visibility="private"
+                    )
                 gr.JSON(document["environment"], label="environment")

@@ -29,8 +29,12 @@ def two_images(sets):
 
 
 def test_benchmark_sets(sets):
-    assert {n: len(b.pairs) for n, b in sets.items()} == {"ccp_test": 200, "davis": 119, "davis_clean": 72,
-                                                          "cihp_sample": 5}
+    assert {n: len(b.pairs) for n, b in sets.items()} == {
+        "ccp_test": 200,
+        "davis": 119,
+        "davis_clean": 72,
+        "cihp_sample": 5,
+    }
 
 
 @pytest.mark.parametrize("name", sorted(METHODS))
@@ -44,7 +48,7 @@ def test_each_method_returns_valid_alpha_or_says_why(name, two_images):
     for rgb in two_images:
         alpha = method.predict(rgb)
         assert alpha.shape == rgb.shape[:2] and alpha.dtype == np.float32
-        assert 0.0 <= alpha.min() and alpha.max() <= 1.0 and alpha.max() > alpha.min()
+        assert alpha.min() >= 0.0 and alpha.max() <= 1.0 and alpha.max() > alpha.min()
 
 
 def test_u2netp_runs_through_the_generic_onnx_adapter(two_images):
