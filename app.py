@@ -17,6 +17,9 @@ import gradio as gr
 from PIL import Image
 
 from bgremover import BadImageError, load_model
+from bgremover.hub import resolve_source
+from bgremover.monitor import DriftReference, Monitor
+from bgremover.monitor_tab import build_monitor_tab
 from bgremover.service import CutRequest, CutService
 from leaderboard.tab import build_leaderboard_tab
 
@@ -79,6 +82,11 @@ def build_app(service: CutService) -> gr.Blocks:
         result = run(image, flip, multiscale, refine, threshold, background, color, background_image)
         return result.output, result.info
 
+    def stats_api():
+        summary = service.monitor.summary()
+        summary["drift_scores"] = summary["drift_scores"][-50:]
+        return summary
+
     @gpu
     def mask_api(image, flip=False, multiscale=False, refine=False):
         result = run(image, flip, multiscale, refine, 0.0, "transparent", "#ffffff", None)
@@ -128,12 +136,19 @@ def build_app(service: CutService) -> gr.Blocks:
             api_mask.click(
                 mask_api, [api_image, flip, multiscale, refine], api_mask_png, api_name="mask", concurrency_limit=2
             )
+        build_monitor_tab(service.monitor)
         build_leaderboard_tab()
+        with gr.Row(visible=False):
+            stats_button, stats_json = gr.Button(), gr.JSON()
+        stats_button.click(stats_api, None, stats_json, api_name="stats")
     return demo
 
 
 def main() -> None:
-    service = CutService(load_model(os.environ.get("BGREMOVER_MODEL")))
+    source = os.environ.get("BGREMOVER_MODEL")
+    folder = resolve_source(source)
+    reference = DriftReference.load(folder) if os.path.isdir(folder) else None
+    service = CutService(load_model(source), monitor=Monitor(reference))
     demo = build_app(service)
     demo.queue(max_size=64, default_concurrency_limit=2).launch(show_error=True)
 

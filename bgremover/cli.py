@@ -175,6 +175,29 @@ def _push(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reference_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, help="training data folder, e.g. ../shared/data/ccp_person")
+    parser.add_argument("--split", default="trainval", help="split name or file (default: trainval)")
+    parser.add_argument("--limit", type=int, default=200, help="images to sample (default: 200)")
+    parser.add_argument("--model", default=None, help="model folder (default: the committed model)")
+
+
+@command("monitor-reference", "save the drift/quality reference statistics beside a model", _reference_options)
+def _monitor_reference(args: argparse.Namespace) -> int:
+    from bgremover.data import SegmentationFolder
+    from bgremover.hub import resolve_source
+    from bgremover.inference import load_model
+    from bgremover.monitor import DriftReference
+
+    folder = resolve_source(args.model)
+    segmenter = load_model(folder)
+    dataset = SegmentationFolder(args.data, split=args.split)
+    step = max(1, len(dataset) // args.limit)
+    images = (dataset.load(i)[0] for i in range(0, len(dataset), step))
+    print(f"wrote {DriftReference.build(images, segmenter.predict).save(folder)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bgremover", description="Person background removal.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -14,6 +14,7 @@ from PIL import Image
 from bgremover.compose import compose
 from bgremover.inference import Segmenter
 from bgremover.io import read_image
+from bgremover.monitor import Monitor
 
 MULTISCALE = (0.75, 1.0, 1.25)
 
@@ -57,30 +58,49 @@ class CutResult:
 
 
 class CutService:
-    """Runs cut requests on a :class:`Segmenter` and writes lossless PNG results to ``out_dir``."""
+    """Runs cut requests on a :class:`Segmenter`, records them in a :class:`Monitor`, and writes
+    lossless PNG downloads to ``out_dir``."""
 
-    def __init__(self, segmenter: Segmenter, out_dir: str | os.PathLike | None = None):
+    def __init__(self, segmenter: Segmenter, out_dir: str | os.PathLike | None = None, monitor: Monitor | None = None):
         self.segmenter = segmenter
+        self.monitor = monitor or Monitor()
         self.out_dir = Path(out_dir or tempfile.mkdtemp(prefix="bgremover-"))
         self.out_dir.mkdir(parents=True, exist_ok=True)
 
     def cut(self, image, request: CutRequest) -> CutResult:
         """Segment and compose; raises ``BadImageError``/``ValueError`` with a user message."""
         started = time.perf_counter()
-        rgb = read_image(image, self.segmenter.max_pixels)
-        background = request.background_spec()
-        alpha = self.segmenter.predict(
-            rgb, tta=request.flip, scales=MULTISCALE if request.multiscale else (1.0,), refine=request.refine
-        )
-        if request.threshold > 0:
-            alpha = (alpha >= request.threshold).astype(np.float32)
-        output = compose(rgb, alpha, background)
+        try:
+            rgb = read_image(image, self.segmenter.max_pixels)
+            background = request.background_spec()
+            alpha = self.segmenter.predict(
+                rgb, tta=request.flip, scales=MULTISCALE if request.multiscale else (1.0,), refine=request.refine
+            )
+            if request.threshold > 0:
+                alpha = (alpha >= request.threshold).astype(np.float32)
+            output = compose(rgb, alpha, background)
+        except (ValueError, OSError):
+            self.monitor.record_error()
+            raise
         latency = (time.perf_counter() - started) * 1000.0
-        info = {"latency_ms": round(latency, 1), "width": rgb.shape[1], "height": rgb.shape[0]}
+        record = self.monitor.record(rgb, alpha, latency)
+        info = {
+            "latency_ms": round(latency, 1),
+            "width": rgb.shape[1],
+            "height": rgb.shape[0],
+            "quality": record["quality"],
+            "anomaly": record["anomaly"],
+            "anomalies": record["anomalies"],
+            "drift_score": record["drift_score"],
+        }
         return CutResult(rgb, alpha, output, info)
 
-    def save_png(self, image: Image.Image, stem: str) -> str:
-        """Write ``image`` as PNG under a unique name; returns its path."""
+    def save_png(self, image: Image.Image, stem: str, keep_seconds: float = 3600.0) -> str:
+        """Write ``image`` as PNG under a unique name (older downloads are deleted); returns its path."""
+        cutoff = time.time() - keep_seconds
+        for old in self.out_dir.glob("*.png"):
+            if old.stat().st_mtime < cutoff:
+                old.unlink(missing_ok=True)
         fd, path = tempfile.mkstemp(dir=self.out_dir, prefix=f"{stem}-", suffix=".png")
         os.close(fd)
         image.save(path, format="PNG")

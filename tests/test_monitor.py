@@ -1,0 +1,96 @@
+"""Monitoring: drift detection, no-reference quality, anomalies, and the app's stats endpoint."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from bgremover import load_model
+from bgremover.data import SegmentationFolder
+from bgremover.monitor import DriftReference, Monitor, quality
+from tests.conftest import CCP
+
+
+@pytest.fixture(scope="module")
+def segmenter():
+    return load_model(device="cpu", working_size=256)
+
+
+@pytest.fixture(scope="module")
+def reference(segmenter):
+    train = SegmentationFolder(CCP, split="trainval")
+    images = (train.load(i)[0] for i in range(0, 800, 20))  # 40 training photos
+    return DriftReference.build(images, segmenter.predict)
+
+
+@pytest.fixture(scope="module")
+def held_out():
+    test = SegmentationFolder(CCP, split="test")
+    return [test.load(i)[0] for i in range(0, 200, 8)]  # 25 held-out photos
+
+
+def run_window(reference, segmenter, images) -> dict:
+    monitor = Monitor(reference, min_window=20)
+    for rgb in images:
+        monitor.record(rgb, segmenter.predict(rgb), latency_ms=1.0)
+    return monitor.summary()["drift"]
+
+
+def test_drift_alerts_on_shifted_batches_only(reference, segmenter, held_out):
+    assert run_window(reference, segmenter, held_out)["alert"] is False
+    inverted = [255 - rgb for rgb in held_out]
+    assert run_window(reference, segmenter, inverted)["alert"] is True
+    blurred = [cv2.GaussianBlur(rgb, (0, 0), 6) for rgb in held_out]
+    assert run_window(reference, segmenter, blurred)["alert"] is True
+
+
+def test_reference_round_trip(reference, tmp_path):
+    reference.save(tmp_path)
+    loaded = DriftReference.load(tmp_path)
+    assert loaded.samples == reference.samples and DriftReference.load(tmp_path / "none") is None
+
+
+def test_quality_ranks_corrupted_mask_below_good(segmenter, held_out):
+    rgb = held_out[0]
+    good = segmenter.predict(rgb)
+    rng = np.random.default_rng(0)
+    speckled = np.clip(good + (rng.random(good.shape) < 0.02) * 1.0, 0, 1).astype(np.float32)
+    blurred = cv2.GaussianBlur(good, (0, 0), 8)
+    shifted = np.roll(good, good.shape[1] // 6, axis=1)
+    for bad in (speckled, blurred, shifted):
+        assert quality(rgb, bad)["score"] < quality(rgb, good)["score"]
+
+
+def test_anomaly_flags(reference):
+    monitor = Monitor(reference)
+    rgb = np.full((64, 64, 3), 128, np.uint8)
+    assert "empty mask" in monitor.record(rgb, np.zeros((64, 64), np.float32), 5.0)["anomalies"]
+    assert "whole-frame mask" in monitor.record(rgb, np.ones((64, 64), np.float32), 5.0)["anomalies"]
+    fragments = np.zeros((64, 64), np.float32)
+    fragments[::8, ::8] = 1
+    fragments = cv2.dilate(fragments, np.ones((3, 3), np.uint8))
+    assert "many fragments" in monitor.record(rgb, fragments, 5.0)["anomalies"]
+    summary = monitor.summary()
+    assert summary["requests"] == 3 and len(summary["recent_anomalies"]) == 3
+    assert summary["latency_ms"]["p95"] == pytest.approx(5.0)
+
+
+def test_latency_percentiles():
+    monitor = Monitor()
+    alpha = np.zeros((32, 32), np.float32)
+    alpha[8:24, 8:24] = 1
+    for latency in range(1, 101):
+        monitor.record(np.full((32, 32, 3), 100, np.uint8), alpha, float(latency))
+    lat = monitor.summary()["latency_ms"]
+    assert lat["p50"] == pytest.approx(50.5) and lat["p95"] == pytest.approx(95.05) and lat["p99"] > lat["p95"]
+
+
+def test_app_reports_quality_and_stats(app_url, photo_path):
+    from gradio_client import Client, handle_file
+
+    client = Client(app_url, verbose=False)
+    _, info = client.predict(handle_file(str(photo_path)), api_name="/cut")
+    assert 0 <= info["quality"] <= 1 and isinstance(info["anomaly"], bool)
+    stats = client.predict(api_name="/stats")
+    assert stats["requests"] >= 1 and stats["latency_ms"]["p95"] > 0 and stats["rss_mb"] > 0
