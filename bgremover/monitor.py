@@ -64,7 +64,7 @@ def quality(rgb: np.ndarray, alpha: np.ndarray, min_fragment: float = 0.002) -> 
         return {"uncertain": 0.0, "edge_agreement": 0.0, "fragments": 0, "score": 0.0}
     box = alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     uncertain = float(((box > 0.1) & (box < 0.9)).mean())
-    count, _, stats, _ = cv2.connectedComponentsWithStats(hard, connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(hard, connectivity=8)
     fragments = int((stats[1:, cv2.CC_STAT_AREA] >= min_fragment * hard.size).sum())
     boundary = hard - cv2.erode(hard, np.ones((3, 3), np.uint8))
     edges = cv2.Canny(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), 50, 150)
