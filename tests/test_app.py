@@ -59,3 +59,11 @@ def test_bad_uploads_give_errors_and_the_server_keeps_serving(client, photo_path
 def test_api_lists_named_endpoints(client):
     api = client.view_api(print_info=False, return_format="dict")
     assert {"/cut", "/mask"} <= set(api["named_endpoints"])
+
+
+def test_short_load_run_has_no_failures(app_url, photo_path):
+    from benchmarks.load import run_load
+
+    result = run_load(app_url, str(photo_path), clients=8, requests=5)
+    assert result["calls"] == 40 and result["failed"] == 0, result["errors"]
+    assert result["rss_after_mb"] > 0 and result["p95_ms"] >= result["p50_ms"] > 0

@@ -1,0 +1,1 @@
+"""Measurement scripts (run by hand; their numbers go in the README)."""
