@@ -198,6 +198,26 @@ def _monitor_reference(args: argparse.Namespace) -> int:
     return 0
 
 
+def _card_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="the model folder to write README.md into")
+    parser.add_argument("--run", required=True, help="the training run folder it came from")
+    parser.add_argument(
+        "--limitations", help="text file, one observed limitation per line (default: <model>/limitations.txt)"
+    )
+
+
+@command("card", "generate a model folder's README.md (model card) from its run and the leaderboard", _card_options)
+def _card(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bgremover.card import write_model_card
+
+    path = Path(args.limitations or Path(args.model) / "limitations.txt")
+    limitations = [line.strip() for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    print(f"wrote {write_model_card(args.model, args.run, limitations)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bgremover", description="Person background removal.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
