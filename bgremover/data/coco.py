@@ -6,14 +6,12 @@ import os
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch.utils.data import Dataset
 
-from bgremover.data.dataset import Item, Transform, to_tensors, unpack_item
+from bgremover.data.dataset import PairDataset, Transform
 from bgremover.io import read_image
 
 
-class CocoPersonDataset(Dataset):
+class CocoPersonDataset(PairDataset):
     """Images of a COCO annotation file with all instances of ``category`` merged into one mask.
 
     Images without any such instance are skipped unless ``keep_empty``. Items are
@@ -59,10 +57,3 @@ class CocoPersonDataset(Dataset):
         if image.shape[:2] != mask.shape:
             raise ValueError(f"{info['file_name']}: image {image.shape[:2]} and annotation {mask.shape} differ in size")
         return image, mask.astype(np.float32)
-
-    def __getitem__(self, item: Item) -> tuple[torch.Tensor, torch.Tensor]:
-        index, size, seed = unpack_item(item)
-        image, mask = self.load(index)
-        if self.transform is not None:
-            image, mask = self.transform(image, mask, size, seed)
-        return to_tensors(image, mask)

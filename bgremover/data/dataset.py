@@ -47,7 +47,24 @@ def find_pairs(root: str | os.PathLike, stems: list[str] | None = None) -> list[
     return [(images[s], masks[s]) for s in wanted]
 
 
-class SegmentationFolder(Dataset):
+class PairDataset(Dataset):
+    """Base of the datasets: subclasses implement ``load(index) -> (rgb uint8, mask float)`` and set
+    ``transform``; items are tensors after the (optional) transform."""
+
+    transform: Transform | None = None
+
+    def load(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def __getitem__(self, item: Item) -> tuple[torch.Tensor, torch.Tensor]:
+        index, size, seed = unpack_item(item)
+        image, mask = self.load(index)
+        if self.transform is not None:
+            image, mask = self.transform(image, mask, size, seed)
+        return to_tensors(image, mask)
+
+
+class SegmentationFolder(PairDataset):
     """A folder with ``images/`` and ``masks/`` of matching stems, optionally restricted to a split.
 
     Items are ``(image, mask)``: float tensors (3, H, W) in [0, 1] and (1, H, W) in [0, 1]
@@ -86,13 +103,6 @@ class SegmentationFolder(Dataset):
         if image.shape[:2] != mask.shape:
             raise ValueError(f"{image_path.stem}: image {image.shape[:2]} and mask {mask.shape} differ in size")
         return image, mask if self.soft else (mask >= 0.5).astype(np.float32)
-
-    def __getitem__(self, item: Item) -> tuple[torch.Tensor, torch.Tensor]:
-        index, size, seed = unpack_item(item)
-        image, mask = self.load(index)
-        if self.transform is not None:
-            image, mask = self.transform(image, mask, size, seed)
-        return to_tensors(image, mask)
 
 
 def to_tensors(image: np.ndarray, mask: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:

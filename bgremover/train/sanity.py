@@ -88,6 +88,16 @@ def overfit(config: TrainConfig, n_images: int = 8, steps: int = 300, target_iou
     return report
 
 
+def _training_setup(config: TrainConfig):
+    """Seeded device, shuffled augmented loader, model, loss and optimiser for a short probe run."""
+    seed_everything(config.seed)
+    device = pick_device(config.device)
+    train, _ = build_datasets(config)
+    loader = DataLoader(train, batch_size=config.batch_size, shuffle=True, num_workers=0, drop_last=True)
+    model, loss_fn = build_model(config).to(device), build_loss(config).to(device)
+    return device, loader, model, loss_fn, build_optimizer(config, model)
+
+
 @dataclass
 class LRRangeReport:
     lrs: list[float]
@@ -98,12 +108,7 @@ class LRRangeReport:
 
 def lr_range(config: TrainConfig, start: float = 1e-7, end: float = 1.0, steps: int = 200) -> LRRangeReport:
     """Exponential LR sweep from ``start`` to ``end``; suggests the LR of steepest smoothed descent."""
-    seed_everything(config.seed)
-    device = pick_device(config.device)
-    train, _ = build_datasets(config)
-    loader = DataLoader(train, batch_size=config.batch_size, shuffle=True, num_workers=0, drop_last=True)
-    model, loss_fn = build_model(config).to(device), build_loss(config).to(device)
-    optimizer = build_optimizer(config, model)
+    device, loader, model, loss_fn, optimizer = _training_setup(config)
     gamma = (end / start) ** (1 / max(steps - 1, 1))
     lrs, losses, smoothed, best = [], [], 0.0, math.inf
     batches = iter(loader)
@@ -158,12 +163,7 @@ class GradFlowReport:
 
 def grad_flow(config: TrainConfig, steps: int = 3, explode: float = 1e3) -> GradFlowReport:
     """Per-parameter gradient norms (averaged over ``steps`` steps); flags zero, NaN and exploding ones."""
-    seed_everything(config.seed)
-    device = pick_device(config.device)
-    train, _ = build_datasets(config)
-    loader = DataLoader(train, batch_size=config.batch_size, shuffle=True, num_workers=0, drop_last=True)
-    model, loss_fn = build_model(config).to(device), build_loss(config).to(device)
-    optimizer = build_optimizer(config, model)
+    device, loader, model, loss_fn, optimizer = _training_setup(config)
     sums: dict[str, float] = {}
     model.train()
     for _, (images, masks) in zip(range(steps), loader, strict=False):
