@@ -143,13 +143,29 @@ def _export_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="default | fast | model folder | Hub repo id")
     parser.add_argument("-o", "--output", default="bgremover.onnx", help="output file")
     parser.add_argument("--opset", type=int, default=17)
+    parser.add_argument("--int8", action="store_true", help="also write an int8 model (<output>-int8.onnx)")
+    parser.add_argument("--calibration", help="data folder for static int8 calibration (else dynamic int8)")
+    parser.add_argument("--calibration-images", type=int, default=64)
 
 
-@command("export", "export a model (ONNX with dynamic height/width)", _export_options)
+@command("export", "export a model (ONNX with dynamic height/width; optional int8)", _export_options)
 def _export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from bgremover.export import export_onnx
 
-    print(f"wrote {export_onnx(args.model, args.output, args.opset)}")
+    path = export_onnx(args.model, args.output, args.opset)
+    print(f"wrote {path}")
+    if args.int8:
+        from bgremover.data import SegmentationFolder
+        from bgremover.quantize import quantize_onnx
+
+        images = None
+        if args.calibration:
+            data = SegmentationFolder(args.calibration, split="trainval")
+            step = max(1, len(data) // args.calibration_images)
+            images = (data.load(i)[0] for i in range(0, len(data), step))
+        print(f"wrote {quantize_onnx(path, Path(path).with_name(Path(path).stem + '-int8.onnx'), images)}")
     return 0
 
 

@@ -151,8 +151,11 @@ def load_model(
     """A :class:`Segmenter` for ``source``: ``None``/"default" (the committed model), "fast",
     a local ``save_pretrained`` folder, or a Hugging Face Hub repo id (cache and
     ``HF_HUB_OFFLINE`` respected). CUDA is used when present unless ``device`` says otherwise.
-    ``backend="onnx"`` runs the exported graph with onnxruntime (CPU).
+    ``backend="onnx"`` runs the exported graph with onnxruntime (CPU); a path to a ``.onnx`` file
+    (e.g. an int8 model from ``bgremover export onnx --int8``) selects it directly.
     """
+    if source is not None and str(source).endswith(".onnx") and Path(source).is_file():
+        return Segmenter(OnnxNetwork(source), device="cpu", working_size=working_size)
     if backend == "onnx":
         return Segmenter(OnnxNetwork(onnx_file(source)), device="cpu", working_size=working_size)
     if backend != "torch":

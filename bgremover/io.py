@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-DEFAULT_MAX_PIXELS = 50_000_000
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_PIXELS = int(os.environ.get("BGREMOVER_MAX_PIXELS", 50_000_000))
+DEFAULT_MAX_BYTES = int(os.environ.get("BGREMOVER_MAX_BYTES", 50 * 1024 * 1024))
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 ImageSource = str | os.PathLike | bytes | Image.Image | np.ndarray

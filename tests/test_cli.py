@@ -13,8 +13,8 @@ from tests.conftest import REPO
 from tests.corpus import EXPECT_RESULT, expected_size, photo, write_corpus
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+def run_cli(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO), **extra_env}
     return subprocess.run(
         [sys.executable, "-m", "bgremover", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=300
     )
@@ -63,8 +63,19 @@ def test_cut_mask_and_background_options(tmp_path, tiny_model_dir):
 
 def test_corpus_through_cli(tmp_path, tiny_model_dir):
     corpus = write_corpus(tmp_path / "corpus")
-    result = run_cli("cut", str(tmp_path / "corpus"), "-o", str(tmp_path / "out"), "--model", str(tiny_model_dir))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    result = run_cli(
+        "cut",
+        str(tmp_path / "corpus"),
+        "-o",
+        str(tmp_path / "out"),
+        "--model",
+        str(tiny_model_dir),
+        TMPDIR=str(scratch),
+    )
     assert result.returncode == 1
+    assert not any(scratch.iterdir())  # no temporary files left behind
     for name, good in EXPECT_RESULT.items():
         out = tmp_path / "out" / (corpus[name].stem + ".png")
         if not name.endswith((".jpg", ".png", ".gif", ".webp")):

@@ -3,6 +3,7 @@
 from bgremover.losses.bce import BCELoss, bce_loss
 from bgremover.losses.composite import CompositeLoss
 from bgremover.losses.dice import DiceLoss, dice_loss
+from bgremover.losses.distillation import DistillationLoss, distillation_loss
 from bgremover.losses.edge import EdgeLoss, edge_loss, sobel_magnitude
 from bgremover.losses.perceptual import PerceptualLoss, load_vgg16_features, perceptual_loss
 
@@ -10,10 +11,12 @@ __all__ = [
     "BCELoss",
     "CompositeLoss",
     "DiceLoss",
+    "DistillationLoss",
     "EdgeLoss",
     "PerceptualLoss",
     "bce_loss",
     "dice_loss",
+    "distillation_loss",
     "edge_loss",
     "load_vgg16_features",
     "perceptual_loss",

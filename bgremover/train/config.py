@@ -56,6 +56,10 @@ class TrainConfig:
     w_perceptual: float = 0.5
     w_edge: float = 0.3
     perceptual_size: int | None = 160
+    # distillation (a teacher model source: folder, name or Hub id)
+    teacher: str | None = None
+    w_distill: float = 1.0
+    distill_temperature: float = 2.0
     # optimisation
     epochs: int = 30
     max_steps: int | None = None

@@ -80,7 +80,7 @@ def plot_curves(out_dir: str | os.PathLike, path: str | os.PathLike | None = Non
     out_dir = Path(out_dir)
     steps, epochs = read_jsonl(out_dir / "steps.jsonl"), read_jsonl(out_dir / "epochs.jsonl")
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    for key in ("loss", "bce", "dice", "perceptual", "edge"):
+    for key in ("loss", "bce", "dice", "perceptual", "edge", "distill"):
         points = [(r["step"], r[key]) for r in steps if key in r]
         if points:
             axes[0].plot(*zip(*points, strict=True), label=key)

@@ -13,6 +13,8 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from bgremover.hub import load_network
+from bgremover.losses import distillation_loss
 from bgremover.train.builders import (
     build_datasets,
     build_loss,
@@ -74,6 +76,7 @@ class Trainer:
         self.loader = build_train_loader(config, self.train_set, self.dist)
         self.model = build_model(config).to(self.device)
         self.loss = build_loss(config).to(self.device)
+        self.teacher = load_network(config.teacher).to(self.device).requires_grad_(False) if config.teacher else None
         self.optimizer = build_optimizer(config, self.model)
         self.scheduler = build_scheduler(config, self.optimizer)
         self.scaler = torch.amp.GradScaler("cuda", enabled=config.amp and self.device.type == "cuda")
@@ -145,6 +148,11 @@ class Trainer:
             with autocast_context(self.device, config.amp):
                 logits = self.net(images)
                 total, terms = self.loss(logits, masks, images)
+                if self.teacher is not None:
+                    with torch.no_grad():
+                        teacher_logits = self.teacher(images)
+                    terms["distill"] = distillation_loss(logits, teacher_logits, config.distill_temperature)
+                    total = total + config.w_distill * terms["distill"]
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(total).backward()
             self.scaler.unscale_(self.optimizer)

@@ -1,0 +1,195 @@
+"""Inference speed, memory and accuracy of every deployment variant of a model.
+
+For PyTorch fp32 (the baseline), PyTorch bf16 autocast, ONNX fp32 and ONNX int8 (static, calibrated
+on training images; dynamic as a comparison): p50/p95 latency at batch 1 and throughput at batch
+1/4/8 for 256, 512 and 1024 px long side, peak RSS (each variant in a fresh process), and IoU on a
+sample of both benchmarks at 512 px — all printed as ratios to PyTorch fp32 from the same run.
+
+    python benchmarks/inference.py --data-dir ../shared/data [--model default] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+VARIANTS = ("pytorch fp32", "pytorch bf16", "onnx fp32", "onnx int8 static", "onnx int8 dynamic")
+SIZES = (256, 512, 1024)
+BATCHES = (1, 4, 8)
+
+
+def build_runner(variant: str, model: str, onnx_dir: Path, threads: int):
+    """``run(batch float32 N×3×H×W) -> probabilities`` for one variant."""
+    import torch
+
+    torch.set_num_threads(threads)
+    if variant.startswith("pytorch"):
+        from bgremover.hub import load_network
+
+        network = load_network(model)
+        bf16 = variant.endswith("bf16")
+
+        def run(batch):
+            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                return torch.sigmoid(network(torch.from_numpy(batch)).float()).numpy()
+
+        return run
+    from bgremover.inference import OnnxNetwork
+
+    name = {
+        "onnx fp32": "model.onnx",
+        "onnx int8 static": "model-int8.onnx",
+        "onnx int8 dynamic": "model-int8-dynamic.onnx",
+    }[variant]
+    network = OnnxNetwork(onnx_dir / name, threads=threads)
+    return network
+
+
+def sample_batch(data_dir: Path, size: int, batch: int) -> np.ndarray:
+    import cv2
+
+    from bgremover.io import read_image
+
+    rgb = read_image(data_dir / "ccp_person" / "images" / "0005.jpg")
+    scale = size / max(rgb.shape[:2])
+    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return np.repeat(small.transpose(2, 0, 1)[None].astype(np.float32) / 255.0, batch, axis=0)
+
+
+def accuracy(run, data_dir: Path, per_set: int) -> dict[str, float]:
+    import cv2
+
+    from bgremover.io import read_image, read_mask
+    from bgremover.metrics import iou
+    from leaderboard.datasets import benchmarks
+
+    scores = {}
+    for name in ("ccp_test", "davis"):
+        pairs = benchmarks(data_dir)[name].pairs
+        values = []
+        for image_path, mask_path in pairs[:: max(1, len(pairs) // per_set)][:per_set]:
+            rgb, gt = read_image(image_path), read_mask(mask_path)
+            scale = 512 / max(rgb.shape[:2])
+            small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            prob = np.asarray(run(small.transpose(2, 0, 1)[None].astype(np.float32) / 255.0)).reshape(small.shape[:2])
+            values.append(iou(cv2.resize(prob, (rgb.shape[1], rgb.shape[0])), gt))
+        scores[name] = float(np.mean(values))
+    return scores
+
+
+def measure(variant: str, model: str, onnx_dir: Path, data_dir: Path, threads: int, repeats: int, per_set: int):
+    run = build_runner(variant, model, onnx_dir, threads)
+    result = {"variant": variant, "sizes": {}}
+    for size in SIZES:
+        entry = {}
+        for batch in BATCHES:
+            inputs = sample_batch(data_dir, size, batch)
+            run(inputs)  # warm-up
+            times = []
+            for _ in range(repeats if batch == 1 else max(2, repeats // 4)):
+                started = time.perf_counter()
+                run(inputs)
+                times.append(time.perf_counter() - started)
+            entry[f"batch{batch}_images_per_s"] = batch / float(np.median(times))
+            if batch == 1:
+                entry["p50_ms"] = float(np.percentile(times, 50) * 1000)
+                entry["p95_ms"] = float(np.percentile(times, 95) * 1000)
+        result["sizes"][str(size)] = entry
+    result["iou"] = accuracy(run, data_dir, per_set)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def prepare_onnx(model: str, onnx_dir: Path, data_dir: Path) -> None:
+    from bgremover.data import SegmentationFolder
+    from bgremover.export import export_onnx
+    from bgremover.quantize import quantize_onnx
+
+    fp32 = export_onnx(model, onnx_dir / "model.onnx")
+    train = SegmentationFolder(data_dir / "ccp_person", split="trainval")
+    images = (train.load(i)[0] for i in range(0, len(train), len(train) // 32))
+    quantize_onnx(fp32, onnx_dir / "model-int8.onnx", images)
+    quantize_onnx(fp32, onnx_dir / "model-int8-dynamic.onnx")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", required=True, type=Path, help="e.g. ../shared/data")
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=20, help="timed batch-1 runs per size")
+    parser.add_argument("--per-set", type=int, default=40, help="images per benchmark for the IoU column")
+    parser.add_argument("--variant", help=argparse.SUPPRESS)
+    parser.add_argument("--onnx-dir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.variant:
+        print(
+            json.dumps(
+                measure(
+                    args.variant, args.model, args.onnx_dir, args.data_dir, args.threads, args.repeats, args.per_set
+                )
+            )
+        )
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx_dir = Path(tmp)
+        prepare_onnx(args.model, onnx_dir, args.data_dir)
+        results = []
+        for variant in VARIANTS:
+            command = [
+                sys.executable,
+                __file__,
+                "--variant",
+                variant,
+                "--model",
+                args.model,
+                "--onnx-dir",
+                str(onnx_dir),
+                "--data-dir",
+                str(args.data_dir),
+                "--threads",
+                str(args.threads),
+                "--repeats",
+                str(args.repeats),
+                "--per-set",
+                str(args.per_set),
+            ]
+            out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=REPO)
+            results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    base = results[0]
+    print(f"model {args.model}, {args.threads} threads; ratios are to pytorch fp32 from this run")
+    print("| variant | size | p50 ms | p95 ms | p95 vs fp32 | img/s b1 | img/s b4 | img/s b8 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in results:
+        for size, e in r["sizes"].items():
+            ratio = e["p95_ms"] / base["sizes"][size]["p95_ms"]
+            print(
+                f"| {r['variant']} | {size} | {e['p50_ms']:.1f} | {e['p95_ms']:.1f} | {ratio:.2f}× | "
+                f"{e['batch1_images_per_s']:.1f} | {e['batch4_images_per_s']:.1f} | {e['batch8_images_per_s']:.1f} |"
+            )
+    print()
+    print(
+        f"| variant | IoU CCP ({args.per_set}) | IoU DAVIS ({args.per_set}) | ΔIoU vs fp32 (CCP / DAVIS) | "
+        "p95 ms @512 | peak RSS MB |"
+    )
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        d_ccp = r["iou"]["ccp_test"] - base["iou"]["ccp_test"]
+        d_davis = r["iou"]["davis"] - base["iou"]["davis"]
+        print(
+            f"| {r['variant']} | {r['iou']['ccp_test']:.4f} | {r['iou']['davis']:.4f} | {d_ccp:+.4f} / "
+            f"{d_davis:+.4f} | {r['sizes']['512']['p95_ms']:.1f} | {r['peak_rss_mb']:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""int8 ONNX models with onnxruntime: static (calibrated on training images) and dynamic."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+CALIBRATION_LONG_SIDE = 512
+
+
+class ImageCalibrationReader:
+    """onnxruntime ``CalibrationDataReader`` over RGB images, resized as the Segmenter does."""
+
+    def __init__(self, images: Iterable[np.ndarray], long_side: int = CALIBRATION_LONG_SIDE):
+        self.batches = iter(self._prepare(rgb, long_side) for rgb in images)
+
+    @staticmethod
+    def _prepare(rgb: np.ndarray, long_side: int) -> dict[str, np.ndarray]:
+        scale = long_side / max(rgb.shape[:2])
+        small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        return {"image": (small.transpose(2, 0, 1)[None].astype(np.float32) / 255.0)}
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        return next(self.batches, None)
+
+
+def quantize_onnx(
+    fp32_path: str | os.PathLike,
+    int8_path: str | os.PathLike,
+    calibration_images: Iterable[np.ndarray] | None = None,
+    per_channel: bool = True,
+) -> Path:
+    """Write an int8 model: static QDQ quantization when ``calibration_images`` are given, else
+    dynamic (weights int8, activations quantized at run time).
+
+    Example:
+        >>> quantize_onnx("bgremover.onnx", "bgremover-int8.onnx", images)  # doctest: +SKIP
+    """
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    int8_path = Path(int8_path)
+    prepared = int8_path.with_suffix(".prep.onnx")
+    quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
+    try:
+        if calibration_images is None:
+            quantize_dynamic(str(prepared), str(int8_path), per_channel=per_channel, weight_type=QuantType.QInt8)
+        else:
+            quantize_static(
+                str(prepared),
+                str(int8_path),
+                ImageCalibrationReader(calibration_images),
+                quant_format=QuantFormat.QDQ,
+                per_channel=per_channel,
+                activation_type=QuantType.QUInt8,
+                weight_type=QuantType.QInt8,
+            )
+    finally:
+        prepared.unlink(missing_ok=True)
+    return int8_path

@@ -1,0 +1,110 @@
+"""Deployment: ONNX export parity, int8 quantization, pruning, distillation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from bgremover import create_model, load_model
+from bgremover.data import SegmentationFolder
+from bgremover.export import export_onnx
+from bgremover.metrics import iou
+from bgremover.prune import prune_model
+from bgremover.quantize import quantize_onnx
+from tests.conftest import CCP, DATA
+
+
+@pytest.fixture(scope="module")
+def onnx_model(tmp_path_factory) -> Path:
+    return export_onnx(None, tmp_path_factory.mktemp("onnx") / "model.onnx")
+
+
+@pytest.fixture(scope="module")
+def photos() -> list[np.ndarray]:
+    ccp = SegmentationFolder(CCP, split="test")
+    davis = SegmentationFolder(DATA / "davis_person")
+    return [ccp.load(0)[0], ccp.load(50)[0], davis.load(10)[0]]
+
+
+def test_onnx_matches_pytorch_on_several_sizes(onnx_model, photos):
+    import onnxruntime as ort
+
+    network = load_model(device="cpu").network
+    session = ort.InferenceSession(str(onnx_model), providers=["CPUExecutionProvider"])
+    for rgb, size in zip(photos, [(320, 224), (333, 511), (480, 854)], strict=True):
+        x = torch.from_numpy(np.ascontiguousarray(rgb[: size[0], : size[1]].transpose(2, 0, 1)))[None].float() / 255
+        with torch.no_grad():
+            expected = torch.sigmoid(network(x)).numpy()
+        got = session.run(None, {"image": x.numpy()})[0]
+        assert got.shape == expected.shape and np.abs(got - expected).max() < 1e-4
+
+
+@pytest.fixture(scope="module")
+def int8_model(onnx_model) -> Path:
+    train = SegmentationFolder(CCP, split="trainval")
+    calibration = (train.load(i)[0] for i in range(0, 800, 100))
+    return quantize_onnx(onnx_model, onnx_model.with_name("model-int8.onnx"), calibration)
+
+
+def test_int8_model_loads_and_returns_valid_alpha(onnx_model, int8_model, photos):
+    assert int8_model.stat().st_size < onnx_model.stat().st_size / 2
+    fp32, quantized = load_model(str(onnx_model)), load_model(str(int8_model))
+    for rgb in photos:
+        a, b = fp32.predict(rgb), quantized.predict(rgb)
+        assert b.shape == a.shape and b.dtype == np.float32 and b.min() >= 0 and b.max() <= 1
+        assert iou(b, a) > 0.5
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="static int8 (MinMax, per-channel, CCP calibration) loses up to 0.35 IoU on some DAVIS frames; "
+    "see the README's deployment notes",
+)
+def test_int8_model_stays_within_iou_097_of_fp32(onnx_model, int8_model, photos):
+    fp32, quantized = load_model(str(onnx_model)), load_model(str(int8_model))
+    for rgb in photos:
+        assert iou(quantized.predict(rgb), fp32.predict(rgb)) >= 0.97
+
+
+@pytest.mark.parametrize("structured", [True, False])
+def test_pruning_zeroes_the_stated_fraction_and_runs(structured):
+    model = create_model("attention_unet", "resnet18", encoder_weights=None).eval()
+    report = prune_model(model, amount=0.4, structured=structured)
+    key = "zeroed_channel_fraction" if structured else "zeroed_weight_fraction"
+    assert report[key] == pytest.approx(0.4, abs=0.02) and report["channels_removed"] is False
+    with torch.no_grad():
+        assert torch.isfinite(model(torch.rand(1, 3, 64, 64))).all()
+
+
+def test_two_step_distillation_writes_a_loadable_student(tmp_path):
+    from bgremover.data import read_split
+    from bgremover.train import TrainConfig, Trainer
+
+    split = tmp_path / "split.txt"
+    split.write_text("\n".join(read_split(CCP / "splits" / "trainval.txt")[:8]))
+    config = TrainConfig(
+        data=str(CCP),
+        split=str(split),
+        encoder="resnet18",
+        encoder_weights=None,
+        decoder_channels=(32, 16, 16, 8, 8),
+        image_size=64,
+        scales=(64,),
+        batch_size=2,
+        num_workers=0,
+        w_perceptual=0.0,
+        teacher="default",
+        max_steps=2,
+        epochs=1,
+        out_dir=str(tmp_path / "student"),
+        progress=False,
+        log_every=1,
+    )
+    Trainer(config).fit()
+    steps = (tmp_path / "student" / "steps.jsonl").read_text()
+    assert '"distill"' in steps
+    student = load_model(tmp_path / "student" / "best", device="cpu", working_size=64)
+    assert student.predict(np.zeros((40, 30, 3), np.uint8)).shape == (40, 30)
