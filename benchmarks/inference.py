@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -121,6 +122,11 @@ def prepare_onnx(model: str, onnx_dir: Path, data_dir: Path) -> None:
     quantize_onnx(fp32, onnx_dir / "model-int8-dynamic.onnx")
 
 
+def child_env() -> dict:
+    """The environment of a measuring subprocess: this one, with the repository importable."""
+    return {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", required=True, type=Path, help="e.g. ../shared/data")
@@ -131,6 +137,7 @@ def main() -> None:
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--onnx-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.data_dir = Path(args.data_dir).resolve()
     if args.variant:
         print(
             json.dumps(
@@ -163,7 +170,7 @@ def main() -> None:
                 "--per-set",
                 str(args.per_set),
             ]
-            out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=REPO)
+            out = subprocess.run(command, capture_output=True, text=True, check=True, env=child_env())
             results.append(json.loads(out.stdout.strip().splitlines()[-1]))
     base = results[0]
     print(f"model {args.model}, {args.threads} threads; ratios are to pytorch fp32 from this run")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -72,6 +73,11 @@ def measure(variant: str, data: str, steps: int, threads: int, batch_size: int, 
     }
 
 
+def child_env() -> dict:
+    """The environment of a measuring subprocess: this one, with the repository importable."""
+    return {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="a dataset folder, e.g. ../shared/data/ccp_person")
@@ -81,6 +87,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=320)
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.data = Path(args.data).resolve()
     if args.variant:
         print(json.dumps(measure(args.variant, args.data, args.steps, args.threads, args.batch_size, args.size)))
         return
@@ -102,7 +109,7 @@ def main() -> None:
             "--size",
             str(args.size),
         ]
-        out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent)
+        out = subprocess.run(command, capture_output=True, text=True, check=True, env=child_env())
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
     base = results[0]
     print(
