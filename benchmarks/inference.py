@@ -5,7 +5,7 @@ on training images; dynamic as a comparison): p50/p95 latency at batch 1 and thr
 1/4/8 for 256, 512 and 1024 px long side, peak RSS (each variant in a fresh process), and IoU on a
 sample of both benchmarks at 512 px — all printed as ratios to PyTorch fp32 from the same run.
 
-    python benchmarks/inference.py --data-dir ../shared/data [--model default] [--threads 2]
+    python -m benchmarks.inference --data-dir ../shared/data [--model default] [--threads 2]
 """
 
 from __future__ import annotations

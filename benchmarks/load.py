@@ -4,7 +4,7 @@ Starts ``python app.py`` on a free port (or uses ``--url``), fires the requests,
 calls, the latency distribution and the server's RSS before and after (from ``/stats``).
 Not a test: the README quotes its numbers. Only loopback addresses are used.
 
-    python benchmarks/load.py --clients 8 --requests 63 --image photo.jpg
+    python -m benchmarks.load --clients 8 --requests 63 --image photo.jpg
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Each variant runs in a fresh subprocess (so peak RSS is its own); ratios are to plain fp32
 measured in the same invocation. Not a test: run it on an otherwise idle machine.
 
-    python benchmarks/train_throughput.py --data ../shared/data/ccp_person [--steps 5] [--threads 2]
+    python -m benchmarks.train_throughput --data ../shared/data/ccp_person [--steps 5] [--threads 2]
 """
 
 from __future__ import annotations

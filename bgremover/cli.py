@@ -240,13 +240,13 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (help_text, configure, run) in COMMANDS.items():
         child = sub.add_parser(name, help=help_text, description=help_text)
         configure(child)
-        child.set_defaults(run=run)
+        child.set_defaults(handler=run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    return args.handler(args)
 
 
 if __name__ == "__main__":
