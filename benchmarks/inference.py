@@ -81,8 +81,8 @@ def accuracy(run, data_dir: Path, per_set: int) -> dict[str, float]:
             rgb, gt = read_image(image_path), read_mask(mask_path)
             scale = 512 / max(rgb.shape[:2])
             small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-            prob = np.asarray(run(small.transpose(2, 0, 1)[None].astype(np.float32) / 255.0)).reshape(small.shape[:2])
-            values.append(iou(cv2.resize(prob, (rgb.shape[1], rgb.shape[0])), gt))
+            prob = np.asarray(run(small.transpose(2, 0, 1)[None].astype(np.float32) / 255.0)).squeeze()
+            values.append(iou(cv2.resize(prob.astype(np.float32), (rgb.shape[1], rgb.shape[0])), gt))
         scores[name] = float(np.mean(values))
     return scores
 

@@ -41,24 +41,20 @@ def quantize_onnx(
         >>> quantize_onnx("bgremover.onnx", "bgremover-int8.onnx", images)  # doctest: +SKIP
     """
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
 
+    # No ``quant_pre_process``: its optimiser folds the calibration images' shapes into the graph,
+    # which breaks the dynamic height and width.
     int8_path = Path(int8_path)
-    prepared = int8_path.with_suffix(".prep.onnx")
-    quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
-    try:
-        if calibration_images is None:
-            quantize_dynamic(str(prepared), str(int8_path), per_channel=per_channel, weight_type=QuantType.QInt8)
-        else:
-            quantize_static(
-                str(prepared),
-                str(int8_path),
-                ImageCalibrationReader(calibration_images),
-                quant_format=QuantFormat.QDQ,
-                per_channel=per_channel,
-                activation_type=QuantType.QUInt8,
-                weight_type=QuantType.QInt8,
-            )
-    finally:
-        prepared.unlink(missing_ok=True)
+    if calibration_images is None:
+        quantize_dynamic(str(fp32_path), str(int8_path), per_channel=per_channel, weight_type=QuantType.QInt8)
+    else:
+        quantize_static(
+            str(fp32_path),
+            str(int8_path),
+            ImageCalibrationReader(calibration_images),
+            quant_format=QuantFormat.QDQ,
+            per_channel=per_channel,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+        )
     return int8_path

@@ -60,10 +60,14 @@ def test_int8_model_loads_and_returns_valid_alpha(onnx_model, int8_model, photos
 
 @pytest.mark.xfail(
     strict=True,
-    reason="static int8 (MinMax, per-channel, CCP calibration) loses up to 0.35 IoU on some DAVIS frames; "
-    "see the README's deployment notes",
+    reason="the static int8 graph returns 2 px too few rows/columns at sizes other than the calibration size, "
+    "and loses up to 0.35 IoU on some DAVIS frames; see the README's deployment notes",
 )
 def test_int8_model_stays_within_iou_097_of_fp32(onnx_model, int8_model, photos):
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(int8_model), providers=["CPUExecutionProvider"])
+    assert session.run(None, {"image": np.zeros((1, 3, 288, 512), np.float32)})[0].shape == (1, 1, 288, 512)
     fp32, quantized = load_model(str(onnx_model)), load_model(str(int8_model))
     for rgb in photos:
         assert iou(quantized.predict(rgb), fp32.predict(rgb)) >= 0.97
