@@ -55,7 +55,10 @@ def run_load(url: str, image: str, clients: int, requests: int) -> dict:
     from gradio_client import Client, handle_file
 
     stats_client = Client(url, verbose=False)
-    Client(url, verbose=False).predict(handle_file(image), api_name="/cut")  # warm-up
+    with ThreadPoolExecutor(clients) as pool:  # warm-up: one concurrent round, not counted
+        list(
+            pool.map(lambda _: Client(url, verbose=False).predict(handle_file(image), api_name="/cut"), range(clients))
+        )
     rss_before = stats_client.predict(api_name="/stats")["rss_mb"]
 
     def worker(_: int) -> tuple[list[float], list[str]]:
@@ -110,6 +113,8 @@ def main() -> None:
         f"{r['throughput_per_s']:.2f} calls/s"
     )
     print(f"latency p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms (queue included)")
+    for error in r["errors"]:
+        print(f"failed call: {error[:300]}")
     print(f"server RSS {r['rss_before_mb']:.0f} MB → {r['rss_after_mb']:.0f} MB ({growth:+.1f} %)")
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +19,26 @@ from bgremover.io import read_image
 from bgremover.monitor import Monitor
 
 MULTISCALE = (0.75, 1.0, 1.25)
+# Gradio caches outputs by content hash: identical results of concurrent requests would be rewritten
+# at one path while another request downloads it. A per-request PNG text chunk keeps paths unique.
+PNG_REQUEST_KEY = "bgremover-request"
+
+
+def _malloc_trim():
+    """glibc's ``malloc_trim`` (returns freed heap pages to the OS), or ``None`` off glibc."""
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+def release_free_memory() -> None:
+    """Give freed heap memory back after each request, so the server's RSS tracks its real use."""
+    if _TRIM is not None:
+        _TRIM(0)
 
 
 @dataclass
@@ -54,7 +76,9 @@ class CutResult:
     info: dict = field(default_factory=dict)
 
     def mask_image(self) -> Image.Image:
-        return Image.fromarray(np.clip(self.alpha * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+        mask = Image.fromarray(np.clip(self.alpha * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+        mask.info[PNG_REQUEST_KEY] = self.info["request_id"]
+        return mask
 
 
 class CutService:
@@ -84,7 +108,11 @@ class CutService:
             raise
         latency = (time.perf_counter() - started) * 1000.0
         record = self.monitor.record(rgb, alpha, latency)
+        release_free_memory()
+        request_id = uuid.uuid4().hex
+        output.info[PNG_REQUEST_KEY] = request_id
         info = {
+            "request_id": request_id,
             "latency_ms": round(latency, 1),
             "width": rgb.shape[1],
             "height": rgb.shape[0],
