@@ -116,8 +116,7 @@ def prepare_onnx(model: str, onnx_dir: Path, data_dir: Path) -> None:
     from bgremover.quantize import quantize_onnx
 
     fp32 = export_onnx(model, onnx_dir / "model.onnx")
-    train = SegmentationFolder(data_dir / "ccp_person", split="trainval")
-    images = (train.load(i)[0] for i in range(0, len(train), len(train) // 32))
+    images = SegmentationFolder(data_dir / "ccp_person", split="trainval").sample_images(32)
     quantize_onnx(fp32, onnx_dir / "model-int8.onnx", images)
     quantize_onnx(fp32, onnx_dir / "model-int8-dynamic.onnx")
 

@@ -162,9 +162,7 @@ def _export(args: argparse.Namespace) -> int:
 
         images = None
         if args.calibration:
-            data = SegmentationFolder(args.calibration, split="trainval")
-            step = max(1, len(data) // args.calibration_images)
-            images = (data.load(i)[0] for i in range(0, len(data), step))
+            images = SegmentationFolder(args.calibration, split="trainval").sample_images(args.calibration_images)
         print(f"wrote {quantize_onnx(path, Path(path).with_name(Path(path).stem + '-int8.onnx'), images)}")
     return 0
 
@@ -207,9 +205,7 @@ def _monitor_reference(args: argparse.Namespace) -> int:
 
     folder = resolve_source(args.model)
     segmenter = load_model(folder)
-    dataset = SegmentationFolder(args.data, split=args.split)
-    step = max(1, len(dataset) // args.limit)
-    images = (dataset.load(i)[0] for i in range(0, len(dataset), step))
+    images = SegmentationFolder(args.data, split=args.split).sample_images(args.limit)
     print(f"wrote {DriftReference.build(images, segmenter.predict).save(folder)}")
     return 0
 

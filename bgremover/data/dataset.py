@@ -96,6 +96,11 @@ class SegmentationFolder(PairDataset):
     def __len__(self) -> int:
         return len(self.pairs)
 
+    def sample_images(self, count: int):
+        """About ``count`` RGB images spread evenly over the set (a generator: decoded lazily)."""
+        step = max(1, len(self) // max(count, 1))
+        return (self.load(i)[0] for i in range(0, len(self), step))
+
     def load(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """The raw RGB uint8 image and float mask of item ``index``."""
         image_path, mask_path = self.pairs[index]
