@@ -36,10 +36,15 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sanity_options(extra: Callable[[argparse.ArgumentParser], None]):
+def _train_options_with(**extra: tuple[type, object]) -> Callable[[argparse.ArgumentParser], None]:
+    """The TrainConfig options plus ``--name`` options given as ``name=(type, default)``."""
+
     def configure(parser: argparse.ArgumentParser) -> None:
         _train_options(parser)
-        extra(parser)
+        for name, (kind, default) in extra.items():
+            parser.add_argument(
+                "--" + name.replace("_", "-"), dest=name, type=kind, default=default, help=f"(default: {default})"
+            )
 
     return configure
 
@@ -47,13 +52,7 @@ def _sanity_options(extra: Callable[[argparse.ArgumentParser], None]):
 @command(
     "overfit",
     "sanity check: drive the loss to ~0 on one small batch",
-    _sanity_options(
-        lambda p: (
-            p.add_argument("--images", type=int, default=8),
-            p.add_argument("--steps", type=int, default=300),
-            p.add_argument("--target-iou", type=float, default=0.95),
-        )
-    ),
+    _train_options_with(images=(int, 8), steps=(int, 300), target_iou=(float, 0.95)),
 )
 def _overfit(args: argparse.Namespace) -> int:
     from bgremover.train import TrainConfig
@@ -72,13 +71,7 @@ def _overfit(args: argparse.Namespace) -> int:
 @command(
     "lr-range",
     "sanity check: exponential LR sweep, suggests a learning rate",
-    _sanity_options(
-        lambda p: (
-            p.add_argument("--start", type=float, default=1e-7),
-            p.add_argument("--end", type=float, default=1.0),
-            p.add_argument("--steps", type=int, default=200),
-        )
-    ),
+    _train_options_with(start=(float, 1e-7), end=(float, 1.0), steps=(int, 200)),
 )
 def _lr_range(args: argparse.Namespace) -> int:
     from bgremover.train import TrainConfig
@@ -92,7 +85,7 @@ def _lr_range(args: argparse.Namespace) -> int:
 @command(
     "grad-flow",
     "sanity check: per-layer gradient norms, flags dead or exploding layers",
-    _sanity_options(lambda p: p.add_argument("--steps", type=int, default=3)),
+    _train_options_with(steps=(int, 3)),
 )
 def _grad_flow(args: argparse.Namespace) -> int:
     from bgremover.train import TrainConfig
@@ -108,7 +101,7 @@ def _grad_flow(args: argparse.Namespace) -> int:
 @command(
     "cv",
     "K-fold cross-validation: mean ± std of every validation metric",
-    _sanity_options(lambda p: p.add_argument("--folds", type=int, default=5)),
+    _train_options_with(folds=(int, 5)),
 )
 def _cv(args: argparse.Namespace) -> int:
     from bgremover.train import TrainConfig
