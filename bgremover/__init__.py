@@ -3,7 +3,7 @@
 Example:
     >>> import bgremover
     >>> sorted(bgremover.ARCHITECTURES)
-    ['attention_unet']
+    ['attention_unet', 'deeplabv3plus', 'unet']
 """
 
 from bgremover.compose import compose, remove_background

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 
 from torch import nn
 
 from bgremover.decoders.attention_unet import AttentionUNet
+from bgremover.decoders.smp_baselines import SmpBaseline
 
-ARCHITECTURES: dict[str, type[nn.Module]] = {"attention_unet": AttentionUNet}
+ARCHITECTURES: dict[str, type[nn.Module]] = {
+    "attention_unet": AttentionUNet,
+    "deeplabv3plus": partial(SmpBaseline, arch="deeplabv3plus"),
+    "unet": partial(SmpBaseline, arch="unet"),
+}
 
 
 def create_model(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -49,6 +50,21 @@ def resolve_source(source: str | os.PathLike | None) -> str:
     )
 
 
+def model_class(config: dict) -> type[nn.Module]:
+    """The class a ``config.json`` was written by: an smp baseline when it names one, else the Attention U-Net."""
+    from bgremover.decoders.smp_baselines import SMP_ARCHITECTURES, SmpBaseline
+
+    return SmpBaseline if config.get("arch") in SMP_ARCHITECTURES else AttentionUNet
+
+
 def load_network(source: str | os.PathLike | None = None) -> nn.Module:
-    """``AttentionUNet.from_pretrained`` on the resolved source (safetensors only), in eval mode."""
-    return AttentionUNet.from_pretrained(resolve_source(source)).eval()
+    """``from_pretrained`` of the right class on the resolved source (safetensors only), in eval mode."""
+    resolved = resolve_source(source)
+    if Path(resolved).is_dir():
+        config_path = Path(resolved) / "config.json"
+    else:
+        from huggingface_hub import hf_hub_download
+
+        config_path = Path(hf_hub_download(resolved, "config.json"))
+    config = json.loads(config_path.read_text())
+    return model_class(config).from_pretrained(resolved).eval()

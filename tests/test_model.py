@@ -108,3 +108,20 @@ def test_unknown_names_are_clear_errors():
 def test_bad_input_shape():
     with pytest.raises(ValueError, match=r"\(B, 3, H, W\)"):
         small("resnet18")(torch.rand(1, 1, 32, 32))
+
+
+@pytest.mark.parametrize("arch", ["deeplabv3plus", "unet"])
+def test_smp_baselines_share_the_encoder_and_round_trip(arch, tmp_path):
+    from bgremover.hub import load_network
+
+    path = WEIGHTS / "encoders" / "tf_efficientnet_lite0.in1k.safetensors"
+    model = create_model(arch, "tf_efficientnet_lite0", encoder_weights=str(path)).eval()
+    assert torch.equal(model.net.encoder.model.conv_stem.weight, load_file(path)["conv_stem.weight"])
+    x = torch.rand(1, 3, 45, 77)
+    with torch.no_grad():
+        assert model(x).shape == (1, 1, 45, 77)
+    model.save_pretrained(tmp_path)
+    loaded = load_network(tmp_path)
+    assert type(loaded).__name__ == "SmpBaseline" and loaded.arch == arch
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), loaded(x), rtol=0, atol=0)

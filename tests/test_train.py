@@ -182,3 +182,11 @@ def test_cross_validation_two_folds(tmp_path, split_file):
     summary = cross_validate(tiny_config(tmp_path, split_file, epochs=1, max_steps=2), folds=2)
     assert len(summary["per_fold"]) == 2 and set(summary["mean"]) == set(summary["std"])
     assert (tmp_path / "run" / "cv.json").is_file() and "± " in (tmp_path / "run" / "cv.md").read_text()
+
+
+def test_an_smp_baseline_trains_with_the_same_pipeline(tmp_path, split_file):
+    from bgremover.hub import load_network
+
+    config = tiny_config(tmp_path, split_file, arch="deeplabv3plus", epochs=1, max_steps=2, scales=(64,))
+    Trainer(config).fit()
+    assert type(load_network(Path(config.out_dir) / "best")).__name__ == "SmpBaseline"

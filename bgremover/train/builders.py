@@ -112,16 +112,17 @@ def build_train_loader(config: TrainConfig, dataset: SegmentationFolder, dist: D
 
 
 def build_model(config: TrainConfig) -> nn.Module:
-    return create_model(
-        config.arch,
-        config.encoder,
-        encoder_weights=config.encoder_weights,
-        decoder_channels=config.decoder_channels,
-        attention=config.attention,
-        encoder_dropout=config.encoder_dropout,
-        bottleneck_dropout=config.bottleneck_dropout,
-        gradient_checkpointing=config.gradient_checkpointing,
-    )
+    """The configured architecture; decoder options apply to the Attention U-Net only."""
+    options = {}
+    if config.arch == "attention_unet":
+        options = dict(
+            decoder_channels=config.decoder_channels,
+            attention=config.attention,
+            encoder_dropout=config.encoder_dropout,
+            bottleneck_dropout=config.bottleneck_dropout,
+            gradient_checkpointing=config.gradient_checkpointing,
+        )
+    return create_model(config.arch, config.encoder, encoder_weights=config.encoder_weights, **options)
 
 
 def build_loss(config: TrainConfig) -> CompositeLoss:

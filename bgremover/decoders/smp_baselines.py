@@ -1,0 +1,59 @@
+"""Architecture baselines from segmentation_models_pytorch on the same registered encoders.
+
+DeepLabV3+ and the plain U-Net, trained with bgremover's own pipeline, are what the attention
+gates are measured against. They take the same input (RGB in [0, 1], any size) and give the same
+output (1-channel logits) as :class:`~bgremover.decoders.attention_unet.AttentionUNet`.
+
+Example:
+    >>> import torch
+    >>> model = SmpBaseline("resnet18", arch="unet").eval()
+    >>> model(torch.rand(1, 3, 50, 70)).shape
+    torch.Size([1, 1, 50, 70])
+"""
+
+from __future__ import annotations
+
+import segmentation_models_pytorch as smp
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from bgremover.encoders import ENCODERS, create_encoder
+
+SMP_ARCHITECTURES = ("deeplabv3plus", "unet")
+
+
+class SmpBaseline(
+    nn.Module,
+    PyTorchModelHubMixin,
+    library_name="bgremover",
+    repo_url="https://github.com/bgremover/bgremover",
+    tags=["image-segmentation", "background-removal", "person-segmentation"],
+    license="apache-2.0",
+):
+    """An smp model whose timm feature extractor is bgremover's registered encoder (same weights,
+    same normalisation, loaded by :func:`bgremover.create_model`)."""
+
+    def __init__(self, encoder_name: str = "tf_efficientnet_lite0", arch: str = "deeplabv3plus"):
+        super().__init__()
+        if arch not in SMP_ARCHITECTURES:
+            raise ValueError(f"unknown smp arch {arch!r}; available: {', '.join(SMP_ARCHITECTURES)}")
+        self.arch = arch
+        timm_name = ENCODERS[encoder_name].timm_name
+        self.net = smp.create_model(arch, encoder_name=f"tu-{timm_name}", encoder_weights=None, classes=1)
+        # bgremover's encoder wrapper (normalisation, weight loading) around smp's own timm model,
+        # which DeepLabV3+ builds dilated (output stride 16): same parameters, same keys
+        self.encoder = create_encoder(encoder_name, weights=None)
+        self.encoder.model = self.net.encoder.model
+
+    @property
+    def stride(self) -> int:
+        return self.encoder.stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or x.shape[1] != 3:
+            raise ValueError(f"expected RGB input of shape (B, 3, H, W), got {tuple(x.shape)}")
+        height, width = x.shape[-2:]
+        x = F.pad(x, (0, (-width) % self.stride, 0, (-height) % self.stride), mode="replicate")
+        return self.net((x - self.encoder.mean) / self.encoder.std)[..., :height, :width]
