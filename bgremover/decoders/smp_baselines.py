@@ -16,22 +16,15 @@ from __future__ import annotations
 import segmentation_models_pytorch as smp
 import torch
 import torch.nn.functional as F
-from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from bgremover.decoders.hub_mixin import BgremoverHubMixin
 from bgremover.encoders import ENCODERS, create_encoder
 
 SMP_ARCHITECTURES = ("deeplabv3plus", "unet")
 
 
-class SmpBaseline(
-    nn.Module,
-    PyTorchModelHubMixin,
-    library_name="bgremover",
-    repo_url="https://github.com/bgremover/bgremover",
-    tags=["image-segmentation", "background-removal", "person-segmentation"],
-    license="apache-2.0",
-):
+class SmpBaseline(nn.Module, BgremoverHubMixin):
     """An smp model whose timm feature extractor is bgremover's registered encoder (same weights,
     same normalisation, loaded by :func:`bgremover.create_model`)."""
 

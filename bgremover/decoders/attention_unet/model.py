@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from bgremover.decoders.attention_unet.blocks import DecoderBlock
+from bgremover.decoders.hub_mixin import BgremoverHubMixin
 from bgremover.encoders import create_encoder
 
 
-class AttentionUNet(
-    nn.Module,
-    PyTorchModelHubMixin,
-    library_name="bgremover",
-    repo_url="https://github.com/bgremover/bgremover",
-    tags=["image-segmentation", "background-removal", "person-segmentation"],
-    license="apache-2.0",
-):
+class AttentionUNet(nn.Module, BgremoverHubMixin):
     """U-Net with attention-gated skips on a timm encoder; outputs 1-channel person logits.
 
     Input: RGB float in [0, 1], shape (B, 3, H, W), any H and W (padded to the encoder's
