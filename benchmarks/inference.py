@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks import measure_in_subprocess
 
 REPO = Path(__file__).resolve().parent.parent
 VARIANTS = ("pytorch fp32", "pytorch bf16", "onnx fp32", "onnx int8 static", "onnx int8 dynamic")
@@ -121,11 +120,6 @@ def prepare_onnx(model: str, onnx_dir: Path, data_dir: Path) -> None:
     quantize_onnx(fp32, onnx_dir / "model-int8-dynamic.onnx")
 
 
-def child_env() -> dict:
-    """The environment of a measuring subprocess: this one, with the repository importable."""
-    return {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", required=True, type=Path, help="e.g. ../shared/data")
@@ -151,26 +145,15 @@ def main() -> None:
         prepare_onnx(args.model, onnx_dir, args.data_dir)
         results = []
         for variant in VARIANTS:
-            command = [
-                sys.executable,
-                __file__,
-                "--variant",
-                variant,
-                "--model",
-                args.model,
-                "--onnx-dir",
-                str(onnx_dir),
-                "--data-dir",
-                str(args.data_dir),
-                "--threads",
-                str(args.threads),
-                "--repeats",
-                str(args.repeats),
-                "--per-set",
-                str(args.per_set),
-            ]
-            out = subprocess.run(command, capture_output=True, text=True, check=True, env=child_env())
-            results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            options = dict(
+                model=args.model,
+                onnx_dir=onnx_dir,
+                data_dir=args.data_dir,
+                threads=args.threads,
+                repeats=args.repeats,
+                per_set=args.per_set,
+            )
+            results.append(measure_in_subprocess(__file__, variant, options))
     base = results[0]
     print(f"model {args.model}, {args.threads} threads; ratios are to pytorch fp32 from this run")
     print("| variant | size | p50 ms | p95 ms | p95 vs fp32 | img/s b1 | img/s b4 | img/s b8 |")

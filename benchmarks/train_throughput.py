@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from benchmarks import measure_in_subprocess
 
 VARIANTS = {
     "fp32": dict(amp=False, gradient_checkpointing=False),
@@ -73,11 +72,6 @@ def measure(variant: str, data: str, steps: int, threads: int, batch_size: int, 
     }
 
 
-def child_env() -> dict:
-    """The environment of a measuring subprocess: this one, with the repository importable."""
-    return {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="a dataset folder, e.g. ../shared/data/ccp_person")
@@ -93,24 +87,10 @@ def main() -> None:
         return
     results = []
     for variant in VARIANTS:
-        command = [
-            sys.executable,
-            __file__,
-            "--variant",
-            variant,
-            "--data",
-            args.data,
-            "--steps",
-            str(args.steps),
-            "--threads",
-            str(args.threads),
-            "--batch-size",
-            str(args.batch_size),
-            "--size",
-            str(args.size),
-        ]
-        out = subprocess.run(command, capture_output=True, text=True, check=True, env=child_env())
-        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        options = dict(
+            data=args.data, steps=args.steps, threads=args.threads, batch_size=args.batch_size, size=args.size
+        )
+        results.append(measure_in_subprocess(__file__, variant, options))
     base = results[0]
     print(
         f"default config (tf_efficientnet_lite0 Attention U-Net, composite loss), batch {args.batch_size} at "
