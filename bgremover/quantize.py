@@ -28,6 +28,26 @@ class ImageCalibrationReader:
         return next(self.batches, None)
 
 
+def shape_arithmetic_nodes(model_path: str | os.PathLike) -> list[str]:
+    """Names of the nodes that compute shapes (e.g. timm's "same" padding amounts) rather than
+    image activations: everything not fed by the input image except through ``Shape``.
+
+    Static quantization must skip them: calibration would give the padding amounts an int8 range
+    fitted to the calibration sizes, and other sizes would be padded wrongly.
+    """
+    import onnx
+
+    graph = onnx.load(str(model_path), load_external_data=False).graph
+    activations = {tensor.name for tensor in graph.input}
+    excluded = []
+    for node in graph.node:  # ONNX graphs are topologically sorted
+        if node.op_type != "Shape" and activations.intersection(node.input):
+            activations.update(node.output)
+        else:
+            excluded.append(node.name)
+    return excluded
+
+
 def quantize_onnx(
     fp32_path: str | os.PathLike,
     int8_path: str | os.PathLike,
@@ -56,5 +76,6 @@ def quantize_onnx(
             per_channel=per_channel,
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
+            nodes_to_exclude=shape_arithmetic_nodes(fp32_path),
         )
     return int8_path

@@ -49,28 +49,19 @@ def int8_model(onnx_model) -> Path:
     return quantize_onnx(onnx_model, onnx_model.with_name("model-int8.onnx"), calibration)
 
 
-def test_int8_model_loads_and_returns_valid_alpha(onnx_model, int8_model, photos):
+def test_int8_model_is_small_keeps_every_size_and_agrees_with_fp32(onnx_model, int8_model, photos):
+    import onnxruntime as ort
+
     assert int8_model.stat().st_size < onnx_model.stat().st_size / 2
+    session = ort.InferenceSession(str(int8_model), providers=["CPUExecutionProvider"])
+    for height, width in [(288, 512), (512, 352), (300, 200)]:  # calibration ran at 512 px long side
+        alpha = session.run(None, {"image": np.zeros((1, 3, height, width), np.float32)})[0]
+        assert alpha.shape == (1, 1, height, width)
     fp32, quantized = load_model(str(onnx_model)), load_model(str(int8_model))
     for rgb in photos:
         a, b = fp32.predict(rgb), quantized.predict(rgb)
         assert b.shape == a.shape and b.dtype == np.float32 and b.min() >= 0 and b.max() <= 1
-        assert iou(b, a) > 0.5
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="the static int8 graph returns 2 px too few rows/columns at sizes other than the calibration size, "
-    "and loses up to 0.35 IoU on some DAVIS frames; see the README's deployment notes",
-)
-def test_int8_model_stays_within_iou_097_of_fp32(onnx_model, int8_model, photos):
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(str(int8_model), providers=["CPUExecutionProvider"])
-    assert session.run(None, {"image": np.zeros((1, 3, 288, 512), np.float32)})[0].shape == (1, 1, 288, 512)
-    fp32, quantized = load_model(str(onnx_model)), load_model(str(int8_model))
-    for rgb in photos:
-        assert iou(quantized.predict(rgb), fp32.predict(rgb)) >= 0.97
+        assert iou(b, a) >= 0.97
 
 
 @pytest.mark.parametrize("structured", [True, False])
