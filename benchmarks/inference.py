@@ -1,9 +1,10 @@
 """Inference speed, memory and accuracy of every deployment variant of a model.
 
-For PyTorch fp32 (the baseline), PyTorch bf16 autocast, ONNX fp32 and ONNX int8 (static, calibrated
-on training images; dynamic as a comparison): p50/p95 latency at batch 1 and throughput at batch
-1/4/8 for 256, 512 and 1024 px long side, peak RSS (each variant in a fresh process), and IoU on a
-sample of both benchmarks at 512 px — all printed as ratios to PyTorch fp32 from the same run.
+For PyTorch fp32 (the baseline), PyTorch bf16 autocast, PyTorch int8 (FX graph mode, x86/fbgemm),
+ONNX fp32 and ONNX int8 (static, calibrated on training images; dynamic as a comparison): p50/p95
+latency at batch 1 and throughput at batch 1/4/8 for 256, 512 and 1024 px long side, peak RSS (each
+variant in a fresh process), and IoU on a sample of both benchmarks at 512 px — all printed as
+ratios to PyTorch fp32 from the same run.
 
     python -m benchmarks.inference --data-dir ../shared/data [--model default] [--threads 2]
 """
@@ -22,12 +23,12 @@ import numpy as np
 from benchmarks import measure_in_subprocess
 
 REPO = Path(__file__).resolve().parent.parent
-VARIANTS = ("pytorch fp32", "pytorch bf16", "onnx fp32", "onnx int8 static", "onnx int8 dynamic")
+VARIANTS = ("pytorch fp32", "pytorch bf16", "pytorch int8 fx", "onnx fp32", "onnx int8 static", "onnx int8 dynamic")
 SIZES = (256, 512, 1024)
 BATCHES = (1, 4, 8)
 
 
-def build_runner(variant: str, model: str, onnx_dir: Path, threads: int):
+def build_runner(variant: str, model: str, onnx_dir: Path, data_dir: Path, threads: int):
     """``run(batch float32 N×3×H×W) -> probabilities`` for one variant."""
     import torch
 
@@ -36,6 +37,10 @@ def build_runner(variant: str, model: str, onnx_dir: Path, threads: int):
         from bgremover.hub import load_network
 
         network = load_network(model)
+        if variant.endswith("int8 fx"):
+            from bgremover.quantize_fx import quantize_network
+
+            network = quantize_network(network, calibration_images(data_dir))
         bf16 = variant.endswith("bf16")
 
         def run(batch):
@@ -87,7 +92,7 @@ def accuracy(run, data_dir: Path, per_set: int) -> dict[str, float]:
 
 
 def measure(variant: str, model: str, onnx_dir: Path, data_dir: Path, threads: int, repeats: int, per_set: int):
-    run = build_runner(variant, model, onnx_dir, threads)
+    run = build_runner(variant, model, onnx_dir, data_dir, threads)
     result = {"variant": variant, "sizes": {}}
     for size in SIZES:
         entry = {}
@@ -109,14 +114,19 @@ def measure(variant: str, model: str, onnx_dir: Path, data_dir: Path, threads: i
     return result
 
 
-def prepare_onnx(model: str, onnx_dir: Path, data_dir: Path) -> None:
+def calibration_images(data_dir: Path) -> list[np.ndarray]:
+    """The int8 calibration set of every quantized variant: 32 CCP training photos."""
     from bgremover.data import SegmentationFolder
+
+    return SegmentationFolder(data_dir / "ccp_person", split="trainval").sample_images(32)
+
+
+def prepare_onnx(model: str, onnx_dir: Path, data_dir: Path) -> None:
     from bgremover.export import export_onnx
     from bgremover.quantize import quantize_onnx
 
     fp32 = export_onnx(model, onnx_dir / "model.onnx")
-    images = SegmentationFolder(data_dir / "ccp_person", split="trainval").sample_images(32)
-    quantize_onnx(fp32, onnx_dir / "model-int8.onnx", images)
+    quantize_onnx(fp32, onnx_dir / "model-int8.onnx", calibration_images(data_dir))
     quantize_onnx(fp32, onnx_dir / "model-int8-dynamic.onnx")
 
 

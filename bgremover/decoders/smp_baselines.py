@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import segmentation_models_pytorch as smp
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from bgremover.decoders.hub_mixin import BgremoverHubMixin
+from bgremover.decoders.padding import pad_to_stride
 from bgremover.encoders import ENCODERS, create_encoder
 
 SMP_ARCHITECTURES = ("deeplabv3plus", "unet")
@@ -44,9 +44,10 @@ class SmpBaseline(nn.Module, BgremoverHubMixin):
     def stride(self) -> int:
         return self.encoder.stride
 
+    def forward_padded(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits for an input whose sides are multiples of :attr:`stride`."""
+        return self.net((x - self.encoder.mean) / self.encoder.std)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 4 or x.shape[1] != 3:
-            raise ValueError(f"expected RGB input of shape (B, 3, H, W), got {tuple(x.shape)}")
         height, width = x.shape[-2:]
-        x = F.pad(x, (0, (-width) % self.stride, 0, (-height) % self.stride), mode="replicate")
-        return self.net((x - self.encoder.mean) / self.encoder.std)[..., :height, :width]
+        return self.forward_padded(pad_to_stride(x, self.stride))[..., :height, :width]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from bgremover.decoders.attention_unet.blocks import DecoderBlock
 from bgremover.decoders.hub_mixin import BgremoverHubMixin
+from bgremover.decoders.padding import pad_to_stride
 from bgremover.encoders import create_encoder
 
 
@@ -64,14 +64,8 @@ class AttentionUNet(nn.Module, BgremoverHubMixin):
             return checkpoint(self.encoder, x, use_reentrant=False)
         return self.encoder(x)
 
-    def forward(
-        self, x: torch.Tensor, return_attention: bool = False
-    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
-        if x.ndim != 4 or x.shape[1] != 3:
-            raise ValueError(f"expected RGB input of shape (B, 3, H, W), got {tuple(x.shape)}")
-        height, width = x.shape[-2:]
-        pad_h, pad_w = (-height) % self.stride, (-width) % self.stride
-        x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")  # unconditional: stays dynamic in ONNX
+    def forward_padded(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Logits and attention maps for an input whose sides are multiples of :attr:`stride`."""
         features = self._encode(x)
         y = self.bottleneck_dropout(features[-1])
         skips = [self.encoder_dropout(f) for f in reversed(features[:-1])] + [None]
@@ -80,5 +74,12 @@ class AttentionUNet(nn.Module, BgremoverHubMixin):
             y, alpha = block(y, skip)
             if alpha is not None:
                 maps.append(alpha)
-        logits = self.head(y)[..., :height, :width]
+        return self.head(y), maps
+
+    def forward(
+        self, x: torch.Tensor, return_attention: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
+        height, width = x.shape[-2:]
+        logits, maps = self.forward_padded(pad_to_stride(x, self.stride))
+        logits = logits[..., :height, :width]
         return (logits, maps) if return_attention else logits
