@@ -1,8 +1,10 @@
-"""Magnitude pruning of conv layers with ``torch.nn.utils.prune``, made permanent.
+"""Magnitude pruning of conv layers with ``torch.nn.utils.prune``.
 
 Pruning here zeroes weights in place: the tensors keep their shapes, so parameter count, file
 size (unless compressed) and dense CPU latency do not change — :func:`prune_report` says so in
 numbers. Structured pruning zeroes whole output channels (L2 norm), unstructured single weights.
+For a fine-tune the masks stay attached (``permanent=False``) so the zeros survive the optimiser;
+``save_pretrained`` of a masked model writes the permanent weights (:func:`make_permanent`).
 
 Example:
     >>> from bgremover import create_model
@@ -31,9 +33,12 @@ def prunable_convs(model: nn.Module, decoder_only: bool = False) -> list[tuple[s
     ]
 
 
-def prune_model(model: nn.Module, amount: float, structured: bool = True, decoder_only: bool = False) -> dict:
-    """Prune ``amount`` of each conv's output channels (structured, L2) or weights (unstructured, L1),
-    then make it permanent (``prune.remove``). Returns :func:`prune_report`."""
+def prune_model(
+    model: nn.Module, amount: float, structured: bool = True, decoder_only: bool = False, permanent: bool = True
+) -> dict:
+    """Prune ``amount`` of each conv's output channels (structured, L2) or weights (unstructured, L1);
+    ``permanent`` removes the masks (``prune.remove``), else they stay for a fine-tune.
+    Returns :func:`prune_report`."""
     if not 0.0 <= amount < 1.0:
         raise ValueError(f"amount must be in [0, 1), got {amount}")
     for _, conv in prunable_convs(model, decoder_only):
@@ -41,8 +46,26 @@ def prune_model(model: nn.Module, amount: float, structured: bool = True, decode
             prune.ln_structured(conv, "weight", amount=amount, n=2, dim=0)
         else:
             prune.l1_unstructured(conv, "weight", amount=amount)
-        prune.remove(conv, "weight")
+    if permanent:
+        make_permanent(model)
     return prune_report(model, decoder_only)
+
+
+def pruning_masks(model: nn.Module) -> list[tuple[nn.Module, str]]:
+    """(module, parameter name) of every pruning mask attached to ``model``."""
+    return [
+        (module, hook._tensor_name)
+        for module in model.modules()
+        for hook in module._forward_pre_hooks.values()
+        if isinstance(hook, prune.BasePruningMethod)
+    ]
+
+
+def make_permanent(model: nn.Module) -> nn.Module:
+    """Fold every pruning mask into its weight and drop the mask (in place)."""
+    for module, name in pruning_masks(model):
+        prune.remove(module, name)
+    return model
 
 
 @torch.no_grad()

@@ -90,6 +90,14 @@ def test_explicit_weights_file():
     assert torch.equal(model.encoder.model.conv_stem.weight, load_file(path)["conv_stem.weight"])
 
 
+def test_encoder_from_a_trained_bgremover_model(tmp_path):
+    trained = create_model("attention_unet", "resnet18", encoder_weights=None)
+    trained.save_pretrained(tmp_path)
+    encoder = create_encoder("resnet18", weights=tmp_path / "model.safetensors")
+    for name, tensor in encoder.model.state_dict().items():
+        assert torch.equal(tensor, trained.encoder.model.state_dict()[name])
+
+
 def test_missing_weights_are_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(WeightsUnavailableError, match="not found"):
         create_encoder("resnet18", weights=tmp_path / "nope.safetensors")

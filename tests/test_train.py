@@ -15,9 +15,12 @@ import torch
 
 from bgremover.data import read_split
 from bgremover.decoders.attention_unet import AttentionUNet
+from bgremover.hub import load_network
+from bgremover.prune import prune_report
 from bgremover.train import TrainConfig, Trainer
 from bgremover.train.checkpoint import load_checkpoint
 from bgremover.train.logging import read_jsonl
+from bgremover.weights import load_state_dict
 from tests.conftest import BACKGROUNDS, CCP, REPO
 
 TINY = dict(
@@ -190,3 +193,25 @@ def test_an_smp_baseline_trains_with_the_same_pipeline(tmp_path, split_file):
     config = tiny_config(tmp_path, split_file, arch="deeplabv3plus", epochs=1, max_steps=2, scales=(64,))
     Trainer(config).fit()
     assert type(load_network(Path(config.out_dir) / "best")).__name__ == "SmpBaseline"
+
+
+def test_pruned_fine_tune_starts_from_a_model_keeps_its_zeros_and_saves_plain_weights(tmp_path, split_file):
+    start = tiny_config(tmp_path / "start", split_file, epochs=1, max_steps=1)
+    Trainer(start).fit()
+    init = load_state_dict(Path(start.out_dir) / "best" / "model.safetensors")
+    config = tiny_config(
+        tmp_path / "pruned",
+        split_file,
+        epochs=1,
+        max_steps=3,
+        init_from=str(Path(start.out_dir) / "best"),
+        prune_amount=0.5,
+    )
+    trainer = Trainer(config)
+    assert torch.equal(trainer.model.blocks[0].conv[0].weight_orig.detach(), init["blocks.0.conv.0.weight"])
+    trainer.fit()
+    saved = load_state_dict(Path(config.out_dir) / "best" / "model.safetensors")
+    assert set(saved) == set(init)  # masks folded in, no weight_orig / weight_mask
+    assert not torch.equal(saved["head.weight"], init["head.weight"])  # it was fine-tuned
+    report = prune_report(load_network(Path(config.out_dir) / "best"))
+    assert report["zeroed_channel_fraction"] == pytest.approx(0.5, abs=0.03)

@@ -4,7 +4,8 @@ Each registered name maps to a timm model created with ``features_only=True``. W
 
 - ``"imagenet"``: a file from the local weights directory if one matches
   (``encoders/<timm_name>.*.safetensors``), else timm's normal download (HF Hub);
-- a path to a ``.safetensors`` file (a full timm classifier or a bare encoder state dict);
+- a path to a ``.safetensors`` file (a full timm classifier, a bare encoder state dict, or a
+  bgremover model's ``model.safetensors``, whose ``encoder.model.*`` tensors are taken);
 - ``None``: random initialisation.
 
 Example:
@@ -37,6 +38,7 @@ class EncoderSpec:
 
 
 ENCODERS: dict[str, EncoderSpec] = {}
+MODEL_PREFIX = "encoder.model."  # where a bgremover model keeps its encoder's tensors
 
 
 def register_encoder(name: str, timm_name: str | None = None, imagenet_tag: str = "in1k") -> None:
@@ -86,13 +88,16 @@ class Encoder(nn.Module):
             self.load_pretrained(weights)
 
     def load_pretrained(self, weights: str | os.PathLike) -> None:
-        """Load ``"imagenet"`` or a safetensors file into the feature extractor."""
+        """Load ``"imagenet"`` or a safetensors file (timm's, or a bgremover model's) into the feature
+        extractor."""
         spec = ENCODERS[self.name]
         if weights == "imagenet":
             local = local_weight_file("encoders", f"{spec.timm_name}.*.safetensors")
             state = load_state_dict(local) if local else self._download(spec)
-        else:
+        else:  # a timm checkpoint, or a bgremover model whose encoder is reused (e.g. for a student)
             state = load_state_dict(weights)
+            if any(key.startswith(MODEL_PREFIX) for key in state):
+                state = {k.removeprefix(MODEL_PREFIX): v for k, v in state.items() if k.startswith(MODEL_PREFIX)}
         own = self.model.state_dict()
         matched = {k: v for k, v in state.items() if k in own}
         missing = sorted(k for k in set(own) - set(matched) if not k.endswith("num_batches_tracked"))

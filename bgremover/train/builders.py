@@ -18,7 +18,9 @@ from bgremover.data import (
 )
 from bgremover.data.dataset import unpack_item
 from bgremover.factory import create_model
+from bgremover.hub import load_network
 from bgremover.losses import CompositeLoss
+from bgremover.prune import prune_model
 from bgremover.train.config import TrainConfig
 from bgremover.train.distributed import DistInfo
 
@@ -112,7 +114,8 @@ def build_train_loader(config: TrainConfig, dataset: SegmentationFolder, dist: D
 
 
 def build_model(config: TrainConfig) -> nn.Module:
-    """The configured architecture; decoder options apply to the Attention U-Net only."""
+    """The configured architecture (decoder options apply to the Attention U-Net only), with the
+    weights of ``init_from`` when given and ``prune_amount`` of its conv weights masked to zero."""
     options = {}
     if config.arch == "attention_unet":
         options = dict(
@@ -122,7 +125,13 @@ def build_model(config: TrainConfig) -> nn.Module:
             bottleneck_dropout=config.bottleneck_dropout,
             gradient_checkpointing=config.gradient_checkpointing,
         )
-    return create_model(config.arch, config.encoder, encoder_weights=config.encoder_weights, **options)
+    weights = None if config.init_from else config.encoder_weights
+    model = create_model(config.arch, config.encoder, encoder_weights=weights, **options)
+    if config.init_from:
+        model.load_state_dict(load_network(config.init_from).state_dict())
+    if config.prune_amount:
+        prune_model(model, config.prune_amount, config.prune_structured, permanent=False)
+    return model
 
 
 def build_loss(config: TrainConfig) -> CompositeLoss:

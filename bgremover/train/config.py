@@ -50,6 +50,11 @@ class TrainConfig:
     encoder_dropout: float = 0.1
     bottleneck_dropout: float = 0.2
     gradient_checkpointing: bool = False
+    # start from a trained model's weights (a model source; the architecture options must match it)
+    init_from: str | None = None
+    # magnitude pruning applied before training and kept during it (fine-tuning a pruned model)
+    prune_amount: float = 0.0
+    prune_structured: bool = True
     # loss
     w_bce: float = 1.0
     w_dice: float = 1.0
