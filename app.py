@@ -17,10 +17,10 @@ import gradio as gr
 from PIL import Image
 
 from bgremover import BadImageError, load_model
-from bgremover.hub import resolve_source
+from bgremover.hub import resolve_source, tier_installed
 from bgremover.monitor import DriftReference, Monitor
 from bgremover.monitor_tab import build_monitor_tab
-from bgremover.service import CutRequest, CutService
+from bgremover.service import QUALITY, CutRequest, CutService
 from leaderboard.tab import build_leaderboard_tab
 
 try:  # ZeroGPU on Hugging Face Spaces
@@ -48,21 +48,24 @@ def example_images() -> list[str]:
     return [str(path)]
 
 
+MODEL_LABELS = {QUALITY: "Quality (512 px)", "fast": "Fast (256 px, real-time)"}
+
+
 def build_app(service: CutService) -> gr.Blocks:
     """The Blocks app around ``service``."""
 
-    def run(image, flip, multiscale, refine, threshold, background, color, background_image):
+    def run(image, flip, multiscale, refine, threshold, background, color, background_image, model):
         if image is None:
             raise gr.Error("Upload an image first.")
-        request = CutRequest(flip, multiscale, refine, float(threshold), background, color, background_image)
+        request = CutRequest(flip, multiscale, refine, float(threshold), background, color, background_image, model)
         try:
             return service.cut(image, request)
         except (BadImageError, ValueError) as err:
             raise gr.Error(str(err)) from None
 
     @gpu
-    def cut_ui(image, flip, multiscale, refine, threshold, background, color, background_image):
-        result = run(image, flip, multiscale, refine, threshold, background, color, background_image)
+    def cut_ui(image, flip, multiscale, refine, threshold, background, color, background_image, model):
+        result = run(image, flip, multiscale, refine, threshold, background, color, background_image, model)
         before = Image.fromarray(result.rgb)
         download = service.save_png(result.output, "cutout")
         latency = f"{result.info['latency_ms']:.0f} ms for {result.info['width']}×{result.info['height']}"
@@ -78,8 +81,9 @@ def build_app(service: CutService) -> gr.Blocks:
         background="transparent",
         color="#ffffff",
         background_image=None,
+        model=QUALITY,
     ):
-        result = run(image, flip, multiscale, refine, threshold, background, color, background_image)
+        result = run(image, flip, multiscale, refine, threshold, background, color, background_image, model)
         return result.output, result.info
 
     def stats_api():
@@ -88,8 +92,8 @@ def build_app(service: CutService) -> gr.Blocks:
         return summary
 
     @gpu
-    def mask_api(image, flip=False, multiscale=False, refine=False):
-        result = run(image, flip, multiscale, refine, 0.0, "transparent", "#ffffff", None)
+    def mask_api(image, flip=False, multiscale=False, refine=False, model=QUALITY):
+        result = run(image, flip, multiscale, refine, 0.0, "transparent", "#ffffff", None, model)
         return result.mask_image()
 
     with gr.Blocks(title="bgremover", delete_cache=(600, 3600)) as demo:
@@ -99,6 +103,13 @@ def build_app(service: CutService) -> gr.Blocks:
                 with gr.Column():
                     image = gr.Image(
                         label="Photo", type="filepath", sources=["upload", "webcam", "clipboard"], elem_id="input-image"
+                    )
+                    model = gr.Radio(
+                        [(MODEL_LABELS.get(name, name), name) for name in service.model_names],
+                        value=QUALITY,
+                        label="Model",
+                        visible=len(service.model_names) > 1,
+                        elem_id="model-choice",
                     )
                     with gr.Row():
                         flip = gr.Checkbox(label="TTA: horizontal flip", elem_id="tta-flip")
@@ -119,7 +130,7 @@ def build_app(service: CutService) -> gr.Blocks:
                     download = gr.DownloadButton("Download PNG")
                     latency = gr.Textbox(label="Latency", interactive=False)
                     info = gr.JSON(label="Info")
-            inputs = [image, flip, multiscale, refine, threshold, background, color, background_image]
+            inputs = [image, flip, multiscale, refine, threshold, background, color, background_image, model]
             button.click(
                 cut_ui,
                 inputs,
@@ -134,7 +145,11 @@ def build_app(service: CutService) -> gr.Blocks:
                 api_mask_png = gr.Image(format="png", type="pil", image_mode="L")
             api_cut.click(cut_api, [api_image, *inputs[1:]], [api_png, info], api_name="cut", concurrency_limit=2)
             api_mask.click(
-                mask_api, [api_image, flip, multiscale, refine], api_mask_png, api_name="mask", concurrency_limit=2
+                mask_api,
+                [api_image, flip, multiscale, refine, model],
+                api_mask_png,
+                api_name="mask",
+                concurrency_limit=2,
             )
         build_monitor_tab(service.monitor)
         build_leaderboard_tab()
@@ -148,7 +163,8 @@ def main() -> None:
     source = os.environ.get("BGREMOVER_MODEL")
     folder = resolve_source(source)
     reference = DriftReference.load(folder) if os.path.isdir(folder) else None
-    service = CutService(load_model(source), monitor=Monitor(reference))
+    fast = {"fast": lambda: load_model("fast")} if tier_installed("fast") else {}
+    service = CutService(load_model(source), monitor=Monitor(reference), extra_models=fast)
     demo = build_app(service)
     demo.queue(max_size=64, default_concurrency_limit=2).launch(show_error=True)
 

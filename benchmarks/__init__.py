@@ -12,11 +12,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def measure_in_subprocess(script: str, variant: str, options: dict[str, object]) -> dict:
-    """Run ``script --variant VARIANT --key value ...`` in a fresh process (so its peak memory is
+    """Run ``script --variant VARIANT --key value ...`` (a list value gives several values) in a fresh process (so its peak memory is
     its own) with the repository importable; returns the JSON its last output line prints."""
     command = [sys.executable, script, "--variant", variant]
     for key, value in options.items():
-        command += ["--" + key.replace("_", "-"), str(value)]
+        values = value if isinstance(value, list | tuple) else [value]
+        command += ["--" + key.replace("_", "-"), *map(str, values)]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     out = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])

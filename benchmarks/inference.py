@@ -3,10 +3,12 @@
 For PyTorch fp32 (the baseline), PyTorch bf16 autocast, PyTorch int8 (FX graph mode, x86/fbgemm),
 ONNX fp32 and ONNX int8 (static, calibrated on training images; dynamic as a comparison): p50/p95
 latency at batch 1 and throughput at batch 1/4/8 for 256, 512 and 1024 px long side, peak RSS (each
-variant in a fresh process), and IoU on a sample of both benchmarks at 512 px — all printed as
-ratios to PyTorch fp32 from the same run.
+variant in a fresh process), and IoU on a sample of both benchmarks at 512 and 256 px — all printed
+as ratios to PyTorch fp32 from the same run. ``--compare NAME=SOURCE`` adds the PyTorch fp32, ONNX
+fp32 and ONNX int8 rows of other models (a pruned or distilled one) to the same table.
 
-    python -m benchmarks.inference --data-dir ../shared/data [--model default] [--threads 2]
+    python -m benchmarks.inference --data-dir ../shared/data [--model default] [--threads 2] \
+        [--compare fast=models/bgremover-fast pruned=runs/pruned/best]
 """
 
 from __future__ import annotations
@@ -28,11 +30,22 @@ SIZES = (256, 512, 1024)
 BATCHES = (1, 4, 8)
 
 
+COMPARED_VARIANTS = ("pytorch fp32", "onnx fp32", "onnx int8 static")
+ACCURACY_SIZES = (512, 256)
+
+
+def split_variant(variant: str) -> tuple[str, str]:
+    """``"fast: onnx fp32"`` -> (``"fast"``, ``"onnx fp32"``); the main model's name is ``"model"``."""
+    name, _, runtime = variant.rpartition(": ")
+    return name or "model", runtime
+
+
 def build_runner(variant: str, model: str, onnx_dir: Path, data_dir: Path, threads: int):
-    """``run(batch float32 N×3×H×W) -> probabilities`` for one variant."""
+    """``run(batch float32 N×3×H×W) -> probabilities`` for one variant (``model`` is its source)."""
     import torch
 
     torch.set_num_threads(threads)
+    name, variant = split_variant(variant)
     if variant.startswith("pytorch"):
         from bgremover.hub import load_network
 
@@ -50,13 +63,8 @@ def build_runner(variant: str, model: str, onnx_dir: Path, data_dir: Path, threa
         return run
     from bgremover.inference import OnnxNetwork
 
-    name = {
-        "onnx fp32": "model.onnx",
-        "onnx int8 static": "model-int8.onnx",
-        "onnx int8 dynamic": "model-int8-dynamic.onnx",
-    }[variant]
-    network = OnnxNetwork(onnx_dir / name, threads=threads)
-    return network
+    suffix = {"onnx fp32": "", "onnx int8 static": "-int8", "onnx int8 dynamic": "-int8-dynamic"}[variant]
+    return OnnxNetwork(onnx_dir / f"{name}{suffix}.onnx", threads=threads)
 
 
 def sample_batch(data_dir: Path, size: int, batch: int) -> np.ndarray:
@@ -70,7 +78,7 @@ def sample_batch(data_dir: Path, size: int, batch: int) -> np.ndarray:
     return np.repeat(small.transpose(2, 0, 1)[None].astype(np.float32) / 255.0, batch, axis=0)
 
 
-def accuracy(run, data_dir: Path, per_set: int) -> dict[str, float]:
+def accuracy(run, data_dir: Path, per_set: int, long_side: int) -> dict[str, float]:
     import cv2
 
     from bgremover.io import read_image, read_mask
@@ -83,7 +91,7 @@ def accuracy(run, data_dir: Path, per_set: int) -> dict[str, float]:
         values = []
         for image_path, mask_path in pairs[:: max(1, len(pairs) // per_set)][:per_set]:
             rgb, gt = read_image(image_path), read_mask(mask_path)
-            scale = 512 / max(rgb.shape[:2])
+            scale = long_side / max(rgb.shape[:2])
             small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
             prob = np.asarray(run(small.transpose(2, 0, 1)[None].astype(np.float32) / 255.0)).squeeze()
             values.append(iou(cv2.resize(prob.astype(np.float32), (rgb.shape[1], rgb.shape[0])), gt))
@@ -109,7 +117,7 @@ def measure(variant: str, model: str, onnx_dir: Path, data_dir: Path, threads: i
                 entry["p50_ms"] = float(np.percentile(times, 50) * 1000)
                 entry["p95_ms"] = float(np.percentile(times, 95) * 1000)
         result["sizes"][str(size)] = entry
-    result["iou"] = accuracy(run, data_dir, per_set)
+    result["iou"] = {str(size): accuracy(run, data_dir, per_set, size) for size in ACCURACY_SIZES}
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
@@ -121,13 +129,13 @@ def calibration_images(data_dir: Path) -> list[np.ndarray]:
     return SegmentationFolder(data_dir / "ccp_person", split="trainval").sample_images(32)
 
 
-def prepare_onnx(model: str, onnx_dir: Path, data_dir: Path) -> None:
+def prepare_onnx(model: str, onnx_dir: Path, data_dir: Path, name: str = "model") -> None:
     from bgremover.export import export_onnx
     from bgremover.quantize import quantize_onnx
 
-    fp32 = export_onnx(model, onnx_dir / "model.onnx")
-    quantize_onnx(fp32, onnx_dir / "model-int8.onnx", calibration_images(data_dir))
-    quantize_onnx(fp32, onnx_dir / "model-int8-dynamic.onnx")
+    fp32 = export_onnx(model, onnx_dir / f"{name}.onnx")
+    quantize_onnx(fp32, onnx_dir / f"{name}-int8.onnx", calibration_images(data_dir))
+    quantize_onnx(fp32, onnx_dir / f"{name}-int8-dynamic.onnx")
 
 
 def main() -> None:
@@ -137,25 +145,32 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=20, help="timed batch-1 runs per size")
     parser.add_argument("--per-set", type=int, default=40, help="images per benchmark for the IoU column")
+    parser.add_argument(
+        "--compare", nargs="*", default=[], metavar="NAME=SOURCE", help="further models (e.g. pruned, distilled)"
+    )
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--onnx-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.data_dir = Path(args.data_dir).resolve()
+    compared = dict(item.split("=", 1) for item in args.compare)
     if args.variant:
+        model = compared.get(split_variant(args.variant)[0], args.model)
         print(
             json.dumps(
-                measure(
-                    args.variant, args.model, args.onnx_dir, args.data_dir, args.threads, args.repeats, args.per_set
-                )
+                measure(args.variant, model, args.onnx_dir, args.data_dir, args.threads, args.repeats, args.per_set)
             )
         )
         return
     with tempfile.TemporaryDirectory() as tmp:
         onnx_dir = Path(tmp)
         prepare_onnx(args.model, onnx_dir, args.data_dir)
+        for name, source in compared.items():
+            prepare_onnx(source, onnx_dir, args.data_dir, name)
         results = []
-        for variant in VARIANTS:
+        variants = [*VARIANTS, *(f"{name}: {v}" for name in compared for v in COMPARED_VARIANTS)]
+        for variant in variants:
             options = dict(
+                compare=args.compare,
                 model=args.model,
                 onnx_dir=onnx_dir,
                 data_dir=args.data_dir,
@@ -176,18 +191,20 @@ def main() -> None:
                 f"{e['batch1_images_per_s']:.1f} | {e['batch4_images_per_s']:.1f} | {e['batch8_images_per_s']:.1f} |"
             )
     print()
-    print(
-        f"| variant | IoU CCP ({args.per_set}) | IoU DAVIS ({args.per_set}) | ΔIoU vs fp32 (CCP / DAVIS) | "
-        "p95 ms @512 | peak RSS MB |"
-    )
-    print("|---|---|---|---|---|---|")
-    for r in results:
-        d_ccp = r["iou"]["ccp_test"] - base["iou"]["ccp_test"]
-        d_davis = r["iou"]["davis"] - base["iou"]["davis"]
+    for size in map(str, ACCURACY_SIZES):
+        print()
         print(
-            f"| {r['variant']} | {r['iou']['ccp_test']:.4f} | {r['iou']['davis']:.4f} | {d_ccp:+.4f} / "
-            f"{d_davis:+.4f} | {r['sizes']['512']['p95_ms']:.1f} | {r['peak_rss_mb']:.0f} |"
+            f"| variant | IoU CCP ({args.per_set}) @{size} | IoU DAVIS ({args.per_set}) @{size} | "
+            f"ΔIoU vs fp32 (CCP / DAVIS) | p95 ms @{size} | peak RSS MB |"
         )
+        print("|---|---|---|---|---|---|")
+        for r in results:
+            iou, base_iou = r["iou"][size], base["iou"][size]
+            print(
+                f"| {r['variant']} | {iou['ccp_test']:.4f} | {iou['davis']:.4f} | "
+                f"{iou['ccp_test'] - base_iou['ccp_test']:+.4f} / {iou['davis'] - base_iou['davis']:+.4f} | "
+                f"{r['sizes'][size]['p95_ms']:.1f} | {r['peak_rss_mb']:.0f} |"
+            )
 
 
 if __name__ == "__main__":

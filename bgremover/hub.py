@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from torch import nn
@@ -12,7 +13,21 @@ from torch import nn
 from bgremover.decoders.attention_unet import AttentionUNet
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-NAMED_MODELS = {"default": "bgremover-lite0", "fast": "bgremover-fast"}
+
+
+@dataclass(frozen=True)
+class ModelTier:
+    """A committed model under ``models/`` and how it is run by default."""
+
+    folder: str
+    working_size: int
+    backend: str
+
+
+NAMED_MODELS = {
+    "default": ModelTier("bgremover-lite0", working_size=512, backend="torch"),
+    "fast": ModelTier("bgremover-fast", working_size=256, backend="onnx"),  # real-time: ONNX at 256 px
+}
 MODEL_ENV = "BGREMOVER_MODEL"
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 
@@ -34,8 +49,8 @@ def resolve_source(source: str | os.PathLike | None) -> str:
     source = source if source is not None else os.environ.get(MODEL_ENV, "default")
     source = str(source)
     if source in NAMED_MODELS:
-        folder = MODELS_DIR / NAMED_MODELS[source]
-        if not (folder / "config.json").is_file():
+        folder = MODELS_DIR / NAMED_MODELS[source].folder
+        if not tier_installed(source):
             raise ModelNotFoundError(f"the {source!r} model is not installed at {folder}")
         return str(folder)
     path = Path(source).expanduser()
@@ -48,6 +63,20 @@ def resolve_source(source: str | os.PathLike | None) -> str:
     raise ModelNotFoundError(
         f"model source {source!r} is not one of {sorted(NAMED_MODELS)}, a model folder, or a Hub repo id 'user/name'"
     )
+
+
+def tier_installed(name: str) -> bool:
+    """Whether the named tier's folder is present under ``models/``."""
+    return (MODELS_DIR / NAMED_MODELS[name].folder / "config.json").is_file()
+
+
+def model_tier(source: str | os.PathLike | None) -> ModelTier | None:
+    """The tier ``source`` names or whose folder it points to (``None`` for any other model)."""
+    source = source if source is not None else os.environ.get(MODEL_ENV, "default")
+    if str(source) in NAMED_MODELS:
+        return NAMED_MODELS[str(source)]
+    path = Path(source).expanduser().resolve()
+    return next((tier for tier in NAMED_MODELS.values() if path == MODELS_DIR / tier.folder), None)
 
 
 def model_class(config: dict) -> type[nn.Module]:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from bgremover.hub import load_network
+from bgremover.hub import load_network, model_tier
 from bgremover.io import DEFAULT_MAX_PIXELS, ImageSource, read_image
 from bgremover.refine import refine_alpha
 
@@ -125,7 +125,8 @@ class OnnxNetwork:
 
 
 def onnx_file(source: str | os.PathLike | None) -> Path:
-    """The model's ONNX file: ``model.onnx`` in its folder, else exported once into the cache."""
+    """The model's ONNX file: ``model.onnx`` in its folder, else exported once into the cache (named
+    by the source and, for a local folder, its weights' size and time, so a retrained model re-exports)."""
     from bgremover.export import export_onnx
     from bgremover.hub import resolve_source
 
@@ -134,7 +135,9 @@ def onnx_file(source: str | os.PathLike | None) -> Path:
     if (folder / "model.onnx").is_file():
         return folder / "model.onnx"
     cache = Path(os.environ.get("BGREMOVER_CACHE", Path.home() / ".cache" / "bgremover")) / "onnx"
-    target = cache / (resolved.replace("/", "--").strip("-") + ".onnx")
+    weights = folder / "model.safetensors"
+    stamp = f"-{weights.stat().st_size}-{weights.stat().st_mtime_ns}" if weights.is_file() else ""
+    target = cache / (resolved.replace("/", "--").strip("-") + stamp + ".onnx")
     if not target.is_file():
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
         export_onnx(resolved, tmp)
@@ -145,15 +148,19 @@ def onnx_file(source: str | os.PathLike | None) -> Path:
 def load_model(
     source: str | os.PathLike | None = None,
     device: str | torch.device | None = None,
-    working_size: int = WORKING_SIZE,
-    backend: str = "torch",
+    working_size: int | None = None,
+    backend: str | None = None,
 ) -> Segmenter:
     """A :class:`Segmenter` for ``source``: ``None``/"default" (the committed model), "fast",
     a local ``save_pretrained`` folder, or a Hugging Face Hub repo id (cache and
     ``HF_HUB_OFFLINE`` respected). CUDA is used when present unless ``device`` says otherwise.
     ``backend="onnx"`` runs the exported graph with onnxruntime (CPU); a path to a ``.onnx`` file
-    (e.g. an int8 model from ``bgremover export onnx --int8``) selects it directly.
+    (e.g. an int8 model from ``bgremover export onnx --int8``) selects it directly. ``working_size``
+    and ``backend`` default to the named tier's (``"fast"``: 256 px, ONNX), else 512 px and PyTorch.
     """
+    tier = model_tier(source) if not str(source).endswith(".onnx") else None
+    working_size = working_size or (tier.working_size if tier else WORKING_SIZE)
+    backend = backend or (tier.backend if tier else "torch")
     if source is not None and str(source).endswith(".onnx") and Path(source).is_file():
         return Segmenter(OnnxNetwork(source), device="cpu", working_size=working_size)
     if backend == "onnx":

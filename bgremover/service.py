@@ -5,8 +5,10 @@ from __future__ import annotations
 import ctypes
 import os
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from bgremover.io import read_image
 from bgremover.monitor import Monitor
 
 MULTISCALE = (0.75, 1.0, 1.25)
+QUALITY = "quality"  # the service's main model; others are named by ``CutService(extra_models=...)``
 # Gradio caches outputs by content hash: identical results of concurrent requests would be rewritten
 # at one path while another request downloads it. A per-request PNG text chunk keeps paths unique.
 PNG_REQUEST_KEY = "bgremover-request"
@@ -52,6 +55,7 @@ class CutRequest:
     background: str = "transparent"
     color: str = "#ffffff"
     background_image: str | None = None
+    model: str = QUALITY
 
     def background_spec(self):
         """What :func:`bgremover.compose.compose` takes for the chosen background."""
@@ -82,22 +86,46 @@ class CutResult:
 
 
 class CutService:
-    """Runs cut requests on a :class:`Segmenter`, records them in a :class:`Monitor`, and writes
-    lossless PNG downloads to ``out_dir``."""
+    """Runs cut requests on a :class:`Segmenter` (the ``"quality"`` model, or another named one that
+    ``extra_models`` loads on first use), records them in a :class:`Monitor`, and writes lossless
+    PNG downloads to ``out_dir``."""
 
-    def __init__(self, segmenter: Segmenter, out_dir: str | os.PathLike | None = None, monitor: Monitor | None = None):
+    def __init__(
+        self,
+        segmenter: Segmenter,
+        out_dir: str | os.PathLike | None = None,
+        monitor: Monitor | None = None,
+        extra_models: Mapping[str, Callable[[], Segmenter]] | None = None,
+    ):
         self.segmenter = segmenter
+        self.loaders = {QUALITY: lambda: segmenter, **(extra_models or {})}
+        self.loaded: dict[str, Segmenter] = {}
+        self.load_lock = threading.Lock()
         self.monitor = monitor or Monitor()
         self.out_dir = Path(out_dir or tempfile.mkdtemp(prefix="bgremover-"))
         self.out_dir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def model_names(self) -> list[str]:
+        return list(self.loaders)
+
+    def model(self, name: str) -> Segmenter:
+        """The named segmenter, loaded once."""
+        if name not in self.loaders:
+            raise ValueError(f"unknown model {name!r}: {', '.join(self.loaders)}")
+        with self.load_lock:
+            if name not in self.loaded:
+                self.loaded[name] = self.loaders[name]()
+            return self.loaded[name]
 
     def cut(self, image, request: CutRequest) -> CutResult:
         """Segment and compose; raises ``BadImageError``/``ValueError`` with a user message."""
         started = time.perf_counter()
         try:
-            rgb = read_image(image, self.segmenter.max_pixels)
+            segmenter = self.model(request.model)
+            rgb = read_image(image, segmenter.max_pixels)
             background = request.background_spec()
-            alpha = self.segmenter.predict(
+            alpha = segmenter.predict(
                 rgb, tta=request.flip, scales=MULTISCALE if request.multiscale else (1.0,), refine=request.refine
             )
             if request.threshold > 0:

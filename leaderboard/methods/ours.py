@@ -42,7 +42,7 @@ def our_methods() -> list[Ours]:
         Ours("ours+flip+multiscale", tta=True, scales=MULTISCALE),
         Ours("ours+refine", refine=True),
     ]
-    default_folder = NAMED_MODELS["default"]
+    default_folder = NAMED_MODELS["default"].folder
     for folder in (
         sorted(p for p in MODELS_DIR.iterdir() if (p / "config.json").is_file()) if MODELS_DIR.is_dir() else []
     ):
