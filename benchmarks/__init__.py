@@ -12,8 +12,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def measure_in_subprocess(script: str, variant: str, options: dict[str, object]) -> dict:
-    """Run ``script --variant VARIANT --key value ...`` (a list value gives several values) in a fresh process (so its peak memory is
-    its own) with the repository importable; returns the JSON its last output line prints."""
+    """Run ``script --variant VARIANT --key value ...`` (a list value gives several values) in a
+    fresh process (so its peak memory is its own) with the repository importable; returns the JSON
+    its last output line prints."""
     command = [sys.executable, script, "--variant", variant]
     for key, value in options.items():
         values = value if isinstance(value, list | tuple) else [value]
