@@ -141,6 +141,7 @@ class CutService:
         output.info[PNG_REQUEST_KEY] = request_id
         info = {
             "request_id": request_id,
+            "model": request.model,
             "latency_ms": round(latency, 1),
             "width": rgb.shape[1],
             "height": rgb.shape[0],

@@ -42,6 +42,16 @@ def test_cut_options_and_mask_endpoint(client, segmenter, photo_path):
     assert np.abs(np.asarray(mask) / 255.0 - expected).max() <= 1 / 255 + 1e-6
 
 
+def test_fast_model_is_selectable_and_matches_the_library(client, photo_path):
+    options = (False, False, False, 0.0, "transparent", "#ffffff", None)
+    png, info = client.predict(handle_file(str(photo_path)), *options, "fast", api_name="/cut")
+    alpha = np.asarray(Image.open(png))[..., 3] / 255.0
+    assert info["model"] == "fast"
+    assert np.abs(alpha - load_model("fast").predict(photo_path)).max() <= 1 / 255 + 1e-6
+    with pytest.raises(Exception, match="huge"):  # not one of the radio's choices
+        client.predict(handle_file(str(photo_path)), *options, "huge", api_name="/cut")
+
+
 def test_bad_uploads_give_errors_and_the_server_keeps_serving(client, photo_path, tmp_path):
     corpus = write_corpus(tmp_path)
     for name, good in EXPECT_RESULT.items():

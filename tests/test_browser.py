@@ -51,6 +51,18 @@ def test_upload_toggle_cut_shows_result(page, photo_path):
     assert (ARTIFACTS / "cut_out.png").stat().st_size > 10_000
 
 
+def test_fast_model_choice_cuts_out(page, photo_path):
+    page.set_input_files("#input-image input[type=file]", str(photo_path))
+    page.get_by_label("Fast (256 px, real-time)").check()
+    page.click("#cut-button")
+    page.wait_for_function(
+        "document.querySelector('#cutout img') && document.querySelector('#cutout img').src.includes('.png')",
+        timeout=60_000,
+    )
+    page.wait_for_function("document.body.innerText.includes('\"fast\"')", timeout=60_000)  # the Info JSON
+    page.screenshot(path=str(ARTIFACTS / "cut_out_fast.png"), full_page=True)
+
+
 def test_leaderboard_tab_shows_table_and_plots(page):
     page.get_by_role("tab", name="Leaderboard").click()
     page.wait_for_selector(".leaderboard-table table", state="visible", timeout=30_000)
