@@ -160,6 +160,32 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prune_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=None, help="model source (default: the committed model)")
+    parser.add_argument("--amount", type=float, required=True, help="fraction of each conv to zero, e.g. 0.3")
+    parser.add_argument("--unstructured", action="store_true", help="single weights (L1) instead of channels (L2)")
+    parser.add_argument("--decoder-only", action="store_true", help="leave the encoder's convs untouched")
+    parser.add_argument("-o", "--output", required=True, help="folder for the pruned model (save_pretrained)")
+
+
+@command(
+    "prune",
+    "zero conv channels or weights by magnitude and save the model (fine-tune: train --init-from --prune-amount)",
+    _prune_options,
+)
+def _prune(args: argparse.Namespace) -> int:
+    import json
+
+    from bgremover.hub import load_network
+    from bgremover.prune import prune_model
+
+    network = load_network(args.model)
+    report = prune_model(network, args.amount, structured=not args.unstructured, decoder_only=args.decoder_only)
+    network.save_pretrained(args.output)
+    print(json.dumps(report))
+    return 0
+
+
 def _push_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo-id", required=True, help="USER/NAME on the Hugging Face Hub")
     parser.add_argument("--model", default=None, help="model folder or name (default: the committed model)")

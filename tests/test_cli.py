@@ -23,7 +23,7 @@ def run_cli(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
 def test_help_lists_every_subcommand():
     result = run_cli("--help")
     assert result.returncode == 0
-    for name in ("train", "overfit", "lr-range", "grad-flow", "cv", "cut", "export", "push"):
+    for name in ("train", "overfit", "lr-range", "grad-flow", "cv", "cut", "export", "prune", "push"):
         assert name in result.stdout, name
 
 
@@ -85,3 +85,17 @@ def test_corpus_through_cli(tmp_path, tiny_model_dir):
         else:
             assert not out.exists() and name in result.stderr, name
     assert np.asarray(Image.open(tmp_path / "out" / "la.png")).shape[-1] == 4
+
+
+def test_prune_writes_a_loadable_model_with_the_stated_zeros(tmp_path, tiny_model_dir):
+    import json
+
+    from bgremover.hub import load_network
+    from bgremover.prune import prune_report
+
+    result = run_cli("prune", "--model", str(tiny_model_dir), "--amount", "0.25", "-o", str(tmp_path / "pruned"))
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout.strip().splitlines()[-1])
+    report = prune_report(load_network(tmp_path / "pruned"))
+    assert report["zeroed_channel_fraction"] == printed["zeroed_channel_fraction"]
+    assert abs(report["zeroed_channel_fraction"] - 0.25) < 0.03
