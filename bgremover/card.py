@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+from bgremover.hub import model_tier
+from bgremover.inference import WORKING_SIZE
 from leaderboard.report import load_results
 
 DATASETS = ("ccp_test", "davis", "davis_clean", "cihp_sample")
@@ -42,6 +44,42 @@ def worst_cases(results: dict[str, dict], method: str = "ours", count: int = 5) 
     return lines
 
 
+def method_name(model_dir: Path) -> str:
+    """The model's name on the leaderboard: ``ours`` for the default model, else ``ours:<folder>``."""
+    from bgremover.hub import MODELS_DIR, NAMED_MODELS
+
+    default = MODELS_DIR / NAMED_MODELS["default"].folder
+    return "ours" if model_dir.resolve() == default else f"ours:{model_dir.name}"
+
+
+def architecture(model_config: dict, config: dict) -> str:
+    """One sentence on the network and where its encoder weights came from."""
+    encoder = model_config["encoder_name"]
+    weights = config.get("encoder_weights")
+    origin = "ImageNet" if weights == "imagenet" else (f"initialised from `{weights}`" if weights else "random init")
+    if config.get("init_from"):
+        origin = f"all weights initialised from `{config['init_from']}`"
+    if model_config.get("arch") in ("deeplabv3plus", "unet"):
+        return f"segmentation_models_pytorch {model_config['arch']} on `{encoder}` ({origin})"
+    gates = "Attention U-Net" if model_config.get("attention", True) else "U-Net without attention gates"
+    return f"{gates} on `{encoder}` ({origin}), decoder channels {model_config['decoder_channels']}"
+
+
+def recipe_extras(config: dict) -> list[str]:
+    """Recipe lines for distillation and pruning, when the run used them."""
+    lines = []
+    if config.get("teacher"):
+        lines.append(
+            f"- Distilled from `{config['teacher']}`: + {config['w_distill']}·T²·BCE(σ(student/T), σ(teacher/T)), "
+            f"T={config['distill_temperature']}, teacher run on the same batches."
+        )
+    if config.get("prune_amount"):
+        kind = "output channels (L2)" if config["prune_structured"] else "weights (L1)"
+        amount = config["prune_amount"]
+        lines.append(f"- Pruned: {amount:.0%} of each conv's {kind} zeroed and kept zero while fine-tuning.")
+    return lines
+
+
 def write_model_card(
     model_dir: str | os.PathLike,
     run_dir: str | os.PathLike,
@@ -55,6 +93,9 @@ def write_model_card(
     epochs = [json.loads(line) for line in (run_dir / "epochs.jsonl").read_text().splitlines() if line.strip()]
     best = max(epochs, key=lambda r: r["iou"])
     results = load_results(Path(results_dir)) if results_dir else load_results()
+    method = method_name(model_dir)
+    tier = model_tier(model_dir)
+    working_size = tier.working_size if tier else WORKING_SIZE
     methods = [m for m in next(iter(results.values()))["results"]] if results else []
     size_mb = (model_dir / "model.safetensors").stat().st_size / 2**20
     lines = [
@@ -66,9 +107,9 @@ def write_model_card(
         "",
         f"# {model_dir.name}",
         "",
-        f"Attention U-Net on `{model_config['encoder_name']}` (ImageNet), decoder channels "
-        f"{model_config['decoder_channels']}, for person/background segmentation. Input: RGB in [0, 1], any size; "
-        f'output: person logits. {size_mb:.1f} MB (safetensors). Load with `bgremover.load_model("{model_dir}")`.',
+        f"{architecture(model_config, config)}, for person/background segmentation. Input: RGB in [0, 1], any "
+        f"size (run at {working_size} px long side); output: person logits. {size_mb:.1f} MB (safetensors). "
+        f'Load with `bgremover.load_model("{model_dir}")`; it is `{method}` on the leaderboard.',
         "",
         "## Training",
         "",
@@ -81,6 +122,7 @@ def write_model_card(
         f"Adam lr {config['lr']} (weight decay {config['weight_decay']}), cosine warm restarts T0={config['t0']} "
         f"T_mult={config['t_mult']}, loss {config['w_bce']}·BCE + {config['w_dice']}·Dice + "
         f"{config['w_perceptual']}·VGG16 perceptual + {config['w_edge']}·Sobel edge, bf16 autocast on a 2-core CPU.",
+        *recipe_extras(config),
         f"- Best validation IoU {best['iou']:.4f} (epoch {best['epoch']}, step {best['step']}).",
         "",
         "## Results (measured by `python -m leaderboard run`)",
@@ -95,7 +137,7 @@ def write_model_card(
         "",
         *(f"- {item}" for item in limitations),
         "- Lowest-IoU images per benchmark: ",
-        *(f"  {line}" for line in worst_cases(results)),
+        *(f"  {line}" for line in worst_cases(results, method)),
         "",
     ]
     path = model_dir / "README.md"

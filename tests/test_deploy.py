@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from bgremover import create_model, load_model
+from bgremover.card import write_model_card
 from bgremover.data import SegmentationFolder
 from bgremover.export import export_onnx
 from bgremover.metrics import iou
@@ -118,3 +119,6 @@ def test_two_step_distillation_writes_a_loadable_student(tmp_path):
     assert '"distill"' in steps
     student = load_model(tmp_path / "student" / "best", device="cpu", working_size=64)
     assert student.predict(np.zeros((40, 30, 3), np.uint8)).shape == (40, 30)
+    card = write_model_card(tmp_path / "student" / "best", tmp_path / "student", ["misses small people"]).read_text()
+    assert card.startswith("---\nlibrary_name: bgremover") and "Distilled from `default`" in card
+    assert "| ours |" in card and "- misses small people" in card and "`ours:best` on the leaderboard" in card
