@@ -5,21 +5,26 @@ from __future__ import annotations
 import numpy as np
 
 from bgremover import load_model
-from bgremover.hub import MODELS_DIR, NAMED_MODELS
+from bgremover.hub import MODELS_DIR, NAMED_MODELS, model_tier
+from bgremover.inference import WORKING_SIZE
 from leaderboard.methods.base import Method, MethodUnavailable
 
 MULTISCALE = (0.75, 1.0, 1.25)
 
 
 class Ours(Method):
-    """A bgremover model through :class:`bgremover.Segmenter` (long side 512 × scale)."""
+    """A bgremover model through :class:`bgremover.Segmenter` at its tier's long side and backend
+    (512 px PyTorch unless the folder is a named tier's, e.g. ``fast``: 256 px ONNX) × scale."""
 
     kind = "ours"
 
     def __init__(self, name: str, source: str | None = None, tta: bool = False, scales=(1.0,), refine: bool = False):
         self.name, self.source = name, source
         self.tta, self.scales, self.refine = tta, tuple(scales), refine
-        self.resolution = "long side 512" + (f" × {self.scales}" if len(self.scales) > 1 else "")
+        tier = model_tier(source)
+        size, backend = (tier.working_size, tier.backend) if tier else (WORKING_SIZE, "torch")
+        self.resolution = f"long side {size}" + (f" × {self.scales}" if len(self.scales) > 1 else "")
+        self.resolution += ", ONNX Runtime" if backend == "onnx" else ""
         self.segmenter = None
 
     def load(self) -> None:
