@@ -82,6 +82,7 @@ def test_committed_results_are_valid():
     assert {"ccp_test", "davis", "davis_clean", "cihp_sample"} <= set(documents)
     for document in documents.values():
         assert document["results"]["ours"]["available"]
+        assert set(METHODS) <= set(document["results"]), "every method has a row (or says why it is unavailable)"
 
 
 def test_check_passes_then_fails_on_a_tampered_number(results_dir, sets):
