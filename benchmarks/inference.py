@@ -4,8 +4,8 @@ For PyTorch fp32 (the baseline), PyTorch bf16 autocast, PyTorch int8 (FX graph m
 ONNX fp32 and ONNX int8 (static, calibrated on training images; dynamic as a comparison): p50/p95
 latency at batch 1 and throughput at batch 1/4/8 for 256, 512 and 1024 px long side, peak RSS (each
 variant in a fresh process), and IoU on a sample of both benchmarks at 512 and 256 px — all printed
-as ratios to PyTorch fp32 from the same run. ``--compare NAME=SOURCE`` adds the PyTorch fp32, ONNX
-fp32 and ONNX int8 rows of other models (a pruned or distilled one) to the same table.
+as ratios to PyTorch fp32 from the same run. ``--compare NAME=SOURCE`` adds the PyTorch fp32 and ONNX
+fp32 rows of other models (a pruned or distilled one) to the same table.
 
     python -m benchmarks.inference --data-dir ../shared/data [--model default] [--threads 2] \
         [--compare fast=models/bgremover-fast pruned=runs/pruned/best]
@@ -30,7 +30,7 @@ SIZES = (256, 512, 1024)
 BATCHES = (1, 4, 8)
 
 
-COMPARED_VARIANTS = ("pytorch fp32", "onnx fp32", "onnx int8 static")
+COMPARED_VARIANTS = ("pytorch fp32", "onnx fp32")
 ACCURACY_SIZES = (512, 256)
 
 
@@ -129,13 +129,16 @@ def calibration_images(data_dir: Path) -> list[np.ndarray]:
     return SegmentationFolder(data_dir / "ccp_person", split="trainval").sample_images(32)
 
 
-def prepare_onnx(model: str, onnx_dir: Path, data_dir: Path, name: str = "model") -> None:
+def prepare_onnx(model: str, onnx_dir: Path, data_dir: Path, compared: dict[str, str]) -> None:
+    """fp32 and int8 graphs of the main model; fp32 graphs of the compared ones."""
     from bgremover.export import export_onnx
     from bgremover.quantize import quantize_onnx
 
-    fp32 = export_onnx(model, onnx_dir / f"{name}.onnx")
-    quantize_onnx(fp32, onnx_dir / f"{name}-int8.onnx", calibration_images(data_dir))
-    quantize_onnx(fp32, onnx_dir / f"{name}-int8-dynamic.onnx")
+    fp32 = export_onnx(model, onnx_dir / "model.onnx")
+    quantize_onnx(fp32, onnx_dir / "model-int8.onnx", calibration_images(data_dir))
+    quantize_onnx(fp32, onnx_dir / "model-int8-dynamic.onnx")
+    for name, source in compared.items():
+        export_onnx(source, onnx_dir / f"{name}.onnx")
 
 
 def main() -> None:
@@ -163,9 +166,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         onnx_dir = Path(tmp)
-        prepare_onnx(args.model, onnx_dir, args.data_dir)
-        for name, source in compared.items():
-            prepare_onnx(source, onnx_dir, args.data_dir, name)
+        prepare_onnx(args.model, onnx_dir, args.data_dir, compared)
         results = []
         variants = [*VARIANTS, *(f"{name}: {v}" for name in compared for v in COMPARED_VARIANTS)]
         for variant in variants:
