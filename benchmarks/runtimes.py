@@ -1,0 +1,82 @@
+"""ONNX Runtime versus OpenVINO on the same exported graph (CPU, threads fixed).
+
+Decides whether OpenVINO is worth a backend here: p50/p95 batch-1 latency at 256 and 512 px long
+side, as a ratio to ONNX Runtime measured in the same run (runs interleaved), and the largest
+difference between their outputs — OpenVINO in fp32 and with its CPU default precision (bf16 on
+CPUs that have it). OpenVINO is not a project requirement:
+
+    pip install openvino
+    python -m benchmarks.runtimes [--model default] [--threads 2] [--repeats 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+SIZES = ((256, 171), (512, 341))  # a portrait photo's shape at each long side
+
+
+def onnxruntime_runner(path: Path, threads: int):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return lambda batch: session.run(None, {"image": batch})[0]
+
+
+def openvino_runner(path: Path, threads: int, precision: str | None):
+    """OpenVINO on CPU; ``precision=None`` keeps its default (bf16 where the CPU has it)."""
+    import openvino as ov
+
+    config = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
+    if precision:
+        config["INFERENCE_PRECISION_HINT"] = precision
+    compiled = ov.Core().compile_model(str(path), "CPU", config)
+    return lambda batch: compiled(batch)[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=30)
+    args = parser.parse_args()
+    from bgremover.export import export_onnx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = export_onnx(args.model, Path(tmp) / "model.onnx")
+        runners = {"onnxruntime": onnxruntime_runner(path, args.threads)}
+        try:
+            runners["openvino f32"] = openvino_runner(path, args.threads, "f32")
+            runners["openvino default"] = openvino_runner(path, args.threads, None)
+        except ImportError:
+            print("openvino is not installed (pip install openvino): nothing to compare")
+            return
+        print(f"model {args.model}, {args.threads} threads, {args.repeats} interleaved runs; ratios to onnxruntime")
+        print("| runtime | input | p50 ms | p95 ms | p95 vs onnxruntime | max |Δ| vs onnxruntime |")
+        print("|---|---|---|---|---|---|")
+        rng = np.random.default_rng(0)
+        for height, width in SIZES:
+            batch = rng.random((1, 3, height, width), dtype=np.float32)
+            outputs = {name: np.asarray(run(batch)) for name, run in runners.items()}  # warm-up
+            times = {name: [] for name in runners}
+            for _ in range(args.repeats):
+                for name, run in runners.items():
+                    started = time.perf_counter()
+                    run(batch)
+                    times[name].append((time.perf_counter() - started) * 1000)
+            base = np.percentile(times["onnxruntime"], 95)
+            for name in runners:
+                p50, p95 = np.percentile(times[name], [50, 95])
+                diff = np.abs(outputs[name] - outputs["onnxruntime"]).max()
+                print(f"| {name} | {height}×{width} | {p50:.1f} | {p95:.1f} | {p95 / base:.2f}× | {diff:.1e} |")
+
+
+if __name__ == "__main__":
+    main()
