@@ -2,8 +2,8 @@
 
 For PyTorch fp32 (the baseline), PyTorch bf16 autocast, PyTorch int8 (FX graph mode, x86/fbgemm),
 ONNX fp32 and ONNX int8 (static, calibrated on training images; dynamic as a comparison): p50/p95
-latency at batch 1 and throughput at batch 1/4/8 for 256, 512 and 1024 px long side, peak RSS (each
-variant in a fresh process), and IoU on a sample of both benchmarks at 512 and 256 px — all printed
+latency at batch 1 and throughput at batch 1/4/8 for 256, 384, 512 and 1024 px long side, peak RSS (each
+variant in a fresh process), and IoU on a sample of both benchmarks at 512, 384 and 256 px — all printed
 as ratios to PyTorch fp32 from the same run. ``--compare NAME=SOURCE`` adds the PyTorch fp32 and ONNX
 fp32 rows of other models (a pruned or distilled one) to the same table.
 
@@ -26,12 +26,12 @@ from benchmarks import measure_in_subprocess
 
 REPO = Path(__file__).resolve().parent.parent
 VARIANTS = ("pytorch fp32", "pytorch bf16", "pytorch int8 fx", "onnx fp32", "onnx int8 static", "onnx int8 dynamic")
-SIZES = (256, 512, 1024)
+SIZES = (256, 384, 512, 1024)
 BATCHES = (1, 4, 8)
 
 
 COMPARED_VARIANTS = ("pytorch fp32", "onnx fp32")
-ACCURACY_SIZES = (512, 256)
+ACCURACY_SIZES = (512, 384, 256)
 
 
 def split_variant(variant: str) -> tuple[str, str]:

@@ -26,15 +26,23 @@ SMP_ARCHITECTURES = ("deeplabv3plus", "unet")
 
 class SmpBaseline(nn.Module, BgremoverHubMixin):
     """An smp model whose timm feature extractor is bgremover's registered encoder (same weights,
-    same normalisation, loaded by :func:`bgremover.create_model`)."""
+    same normalisation, loaded by :func:`bgremover.create_model`). ``decoder_channels`` sets the
+    U-Net's decoder widths (smp's default, 256…16, is ~4× the Attention U-Net's compute); ``None``
+    keeps smp's defaults."""
 
-    def __init__(self, encoder_name: str = "tf_efficientnet_lite0", arch: str = "deeplabv3plus"):
+    def __init__(
+        self,
+        encoder_name: str = "tf_efficientnet_lite0",
+        arch: str = "deeplabv3plus",
+        decoder_channels: tuple[int, ...] | None = None,
+    ):
         super().__init__()
         if arch not in SMP_ARCHITECTURES:
             raise ValueError(f"unknown smp arch {arch!r}; available: {', '.join(SMP_ARCHITECTURES)}")
         self.arch = arch
         timm_name = ENCODERS[encoder_name].timm_name
-        self.net = smp.create_model(arch, encoder_name=f"tu-{timm_name}", encoder_weights=None, classes=1)
+        options = {"decoder_channels": tuple(decoder_channels)} if decoder_channels else {}
+        self.net = smp.create_model(arch, encoder_name=f"tu-{timm_name}", encoder_weights=None, classes=1, **options)
         # bgremover's encoder wrapper (normalisation, weight loading) around smp's own timm model,
         # which DeepLabV3+ builds dilated (output stride 16): same parameters, same keys
         self.encoder = create_encoder(encoder_name, weights=None)
