@@ -133,3 +133,13 @@ def test_smp_baselines_share_the_encoder_and_round_trip(arch, tmp_path):
     assert type(loaded).__name__ == "SmpBaseline" and loaded.arch == arch
     with torch.no_grad():
         torch.testing.assert_close(model(x), loaded(x), rtol=0, atol=0)
+
+
+def test_smp_unet_is_the_attention_unet_without_its_gates():
+    widths = (32, 16, 16, 8, 8)
+    plain = create_model("unet", "resnet18", encoder_weights=None, decoder_channels=widths)
+    gated = create_model("attention_unet", "resnet18", encoder_weights=None, decoder_channels=widths)
+    assert [b.conv2[0].out_channels for b in plain.net.decoder.blocks] == list(widths)
+    count = lambda params: sum(p.numel() for p in params)  # noqa: E731
+    gates = count(p for b in gated.blocks if b.gate is not None for p in b.gate.parameters())
+    assert gates > 0 and count(plain.parameters()) == count(gated.parameters()) - gates
