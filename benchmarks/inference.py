@@ -151,6 +151,9 @@ def main() -> None:
     parser.add_argument(
         "--compare", nargs="*", default=[], metavar="NAME=SOURCE", help="further models (e.g. pruned, distilled)"
     )
+    parser.add_argument(
+        "--variants", nargs="*", help="only these rows, e.g. 'onnx fp32' 'fast: onnx fp32' (pytorch fp32 always runs)"
+    )
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--onnx-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -169,6 +172,11 @@ def main() -> None:
         prepare_onnx(args.model, onnx_dir, args.data_dir, compared)
         results = []
         variants = [*VARIANTS, *(f"{name}: {v}" for name in compared for v in COMPARED_VARIANTS)]
+        if args.variants:
+            unknown = set(args.variants) - set(variants)
+            if unknown:
+                parser.error(f"unknown variants {sorted(unknown)}; choose from {variants}")
+            variants = [v for v in variants if v == VARIANTS[0] or v in args.variants]
         for variant in variants:
             options = dict(
                 compare=args.compare,
