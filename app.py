@@ -48,7 +48,7 @@ def example_images() -> list[str]:
     return [str(path)]
 
 
-MODEL_LABELS = {QUALITY: "Quality (512 px)", "fast": "Fast (256 px, real-time)"}
+MODEL_LABELS = {QUALITY: "Quality (512 px)", "fast": "Fast (384 px, real-time)"}
 
 
 def build_app(service: CutService) -> gr.Blocks:

@@ -14,7 +14,7 @@ MULTISCALE = (0.75, 1.0, 1.25)
 
 class Ours(Method):
     """A bgremover model through :class:`bgremover.Segmenter` at its tier's long side and backend
-    (512 px PyTorch unless the folder is a named tier's, e.g. ``fast``: 256 px ONNX) × scale."""
+    (512 px PyTorch unless the folder is a named tier's, e.g. ``fast``: 384 px ONNX) × scale."""
 
     kind = "ours"
 
