@@ -96,3 +96,22 @@ def app_url(tmp_path_factory):
     yield url
     process.terminate()
     process.wait(timeout=30)
+
+
+# A training config small enough for the tests: resnet18 at 64 px, batch 2, no workers.
+TINY = dict(
+    data=str(CCP),
+    backgrounds=str(BACKGROUNDS),
+    encoder="resnet18",
+    encoder_weights=None,
+    decoder_channels=(32, 16, 16, 8, 8),
+    image_size=64,
+    scales=(64, 96),
+    batch_size=2,
+    num_workers=0,
+    val_fraction=0.25,
+    w_perceptual=0.5,
+    perceptual_size=None,
+    progress=False,
+    log_every=1,
+)

@@ -15,7 +15,7 @@ from bgremover.export import export_onnx
 from bgremover.metrics import iou
 from bgremover.prune import prune_model
 from bgremover.quantize import quantize_onnx
-from tests.conftest import CCP, DATA
+from tests.conftest import CCP, DATA, TINY
 
 
 @pytest.fixture(scope="module")
@@ -96,24 +96,8 @@ def test_two_step_distillation_writes_a_loadable_student(tmp_path):
 
     split = tmp_path / "split.txt"
     split.write_text("\n".join(read_split(CCP / "splits" / "trainval.txt")[:8]))
-    config = TrainConfig(
-        data=str(CCP),
-        split=str(split),
-        encoder="resnet18",
-        encoder_weights=None,
-        decoder_channels=(32, 16, 16, 8, 8),
-        image_size=64,
-        scales=(64,),
-        batch_size=2,
-        num_workers=0,
-        w_perceptual=0.0,
-        teacher="default",
-        max_steps=2,
-        epochs=1,
-        out_dir=str(tmp_path / "student"),
-        progress=False,
-        log_every=1,
-    )
+    overrides = dict(scales=(64,), w_perceptual=0.0, teacher="default", max_steps=2, epochs=1)
+    config = TrainConfig(**{**TINY, "split": str(split), "out_dir": str(tmp_path / "student"), **overrides})
     Trainer(config).fit()
     steps = (tmp_path / "student" / "steps.jsonl").read_text()
     assert '"distill"' in steps

@@ -21,24 +21,7 @@ from bgremover.train import TrainConfig, Trainer
 from bgremover.train.checkpoint import load_checkpoint
 from bgremover.train.logging import read_jsonl
 from bgremover.weights import load_state_dict
-from tests.conftest import BACKGROUNDS, CCP, REPO
-
-TINY = dict(
-    data=str(CCP),
-    backgrounds=str(BACKGROUNDS),
-    encoder="resnet18",
-    encoder_weights=None,
-    decoder_channels=(32, 16, 16, 8, 8),
-    image_size=64,
-    scales=(64, 96),
-    batch_size=2,
-    num_workers=0,
-    val_fraction=0.25,
-    w_perceptual=0.5,
-    perceptual_size=None,
-    progress=False,
-    log_every=1,
-)
+from tests.conftest import CCP, REPO, TINY
 
 
 @pytest.fixture(scope="module")
