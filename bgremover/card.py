@@ -6,8 +6,8 @@ import json
 import os
 from pathlib import Path
 
-from bgremover.hub import model_tier
-from bgremover.inference import WORKING_SIZE
+from bgremover.hub import NAMED_MODELS, model_tier
+from bgremover.inference import run_settings
 from leaderboard.report import load_results
 
 DATASETS = ("ccp_test", "davis", "davis_clean", "cihp_sample")
@@ -46,10 +46,7 @@ def worst_cases(results: dict[str, dict], method: str = "ours", count: int = 5) 
 
 def method_name(model_dir: Path) -> str:
     """The model's name on the leaderboard: ``ours`` for the default model, else ``ours:<folder>``."""
-    from bgremover.hub import MODELS_DIR, NAMED_MODELS
-
-    default = MODELS_DIR / NAMED_MODELS["default"].folder
-    return "ours" if model_dir.resolve() == default else f"ours:{model_dir.name}"
+    return "ours" if model_tier(model_dir) is NAMED_MODELS["default"] else f"ours:{model_dir.name}"
 
 
 def architecture(model_config: dict, config: dict) -> str:
@@ -94,8 +91,7 @@ def write_model_card(
     best = max(epochs, key=lambda r: r["iou"])
     results = load_results(Path(results_dir)) if results_dir else load_results()
     method = method_name(model_dir)
-    tier = model_tier(model_dir)
-    working_size = tier.working_size if tier else WORKING_SIZE
+    working_size, _ = run_settings(model_dir)
     methods = [m for m in next(iter(results.values()))["results"]] if results else []
     size_mb = (model_dir / "model.safetensors").stat().st_size / 2**20
     lines = [

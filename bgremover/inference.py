@@ -145,6 +145,12 @@ def onnx_file(source: str | os.PathLike | None) -> Path:
     return target
 
 
+def run_settings(source: str | os.PathLike | None) -> tuple[int, str]:
+    """(working size, backend) a model runs with by default: its named tier's, else 512 px PyTorch."""
+    tier = model_tier(source) if not str(source).endswith(".onnx") else None
+    return (tier.working_size, tier.backend) if tier else (WORKING_SIZE, "torch")
+
+
 def load_model(
     source: str | os.PathLike | None = None,
     device: str | torch.device | None = None,
@@ -156,11 +162,11 @@ def load_model(
     ``HF_HUB_OFFLINE`` respected). CUDA is used when present unless ``device`` says otherwise.
     ``backend="onnx"`` runs the exported graph with onnxruntime (CPU); a path to a ``.onnx`` file
     (e.g. an int8 model from ``bgremover export onnx --int8``) selects it directly. ``working_size``
-    and ``backend`` default to the named tier's (``"fast"``: 256 px, ONNX), else 512 px and PyTorch.
+    and ``backend`` default to :func:`run_settings` (``"fast"``: 384 px, ONNX).
     """
-    tier = model_tier(source) if not str(source).endswith(".onnx") else None
-    working_size = working_size or (tier.working_size if tier else WORKING_SIZE)
-    backend = backend or (tier.backend if tier else "torch")
+    default_size, default_backend = run_settings(source)
+    working_size = working_size or default_size
+    backend = backend or default_backend
     if source is not None and str(source).endswith(".onnx") and Path(source).is_file():
         return Segmenter(OnnxNetwork(source), device="cpu", working_size=working_size)
     if backend == "onnx":

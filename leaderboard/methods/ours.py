@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from bgremover import load_model
-from bgremover.hub import MODELS_DIR, NAMED_MODELS, model_tier
-from bgremover.inference import WORKING_SIZE
+from bgremover.hub import MODELS_DIR, NAMED_MODELS
+from bgremover.inference import run_settings
 from leaderboard.methods.base import Method, MethodUnavailable
 
 MULTISCALE = (0.75, 1.0, 1.25)
@@ -21,8 +21,7 @@ class Ours(Method):
     def __init__(self, name: str, source: str | None = None, tta: bool = False, scales=(1.0,), refine: bool = False):
         self.name, self.source = name, source
         self.tta, self.scales, self.refine = tta, tuple(scales), refine
-        tier = model_tier(source)
-        size, backend = (tier.working_size, tier.backend) if tier else (WORKING_SIZE, "torch")
+        size, backend = run_settings(source)
         self.resolution = f"long side {size}" + (f" × {self.scales}" if len(self.scales) > 1 else "")
         self.resolution += ", ONNX Runtime" if backend == "onnx" else ""
         self.segmenter = None
