@@ -98,16 +98,24 @@ def _grad_flow(args: argparse.Namespace) -> int:
     return 1 if report.flagged else 0
 
 
+def _cv_options(parser: argparse.ArgumentParser) -> None:
+    _train_options_with(folds=(int, 5))(parser)
+    parser.add_argument(
+        "--fold", type=int, nargs="+", default=None, help="train only these folds (0-based), e.g. one per process"
+    )
+
+
 @command(
     "cv",
     "K-fold cross-validation: mean ± std of every validation metric",
-    _train_options_with(folds=(int, 5)),
+    _cv_options,
 )
 def _cv(args: argparse.Namespace) -> int:
     from bgremover.train import TrainConfig
     from bgremover.train.cv import cross_validate, format_table
 
-    print(format_table(cross_validate(TrainConfig.from_args(args), args.folds)))
+    summary = cross_validate(TrainConfig.from_args(args), args.folds, only=args.fold)
+    print(format_table(summary) if summary else f"fold(s) {args.fold} done; the summary waits for the others")
     return 0
 
 

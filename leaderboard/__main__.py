@@ -26,6 +26,14 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--data-dir", help="data folder (default: $BGREMOVER_DATA_DIR), e.g. ../shared/data")
         if name == "run":
             p.add_argument("--limit", type=int, help="only the first N images of each set (smoke runs)")
+            p.add_argument(
+                "--model",
+                nargs="+",
+                default=[],
+                metavar="NAME=SOURCE",
+                help="also evaluate these bgremover models (folder or Hub id) as ours:NAME, "
+                "e.g. lite2=runs/lite2/best; use with --results to keep them out of the committed table",
+            )
         if name == "check":
             p.add_argument("--sample", type=int, default=3, help="images per (dataset, method)")
     args = parser.parse_args(argv)
@@ -34,9 +42,14 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"wrote {write_markdown(args.results)}")
         return 0
-    from leaderboard.methods import all_methods
+    from leaderboard.methods import Ours, all_methods
 
     methods = all_methods()
+    for spec in getattr(args, "model", []):
+        name, sep, source = spec.partition("=")
+        if not sep or not name or not source:
+            parser.error(f"--model takes NAME=SOURCE, got {spec!r}")
+        methods[f"ours:{name}"] = Ours(f"ours:{name}", source)
     if args.methods:
         unknown = sorted(set(args.methods) - set(methods))
         if unknown:

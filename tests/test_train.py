@@ -170,6 +170,18 @@ def test_cross_validation_two_folds(tmp_path, split_file):
     assert (tmp_path / "run" / "cv.json").is_file() and "± " in (tmp_path / "run" / "cv.md").read_text()
 
 
+def test_cross_validation_folds_run_separately_and_the_last_one_writes_the_summary(tmp_path, split_file):
+    from bgremover.train.cv import cross_validate
+
+    config = tiny_config(tmp_path, split_file, epochs=1, max_steps=1)
+    assert cross_validate(config, folds=2, only=[1]) is None
+    assert not (tmp_path / "run" / "cv.json").exists() and not (tmp_path / "run" / "fold_0").exists()
+    summary = cross_validate(config, folds=2, only=[0])
+    assert len(summary["per_fold"]) == 2 and (tmp_path / "run" / "cv.json").is_file()
+    with pytest.raises(ValueError, match="fold 2"):
+        cross_validate(config, folds=2, only=[2])
+
+
 def test_an_smp_baseline_trains_with_the_same_pipeline(tmp_path, split_file):
     from bgremover.hub import load_network
 

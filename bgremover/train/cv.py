@@ -31,14 +31,28 @@ def kfold(stems: list[str], folds: int, seed: int = 42) -> list[tuple[list[str],
     ]
 
 
-def cross_validate(config: TrainConfig, folds: int = 5, seed: int = 42) -> dict:
-    """Train one model per fold into ``out_dir/fold_k``; writes ``cv.json`` and ``cv.md``."""
+FOLD_RESULT = "cv_fold.json"
+
+
+def cross_validate(config: TrainConfig, folds: int = 5, seed: int = 42, only: list[int] | None = None) -> dict | None:
+    """Train one model per fold into ``out_dir/fold_k``; once every fold has a result, write ``cv.json``
+    and ``cv.md`` and return the summary (``None`` while folds are missing).
+
+    ``only`` trains just those folds, so separate processes or machines can share the work.
+    """
     stems = SegmentationFolder(config.data, split=config.split).stems
     out_dir = Path(config.out_dir)
-    per_fold = []
-    for k, (train, val) in enumerate(kfold(stems, folds, seed)):
-        fold_config = dataclasses.replace(config, out_dir=str(out_dir / f"fold_{k}"))
-        per_fold.append(Trainer(fold_config, stems=(train, val)).fit())
+    splits = kfold(stems, folds, seed)
+    for k in only if only is not None else range(folds):
+        if not 0 <= k < folds:
+            raise ValueError(f"fold {k} is not in 0..{folds - 1}")
+        fold_dir = out_dir / f"fold_{k}"
+        values = Trainer(dataclasses.replace(config, out_dir=str(fold_dir)), stems=splits[k]).fit()
+        (fold_dir / FOLD_RESULT).write_text(json.dumps(values))
+    results = [out_dir / f"fold_{k}" / FOLD_RESULT for k in range(folds)]
+    if not all(path.is_file() for path in results):
+        return None
+    per_fold = [json.loads(path.read_text()) for path in results]
     names = list(per_fold[0])
     summary = {
         "folds": folds,
@@ -46,7 +60,6 @@ def cross_validate(config: TrainConfig, folds: int = 5, seed: int = 42) -> dict:
         "mean": {n: float(np.mean([f[n] for f in per_fold])) for n in names},
         "std": {n: float(np.std([f[n] for f in per_fold])) for n in names},
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "cv.json").write_text(json.dumps(summary, indent=2))
     (out_dir / "cv.md").write_text(format_table(summary))
     return summary

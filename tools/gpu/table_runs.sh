@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The model-comparison runs of issue #4 on one GPU box, all at once (one process per run sharing the
+# GPU, each with few data-loading workers). Same recipe as the CPU runs in
+# the README: 10 epochs, lr 5e-4, one cosine cycle, 80 validation images.
+#
+#   PACK=.gpu OUT=out DEADLINE=330 bash tools/gpu/table_runs.sh
+#
+# Measured on an H200 lease (16 CPU cores): all ten runs at once went at ~30 images/s each (~300/s in
+# all; whether the 16 cores or ten processes time-slicing one GPU set that limit was not measured), so a 10-epoch run takes ~8 minutes and the 30-epoch one
+# ~25: more than one 15-minute lease. Choose a subset with ONLY="lite2 resnet50-scratch ...". Run folders
+# did not survive from one call to the next on the same machine, so --resume there is of no use.
+# EXTRA adds options to every run (a smoke test: EXTRA="--max-steps 2 --device cpu" PY=.venv/bin/python).
+# PACK holds what tools/gpu/pack.py writes (data/, weights/, and whl/ for a box without albumentations).
+# Every run's log, validation curves and best model (fp16) come back as one tar per run in OUT.
+set -u
+PACK=${PACK:-.gpu}
+OUT=${OUT:-out}
+DEADLINE=${DEADLINE:-330}
+RUNS=${RUNS:-runs-gpu}
+PY=${PY:-python3}
+mkdir -p "$OUT" "$RUNS"
+if [ -d "$PACK/whl" ] && ! $PY -c "import albumentations" 2>/dev/null; then
+  $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site "$PACK"/whl/*.whl || exit 3
+  export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+export BGREMOVER_WEIGHTS_DIR="$PACK/weights" NO_ALBUMENTATIONS_UPDATE=1 HF_HUB_OFFLINE=1
+$PY -c "import torch, albumentations, timm, bgremover.train; print(torch.__version__, torch.cuda.is_available() and torch.cuda.get_device_name(), timm.__version__)" || exit 4
+nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv
+
+common=(--data "$PACK/data/ccp_person" --backgrounds "$PACK/data/backgrounds" --max-val-images 80 --no-progress
+  --epochs 10 --t0 10 --t-mult 1 --lr 5e-4 --checkpoint-every 200 --encoder tf_efficientnet_lite2)
+launch() {  # name, workers, subcommand, options (these override the common ones)...
+  local name=$1 workers=$2 sub=$3; shift 3
+  [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]] && return
+  $PY -m bgremover "$sub" "${common[@]}" --num-workers "$workers" "$@" ${EXTRA:-} >"$RUNS/$name.log" 2>&1 &
+}
+launch lite2 1 train --out-dir "$RUNS/lite2"
+launch lite2-noperc-noedge 1 train --out-dir "$RUNS/lite2-noperc-noedge" --w-perceptual 0 --w-edge 0
+launch lite2-nogates 1 train --out-dir "$RUNS/lite2-nogates" --no-attention
+launch resnet50-scratch 1 train --out-dir "$RUNS/resnet50-scratch" --encoder resnet50 --encoder-weights none
+for k in 0 1 2 3 4; do launch "cv-fold$k" 1 cv --out-dir "$RUNS/cv-lite2" --fold $k; done
+# the design's full schedule (30 epochs, warm restarts at 10 and 30) for the model to ship
+launch lite2-30ep 3 train --out-dir "$RUNS/lite2-30ep" --epochs 30 --t0 10 --t-mult 2
+
+end=$((SECONDS + DEADLINE))
+while [ -n "$(jobs -rp)" ] && [ $SECONDS -lt $end ]; do sleep 5; done
+[ -n "$(jobs -rp)" ] && { echo "deadline: stopping $(jobs -rp | wc -l) runs"; kill $(jobs -rp); sleep 3; }
+nvidia-smi --query-gpu=memory.used --format=csv
+tail -n 3 "$RUNS"/*.log
+
+$PY - "$RUNS" "$OUT" <<'PY'
+import sys, tarfile, pathlib, torch
+from safetensors.torch import load_file, save_file
+runs, out = map(pathlib.Path, sys.argv[1:])
+for run in sorted(p for p in runs.iterdir() if p.is_dir()):
+    best = run / "best" / "model.safetensors"
+    if best.is_file() and best.stat().st_size < 60e6:  # resnet50's model is too big to come back
+        state = load_file(best)
+        save_file({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, run / "best" / "model.fp16.safetensors")
+    with tarfile.open(out / f"{run.name}.tar", "w") as tar:
+        for path in sorted(run.rglob("*")):
+            if path.is_file() and path.suffix in {".json", ".jsonl", ".csv", ".md"} or path.name == "model.fp16.safetensors":
+                tar.add(path, arcname=str(path.relative_to(runs)))
+with tarfile.open(out / "logs.tar", "w") as tar:
+    for log in sorted(runs.glob("*.log")):
+        tar.add(log, arcname=log.name)
+PY
+ls -la "$OUT"
