@@ -25,12 +25,20 @@ import numpy as np
 from benchmarks import measure_in_subprocess
 
 REPO = Path(__file__).resolve().parent.parent
-VARIANTS = ("pytorch fp32", "pytorch bf16", "pytorch int8 fx", "onnx fp32", "onnx int8 static", "onnx int8 dynamic")
+VARIANTS = (
+    "pytorch fp32",
+    "pytorch bf16",
+    "pytorch int8 fx",
+    "onnx fp32",
+    "onnx int8 static",
+    "onnx int8 dynamic",
+    "openvino default",
+)
 SIZES = (256, 384, 512, 1024)
 BATCHES = (1, 4, 8)
 
 
-COMPARED_VARIANTS = ("pytorch fp32", "onnx fp32")
+COMPARED_VARIANTS = ("pytorch fp32", "onnx fp32", "openvino default")
 ACCURACY_SIZES = (512, 384, 256)
 
 
@@ -61,8 +69,10 @@ def build_runner(variant: str, model: str, onnx_dir: Path, data_dir: Path, threa
                 return torch.sigmoid(network(torch.from_numpy(batch)).float()).numpy()
 
         return run
-    from bgremover.inference import OnnxNetwork
+    from bgremover.inference import OnnxNetwork, OpenVinoNetwork
 
+    if variant == "openvino default":  # OpenVINO's CPU default precision (bf16 where the CPU has it)
+        return OpenVinoNetwork(onnx_dir / f"{name}.onnx", threads=threads)
     suffix = {"onnx fp32": "", "onnx int8 static": "-int8", "onnx int8 dynamic": "-int8-dynamic"}[variant]
     return OnnxNetwork(onnx_dir / f"{name}{suffix}.onnx", threads=threads)
 

@@ -1,12 +1,13 @@
 """ONNX Runtime versus OpenVINO on the same exported graph (CPU, threads fixed).
 
 Decides whether OpenVINO is worth a backend here: p50/p95 batch-1 latency at 256 and 512 px long
-side, as a ratio to ONNX Runtime measured in the same run (runs interleaved), and the largest
-difference between their outputs — OpenVINO in fp32 and with its CPU default precision (bf16 on
-CPUs that have it). OpenVINO is not a project requirement:
+side, as a ratio to ONNX Runtime measured in the same run (runs interleaved), the largest
+difference between their outputs, and IoU on real benchmark photos (``--data``; the same samples as
+``benchmarks.inference``) — OpenVINO in fp32 and with its CPU default precision (bf16 on CPUs that
+have it). OpenVINO is not a project requirement:
 
     pip install openvino
-    python -m benchmarks.runtimes [--model default] [--threads 2] [--repeats 30]
+    python -m benchmarks.runtimes [--model default] [--threads 2] [--repeats 30] [--data ../shared/data]
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def main() -> None:
     parser.add_argument("--model", default="default")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--data", type=Path, help="benchmark data folder for IoU, e.g. ../shared/data")
+    parser.add_argument("--per-set", type=int, default=15, help="photos per benchmark set for IoU")
+    parser.add_argument("--long-side", type=int, default=512, help="working size for IoU")
     args = parser.parse_args()
     from bgremover.export import export_onnx
 
@@ -76,6 +80,25 @@ def main() -> None:
                 p50, p95 = np.percentile(times[name], [50, 95])
                 diff = np.abs(outputs[name] - outputs["onnxruntime"]).max()
                 print(f"| {name} | {height}×{width} | {p50:.1f} | {p95:.1f} | {p95 / base:.2f}× | {diff:.1e} |")
+        if args.data:
+            print_accuracy(runners, args.data, args.per_set, args.long_side)
+
+
+def print_accuracy(runners: dict, data_dir: Path, per_set: int, long_side: int) -> None:
+    """Mean IoU per runtime on the benchmark samples, and its change against onnxruntime."""
+    from benchmarks.inference import accuracy
+
+    scores = {
+        name: accuracy(lambda batch, run=run: np.asarray(run(batch))[:, 0], data_dir, per_set, long_side)
+        for name, run in runners.items()
+    }
+    sets = list(scores["onnxruntime"])
+    print(f"\nIoU at {long_side} px long side, {per_set} photos per set")
+    print("| runtime | " + " | ".join(f"{n} IoU" for n in sets) + " | ΔIoU vs onnxruntime |")
+    print("|---|" + "---|" * len(sets) + "---|")
+    for name, values in scores.items():
+        delta = " / ".join(f"{values[n] - scores['onnxruntime'][n]:+.4f}" for n in sets)
+        print(f"| {name} | " + " | ".join(f"{values[n]:.4f}" for n in sets) + f" | {delta} |")
 
 
 if __name__ == "__main__":

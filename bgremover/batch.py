@@ -32,7 +32,7 @@ def collect_inputs(inputs: list[str]) -> list[tuple[Path, Path]]:
 
 def cut_files(args: argparse.Namespace) -> list[tuple[Path, str]]:
     """Process every input; returns the (file, reason) of each failure after reporting it."""
-    segmenter = load_model(args.model, device=args.device)
+    segmenter = load_model(args.model, device=args.device, backend=args.backend)
     out_dir = Path(args.output)
     failures: list[tuple[Path, str]] = []
     jobs = collect_inputs(args.inputs)

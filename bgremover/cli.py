@@ -120,6 +120,8 @@ def _cv(args: argparse.Namespace) -> int:
 
 
 def _cut_options(parser: argparse.ArgumentParser) -> None:
+    from bgremover.inference import BACKENDS
+
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (recursive)")
     parser.add_argument("-o", "--output", default="cutouts", help="output folder (default: cutouts)")
     parser.add_argument("--mask", action="store_true", help="write the alpha mask instead of the cut-out")
@@ -128,6 +130,9 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--refine", action="store_true", help="guided-filter edge refinement")
     parser.add_argument("--bg", default="transparent", help="transparent | blur | COLOR (#rrggbb, name) | IMAGE")
     parser.add_argument("--model", default=None, help="default | fast | model folder | Hub repo id")
+    parser.add_argument(
+        "--backend", choices=BACKENDS, default=None, help="torch | onnx | openvino (default: the model's tier's)"
+    )
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: auto)")
 
 

@@ -44,7 +44,7 @@ class Segmenter:
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities (N, H, W) for a float32 (N, 3, H, W) batch in [0, 1]."""
-        if isinstance(self.network, OnnxNetwork):
+        if not isinstance(self.network, nn.Module):  # an exported graph: probabilities already
             return self.network(batch)
         with torch.inference_mode():
             logits = self.network(torch.from_numpy(batch).to(self.device))
@@ -124,6 +124,28 @@ class OnnxNetwork:
         return self.session.run(None, {"image": batch})[0][:, 0]
 
 
+class OpenVinoNetwork:
+    """An exported model run by OpenVINO on the CPU at its default precision (bf16 on CPUs that have
+    it: about half onnxruntime's latency here, IoU within 0.002; see ``benchmarks/runtimes.py``)."""
+
+    def __init__(self, path: str | os.PathLike, threads: int | None = None, precision: str | None = None):
+        import openvino as ov
+
+        config = {"PERFORMANCE_HINT": "LATENCY"}
+        if threads:
+            config["INFERENCE_NUM_THREADS"] = threads
+        if precision:
+            config["INFERENCE_PRECISION_HINT"] = precision
+        self.compiled = ov.Core().compile_model(str(path), "CPU", config)
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return np.asarray(self.compiled(batch)[0])[:, 0]
+
+
+EXPORTED_BACKENDS = {"onnx": OnnxNetwork, "openvino": OpenVinoNetwork}
+BACKENDS = ("torch", *EXPORTED_BACKENDS)
+
+
 def onnx_file(source: str | os.PathLike | None) -> Path:
     """The model's ONNX file: ``model.onnx`` in its folder, else exported once into the cache (named
     by the source and, for a local folder, its weights' size and time, so a retrained model re-exports)."""
@@ -160,17 +182,19 @@ def load_model(
     """A :class:`Segmenter` for ``source``: ``None``/"default" (the committed model), "fast",
     a local ``save_pretrained`` folder, or a Hugging Face Hub repo id (cache and
     ``HF_HUB_OFFLINE`` respected). CUDA is used when present unless ``device`` says otherwise.
-    ``backend="onnx"`` runs the exported graph with onnxruntime (CPU); a path to a ``.onnx`` file
-    (e.g. an int8 model from ``bgremover export onnx --int8``) selects it directly. ``working_size``
-    and ``backend`` default to :func:`run_settings` (``"fast"``: 384 px, ONNX).
+    ``backend="onnx"`` runs the exported graph with onnxruntime (CPU), ``"openvino"`` with OpenVINO
+    (CPU, ``pip install openvino``); a path to a ``.onnx`` file (e.g. an int8 model from ``bgremover
+    export onnx --int8``) selects it directly (onnxruntime unless ``backend="openvino"``).
+    ``working_size`` and ``backend`` default to :func:`run_settings` (``"fast"``: 384 px, ONNX).
     """
+    if backend is not None and backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
     default_size, default_backend = run_settings(source)
     working_size = working_size or default_size
-    backend = backend or default_backend
     if source is not None and str(source).endswith(".onnx") and Path(source).is_file():
-        return Segmenter(OnnxNetwork(source), device="cpu", working_size=working_size)
-    if backend == "onnx":
-        return Segmenter(OnnxNetwork(onnx_file(source)), device="cpu", working_size=working_size)
-    if backend != "torch":
-        raise ValueError(f"unknown backend {backend!r}: torch or onnx")
+        runtime = EXPORTED_BACKENDS.get(backend or "onnx", OnnxNetwork)
+        return Segmenter(runtime(source), device="cpu", working_size=working_size)
+    backend = backend or default_backend
+    if backend in EXPORTED_BACKENDS:
+        return Segmenter(EXPORTED_BACKENDS[backend](onnx_file(source)), device="cpu", working_size=working_size)
     return Segmenter(load_network(source), device=device, working_size=working_size)

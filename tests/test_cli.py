@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.conftest import REPO
@@ -59,6 +60,29 @@ def test_cut_mask_and_background_options(tmp_path, tiny_model_dir):
         str(tiny_model_dir),
     )
     assert ok.returncode == 0 and Image.open(tmp_path / "c" / "p.png").mode == "RGB"
+
+
+@pytest.mark.parametrize("backend", ["onnx", "openvino"])
+def test_cut_with_an_exported_backend_matches_torch(tmp_path, tiny_model_dir, backend):
+    photo().save(tmp_path / "p.jpg")
+    masks = {}
+    for name in ("torch", backend):
+        out = tmp_path / name
+        result = run_cli(
+            "cut",
+            str(tmp_path / "p.jpg"),
+            "-o",
+            str(out),
+            "--mask",
+            "--model",
+            str(tiny_model_dir),
+            "--backend",
+            name,
+            BGREMOVER_CACHE=str(tmp_path / "cache"),
+        )
+        assert result.returncode == 0, result.stderr
+        masks[name] = np.asarray(Image.open(out / "p.png"), dtype=np.int16)
+    assert np.abs(masks[backend] - masks["torch"]).max() <= 40  # 8-bit alpha; openvino may run in bf16
 
 
 def test_corpus_through_cli(tmp_path, tiny_model_dir):

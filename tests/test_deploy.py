@@ -43,6 +43,21 @@ def test_onnx_matches_pytorch_on_several_sizes(onnx_model, photos):
         assert got.shape == expected.shape and np.abs(got - expected).max() < 1e-4
 
 
+def test_openvino_backend_agrees_with_pytorch_on_real_photos(onnx_model, photos):
+    torch_model = load_model(device="cpu")
+    for openvino in (load_model(backend="openvino"), load_model(str(onnx_model), backend="openvino")):
+        assert type(openvino.network).__name__ == "OpenVinoNetwork"
+        for rgb in photos:
+            a, b = torch_model.predict(rgb), openvino.predict(rgb)
+            assert b.shape == a.shape and b.dtype == np.float32
+            assert np.abs(a - b).mean() < 0.005 and iou(b, a) >= 0.98  # bf16 on CPUs that have it
+
+
+def test_unknown_backend_is_named_in_the_error():
+    with pytest.raises(ValueError, match="unknown backend 'tensorrt': one of torch, onnx, openvino"):
+        load_model(backend="tensorrt")
+
+
 @pytest.fixture(scope="module")
 def int8_model(onnx_model) -> Path:
     train = SegmentationFolder(CCP, split="trainval")
