@@ -95,3 +95,14 @@ def test_check_passes_then_fails_on_a_tampered_number(results_dir, sets):
     path.write_text(json.dumps(document))
     problems = check(methods, sets, sample=2, folder=results_dir, log=lambda *_: None)
     assert len(problems) == 1 and "u2netp" in problems[0] and "iou" in problems[0]
+
+
+def test_run_evaluates_an_extra_model_folder_by_name(tmp_path, tiny_model_dir):
+    from leaderboard.__main__ import main
+
+    argv = ["run", "--results", str(tmp_path), "--data-dir", str(DATA), "--datasets", "cihp_sample", "--limit", "1"]
+    assert main([*argv, "--methods", "ours:tiny", "--model", f"tiny={tiny_model_dir}"]) == 0
+    row = load_results(tmp_path)["cihp_sample"]["results"]["ours:tiny"]
+    assert row["count"] == 1 and 0 <= row["mean"]["iou"] <= 1
+    with pytest.raises(SystemExit):
+        main([*argv, "--model", "no-equals-sign"])
