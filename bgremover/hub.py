@@ -25,7 +25,7 @@ class ModelTier:
 
 
 NAMED_MODELS = {
-    "default": ModelTier("bgremover-lite0", working_size=512, backend="torch"),
+    "default": ModelTier("bgremover-lite2", working_size=512, backend="torch"),
     # real-time: p95 16 ms at 384 px on 2 cores (10 ms at 256, where it scores below MediaPipe on DAVIS)
     "fast": ModelTier("bgremover-fast", working_size=384, backend="onnx"),
 }

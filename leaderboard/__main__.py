@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
                 help="also evaluate these bgremover models (folder or Hub id) as ours:NAME, "
                 "e.g. lite2=runs/lite2/best; use with --results to keep them out of the committed table",
             )
+            p.add_argument("--model-size", type=int, help="working long side for the --model entries")
+            p.add_argument("--model-backend", help="torch | onnx | openvino for the --model entries")
         if name == "check":
             p.add_argument("--sample", type=int, default=3, help="images per (dataset, method)")
     args = parser.parse_args(argv)
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         name, sep, source = spec.partition("=")
         if not sep or not name or not source:
             parser.error(f"--model takes NAME=SOURCE, got {spec!r}")
-        methods[f"ours:{name}"] = Ours(f"ours:{name}", source)
+        methods[f"ours:{name}"] = Ours(f"ours:{name}", source, working_size=args.model_size, backend=args.model_backend)
     if args.methods:
         unknown = sorted(set(args.methods) - set(methods))
         if unknown:

@@ -127,7 +127,7 @@ def test_bad_image_raises_documented_error(tiny, tmp_path):
 
 
 def test_model_sources(tiny_model_dir, tmp_path, monkeypatch):
-    assert resolve_source(None).endswith("bgremover-lite0")
+    assert resolve_source(None).endswith("bgremover-lite2")
     assert resolve_source(str(tiny_model_dir)) == str(tiny_model_dir)
     with pytest.raises(ModelNotFoundError):
         resolve_source("../../etc/passwd")

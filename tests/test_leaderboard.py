@@ -103,6 +103,10 @@ def test_run_evaluates_an_extra_model_folder_by_name(tmp_path, tiny_model_dir):
     argv = ["run", "--results", str(tmp_path), "--data-dir", str(DATA), "--datasets", "cihp_sample", "--limit", "1"]
     assert main([*argv, "--methods", "ours:tiny", "--model", f"tiny={tiny_model_dir}"]) == 0
     row = load_results(tmp_path)["cihp_sample"]["results"]["ours:tiny"]
-    assert row["count"] == 1 and 0 <= row["mean"]["iou"] <= 1
+    assert row["count"] == 1 and 0 <= row["mean"]["iou"] <= 1 and row["resolution"] == "long side 512"
+    settings = ["--model-size", "96", "--model-backend", "onnx"]
+    assert main([*argv, "--methods", "ours:tiny", "--model", f"tiny={tiny_model_dir}", *settings]) == 0
+    row = load_results(tmp_path)["cihp_sample"]["results"]["ours:tiny"]
+    assert row["resolution"] == "long side 96, ONNX Runtime" and 0 <= row["mean"]["iou"] <= 1
     with pytest.raises(SystemExit):
         main([*argv, "--model", "no-equals-sign"])

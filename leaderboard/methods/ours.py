@@ -10,25 +10,37 @@ from bgremover.inference import run_settings
 from leaderboard.methods.base import Method, MethodUnavailable
 
 MULTISCALE = (0.75, 1.0, 1.25)
+RUNTIME_NAMES = {"onnx": ", ONNX Runtime", "openvino": ", OpenVINO"}
 
 
 class Ours(Method):
     """A bgremover model through :class:`bgremover.Segmenter` at its tier's long side and backend
-    (512 px PyTorch unless the folder is a named tier's, e.g. ``fast``: 384 px ONNX) × scale."""
+    (512 px PyTorch unless the folder is a named tier's, e.g. ``fast``: 384 px ONNX) × scale, or at
+    the given ``working_size`` / ``backend``."""
 
     kind = "ours"
 
-    def __init__(self, name: str, source: str | None = None, tta: bool = False, scales=(1.0,), refine: bool = False):
+    def __init__(
+        self,
+        name: str,
+        source: str | None = None,
+        tta: bool = False,
+        scales=(1.0,),
+        refine: bool = False,
+        working_size: int | None = None,
+        backend: str | None = None,
+    ):
         self.name, self.source = name, source
         self.tta, self.scales, self.refine = tta, tuple(scales), refine
-        size, backend = run_settings(source)
-        self.resolution = f"long side {size}" + (f" × {self.scales}" if len(self.scales) > 1 else "")
-        self.resolution += ", ONNX Runtime" if backend == "onnx" else ""
+        default_size, default_backend = run_settings(source)
+        self.working_size, self.backend = working_size or default_size, backend or default_backend
+        self.resolution = f"long side {self.working_size}" + (f" × {self.scales}" if len(self.scales) > 1 else "")
+        self.resolution += RUNTIME_NAMES.get(self.backend, "")
         self.segmenter = None
 
     def load(self) -> None:
         try:
-            self.segmenter = load_model(self.source, device="cpu")
+            self.segmenter = load_model(self.source, device="cpu", working_size=self.working_size, backend=self.backend)
         except FileNotFoundError as err:
             raise MethodUnavailable(str(err)) from err
 
