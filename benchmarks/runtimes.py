@@ -22,26 +22,6 @@ import numpy as np
 SIZES = ((256, 171), (512, 341))  # a portrait photo's shape at each long side
 
 
-def onnxruntime_runner(path: Path, threads: int):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return lambda batch: session.run(None, {"image": batch})[0]
-
-
-def openvino_runner(path: Path, threads: int, precision: str | None):
-    """OpenVINO on CPU; ``precision=None`` keeps its default (bf16 where the CPU has it)."""
-    import openvino as ov
-
-    config = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
-    if precision:
-        config["INFERENCE_PRECISION_HINT"] = precision
-    compiled = ov.Core().compile_model(str(path), "CPU", config)
-    return lambda batch: compiled(batch)[0]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="default")
@@ -52,13 +32,14 @@ def main() -> None:
     parser.add_argument("--long-side", type=int, default=512, help="working size for IoU")
     args = parser.parse_args()
     from bgremover.export import export_onnx
+    from bgremover.inference import OnnxNetwork, OpenVinoNetwork
 
     with tempfile.TemporaryDirectory() as tmp:
         path = export_onnx(args.model, Path(tmp) / "model.onnx")
-        runners = {"onnxruntime": onnxruntime_runner(path, args.threads)}
+        runners = {"onnxruntime": OnnxNetwork(path, args.threads)}
         try:
-            runners["openvino f32"] = openvino_runner(path, args.threads, "f32")
-            runners["openvino default"] = openvino_runner(path, args.threads, None)
+            runners["openvino f32"] = OpenVinoNetwork(path, args.threads, precision="f32")
+            runners["openvino default"] = OpenVinoNetwork(path, args.threads)
         except ImportError:
             print("openvino is not installed (pip install openvino): nothing to compare")
             return
@@ -88,10 +69,7 @@ def print_accuracy(runners: dict, data_dir: Path, per_set: int, long_side: int) 
     """Mean IoU per runtime on the benchmark samples, and its change against onnxruntime."""
     from benchmarks.inference import accuracy
 
-    scores = {
-        name: accuracy(lambda batch, run=run: np.asarray(run(batch))[:, 0], data_dir, per_set, long_side)
-        for name, run in runners.items()
-    }
+    scores = {name: accuracy(run, data_dir, per_set, long_side) for name, run in runners.items()}
     sets = list(scores["onnxruntime"])
     print(f"\nIoU at {long_side} px long side, {per_set} photos per set")
     print("| runtime | " + " | ".join(f"{n} IoU" for n in sets) + " | ΔIoU vs onnxruntime |")
