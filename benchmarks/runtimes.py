@@ -1,12 +1,11 @@
 """ONNX Runtime versus OpenVINO on the same exported graph (CPU, threads fixed).
 
-Decides whether OpenVINO is worth a backend here: p50/p95 batch-1 latency at 256 and 512 px long
+Shows where the OpenVINO backend pays off: p50/p95 batch-1 latency at 256 and 512 px long
 side, as a ratio to ONNX Runtime measured in the same run (runs interleaved), the largest
 difference between their outputs, and IoU on real benchmark photos (``--data``; the same samples as
 ``benchmarks.inference``) — OpenVINO in fp32 and with its CPU default precision (bf16 on CPUs that
-have it). OpenVINO is not a project requirement:
+have it):
 
-    pip install openvino
     python -m benchmarks.runtimes [--model default] [--threads 2] [--repeats 30] [--data ../shared/data]
 """
 
@@ -36,13 +35,11 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         path = export_onnx(args.model, Path(tmp) / "model.onnx")
-        runners = {"onnxruntime": OnnxNetwork(path, args.threads)}
-        try:
-            runners["openvino f32"] = OpenVinoNetwork(path, args.threads, precision="f32")
-            runners["openvino default"] = OpenVinoNetwork(path, args.threads)
-        except ImportError:
-            print("openvino is not installed (pip install openvino): nothing to compare")
-            return
+        runners = {
+            "onnxruntime": OnnxNetwork(path, args.threads),
+            "openvino f32": OpenVinoNetwork(path, args.threads, precision="f32"),
+            "openvino default": OpenVinoNetwork(path, args.threads),
+        }
         print(f"model {args.model}, {args.threads} threads, {args.repeats} interleaved runs; ratios to onnxruntime")
         print("| runtime | input | p50 ms | p95 ms | p95 vs onnxruntime | max |Δ| vs onnxruntime |")
         print("|---|---|---|---|---|---|")

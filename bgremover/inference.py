@@ -183,7 +183,7 @@ def load_model(
     a local ``save_pretrained`` folder, or a Hugging Face Hub repo id (cache and
     ``HF_HUB_OFFLINE`` respected). CUDA is used when present unless ``device`` says otherwise.
     ``backend="onnx"`` runs the exported graph with onnxruntime (CPU), ``"openvino"`` with OpenVINO
-    (CPU, ``pip install openvino``); a path to a ``.onnx`` file (e.g. an int8 model from ``bgremover
+    (CPU); a path to a ``.onnx`` file (e.g. an int8 model from ``bgremover
     export onnx --int8``) selects it directly (onnxruntime unless ``backend="openvino"``).
     ``working_size`` and ``backend`` default to :func:`run_settings` (``"fast"``: 384 px, ONNX).
     """
