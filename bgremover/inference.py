@@ -32,7 +32,7 @@ class Segmenter:
 
     def __init__(
         self,
-        network: nn.Module | OnnxNetwork,
+        network: nn.Module | OnnxNetwork | OpenVinoNetwork,
         device: str | torch.device | None = None,
         working_size: int = WORKING_SIZE,
         max_pixels: int = DEFAULT_MAX_PIXELS,

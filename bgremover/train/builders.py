@@ -115,8 +115,8 @@ def build_train_loader(config: TrainConfig, dataset: SegmentationFolder, dist: D
 
 def build_model(config: TrainConfig) -> nn.Module:
     """The configured architecture (decoder options apply to the Attention U-Net; its decoder widths
-    to smp's U-Net too), with the
-    weights of ``init_from`` when given and ``prune_amount`` of its conv weights masked to zero."""
+    to smp's U-Net too), with the weights of ``init_from`` when given and ``prune_amount`` of its
+    conv weights masked to zero."""
     options = {}
     if config.arch == "unet":  # the plain U-Net gets the Attention U-Net's decoder widths: only the gates differ
         options = dict(decoder_channels=config.decoder_channels)
