@@ -113,6 +113,15 @@ def test_sigkill_mid_epoch_then_resume(tmp_path, split_file):
     assert steps == sorted(set(steps)) and steps[-1] == target  # continued, no step logged twice
 
 
+def test_resume_after_stop_between_last_batch_and_its_validation_logs_each_epoch_once(tmp_path, split_file):
+    first = Trainer(tiny_config(tmp_path, split_file, epochs=2, checkpoint_every=1))
+    first.train_epoch()  # the checkpoint of the epoch's last batch is written here, before validation
+    first.validate()  # logged, then the process stops before the epoch-end checkpoint
+    assert [r["epoch"] for r in read_jsonl(first.out_dir / "epochs.jsonl")] == [0]
+    Trainer(tiny_config(tmp_path, split_file, epochs=2, checkpoint_every=1, resume=True)).fit()
+    assert [r["epoch"] for r in read_jsonl(first.out_dir / "epochs.jsonl")] == [0, 1]
+
+
 def test_torchrun_two_processes_keep_identical_weights(tmp_path, split_file):
     config = tiny_config(tmp_path, split_file, epochs=1, max_steps=3, scales=(64,))
     command = [

@@ -27,12 +27,16 @@ class RunLogger:
         with open(self.out_dir / name, "a") as handle:
             handle.write(json.dumps(record) + "\n")
 
-    def truncate(self, step: int) -> None:
-        """Forget records logged after ``step`` (work lost by a stop, redone after resuming)."""
+    def truncate(self, step: int, validated_step: int) -> None:
+        """Forget what a checkpoint did not see (work lost by a stop, redone after resuming).
+
+        Step records after ``step`` and validation records after ``validated_step`` go: a checkpoint
+        taken on an epoch's last batch precedes that epoch's validation, which the resumed run repeats.
+        """
         if not self.enabled:
             return
-        for name in ("steps.jsonl", "epochs.jsonl"):
-            kept = [r for r in read_jsonl(self.out_dir / name) if r["step"] <= step]
+        for name, last in (("steps.jsonl", step), ("epochs.jsonl", validated_step)):
+            kept = [r for r in read_jsonl(self.out_dir / name) if r["step"] <= last]
             (self.out_dir / name).write_text("".join(json.dumps(r) + "\n" for r in kept))
 
     def step(self, step: int, values: dict[str, float]) -> None:

@@ -86,6 +86,7 @@ class Trainer:
             else self.model
         )
         self.epoch, self.batch_in_epoch, self.step, self.best_iou = 0, 0, 0, -1.0
+        self.validated_step = -1  # the step of the last logged validation
         self.logger = RunLogger(self.out_dir, enabled=self.dist.is_main)
         if config.resume and (self.out_dir / LAST_CHECKPOINT).exists():
             self.load_state(self.out_dir / LAST_CHECKPOINT)
@@ -101,6 +102,7 @@ class Trainer:
             "batch_in_epoch": self.batch_in_epoch,
             "step": self.step,
             "best_iou": self.best_iou,
+            "validated_step": self.validated_step,
             "rng": rng_state(),
             "sampler": self._sampler_state(),
         }
@@ -124,8 +126,9 @@ class Trainer:
         self.scaler.load_state_dict(state["scaler"])
         self.epoch, self.batch_in_epoch = state["epoch"], state["batch_in_epoch"]
         self.step, self.best_iou = state["step"], state["best_iou"]
+        self.validated_step = state.get("validated_step", self.step)
         set_rng_state(state["rng"])
-        self.logger.truncate(self.step)
+        self.logger.truncate(self.step, self.validated_step)
         if "losses" in state["sampler"]:
             self.loader.batch_sampler.sampler.losses = state["sampler"]["losses"].numpy()
 
@@ -189,6 +192,7 @@ class Trainer:
     def validate(self) -> dict:
         summary = evaluate(self.model, self.val_set, self.device, self.config.amp)
         values = {k: v for k, v in summary["mean"].items()}
+        self.validated_step = self.step
         if self.dist.is_main:
             self.logger.epoch(self.epoch, self.step, values)
             if values["iou"] > self.best_iou:

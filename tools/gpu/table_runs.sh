@@ -11,7 +11,9 @@
 # did not survive from one call to the next on the same machine, so --resume there is of no use.
 # EXTRA adds options to every run (a smoke test: EXTRA="--max-steps 2 --device cpu" PY=.venv/bin/python).
 # PACK holds what tools/gpu/pack.py writes (data/, weights/, and whl/ for a box without albumentations).
-# Every run's log, validation curves and best model (fp16) come back as one tar per run in OUT.
+# Every run's log and validation curves come back in OUT/runs.tar; the best models of the runs named in
+# MODELS_BACK come back as fp16 in 15 MiB parts (OUT/<run>.fp16.safetensors.partN; join them with cat):
+# a call returns at most 8 files, 16 MiB each, 64 MiB in all.
 set -u
 PACK=${PACK:-.gpu}
 OUT=${OUT:-out}
@@ -49,21 +51,24 @@ while [ -n "$(jobs -rp)" ] && [ $SECONDS -lt $end ]; do sleep 5; done
 nvidia-smi --query-gpu=memory.used --format=csv
 tail -n 3 "$RUNS"/*.log
 
-$PY - "$RUNS" "$OUT" <<'PY'
-import sys, tarfile, pathlib, torch
+$PY - "$RUNS" "$OUT" ${MODELS_BACK:-} <<'PY'
+import sys, tarfile, pathlib
 from safetensors.torch import load_file, save_file
-runs, out = map(pathlib.Path, sys.argv[1:])
-for run in sorted(p for p in runs.iterdir() if p.is_dir()):
-    best = run / "best" / "model.safetensors"
-    if best.is_file() and best.stat().st_size < 60e6:  # resnet50's model is too big to come back
-        state = load_file(best)
-        save_file({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, run / "best" / "model.fp16.safetensors")
-    with tarfile.open(out / f"{run.name}.tar", "w") as tar:
-        for path in sorted(run.rglob("*")):
-            if path.is_file() and path.suffix in {".json", ".jsonl", ".csv", ".md"} or path.name == "model.fp16.safetensors":
-                tar.add(path, arcname=str(path.relative_to(runs)))
-with tarfile.open(out / "logs.tar", "w") as tar:
-    for log in sorted(runs.glob("*.log")):
-        tar.add(log, arcname=log.name)
+runs, out = map(pathlib.Path, sys.argv[1:3])
+part_bytes = 15 * 2**20  # a returned file may hold 16 MiB: bigger models come back in parts (join with cat)
+with tarfile.open(out / "runs.tar", "w") as tar:
+    for path in sorted(runs.rglob("*")):
+        if path.is_file() and (path.suffix in {".json", ".jsonl", ".csv", ".md", ".log"}):
+            tar.add(path, arcname=str(path.relative_to(runs)))
+for name in sys.argv[3:]:
+    best = runs / name / "best" / "model.safetensors"
+    if not best.is_file():
+        print(f"{name}: no best model")
+        continue
+    half = runs / name / "best" / "model.fp16.safetensors"
+    save_file({k: v.half() if v.is_floating_point() else v for k, v in load_file(best).items()}, half)
+    data = half.read_bytes()
+    for i in range(0, len(data), part_bytes):
+        (out / f"{name}.fp16.safetensors.part{i // part_bytes}").write_bytes(data[i : i + part_bytes])
 PY
 ls -la "$OUT"
