@@ -13,10 +13,21 @@ from leaderboard.report import load_results
 DATASETS = ("ccp_test", "davis", "davis_clean", "cihp_sample")
 
 
+TABLE_METRICS = (
+    ("iou", "IoU", 3),
+    ("dice", "Dice", 3),
+    ("boundary_f", "bF", 3),
+    ("sad", "SAD", 1),
+    ("ssim", "SSIM", 3),
+    ("lpips", "LPIPS", 3),
+)
+
+
 def comparison_table(results: dict[str, dict], methods: list[str]) -> list[str]:
-    """Markdown rows: method × (IoU, boundary F, SSIM, LPIPS per dataset) + p95 latency on CCP."""
+    """Markdown rows: method × (IoU, Dice, boundary F, SAD, SSIM, LPIPS per dataset) + p50/p95 on CCP."""
     sets = [d for d in DATASETS if d in results]
-    header = "| method | " + " | ".join(f"{d} IoU / bF / SSIM / LPIPS" for d in sets) + " | p95 ms (CCP) |"
+    names = " / ".join(label for _, label, _ in TABLE_METRICS)
+    header = "| method | " + " | ".join(f"{d} {names}" for d in sets) + " | p50 / p95 ms (CCP) |"
     lines = [header, "|---|" + "---|" * (len(sets) + 1)]
     for method in methods:
         cells = []
@@ -26,11 +37,37 @@ def comparison_table(results: dict[str, dict], methods: list[str]) -> list[str]:
                 cells.append("—")
                 continue
             m = result["mean"]
-            cells.append(f"{m['iou']:.3f} / {m['boundary_f']:.3f} / {m['ssim']:.3f} / {m['lpips']:.3f}")
+            cells.append(" / ".join(f"{m[key]:.{digits}f}" for key, _, digits in TABLE_METRICS))
         ccp = results.get("ccp_test", {}).get("results", {}).get(method, {})
-        latency = f"{ccp['latency_ms']['p95']:.0f}" if ccp.get("available") else "—"
-        lines.append(f"| {method} | " + " | ".join(cells) + f" | {latency} |")
+        latency = ccp.get("latency_ms") if ccp.get("available") else None
+        cells.append(f"{latency['p50']:.0f} / {latency['p95']:.0f}" if latency else "—")
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
     return lines
+
+
+def design_section(design_dir: Path, results: dict[str, dict], method: str) -> list[str]:
+    """The ablation rows (``design_dir/<dataset>.json``) beside this model, and its k-fold CV summary."""
+    design = load_results(design_dir)
+    for dataset, document in design.items():
+        if method in results.get(dataset, {}).get("results", {}):
+            document["results"] = {method: results[dataset]["results"][method], **document["results"]}
+    methods = list(next(iter(design.values()))["results"]) if design else []
+    lines = [
+        "## What each part of the design buys (same data and schedule, one run each)",
+        "",
+        *comparison_table(design, methods),
+    ]
+    cv_path = design_dir / "cv" / "cv.json"
+    if cv_path.is_file():
+        cv = json.loads(cv_path.read_text())
+        mean, std = cv["mean"], cv["std"]
+        lines += [
+            "",
+            f"{cv['folds']}-fold cross-validation of this recipe on the training split (validation IoU): "
+            f"{mean['iou']:.3f} ± {std['iou']:.3f}, Dice {mean['dice']:.3f} ± {std['dice']:.3f}, "
+            f"boundary F {mean['boundary_f']:.3f} ± {std['boundary_f']:.3f}.",
+        ]
+    return [*lines, ""]
 
 
 def worst_cases(results: dict[str, dict], method: str = "ours", count: int = 5) -> list[str]:
@@ -82,8 +119,12 @@ def write_model_card(
     run_dir: str | os.PathLike,
     limitations: list[str],
     results_dir: str | os.PathLike | None = None,
+    design_dir: str | os.PathLike | None = None,
 ) -> Path:
-    """Write ``model_dir/README.md`` from ``run_dir/config.json``, its epoch log and the leaderboard."""
+    """Write ``model_dir/README.md`` from ``run_dir/config.json``, its epoch log and the leaderboard.
+
+    ``design_dir`` (leaderboard results of the ablation runs, plus ``cv/cv.json``) adds the design comparison.
+    """
     model_dir, run_dir = Path(model_dir), Path(run_dir)
     config = json.loads((run_dir / "config.json").read_text())
     model_config = json.loads((model_dir / "config.json").read_text())
@@ -125,6 +166,7 @@ def write_model_card(
         "",
         *comparison_table(results, methods),
         "",
+        *(design_section(Path(design_dir), results, method) if design_dir else []),
         "## Intended use",
         "",
         "Cutting one or a few people out of photos: portraits, full-body shots, webcam frames, on a CPU.",

@@ -248,6 +248,9 @@ def _card_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--limitations", help="text file, one observed limitation per line (default: <model>/limitations.txt)"
     )
+    parser.add_argument(
+        "--design", help="leaderboard results of the ablation runs (+ cv/cv.json), e.g. leaderboard/results/design"
+    )
 
 
 @command("card", "generate a model folder's README.md (model card) from its run and the leaderboard", _card_options)
@@ -258,7 +261,7 @@ def _card(args: argparse.Namespace) -> int:
 
     path = Path(args.limitations or Path(args.model) / "limitations.txt")
     limitations = [line.strip() for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
-    print(f"wrote {write_model_card(args.model, args.run, limitations)}")
+    print(f"wrote {write_model_card(args.model, args.run, limitations, design_dir=args.design)}")
     return 0
 
 

@@ -93,6 +93,23 @@ def test_composite_puts_person_where_mask_says(seed):
     assert mask.any() and (fg == [255, 0, 0]).all() and (bg == [0, 0, 255]).all()
 
 
+def test_composite_occluder_hides_people_and_is_labelled_background():
+    background = np.zeros((120, 160, 3), np.uint8)
+    background[..., 2] = 255  # pure blue: the occluder's texture is another crop of it
+    person = flat_person(100, 40)
+    hidden = 0
+    for seed in range(8):
+        outputs = []
+        for occluder_p in (0.0, 1.0):
+            config = CompositeConfig(p=1.0, canvas_long_side=160, feather_sigma=(0.0, 0.0), occluder_p=occluder_p)
+            outputs.append(CopyPaste([background], people=lambda rng: person, config=config, seed=seed)(*person))
+        (_, plain), (image, occluded) = outputs
+        assert (occluded <= plain).all()  # same scene, some of the people covered
+        assert (image[occluded > 0.5] == [255, 0, 0]).all() and (image[occluded < 0.5] == [0, 0, 255]).all()
+        hidden += int((plain - occluded).sum())
+    assert hidden > 0
+
+
 def test_composite_scales_and_frames():
     background = np.full((400, 400, 3), 90, np.uint8)
     person = flat_person(200, 80)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +17,8 @@ from bgremover.export import export_onnx
 from bgremover.metrics import iou
 from bgremover.prune import prune_model
 from bgremover.quantize import quantize_onnx
-from tests.conftest import CCP, DATA, TINY
+from bgremover.train import TrainConfig
+from tests.conftest import CCP, DATA, REPO, TINY
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +124,20 @@ def test_two_step_distillation_writes_a_loadable_student(tmp_path):
     card = write_model_card(tmp_path / "student" / "best", tmp_path / "student", ["misses small people"]).read_text()
     assert card.startswith("---\nlibrary_name: bgremover") and "Distilled from `default`" in card
     assert "| ours |" in card and "- misses small people" in card and "`ours:best` on the leaderboard" in card
+
+
+def test_card_design_section_reads_the_committed_ablations_and_cv(tmp_path):
+    """Every ablation run gets a row with all six metrics per set; the CV line is the committed summary's."""
+    model_dir = shutil.copytree(REPO / "models" / "bgremover-lite2", tmp_path / "copy")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(TrainConfig(epochs=10).to_dict()))
+    (run / "epochs.jsonl").write_text(json.dumps({"epoch": 9, "step": 900, "iou": 0.9}) + "\n")
+    design = REPO / "leaderboard" / "results" / "design"
+    card = write_model_card(model_dir, run, [], design_dir=design).read_text()
+    section = card.split("## What each part of the design buys")[1].split("## Intended use")[0]
+    rows = [line.split(" |")[0] for line in section.splitlines() if line.startswith("| ours")]
+    assert rows == ["| ours:lite2-noperc-noedge", "| ours:lite2-nogates", "| ours:resnet50-scratch"]
+    assert all(line.count(" / ") == 4 * 5 + 1 for line in section.splitlines() if line.startswith("| ours"))
+    cv = json.loads((design / "cv" / "cv.json").read_text())
+    assert f"{cv['mean']['iou']:.3f} ± {cv['std']['iou']:.3f}" in section

@@ -3,7 +3,9 @@
 The main defence against overfitting one photographic domain: it varies framing (full body,
 head-and-torso crops as in portraits and webcams), scale (a tenth of the frame height up to
 the whole frame), position (people cut by the frame's edge), count (groups) and canvas aspect,
-and blends with feathered edges so that no hard paste seam gives the answer away.
+and blends with feathered edges so that no hard paste seam gives the answer away. Optionally an
+occluder (a polygon of another background photo: a table, a laptop, a railing) is laid over the
+people and labelled background, so that "large and in front" does not mean "person".
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ class CompositeConfig:
     portrait_height: tuple[float, float] = (0.6, 1.2)
     group_size: tuple[int, int] = (2, 4)
     feather_sigma: tuple[float, float] = (0.0, 1.5)
+    occluder_p: float = 0.0
+    occluder_size: tuple[float, float] = (0.15, 0.5)  # of the canvas height and width
+    occluder_vertices: tuple[int, int] = (5, 9)
 
 
 def person_crop(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -187,4 +192,23 @@ class CopyPaste:
                 self._place(canvas, target, img, msk, height * rng.uniform(0.85, 1.15), False, cx)
         else:
             self._place(canvas, target, image, mask, rng.uniform(*cfg.full_height), portrait=False)
+        if rng.random() < cfg.occluder_p:
+            self._occlude(canvas, target)
         return canvas, target
+
+    def _occlude(self, canvas: np.ndarray, target: np.ndarray) -> None:
+        """Lay a random polygon of another background photo over the scene, in place; it is background."""
+        cfg, rng = self.config, self.rng
+        height, width = target.shape
+        texture = cv2.resize(self._background(), (width, height), interpolation=cv2.INTER_AREA)
+        radius = rng.uniform(*cfg.occluder_size, size=2) * (width, height) / 2
+        center = (rng.uniform(0, width), rng.uniform(0.3, 1.0) * height)  # mostly in the lower part, in front
+        angles = np.sort(rng.uniform(0, 2 * np.pi, int(rng.integers(*cfg.occluder_vertices))))
+        reach = rng.uniform(0.6, 1.0, len(angles))[:, None] * radius
+        points = np.stack([np.cos(angles), np.sin(angles)], 1) * reach + center
+        shape = np.zeros((height, width), np.float32)
+        cv2.fillPoly(shape, [np.round(points).astype(np.int32)], 1.0)
+        sigma = rng.uniform(*cfg.feather_sigma)
+        blend = (cv2.GaussianBlur(shape, (0, 0), sigma) if sigma > 0 else shape)[..., None]
+        canvas[:] = (blend * texture + (1 - blend) * canvas.astype(np.float32) + 0.5).astype(np.uint8)
+        target *= 1 - shape

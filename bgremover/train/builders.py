@@ -80,7 +80,7 @@ def build_datasets(
         composite = CopyPaste.from_folder(
             config.backgrounds,
             people=lambda rng: train.load(int(rng.integers(len(train)))),
-            config=CompositeConfig(p=config.composite_p),
+            config=CompositeConfig(p=config.composite_p, occluder_p=config.occluder_p),
             seed=config.seed,
         )
     train.transform = PairTransform(config.image_size, train=True, rotate90_p=config.rotate90_p, pre=composite)

@@ -33,6 +33,7 @@ class TrainConfig:
     image_size: int = 320
     scales: tuple[int, ...] = (256, 320, 384)
     composite_p: float = 0.7
+    occluder_p: float = 0.0  # of a composite getting a background-photo occluder in front of the people
     rotate90_p: float = 0.05
     soft_masks: bool = False
     hard_mining: bool = False

@@ -5,10 +5,10 @@
 #
 #   PACK=.gpu OUT=out DEADLINE=330 bash tools/gpu/table_runs.sh
 #
-# Measured on an H200 lease (16 CPU cores): all ten runs at once went at ~30 images/s each (~300/s in
-# all; whether the 16 cores or ten processes time-slicing one GPU set that limit was not measured), so a 10-epoch run takes ~8 minutes and the 30-epoch one
-# ~25: more than one 15-minute lease. Choose a subset with ONLY="lite2 resnet50-scratch ...". Run folders
-# did not survive from one call to the next on the same machine, so --resume there is of no use.
+# Measured on an H200 lease (16 CPU cores): ten runs at once went at ~30 images/s each (~300/s in all),
+# seven at once finished 10 epochs in ~9 minutes (two calls: the first stopped at DEADLINE=430, the
+# second continued with EXTRA="--resume" on the same warm machine, whose runs-gpu/ was still there).
+# The 30-epoch run takes ~25 minutes: more than one 15-minute lease. Choose runs with ONLY="...".
 # EXTRA adds options to every run (a smoke test: EXTRA="--max-steps 2 --device cpu" PY=.venv/bin/python).
 # PACK holds what tools/gpu/pack.py writes (data/, weights/, and whl/ for a box without albumentations).
 # Every run's log and validation curves come back in OUT/runs.tar; the best models of the runs named in
