@@ -17,7 +17,7 @@ import gradio as gr
 from PIL import Image
 
 from bgremover import BadImageError, load_model
-from bgremover.hub import resolve_source, tier_installed
+from bgremover.hub import NAMED_MODELS, resolve_source, tier_installed
 from bgremover.monitor import DriftReference, Monitor
 from bgremover.monitor_tab import build_monitor_tab
 from bgremover.service import QUALITY, CutRequest, CutService
@@ -48,7 +48,10 @@ def example_images() -> list[str]:
     return [str(path)]
 
 
-MODEL_LABELS = {QUALITY: "Quality (512 px)", "fast": "Fast (384 px, real-time)"}
+MODEL_LABELS = {
+    QUALITY: f"Quality ({NAMED_MODELS['default'].working_size} px)",
+    "fast": f"Fast ({NAMED_MODELS['fast'].working_size} px, real-time)",
+}
 
 
 def build_app(service: CutService) -> gr.Blocks:
