@@ -100,8 +100,13 @@ def architecture(model_config: dict, config: dict) -> str:
 
 
 def recipe_extras(config: dict) -> list[str]:
-    """Recipe lines for distillation and pruning, when the run used them."""
+    """Recipe lines for occluders, distillation and pruning, when the run used them."""
     lines = []
+    if config.get("occluder_p"):
+        lines.append(
+            f"- Occluders: {config['occluder_p']:.0%} of the composites get a polygon of another background "
+            "photo laid over the people, labelled background."
+        )
     if config.get("teacher"):
         lines.append(
             f"- Distilled from `{config['teacher']}`: + {config['w_distill']}·T²·BCE(σ(student/T), σ(teacher/T)), "

@@ -185,7 +185,7 @@ def load_model(
     ``backend="onnx"`` runs the exported graph with onnxruntime (CPU), ``"openvino"`` with OpenVINO
     (CPU); a path to a ``.onnx`` file (e.g. an int8 model from ``bgremover
     export onnx --int8``) selects it directly (onnxruntime unless ``backend="openvino"``).
-    ``working_size`` and ``backend`` default to :func:`run_settings` (``"fast"``: 384 px, ONNX).
+    ``working_size`` and ``backend`` default to :func:`run_settings` (``"fast"``: 256 px, ONNX).
     """
     if backend is not None and backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")

@@ -15,7 +15,7 @@ RUNTIME_NAMES = {"onnx": ", ONNX Runtime", "openvino": ", OpenVINO"}
 
 class Ours(Method):
     """A bgremover model through :class:`bgremover.Segmenter` at its tier's long side and backend
-    (512 px PyTorch unless the folder is a named tier's, e.g. ``fast``: 384 px ONNX) × scale, or at
+    (512 px PyTorch unless the folder is a named tier's, e.g. ``fast``: 256 px ONNX) × scale, or at
     the given ``working_size`` / ``backend``."""
 
     kind = "ours"
