@@ -26,7 +26,7 @@ class ModelTier:
 
 NAMED_MODELS = {
     "default": ModelTier("bgremover-lite2", working_size=512, backend="torch"),
-    # real-time: the default model fine-tuned for 256 px input, p95 17 ms on 2 cores through ONNX Runtime
+    # real-time: the default model fine-tuned for 256 px input, p95 19 ms on 2 cores through ONNX Runtime
     "fast": ModelTier("bgremover-fast", working_size=256, backend="onnx"),
 }
 MODEL_ENV = "BGREMOVER_MODEL"
