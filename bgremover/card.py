@@ -45,13 +45,18 @@ def comparison_table(results: dict[str, dict], methods: list[str]) -> list[str]:
     return lines
 
 
+def methods_in(results: dict[str, dict]) -> list[str]:
+    """The methods of a results folder, in the order of its first dataset's document."""
+    return list(next(iter(results.values()))["results"]) if results else []
+
+
 def design_section(design_dir: Path, results: dict[str, dict], method: str) -> list[str]:
     """The ablation rows (``design_dir/<dataset>.json``) beside this model, and its k-fold CV summary."""
     design = load_results(design_dir)
     for dataset, document in design.items():
         if method in results.get(dataset, {}).get("results", {}):
             document["results"] = {method: results[dataset]["results"][method], **document["results"]}
-    methods = list(next(iter(design.values()))["results"]) if design else []
+    methods = methods_in(design)
     lines = [
         "## What each part of the design buys (same data and schedule, one run each)",
         "",
@@ -138,7 +143,7 @@ def write_model_card(
     results = load_results(Path(results_dir)) if results_dir else load_results()
     method = method_name(model_dir)
     working_size, _ = run_settings(model_dir)
-    methods = [m for m in next(iter(results.values()))["results"]] if results else []
+    methods = methods_in(results)
     size_mb = (model_dir / "model.safetensors").stat().st_size / 2**20
     lines = [
         "---",
