@@ -104,6 +104,17 @@ def architecture(model_config: dict, config: dict) -> str:
     return f"{gates} on `{encoder}` ({origin}), decoder channels {model_config['decoder_channels']}"
 
 
+def composite_description(config: dict) -> str:
+    """How a run's composites were drawn (runs from before a knob existed used its default)."""
+    group_p, group_max, row_p = config.get("group_p", 0.2), config.get("group_max", 4), config.get("group_row_p", 0)
+    parts = ["scale 10–100 % of the frame height", "head-and-torso crops", f"{group_p:.0%} groups of 2–{group_max}"]
+    if row_p:
+        parts.append(f"{row_p:.0%} of the groups standing shoulder to shoulder on one ground line")
+    if config.get("empty_p"):
+        parts.append(f"{config['empty_p']:.0%} with nobody in them")
+    return ", ".join([*parts, "feathered edges"])
+
+
 def recipe_extras(config: dict) -> list[str]:
     """Recipe lines for occluders, distillation and pruning, when the run used them."""
     lines = []
@@ -162,9 +173,8 @@ def write_model_card(
         "",
         f"- Data: CCP (Clothing Co-Parsing) `trainval` split (801 street-fashion photos; "
         f"{round(config['val_fraction'] * 100)} % held out for validation), people pasted with probability "
-        f"{config['composite_p']} onto Urban100/SUN background photos (scale 10–100 % of the frame height, "
-        "head-and-torso crops, groups of 2–4, feathered edges). Both sets are research/non-commercial: "
-        "the weights inherit that restriction in practice.",
+        f"{config['composite_p']} onto Urban100/SUN background photos ({composite_description(config)}). "
+        "Both sets are research/non-commercial: the weights inherit that restriction in practice.",
         f"- Recipe: {config['epochs']} epochs, batch {config['batch_size']}, multi-scale {list(config['scales'])}, "
         f"Adam lr {config['lr']} (weight decay {config['weight_decay']}), cosine warm restarts T0={config['t0']} "
         f"T_mult={config['t_mult']}, loss {config['w_bce']}·BCE + {config['w_dice']}·Dice + "

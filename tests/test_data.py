@@ -87,10 +87,29 @@ def test_composite_puts_person_where_mask_says(seed):
     background[..., 2] = 255  # pure blue
     person = flat_person()
     config = CompositeConfig(p=1.0, canvas_long_side=160, feather_sigma=(0.0, 0.0))
-    composite = CopyPaste([background], people=lambda rng: person, config=config, seed=seed)
-    image, mask = composite(*person)
+    composite = CopyPaste([background], people=lambda rng: person, config=config)
+    image, mask = composite(*person, seed=seed)  # the draw depends on this seed alone
     fg, bg = image[mask > 0.5], image[mask < 0.5]
     assert mask.any() and (fg == [255, 0, 0]).all() and (bg == [0, 0, 255]).all()
+
+
+def test_every_composite_shows_someone():
+    background = np.zeros((120, 160, 3), np.uint8)
+    person = flat_person()
+    config = CompositeConfig(p=1.0, canvas_long_side=160)
+    composite = CopyPaste([background], people=lambda rng: person, config=config)
+    assert all(composite(*person, seed=seed)[1].any() for seed in range(300))  # nobody pasted fully off-canvas
+
+
+def test_empty_composites_are_background_alone():
+    background = np.zeros((120, 160, 3), np.uint8)
+    background[..., 2] = 255
+    person = flat_person()
+    empty = CopyPaste([background], config=CompositeConfig(p=1.0, canvas_long_side=160, empty_p=1.0))
+    image, mask = empty(*person, seed=0)
+    assert not mask.any() and (image == [0, 0, 255]).all()
+    some = CopyPaste([background], config=CompositeConfig(p=1.0, canvas_long_side=160, empty_p=0.5))
+    assert 0.3 < np.mean([not some(*person, seed=seed)[1].any() for seed in range(200)]) < 0.7
 
 
 def test_composite_occluder_hides_people_and_is_labelled_background():
@@ -102,7 +121,7 @@ def test_composite_occluder_hides_people_and_is_labelled_background():
         outputs = []
         for occluder_p in (0.0, 1.0):
             config = CompositeConfig(p=1.0, canvas_long_side=160, feather_sigma=(0.0, 0.0), occluder_p=occluder_p)
-            outputs.append(CopyPaste([background], people=lambda rng: person, config=config, seed=seed)(*person))
+            outputs.append(CopyPaste([background], people=lambda rng: person, config=config)(*person, seed=seed))
         (_, plain), (image, occluded) = outputs
         assert (occluded <= plain).all()  # same scene, some of the people covered
         assert (image[occluded > 0.5] == [255, 0, 0]).all() and (image[occluded < 0.5] == [0, 0, 255]).all()
@@ -118,20 +137,35 @@ def test_composite_scales_and_frames():
     )
     heights = []
     for seed in range(10):
-        _, mask = CopyPaste([background], config=small, seed=seed)(*person)
+        _, mask = CopyPaste([background], config=small)(*person, seed=seed)
         rows = np.nonzero(mask.any(1))[0]
         heights.append(rows.max() - rows.min() + 1 if len(rows) else 0)
     assert max(heights) <= 0.1 * 400 + 2 and np.median(heights) >= 0.05 * 400  # a tenth of the frame
     portrait = CompositeConfig(p=1.0, canvas_long_side=400, canvas_aspects=(1.0,), portrait_p=1.0)
-    _, mask = CopyPaste([background], config=portrait, seed=0)(*person)
+    _, mask = CopyPaste([background], config=portrait)(*person, seed=0)
     assert mask[-1].any()  # head-and-torso crops are cut by the frame's bottom edge
     group = CompositeConfig(
         p=1.0, canvas_long_side=400, canvas_aspects=(1.0,), portrait_p=0.0, group_p=1.0, group_size=(3, 3)
     )
     import cv2
 
-    _, mask = CopyPaste([background], people=lambda rng: person, config=group, seed=3)(*person)
+    _, mask = CopyPaste([background], people=lambda rng: person, config=group)(*person, seed=3)
     assert cv2.connectedComponents((mask > 0.5).astype(np.uint8))[0] - 1 >= 2  # several people
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_composite_group_rows_stand_shoulder_to_shoulder_on_one_line(seed):
+    background = np.full((400, 400, 3), 90, np.uint8)
+    person = flat_person(200, 80)
+    row = CompositeConfig(
+        p=1.0, canvas_long_side=400, canvas_aspects=(1.0,), portrait_p=0.0, group_p=1.0, group_size=(5, 5)
+    )
+    row.group_row_p = 1.0
+    _, mask = CopyPaste([background], people=lambda rng: person, config=row)(*person, seed=seed)
+    columns = np.nonzero(mask.any(0))[0]
+    assert len(columns) and columns.max() - columns.min() + 1 == len(columns)  # no gap between neighbours
+    feet = np.array([np.nonzero(mask[:, c])[0].max() for c in columns])
+    assert feet.max() - feet.min() <= 0.06 * 400 + 2  # one ground line, up to the stated jitter
 
 
 def test_composite_feathers_edges_but_keeps_binary_target():
@@ -139,7 +173,7 @@ def test_composite_feathers_edges_but_keeps_binary_target():
     config = CompositeConfig(
         p=1.0, canvas_long_side=160, feather_sigma=(1.5, 1.5), portrait_p=0.0, group_p=0.0, full_height=(0.8, 0.8)
     )
-    image, mask = CopyPaste([background], config=config, seed=1)(*flat_person())
+    image, mask = CopyPaste([background], config=config)(*flat_person(), seed=1)
     assert set(np.unique(mask)) <= {0.0, 1.0}
     assert len(np.unique(image[..., 0])) > 10  # soft transitions between 0 and 255
 

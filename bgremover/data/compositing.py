@@ -29,6 +29,7 @@ class CompositeConfig:
     """Knobs of :class:`CopyPaste` (probabilities of each framing, scale ranges, canvas)."""
 
     p: float = 0.7
+    empty_p: float = 0.0  # of a composite showing the background alone: nobody to find
     canvas_long_side: int = 640
     canvas_aspects: tuple[float, ...] = (0.75, 1.0, 4 / 3, 16 / 9, 9 / 16)
     portrait_p: float = 0.3
@@ -37,6 +38,7 @@ class CompositeConfig:
     portrait_keep: tuple[float, float] = (0.3, 0.6)
     portrait_height: tuple[float, float] = (0.6, 1.2)
     group_size: tuple[int, int] = (2, 4)
+    group_row_p: float = 0.0  # of a group standing in a row: feet on one line, as in group photos
     feather_sigma: tuple[float, float] = (0.0, 1.5)
     occluder_p: float = 0.0
     occluder_size: tuple[float, float] = (0.15, 0.5)  # of the canvas height and width
@@ -151,7 +153,7 @@ class CopyPaste:
             bg = bg[:, ::-1]
         return cv2.resize(np.ascontiguousarray(bg), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
 
-    def _place(self, canvas, target, image, mask, height_frac, portrait, x_center=None):
+    def _place(self, canvas, target, image, mask, height_frac, portrait, x_center=None, bottom=None):
         cfg, rng = self.config, self.rng
         person, alpha = person_crop(image, mask)
         if portrait:
@@ -164,10 +166,12 @@ class CopyPaste:
         alpha = cv2.resize(alpha.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
         alpha = (alpha >= 0.5).astype(np.float32)
         h, w = alpha.shape
-        cx = x_center if x_center is not None else rng.uniform(-0.15, 1.15) * w_canvas
+        cx = x_center if x_center is not None else rng.uniform(-0.3 * w, w_canvas + 0.3 * w)  # a fifth stays in
         left = int(cx - w / 2)
         top = h_canvas - h if portrait else int(rng.uniform(min(0, h_canvas - h), max(0, h_canvas - h) + 1))
-        if not portrait and rng.random() < 0.2:  # cut by the bottom edge, as in half-body shots
+        if bottom is not None:
+            top = int(bottom - h)
+        elif not portrait and rng.random() < 0.2:  # cut by the bottom edge, as in half-body shots
             top = h_canvas - int(h * rng.uniform(0.5, 1.0))
         paste(canvas, target, person, alpha, top, left, rng.uniform(*cfg.feather_sigma))
 
@@ -180,16 +184,26 @@ class CopyPaste:
             return image, mask
         canvas = self._background().copy()
         target = np.zeros(canvas.shape[:2], np.float32)
+        if rng.random() < cfg.empty_p:
+            return canvas, target
         mode = rng.random()
         if mode < cfg.portrait_p:
             self._place(canvas, target, image, mask, rng.uniform(*cfg.portrait_height), portrait=True)
         elif mode < cfg.portrait_p + cfg.group_p and self.people is not None:
             count = int(rng.integers(cfg.group_size[0], cfg.group_size[1] + 1))
             height = rng.uniform(0.2, 0.8)
-            centers = np.sort(rng.uniform(0.1, 0.9, count)) * canvas.shape[1]
+            h_canvas, w_canvas = canvas.shape[:2]
             people = [(image, mask)] + [self.people(rng) for _ in range(count - 1)]
-            for (img, msk), cx in zip(people, centers, strict=True):
-                self._place(canvas, target, img, msk, height * rng.uniform(0.85, 1.15), False, cx)
+            if rng.random() < cfg.group_row_p:  # shoulder to shoulder, feet on one line (or cut by the frame)
+                spacing = height * h_canvas * rng.uniform(0.18, 0.3)  # about a body's width
+                centers = rng.uniform(0.2, 0.8) * w_canvas + (np.arange(count) - (count - 1) / 2) * spacing
+                feet = h_canvas * (rng.uniform(min(1.0, height + 0.05), 1.0) + height * rng.uniform(0.0, 0.4))
+                bottoms = feet + rng.uniform(-0.03, 0.03, count) * h_canvas
+            else:
+                centers = np.sort(rng.uniform(0.1, 0.9, count)) * w_canvas
+                bottoms = [None] * count
+            for (img, msk), cx, bottom in zip(people, centers, bottoms, strict=True):
+                self._place(canvas, target, img, msk, height * rng.uniform(0.85, 1.15), False, cx, bottom)
         else:
             self._place(canvas, target, image, mask, rng.uniform(*cfg.full_height), portrait=False)
         if rng.random() < cfg.occluder_p:

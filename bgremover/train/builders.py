@@ -80,7 +80,14 @@ def build_datasets(
         composite = CopyPaste.from_folder(
             config.backgrounds,
             people=lambda rng: train.load(int(rng.integers(len(train)))),
-            config=CompositeConfig(p=config.composite_p, occluder_p=config.occluder_p),
+            config=CompositeConfig(
+                p=config.composite_p,
+                empty_p=config.empty_p,
+                occluder_p=config.occluder_p,
+                group_p=config.group_p,
+                group_size=(2, config.group_max),
+                group_row_p=config.group_row_p,
+            ),
             seed=config.seed,
         )
     train.transform = PairTransform(config.image_size, train=True, rotate90_p=config.rotate90_p, pre=composite)

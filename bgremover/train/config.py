@@ -33,7 +33,11 @@ class TrainConfig:
     image_size: int = 320
     scales: tuple[int, ...] = (256, 320, 384)
     composite_p: float = 0.7
+    empty_p: float = 0.05  # of a composite with nobody in it (background alone, an all-zero mask)
     occluder_p: float = 0.0  # of a composite getting a background-photo occluder in front of the people
+    group_p: float = 0.2  # of a composite being a group of people
+    group_max: int = 4  # people in a group: 2 to this
+    group_row_p: float = 0.0  # of a group standing in a row, feet on one line
     rotate90_p: float = 0.05
     soft_masks: bool = False
     hard_mining: bool = False
