@@ -5,10 +5,11 @@ ONNX fp32 and ONNX int8 (static, calibrated on training images; dynamic as a com
 latency at batch 1 and throughput at batch 1/4/8 for 256, 384, 512 and 1024 px long side, peak RSS (each
 variant in a fresh process), and IoU on a sample of both benchmarks at 512, 384 and 256 px — all printed
 as ratios to PyTorch fp32 from the same run. ``--compare NAME=SOURCE`` adds the PyTorch fp32 and ONNX
-fp32 rows of other models (a pruned or distilled one) to the same table.
+fp32 rows of other models (a pruned or distilled one) to the same table. ``--square`` feeds every
+variant size² inputs whatever the photo's aspect, as the fast tier runs.
 
     python -m benchmarks.inference --data-dir ../shared/data [--model default] [--threads 2] \
-        [--compare fast=models/bgremover-fast pruned=runs/pruned/best]
+        [--compare fast=models/bgremover-fast pruned=runs/pruned/best] [--square]
 """
 
 from __future__ import annotations
@@ -77,18 +78,24 @@ def build_runner(variant: str, model: str, onnx_dir: Path, data_dir: Path, threa
     return OnnxNetwork(onnx_dir / f"{name}{suffix}.onnx", threads=threads)
 
 
-def sample_batch(data_dir: Path, size: int, batch: int) -> np.ndarray:
+def network_input(rgb: np.ndarray, size: int, square: bool) -> np.ndarray:
+    """A 1×3×H×W float batch of ``rgb`` at ``size`` long side, or at ``size``² when ``square``."""
     import cv2
 
+    scale = size / max(rgb.shape[:2])
+    shape = (size, size) if square else (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale))
+    small = cv2.resize(rgb, shape, interpolation=cv2.INTER_AREA)
+    return small.transpose(2, 0, 1)[None].astype(np.float32) / 255.0
+
+
+def sample_batch(data_dir: Path, size: int, batch: int, square: bool) -> np.ndarray:
     from bgremover.io import read_image
 
     rgb = read_image(data_dir / "ccp_person" / "images" / "0005.jpg")
-    scale = size / max(rgb.shape[:2])
-    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return np.repeat(small.transpose(2, 0, 1)[None].astype(np.float32) / 255.0, batch, axis=0)
+    return np.repeat(network_input(rgb, size, square), batch, axis=0)
 
 
-def accuracy(run, data_dir: Path, per_set: int, long_side: int) -> dict[str, float]:
+def accuracy(run, data_dir: Path, per_set: int, long_side: int, square: bool) -> dict[str, float]:
     import cv2
 
     from bgremover.io import read_image, read_mask
@@ -101,21 +108,21 @@ def accuracy(run, data_dir: Path, per_set: int, long_side: int) -> dict[str, flo
         values = []
         for image_path, mask_path in pairs[:: max(1, len(pairs) // per_set)][:per_set]:
             rgb, gt = read_image(image_path), read_mask(mask_path)
-            scale = long_side / max(rgb.shape[:2])
-            small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-            prob = np.asarray(run(small.transpose(2, 0, 1)[None].astype(np.float32) / 255.0)).squeeze()
+            prob = np.asarray(run(network_input(rgb, long_side, square))).squeeze()
             values.append(iou(cv2.resize(prob.astype(np.float32), (rgb.shape[1], rgb.shape[0])), gt))
         scores[name] = float(np.mean(values))
     return scores
 
 
-def measure(variant: str, model: str, onnx_dir: Path, data_dir: Path, threads: int, repeats: int, per_set: int):
+def measure(
+    variant: str, model: str, onnx_dir: Path, data_dir: Path, threads: int, repeats: int, per_set: int, square: bool
+):
     run = build_runner(variant, model, onnx_dir, data_dir, threads)
     result = {"variant": variant, "sizes": {}}
     for size in SIZES:
         entry = {}
         for batch in BATCHES:
-            inputs = sample_batch(data_dir, size, batch)
+            inputs = sample_batch(data_dir, size, batch, square)
             run(inputs)  # warm-up
             times = []
             for _ in range(repeats if batch == 1 else max(2, repeats // 4)):
@@ -127,7 +134,7 @@ def measure(variant: str, model: str, onnx_dir: Path, data_dir: Path, threads: i
                 entry["p50_ms"] = float(np.percentile(times, 50) * 1000)
                 entry["p95_ms"] = float(np.percentile(times, 95) * 1000)
         result["sizes"][str(size)] = entry
-    result["iou"] = {str(size): accuracy(run, data_dir, per_set, size) for size in ACCURACY_SIZES}
+    result["iou"] = {str(size): accuracy(run, data_dir, per_set, size, square) for size in ACCURACY_SIZES}
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
@@ -164,6 +171,9 @@ def main() -> None:
     parser.add_argument(
         "--variants", nargs="*", help="only these rows, e.g. 'onnx fp32' 'fast: onnx fp32' (pytorch fp32 always runs)"
     )
+    parser.add_argument(
+        "--square", action="store_true", help="inputs resized to size² whatever their aspect (as the fast tier runs)"
+    )
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--onnx-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -173,7 +183,16 @@ def main() -> None:
         model = compared.get(split_variant(args.variant)[0], args.model)
         print(
             json.dumps(
-                measure(args.variant, model, args.onnx_dir, args.data_dir, args.threads, args.repeats, args.per_set)
+                measure(
+                    args.variant,
+                    model,
+                    args.onnx_dir,
+                    args.data_dir,
+                    args.threads,
+                    args.repeats,
+                    args.per_set,
+                    args.square,
+                )
             )
         )
         return
@@ -196,10 +215,12 @@ def main() -> None:
                 threads=args.threads,
                 repeats=args.repeats,
                 per_set=args.per_set,
+                **({"square": []} if args.square else {}),  # a bare flag
             )
             results.append(measure_in_subprocess(__file__, variant, options))
     base = results[0]
-    print(f"model {args.model}, {args.threads} threads; ratios are to pytorch fp32 from this run")
+    shape = "size² (squashed)" if args.square else "long side"
+    print(f"model {args.model}, {args.threads} threads, inputs at {shape}; ratios are to pytorch fp32 from this run")
     print("| variant | size | p50 ms | p95 ms | p95 vs fp32 | img/s b1 | img/s b4 | img/s b8 |")
     print("|---|---|---|---|---|---|---|---|")
     for r in results:

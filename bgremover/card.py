@@ -123,6 +123,11 @@ def recipe_extras(config: dict) -> list[str]:
             f"- Occluders: {config['occluder_p']:.0%} of the composites get a polygon of another background "
             "photo laid over the people, labelled background."
         )
+    if config.get("squash_p"):
+        lines.append(
+            f"- Squashed inputs: {config['squash_p']:.0%} of the samples resized to the square whatever their "
+            "aspect, as the model is run."
+        )
     if config.get("teacher"):
         lines.append(
             f"- Distilled from `{config['teacher']}`: + {config['w_distill']}·T²·BCE(σ(student/T), σ(teacher/T)), "
@@ -153,7 +158,10 @@ def write_model_card(
     best = max(epochs, key=lambda r: r["iou"])
     results = load_results(Path(results_dir)) if results_dir else load_results()
     method = method_name(model_dir)
-    working_size, _ = run_settings(model_dir)
+    working_size, _, square = run_settings(model_dir)
+    run_size = (
+        f"{working_size}×{working_size}, whatever the photo's aspect" if square else f"{working_size} px long side"
+    )
     methods = methods_in(results)
     size_mb = (model_dir / "model.safetensors").stat().st_size / 2**20
     lines = [
@@ -166,7 +174,7 @@ def write_model_card(
         f"# {model_dir.name}",
         "",
         f"{architecture(model_config, config)}, for person/background segmentation. Input: RGB in [0, 1], any "
-        f"size (run at {working_size} px long side); output: person logits. {size_mb:.1f} MB (safetensors). "
+        f"size (run at {run_size}); output: person logits. {size_mb:.1f} MB (safetensors). "
         f'Load with `bgremover.load_model("{model_dir}")`; it is `{method}` on the leaderboard.',
         "",
         "## Training",

@@ -131,7 +131,10 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bg", default="transparent", help="transparent | blur | COLOR (#rrggbb, name) | IMAGE")
     parser.add_argument("--model", default=None, help="default | fast | model folder | Hub repo id")
     parser.add_argument(
-        "--backend", choices=BACKENDS, default=None, help="torch | onnx | openvino (default: the model's tier's)"
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help="torch | onnx | openvino | auto (the faster of the two on this CPU); default: the tier's",
     )
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: auto)")
 

@@ -22,12 +22,13 @@ class ModelTier:
     folder: str
     working_size: int
     backend: str
+    square: bool = False  # input resized to working_size² whatever its aspect (as MediaPipe does)
 
 
 NAMED_MODELS = {
     "default": ModelTier("bgremover-lite2", working_size=512, backend="torch"),
-    # real-time: the default model fine-tuned for 256 px input, p95 19 ms on 2 cores through ONNX Runtime
-    "fast": ModelTier("bgremover-fast", working_size=256, backend="onnx"),
+    # real-time: the default model fine-tuned for a 256² input; OpenVINO where the CPU has bf16, else ONNX Runtime
+    "fast": ModelTier("bgremover-fast", working_size=256, backend="auto", square=True),
 }
 MODEL_ENV = "BGREMOVER_MODEL"
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import cv2
@@ -21,8 +22,9 @@ WORKING_SIZE = 512
 class Segmenter:
     """Runs a person-segmentation network on images of any size.
 
-    The network sees the image with its long side at ``working_size`` × scale; the probability
-    map is averaged over the test-time augmentations and upsampled to the input's resolution.
+    The network sees the image with its long side at ``working_size`` × scale (``square=True``:
+    resized to that size squared whatever its aspect); the probability map is averaged over the
+    test-time augmentations and resized back to the input's resolution.
 
     Example:
         >>> from bgremover import load_model
@@ -36,11 +38,13 @@ class Segmenter:
         device: str | torch.device | None = None,
         working_size: int = WORKING_SIZE,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        square: bool = False,
     ):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.network = network.eval().to(self.device) if isinstance(network, nn.Module) else network
         self.working_size = working_size
         self.max_pixels = max_pixels
+        self.square = square
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities (N, H, W) for a float32 (N, 3, H, W) batch in [0, 1]."""
@@ -58,10 +62,13 @@ class Segmenter:
             prob = (prob + self._forward(np.ascontiguousarray(batch[..., ::-1]))[..., ::-1]) / 2
         return list(prob)
 
-    def _resize_long_side(self, image: np.ndarray, long_side: int) -> np.ndarray:
+    def _network_input(self, image: np.ndarray, long_side: int) -> np.ndarray:
+        """``image`` resized to ``long_side`` on its long side, or to ``long_side``² when ``square``."""
         height, width = image.shape[:2]
         scale = long_side / max(height, width)
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        if self.square:
+            size = (long_side, long_side)
         interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         return cv2.resize(image, size, interpolation=interpolation)
 
@@ -90,10 +97,10 @@ class Segmenter:
     ) -> list[np.ndarray]:
         if not scales:
             raise ValueError("scales must name at least one scale")
-        base = [self._resize_long_side(rgb, self.working_size) for rgb in rgbs]
+        base = [self._network_input(rgb, self.working_size) for rgb in rgbs]
         sums = [np.zeros(b.shape[:2], np.float32) for b in base]
         for scale in scales:
-            scaled = [self._resize_long_side(rgb, round(self.working_size * scale)) for rgb in rgbs]
+            scaled = [self._network_input(rgb, round(self.working_size * scale)) for rgb in rgbs]
             groups: dict[tuple[int, ...], list[int]] = {}
             for i, img in enumerate(scaled):
                 groups.setdefault(img.shape, []).append(i)
@@ -143,7 +150,24 @@ class OpenVinoNetwork:
 
 
 EXPORTED_BACKENDS = {"onnx": OnnxNetwork, "openvino": OpenVinoNetwork}
-BACKENDS = ("torch", *EXPORTED_BACKENDS)
+AUTO = "auto"  # the fastest exported runtime on this CPU: see fastest_cpu_runtime
+BACKENDS = ("torch", *EXPORTED_BACKENDS, AUTO)
+
+
+@lru_cache(maxsize=1)
+def fastest_cpu_runtime() -> str:
+    """``"openvino"`` where OpenVINO runs bf16 natively on this CPU (AVX-512-BF16 or AMX: about half
+    ONNX Runtime's latency, same IoU), else ``"onnx"`` (OpenVINO in fp32 is slower than ONNX Runtime)."""
+    try:
+        import openvino as ov
+    except ImportError:
+        return "onnx"
+    return "openvino" if "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "onnx"
+
+
+def resolve_backend(backend: str) -> str:
+    """``backend`` with ``"auto"`` replaced by this CPU's fastest exported runtime."""
+    return fastest_cpu_runtime() if backend == AUTO else backend
 
 
 def onnx_file(source: str | os.PathLike | None) -> Path:
@@ -167,10 +191,11 @@ def onnx_file(source: str | os.PathLike | None) -> Path:
     return target
 
 
-def run_settings(source: str | os.PathLike | None) -> tuple[int, str]:
-    """(working size, backend) a model runs with by default: its named tier's, else 512 px PyTorch."""
+def run_settings(source: str | os.PathLike | None) -> tuple[int, str, bool]:
+    """(working size, backend, square) a model runs with by default: its named tier's, else 512 px
+    long side in PyTorch."""
     tier = model_tier(source) if not str(source).endswith(".onnx") else None
-    return (tier.working_size, tier.backend) if tier else (WORKING_SIZE, "torch")
+    return (tier.working_size, tier.backend, tier.square) if tier else (WORKING_SIZE, "torch", False)
 
 
 def load_model(
@@ -178,23 +203,26 @@ def load_model(
     device: str | torch.device | None = None,
     working_size: int | None = None,
     backend: str | None = None,
+    square: bool | None = None,
 ) -> Segmenter:
     """A :class:`Segmenter` for ``source``: ``None``/"default" (the committed model), "fast",
     a local ``save_pretrained`` folder, or a Hugging Face Hub repo id (cache and
     ``HF_HUB_OFFLINE`` respected). CUDA is used when present unless ``device`` says otherwise.
     ``backend="onnx"`` runs the exported graph with onnxruntime (CPU), ``"openvino"`` with OpenVINO
-    (CPU); a path to a ``.onnx`` file (e.g. an int8 model from ``bgremover
-    export onnx --int8``) selects it directly (onnxruntime unless ``backend="openvino"``).
-    ``working_size`` and ``backend`` default to :func:`run_settings` (``"fast"``: 256 px, ONNX).
+    (CPU), ``"auto"`` with whichever is faster on this CPU (:func:`fastest_cpu_runtime`); a path to
+    a ``.onnx`` file (e.g. an int8 model from ``bgremover export onnx --int8``) selects it directly
+    (onnxruntime unless ``backend="openvino"``).
+    ``working_size``, ``backend`` and ``square`` default to :func:`run_settings` (``"fast"``:
+    256², ``"auto"``).
     """
     if backend is not None and backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
-    default_size, default_backend = run_settings(source)
-    working_size = working_size or default_size
+    default_size, default_backend, default_square = run_settings(source)
+    sizing = dict(working_size=working_size or default_size, square=default_square if square is None else square)
+    backend = resolve_backend(backend or default_backend)
     if source is not None and str(source).endswith(".onnx") and Path(source).is_file():
-        runtime = EXPORTED_BACKENDS.get(backend or "onnx", OnnxNetwork)
-        return Segmenter(runtime(source), device="cpu", working_size=working_size)
-    backend = backend or default_backend
+        runtime = EXPORTED_BACKENDS.get(backend, OnnxNetwork)  # a file runs on onnxruntime unless told otherwise
+        return Segmenter(runtime(source), device="cpu", **sizing)
     if backend in EXPORTED_BACKENDS:
-        return Segmenter(EXPORTED_BACKENDS[backend](onnx_file(source)), device="cpu", working_size=working_size)
-    return Segmenter(load_network(source), device=device, working_size=working_size)
+        return Segmenter(EXPORTED_BACKENDS[backend](onnx_file(source)), device="cpu", **sizing)
+    return Segmenter(load_network(source), device=device, **sizing)

@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
             )
             p.add_argument("--model-size", type=int, help="working long side for the --model entries")
             p.add_argument("--model-backend", help="torch | onnx | openvino for the --model entries")
+            p.add_argument(
+                "--model-square",
+                action="store_true",
+                default=None,
+                help="resize the input to size² whatever its aspect for the --model entries (as the fast tier)",
+            )
         if name == "check":
             p.add_argument("--sample", type=int, default=3, help="images per (dataset, method)")
     args = parser.parse_args(argv)
@@ -51,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         name, sep, source = spec.partition("=")
         if not sep or not name or not source:
             parser.error(f"--model takes NAME=SOURCE, got {spec!r}")
-        methods[f"ours:{name}"] = Ours(f"ours:{name}", source, working_size=args.model_size, backend=args.model_backend)
+        methods[f"ours:{name}"] = Ours(
+            f"ours:{name}", source, working_size=args.model_size, backend=args.model_backend, square=args.model_square
+        )
     if args.methods:
         unknown = sorted(set(args.methods) - set(methods))
         if unknown:

@@ -93,6 +93,23 @@ def test_composite_puts_person_where_mask_says(seed):
     assert mask.any() and (fg == [255, 0, 0]).all() and (bg == [0, 0, 255]).all()
 
 
+@pytest.mark.parametrize("squash_p", [0.0, 1.0])
+def test_squash_resizes_the_whole_frame_to_the_square(squash_p):
+    """A 40×200 frame with a left-to-right ramp (red) and a top-to-bottom ramp (green). Squashed to
+    64², its rows fill the output and its whole width stays in; fitted, its rows fill 16 of 64 (the
+    rest repeats the edge rows); filled and cropped, a fifth of its width remains."""
+    image = np.zeros((40, 200, 3), np.uint8)
+    image[..., 0] = np.linspace(0, 255, 200, dtype=np.uint8)[None, :]
+    image[..., 1] = np.linspace(0, 255, 40, dtype=np.uint8)[:, None]
+    mask = np.zeros((40, 200), np.float32)
+    squashed = []
+    for seed in range(12):
+        out = PairTransform(64, train=True, rotate90_p=0.0, squash_p=squash_p)(image, mask, seed=seed)[0]
+        rows, width = len(np.unique(out[:, 32, 1])), int(out[32, :, 0].max()) - int(out[32, :, 0].min())
+        squashed.append(rows >= 30 and width >= 100)
+    assert all(squashed) if squash_p else not any(squashed)
+
+
 def test_every_composite_shows_someone():
     background = np.zeros((120, 160, 3), np.uint8)
     person = flat_person()

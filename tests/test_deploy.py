@@ -131,14 +131,16 @@ def test_card_design_section_reads_the_committed_ablations_and_cv(tmp_path):
     model_dir = shutil.copytree(REPO / "models" / "bgremover-lite2", tmp_path / "copy")
     run = tmp_path / "run"
     run.mkdir()
-    recipe = TrainConfig(epochs=10, occluder_p=0.3, group_p=0.35, group_max=7, group_row_p=0.6, empty_p=0.05)
+    recipe = TrainConfig(
+        epochs=10, occluder_p=0.3, group_p=0.35, group_max=7, group_row_p=0.6, empty_p=0.05, squash_p=0.5
+    )
     (run / "config.json").write_text(json.dumps(recipe.to_dict()))
     (run / "epochs.jsonl").write_text(json.dumps({"epoch": 9, "step": 900, "iou": 0.9}) + "\n")
     design = REPO / "leaderboard" / "results" / "design"
     card = write_model_card(model_dir, run, [], design_dir=design).read_text()
     assert "- Occluders: 30% of the composites" in card
     assert "35% groups of 2–7, 60% of the groups standing shoulder to shoulder" in card
-    assert "5% with nobody in them" in card
+    assert "5% with nobody in them" in card and "- Squashed inputs: 50% of the samples" in card
     section = card.split("## What each part of the design buys")[1].split("## Intended use")[0]
     rows = [line.split(" |")[0] for line in section.splitlines() if line.startswith("| ours")]
     assert rows == ["| ours:lite2-noperc-noedge", "| ours:lite2-nogates", "| ours:resnet50-scratch"]

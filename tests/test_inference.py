@@ -38,17 +38,44 @@ def test_default_model_finds_the_person(default_model, photo_path):
 
 def test_fast_tier_runs_onnx_at_its_size_and_finds_the_person(photo_path, tmp_path, monkeypatch):
     from bgremover.hub import NAMED_MODELS
-    from bgremover.inference import OnnxNetwork
+    from bgremover.inference import EXPORTED_BACKENDS, fastest_cpu_runtime
     from bgremover.io import read_mask
     from bgremover.metrics import iou
 
     monkeypatch.setenv("BGREMOVER_CACHE", str(tmp_path))  # the ONNX export lands here
     fast = load_model("fast")
     size = NAMED_MODELS["fast"].working_size
-    assert isinstance(fast.network, OnnxNetwork) and fast.working_size == size <= 384
-    assert load_model(resolve_source("fast"), backend="torch").working_size == size  # by folder too
+    assert isinstance(fast.network, EXPORTED_BACKENDS[fastest_cpu_runtime()]) and fast.working_size == size <= 384
+    assert fast.square == NAMED_MODELS["fast"].square
+    by_folder = load_model(resolve_source("fast"), backend="torch")
+    assert (by_folder.working_size, by_folder.square) == (size, fast.square)
     gt = read_mask(photo_path.parent.parent / "masks" / f"{photo_path.stem}.png")
     assert iou(fast.predict(photo_path), gt) > 0.8
+
+
+def test_auto_backend_is_openvino_where_the_cpu_has_bf16():
+    from pathlib import Path
+
+    from bgremover.inference import fastest_cpu_runtime, resolve_backend
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.is_file():
+        pytest.skip("no /proc/cpuinfo to read the CPU's flags from")
+    has_bf16 = bool({"avx512_bf16", "amx_bf16"} & set(cpuinfo.read_text().split()))
+    assert resolve_backend("auto") == fastest_cpu_runtime() and resolve_backend("torch") == "torch"
+    assert fastest_cpu_runtime() == "openvino" if has_bf16 else fastest_cpu_runtime() in ("onnx", "openvino")
+
+
+@pytest.mark.parametrize("square", [False, True])
+def test_network_sees_long_side_or_squashed_square_and_alpha_comes_back_full_size(tiny_model_dir, square):
+    segmenter = load_model(tiny_model_dir, device="cpu", working_size=96, square=square)
+    seen = []
+    segmenter.network.register_forward_pre_hook(lambda module, args: seen.append(tuple(args[0].shape[2:])))
+    image = rng_image(150, 60)
+    image[40:110, 20:40] = 255  # something to find
+    alpha = segmenter.predict(image, tta=True, scales=(1.0, 0.5))
+    assert alpha.shape == (150, 60)
+    assert seen == ([(96, 96)] * 2 + [(48, 48)] * 2 if square else [(96, 38)] * 2 + [(48, 19)] * 2)
 
 
 def test_full_resolution_output_for_any_size(tiny):

@@ -11,11 +11,13 @@ import torch
 
 
 @lru_cache(maxsize=16)
-def train_pipeline(size: int, rotate90_p: float = 0.05) -> A.Compose:
+def train_pipeline(size: int, rotate90_p: float = 0.05, squash_p: float = 0.0) -> A.Compose:
     """Train augmentation: flip, affine, rare 90° turns, colour, blur; then size×size.
 
     The final step either fits the whole image (long side to ``size``, replicate-padded) or
-    fills the square and crops at random (people cut by the frame), with equal probability.
+    fills the square and crops at random (people cut by the frame), with equal probability; or,
+    with probability ``squash_p``, resizes the whole image to the square whatever its aspect, as a
+    model run with ``Segmenter(square=True)`` sees its input.
 
     Example:
         >>> import numpy as np
@@ -43,14 +45,17 @@ def train_pipeline(size: int, rotate90_p: float = 0.05) -> A.Compose:
                         [
                             A.LongestMaxSize(max_size=size, area_for_downscale="image"),
                             A.PadIfNeeded(size, size, position="random", border_mode=cv2.BORDER_REPLICATE),
-                        ]
+                        ],
+                        p=(1 - squash_p) / 2,
                     ),
                     A.Sequential(
                         [
                             A.SmallestMaxSize(max_size=size, area_for_downscale="image"),
                             A.RandomCrop(size, size),
-                        ]
+                        ],
+                        p=(1 - squash_p) / 2,
                     ),
+                    A.Resize(size, size, interpolation=cv2.INTER_AREA, p=squash_p),
                 ],
                 p=1.0,
             ),
@@ -83,17 +88,18 @@ class PairTransform:
     item's augmentation reproducible (else the pipeline's own random stream is used).
     """
 
-    def __init__(self, default_size: int, train: bool, rotate90_p: float = 0.05, pre=None):
+    def __init__(self, default_size: int, train: bool, rotate90_p: float = 0.05, pre=None, squash_p: float = 0.0):
         self.default_size = default_size
         self.train = train
         self.rotate90_p = rotate90_p
+        self.squash_p = squash_p
         self.pre = pre
 
     def __call__(self, image: np.ndarray, mask: np.ndarray, size: int | None = None, seed: int | None = None):
         size = size or self.default_size
         if self.pre is not None:
             image, mask = self.pre(image, mask, seed)
-        pipeline = train_pipeline(size, self.rotate90_p) if self.train else eval_pipeline(size)
+        pipeline = train_pipeline(size, self.rotate90_p, self.squash_p) if self.train else eval_pipeline(size)
         if seed is not None:
             pipeline.set_random_seed(seed)
         out = pipeline(image=image, mask=mask)

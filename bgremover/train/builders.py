@@ -90,7 +90,9 @@ def build_datasets(
             ),
             seed=config.seed,
         )
-    train.transform = PairTransform(config.image_size, train=True, rotate90_p=config.rotate90_p, pre=composite)
+    train.transform = PairTransform(
+        config.image_size, train=True, rotate90_p=config.rotate90_p, pre=composite, squash_p=config.squash_p
+    )
     val = SegmentationFolder(config.data, stems=val_stems, soft=config.soft_masks)
     if config.max_val_images:
         val.pairs, val.stems = val.pairs[: config.max_val_images], val.stems[: config.max_val_images]

@@ -39,6 +39,7 @@ class TrainConfig:
     group_max: int = 4  # people in a group: 2 to this
     group_row_p: float = 0.0  # of a group standing in a row, feet on one line
     rotate90_p: float = 0.05
+    squash_p: float = 0.0  # of samples resized to the square whatever their aspect (for square-input tiers)
     soft_masks: bool = False
     hard_mining: bool = False
     batch_size: int = 8

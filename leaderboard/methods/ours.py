@@ -6,7 +6,7 @@ import numpy as np
 
 from bgremover import load_model
 from bgremover.hub import MODELS_DIR, NAMED_MODELS
-from bgremover.inference import run_settings
+from bgremover.inference import resolve_backend, run_settings
 from leaderboard.methods.base import Method, MethodUnavailable
 
 MULTISCALE = (0.75, 1.0, 1.25)
@@ -14,9 +14,9 @@ RUNTIME_NAMES = {"onnx": ", ONNX Runtime", "openvino": ", OpenVINO"}
 
 
 class Ours(Method):
-    """A bgremover model through :class:`bgremover.Segmenter` at its tier's long side and backend
-    (512 px PyTorch unless the folder is a named tier's, e.g. ``fast``: 256 px ONNX) × scale, or at
-    the given ``working_size`` / ``backend``."""
+    """A bgremover model through :class:`bgremover.Segmenter` at its tier's size and backend
+    (512 px long side in PyTorch unless the folder is a named tier's, e.g. ``fast``: 256² ONNX) ×
+    scale, or at the given ``working_size`` / ``backend`` / ``square``."""
 
     kind = "ours"
 
@@ -29,18 +29,24 @@ class Ours(Method):
         refine: bool = False,
         working_size: int | None = None,
         backend: str | None = None,
+        square: bool | None = None,
     ):
         self.name, self.source = name, source
         self.tta, self.scales, self.refine = tta, tuple(scales), refine
-        default_size, default_backend = run_settings(source)
-        self.working_size, self.backend = working_size or default_size, backend or default_backend
-        self.resolution = f"long side {self.working_size}" + (f" × {self.scales}" if len(self.scales) > 1 else "")
+        default_size, default_backend, default_square = run_settings(source)
+        self.working_size, self.backend = working_size or default_size, resolve_backend(backend or default_backend)
+        self.square = default_square if square is None else square
+        side = self.working_size
+        self.resolution = f"{side}×{side} (squashed)" if self.square else f"long side {side}"
+        self.resolution += f" × {self.scales}" if len(self.scales) > 1 else ""
         self.resolution += RUNTIME_NAMES.get(self.backend, "")
         self.segmenter = None
 
     def load(self) -> None:
         try:
-            self.segmenter = load_model(self.source, device="cpu", working_size=self.working_size, backend=self.backend)
+            self.segmenter = load_model(
+                self.source, device="cpu", working_size=self.working_size, backend=self.backend, square=self.square
+            )
         except FileNotFoundError as err:
             raise MethodUnavailable(str(err)) from err
 
