@@ -79,13 +79,10 @@ def build_runner(variant: str, model: str, onnx_dir: Path, data_dir: Path, threa
 
 
 def network_input(rgb: np.ndarray, size: int, square: bool) -> np.ndarray:
-    """A 1×3×H×W float batch of ``rgb`` at ``size`` long side, or at ``size``² when ``square``."""
-    import cv2
+    """A 1×3×H×W float batch of ``rgb`` as a :class:`bgremover.Segmenter` of that size feeds it."""
+    from bgremover.inference import resize_for_network
 
-    scale = size / max(rgb.shape[:2])
-    shape = (size, size) if square else (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale))
-    small = cv2.resize(rgb, shape, interpolation=cv2.INTER_AREA)
-    return small.transpose(2, 0, 1)[None].astype(np.float32) / 255.0
+    return resize_for_network(rgb, size, square).transpose(2, 0, 1)[None].astype(np.float32) / 255.0
 
 
 def sample_batch(data_dir: Path, size: int, batch: int, square: bool) -> np.ndarray:

@@ -19,6 +19,15 @@ from bgremover.refine import refine_alpha
 WORKING_SIZE = 512
 
 
+def resize_for_network(image: np.ndarray, long_side: int, square: bool = False) -> np.ndarray:
+    """``image`` resized to ``long_side`` on its long side, or to ``long_side``² whatever its aspect
+    when ``square`` (area interpolation when shrinking, bilinear when enlarging)."""
+    height, width = image.shape[:2]
+    scale = long_side / max(height, width)
+    size = (long_side, long_side) if square else (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+
 class Segmenter:
     """Runs a person-segmentation network on images of any size.
 
@@ -62,16 +71,6 @@ class Segmenter:
             prob = (prob + self._forward(np.ascontiguousarray(batch[..., ::-1]))[..., ::-1]) / 2
         return list(prob)
 
-    def _network_input(self, image: np.ndarray, long_side: int) -> np.ndarray:
-        """``image`` resized to ``long_side`` on its long side, or to ``long_side``² when ``square``."""
-        height, width = image.shape[:2]
-        scale = long_side / max(height, width)
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        if self.square:
-            size = (long_side, long_side)
-        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        return cv2.resize(image, size, interpolation=interpolation)
-
     def predict(
         self,
         image: ImageSource | Sequence[ImageSource],
@@ -97,10 +96,10 @@ class Segmenter:
     ) -> list[np.ndarray]:
         if not scales:
             raise ValueError("scales must name at least one scale")
-        base = [self._network_input(rgb, self.working_size) for rgb in rgbs]
+        base = [resize_for_network(rgb, self.working_size, self.square) for rgb in rgbs]
         sums = [np.zeros(b.shape[:2], np.float32) for b in base]
         for scale in scales:
-            scaled = [self._network_input(rgb, round(self.working_size * scale)) for rgb in rgbs]
+            scaled = [resize_for_network(rgb, round(self.working_size * scale), self.square) for rgb in rgbs]
             groups: dict[tuple[int, ...], list[int]] = {}
             for i, img in enumerate(scaled):
                 groups.setdefault(img.shape, []).append(i)
