@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bgremover.hub import NAMED_MODELS, model_tier
 from bgremover.inference import run_settings
+from bgremover.train.config import TrainConfig
 from leaderboard.report import load_results
 
 DATASETS = ("ccp_test", "davis", "davis_clean", "cihp_sample")
@@ -106,7 +107,9 @@ def architecture(model_config: dict, config: dict) -> str:
 
 def composite_description(config: dict) -> str:
     """How a run's composites were drawn (runs from before a knob existed used its default)."""
-    group_p, group_max, row_p = config.get("group_p", 0.2), config.get("group_max", 4), config.get("group_row_p", 0)
+    defaults = TrainConfig()
+    group_p, group_max = config.get("group_p", defaults.group_p), config.get("group_max", defaults.group_max)
+    row_p = config.get("group_row_p", defaults.group_row_p)
     parts = ["scale 10–100 % of the frame height", "head-and-torso crops", f"{group_p:.0%} groups of 2–{group_max}"]
     if row_p:
         parts.append(f"{row_p:.0%} of the groups standing shoulder to shoulder on one ground line")
