@@ -18,6 +18,7 @@ from PIL import Image
 
 from bgremover import BadImageError, load_model
 from bgremover.hub import NAMED_MODELS, resolve_source, tier_installed
+from bgremover.inference import DEFAULT_SUBJECT
 from bgremover.monitor import DriftReference, Monitor
 from bgremover.monitor_tab import build_monitor_tab
 from bgremover.service import QUALITY, CutRequest, CutService
@@ -57,18 +58,20 @@ MODEL_LABELS = {
 def build_app(service: CutService) -> gr.Blocks:
     """The Blocks app around ``service``."""
 
-    def run(image, flip, multiscale, refine, threshold, background, color, background_image, model):
+    def run(image, flip, multiscale, refine, threshold, background, color, background_image, model, subject):
         if image is None:
             raise gr.Error("Upload an image first.")
-        request = CutRequest(flip, multiscale, refine, float(threshold), background, color, background_image, model)
+        request = CutRequest(
+            flip, multiscale, refine, float(threshold), background, color, background_image, model, subject
+        )
         try:
             return service.cut(image, request)
         except (BadImageError, ValueError) as err:
             raise gr.Error(str(err)) from None
 
     @gpu
-    def cut_ui(image, flip, multiscale, refine, threshold, background, color, background_image, model):
-        result = run(image, flip, multiscale, refine, threshold, background, color, background_image, model)
+    def cut_ui(image, flip, multiscale, refine, threshold, background, color, background_image, model, subject):
+        result = run(image, flip, multiscale, refine, threshold, background, color, background_image, model, subject)
         before = Image.fromarray(result.rgb)
         download = service.save_png(result.output, "cutout")
         latency = f"{result.info['latency_ms']:.0f} ms for {result.info['width']}×{result.info['height']}"
@@ -85,8 +88,9 @@ def build_app(service: CutService) -> gr.Blocks:
         color="#ffffff",
         background_image=None,
         model=QUALITY,
+        subject=DEFAULT_SUBJECT,
     ):
-        result = run(image, flip, multiscale, refine, threshold, background, color, background_image, model)
+        result = run(image, flip, multiscale, refine, threshold, background, color, background_image, model, subject)
         return result.output, result.info
 
     def stats_api():
@@ -95,8 +99,8 @@ def build_app(service: CutService) -> gr.Blocks:
         return summary
 
     @gpu
-    def mask_api(image, flip=False, multiscale=False, refine=False, model=QUALITY):
-        result = run(image, flip, multiscale, refine, 0.0, "transparent", "#ffffff", None, model)
+    def mask_api(image, flip=False, multiscale=False, refine=False, model=QUALITY, subject=DEFAULT_SUBJECT):
+        result = run(image, flip, multiscale, refine, 0.0, "transparent", "#ffffff", None, model, subject)
         return result.mask_image()
 
     with gr.Blocks(title="bgremover", delete_cache=(600, 3600)) as demo:
@@ -113,6 +117,12 @@ def build_app(service: CutService) -> gr.Blocks:
                         label="Model",
                         visible=len(service.model_names) > 1,
                         elem_id="model-choice",
+                    )
+                    subject = gr.Radio(
+                        [("Everyone", "all"), ("Main subject only", "main")],
+                        value=DEFAULT_SUBJECT,
+                        label="People",
+                        elem_id="subject-choice",
                     )
                     with gr.Row():
                         flip = gr.Checkbox(label="TTA: horizontal flip", elem_id="tta-flip")
@@ -133,7 +143,7 @@ def build_app(service: CutService) -> gr.Blocks:
                     download = gr.DownloadButton("Download PNG")
                     latency = gr.Textbox(label="Latency", interactive=False)
                     info = gr.JSON(label="Info")
-            inputs = [image, flip, multiscale, refine, threshold, background, color, background_image, model]
+            inputs = [image, flip, multiscale, refine, threshold, background, color, background_image, model, subject]
             button.click(
                 cut_ui,
                 inputs,
@@ -149,7 +159,7 @@ def build_app(service: CutService) -> gr.Blocks:
             api_cut.click(cut_api, [api_image, *inputs[1:]], [api_png, info], api_name="cut", concurrency_limit=2)
             api_mask.click(
                 mask_api,
-                [api_image, flip, multiscale, refine, model],
+                [api_image, flip, multiscale, refine, model, subject],
                 api_mask_png,
                 api_name="mask",
                 concurrency_limit=2,

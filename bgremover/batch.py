@@ -40,7 +40,7 @@ def cut_files(args: argparse.Namespace) -> list[tuple[Path, str]]:
         try:
             rgb = read_image(path, segmenter.max_pixels)
             scales = MULTISCALE if args.multiscale else (1.0,)
-            alpha = segmenter.predict(rgb, tta=args.tta, scales=scales, refine=args.refine)
+            alpha = segmenter.predict(rgb, tta=args.tta, scales=scales, refine=args.refine, subject=args.subject)
             result = (
                 Image.fromarray(np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8), "L")
                 if args.mask

@@ -120,7 +120,8 @@ def _cv(args: argparse.Namespace) -> int:
 
 
 def _cut_options(parser: argparse.ArgumentParser) -> None:
-    from bgremover.inference import BACKENDS
+    from bgremover.inference import BACKENDS, DEFAULT_SUBJECT
+    from bgremover.subjects import SUBJECTS
 
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (recursive)")
     parser.add_argument("-o", "--output", default="cutouts", help="output folder (default: cutouts)")
@@ -128,6 +129,12 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tta", action="store_true", help="flip test-time augmentation")
     parser.add_argument("--multiscale", action="store_true", help="average scales 0.75, 1.0, 1.25")
     parser.add_argument("--refine", action="store_true", help="guided-filter edge refinement")
+    parser.add_argument(
+        "--subject",
+        choices=SUBJECTS,
+        default=DEFAULT_SUBJECT,
+        help=f"all: every person; main: only the main subject(s) (default: {DEFAULT_SUBJECT})",
+    )
     parser.add_argument("--bg", default="transparent", help="transparent | blur | COLOR (#rrggbb, name) | IMAGE")
     parser.add_argument("--model", default=None, help="default | fast | model folder | Hub repo id")
     parser.add_argument(

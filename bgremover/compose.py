@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageColor
 
-from bgremover.inference import Segmenter, load_model
+from bgremover.inference import DEFAULT_SUBJECT, Segmenter, load_model
 from bgremover.io import ImageSource, read_image
 
 Background = str | tuple[int, int, int] | ImageSource
@@ -78,10 +78,12 @@ def remove_background(
     refine: bool = False,
     threshold: float | None = None,
     foreground_estimation: bool = False,
+    subject: str = DEFAULT_SUBJECT,
 ) -> Image.Image:
     """Cut the person out of ``image``: RGBA for ``"transparent"``, else RGB on the new background.
 
     ``threshold`` turns the soft alpha into a hard mask. ``model`` defaults to the committed model.
+    ``subject="main"`` keeps only the main subject(s), ``"all"`` every person.
 
     Example:
         >>> from bgremover import remove_background
@@ -91,7 +93,7 @@ def remove_background(
     """
     segmenter = model or load_model()
     rgb = read_image(image, segmenter.max_pixels)
-    alpha = segmenter.predict(rgb, tta=tta, scales=scales, refine=refine)
+    alpha = segmenter.predict(rgb, tta=tta, scales=scales, refine=refine, subject=subject)
     if threshold is not None:
         alpha = (alpha >= threshold).astype(np.float32)
     return compose(rgb, alpha, background, foreground_estimation)

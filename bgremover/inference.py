@@ -15,6 +15,9 @@ from torch import nn
 from bgremover.hub import load_network, model_tier
 from bgremover.io import DEFAULT_MAX_PIXELS, ImageSource, read_image
 from bgremover.refine import refine_alpha
+from bgremover.subjects import SUBJECTS, select_subjects
+
+DEFAULT_SUBJECT = "all"
 
 WORKING_SIZE = 512
 
@@ -77,18 +80,22 @@ class Segmenter:
         tta: bool = False,
         scales: Sequence[float] = (1.0,),
         refine: bool = False,
+        subject: str = DEFAULT_SUBJECT,
     ) -> np.ndarray | list[np.ndarray]:
         """Float32 alpha (H×W in [0, 1]) at the input's resolution; a list in gives a list out.
 
         ``tta``: average with the horizontally flipped image. ``scales``: working sizes as
         multiples of ``working_size`` (e.g. ``(0.75, 1.0, 1.25)``), averaged. ``refine``: guided
-        filter on the edge band, guided by the full-resolution image.
+        filter on the edge band, guided by the full-resolution image. ``subject``: ``"all"``
+        keeps every person, ``"main"`` only the main subject(s) (:mod:`bgremover.subjects`).
         """
+        if subject not in SUBJECTS:
+            raise ValueError(f"subject must be one of {', '.join(SUBJECTS)}, got {subject!r}")
         if isinstance(image, list | tuple):
             rgbs = [read_image(item, self.max_pixels) for item in image]
         else:
             rgbs = [read_image(image, self.max_pixels)]
-        alphas = self._predict_arrays(rgbs, tta, scales, refine)
+        alphas = [select_subjects(a, subject) for a in self._predict_arrays(rgbs, tta, scales, refine)]
         return alphas if isinstance(image, list | tuple) else alphas[0]
 
     def _predict_arrays(

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from bgremover.compose import compose
-from bgremover.inference import Segmenter
+from bgremover.inference import DEFAULT_SUBJECT, Segmenter
 from bgremover.io import read_image
 from bgremover.monitor import Monitor
 
@@ -56,6 +56,7 @@ class CutRequest:
     color: str = "#ffffff"
     background_image: str | None = None
     model: str = QUALITY
+    subject: str = DEFAULT_SUBJECT  # "all" | "main"
 
     def background_spec(self):
         """What :func:`bgremover.compose.compose` takes for the chosen background."""
@@ -126,7 +127,11 @@ class CutService:
             rgb = read_image(image, segmenter.max_pixels)
             background = request.background_spec()
             alpha = segmenter.predict(
-                rgb, tta=request.flip, scales=MULTISCALE if request.multiscale else (1.0,), refine=request.refine
+                rgb,
+                tta=request.flip,
+                scales=MULTISCALE if request.multiscale else (1.0,),
+                refine=request.refine,
+                subject=request.subject,
             )
             if request.threshold > 0:
                 alpha = (alpha >= request.threshold).astype(np.float32)

@@ -41,9 +41,13 @@ def _davis_clean_stems(root: Path) -> list[str]:
 
 
 def benchmarks(root: str | os.PathLike | None = None) -> dict[str, Benchmark]:
-    """CCP test (200), DAVIS (119), DAVIS clean subset, and the CIHP sample (5, qualitative)."""
+    """CCP test (200), DAVIS (119), DAVIS clean subset, web photos (290), the synthetic indoor close-up set
+    (200, built on first use: :mod:`leaderboard.synthetic`) and the CIHP sample (5, qualitative)."""
+    from leaderboard import synthetic
+
     root = data_dir(root)
     ccp, davis, cihp = root / "ccp_person", root / "davis_person", root / "cihp_sample"
+    web = root / "web_people"
     sets = [
         Benchmark(
             "ccp_test",
@@ -55,6 +59,16 @@ def benchmarks(root: str | os.PathLike | None = None) -> dict[str, Benchmark]:
             "davis_clean",
             "DAVIS frames without unannotated bystanders",
             tuple(find_pairs(davis, _davis_clean_stems(davis))),
+        ),
+        Benchmark(
+            "web_people",
+            "web photos: portraits, half-body, pedestrians, groups (masks by remove.bg)",
+            tuple(find_pairs(web)),
+        ),
+        Benchmark(
+            synthetic.NAME,
+            "CCP test people in held-out rooms: webcam close-ups and portraits (synthetic)",
+            tuple(find_pairs(synthetic.build(root))),
         ),
         Benchmark("cihp_sample", "CIHP group photos (5, qualitative)", tuple(find_pairs(cihp))),
     ]

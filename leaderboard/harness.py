@@ -17,6 +17,7 @@ import torch
 from bgremover.io import read_image, read_mask
 from bgremover.metrics import LPIPS, MetricAccumulator
 from leaderboard.datasets import Benchmark
+from leaderboard.framing import framing
 from leaderboard.methods import Method, MethodUnavailable
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -134,6 +135,7 @@ def run(
             images=len(benchmark.pairs),
             checksum=benchmark.checksum(),
             environment=environment(),
+            framing={mask.stem: framing(read_mask(mask)) for _, mask in benchmark.pairs},
         )
         for method in methods.values():
             started = time.perf_counter()

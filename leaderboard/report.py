@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from leaderboard.framing import FRAMINGS
 from leaderboard.harness import RESULTS_DIR
 
 ALL_METRICS = (
@@ -24,7 +25,8 @@ ALL_METRICS = (
     "gradient_error",
 )
 LOWER_IS_BETTER = {"lpips", "sad", "mse", "gradient_error"}
-DATASET_ORDER = ("ccp_test", "davis", "davis_clean", "cihp_sample")
+QUALITATIVE = ("cihp_sample",)  # too few photos to pool
+DATASET_ORDER = ("ccp_test", "davis", "davis_clean", "web_people", "indoor_closeup", "cihp_sample")
 
 
 class SchemaError(ValueError):
@@ -88,6 +90,29 @@ def rows(document: dict, metrics=("iou", "dice", "boundary_f", "ssim", "lpips"))
     return table
 
 
+def by_framing(documents: dict[str, dict], metric: str = "iou") -> tuple[dict[str, int], list[list]]:
+    """Per-image ``metric`` pooled over every set that records its photos' framing, averaged per
+    framing (:mod:`leaderboard.framing`): the photo counts per framing, and one row per method
+    (methods missing from some of those sets are left out, so every row averages the same photos)."""
+    sets = [d for d in documents.values() if d.get("framing") and d["dataset"] not in QUALITATIVE]
+    if not sets:
+        return {}, []
+    labels = {(d["dataset"], stem): label for d in sets for stem, label in d["framing"].items()}
+    counts = {f: sum(1 for label in labels.values() if label == f) for f in FRAMINGS}
+    counts = {f: n for f, n in counts.items() if n}
+    names = [n for n, r in sets[0]["results"].items() if r["available"]]
+    names = [n for n in names if all(d["results"].get(n, {}).get("available") for d in sets)]
+    table = []
+    for name in names:
+        scores: dict[str, list[float]] = {f: [] for f in counts}
+        for d in sets:
+            for stem, values in d["results"][name]["per_image"].items():
+                scores[labels[(d["dataset"], stem)]].append(values[metric])
+        table.append([name, *(round(sum(v) / len(v), 4) for v in scores.values())])
+    table.sort(key=lambda row: -sum(row[1:]))
+    return counts, table
+
+
 def write_markdown(folder: Path = RESULTS_DIR) -> Path:
     """``results/README.md``: one table per dataset plus the environment."""
     documents = load_results(folder)
@@ -114,6 +139,20 @@ def write_markdown(folder: Path = RESULTS_DIR) -> Path:
             f"dataset sha256 `{document['checksum'][:16]}…`",
             "",
         ]
+    counts, table = by_framing(documents)
+    if table:
+        sets = ", ".join(d for d, doc in documents.items() if doc.get("framing") and d not in QUALITATIVE)
+        lines += [
+            "## IoU by framing",
+            "",
+            f"Per-image IoU pooled over {sets}, by how the ground truth frames its people "
+            "(`leaderboard/framing.py`); columns give the number of photos.",
+            "",
+            "| method | " + " | ".join(f"{f} ({n})" for f, n in counts.items()) + " |",
+            "|---|" + "---|" * len(counts),
+        ]
+        lines += ["| " + " | ".join(map(str, row)) + " |" for row in table]
+        lines.append("")
     path = folder / "README.md"
     path.write_text("\n".join(lines))
     return path

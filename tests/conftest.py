@@ -16,6 +16,7 @@ for key, value in {
 }.items():
     os.environ[key] = value
 
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -115,3 +116,28 @@ TINY = dict(
     progress=False,
     log_every=1,
 )
+
+
+@pytest.fixture(scope="session")
+def subject_and_bystander(tmp_path_factory, photo_path) -> tuple[Path, np.ndarray, np.ndarray]:
+    """A CCP test person pasted large on the left of a plain wall and again small on the right (a
+    bystander a sixth as tall): the photo's path and the two masks."""
+    from bgremover.data import paste, person_crop
+    from bgremover.io import read_image, read_mask
+
+    person, mask = person_crop(
+        read_image(photo_path), read_mask(photo_path.parent.parent / "masks" / f"{photo_path.stem}.png")
+    )
+    canvas = np.full((600, 900, 3), (186, 178, 160), np.uint8)
+    masks = []
+    for height, left in ((560, 60), (95, 700)):
+        scale = height / person.shape[0]
+        size = (round(person.shape[1] * scale), height)
+        target = np.zeros(canvas.shape[:2], np.float32)
+        small = cv2.resize(person, size, interpolation=cv2.INTER_AREA)
+        alpha = (cv2.resize(mask, size, interpolation=cv2.INTER_LINEAR) >= 0.5).astype(np.float32)
+        paste(canvas, target, small, alpha, 600 - height - 20, left)
+        masks.append(target)
+    path = tmp_path_factory.mktemp("subjects") / "subject_and_bystander.png"
+    cv2.imwrite(str(path), canvas[..., ::-1])
+    return path, masks[0], masks[1]

@@ -52,6 +52,17 @@ def test_fast_model_is_selectable_and_matches_the_library(client, photo_path):
         client.predict(handle_file(str(photo_path)), *options, "huge", api_name="/cut")
 
 
+def test_main_subject_through_the_api(client, segmenter, subject_and_bystander):
+    path, _, bystander = subject_and_bystander
+    options = (False, False, False, 0.0, "transparent", "#ffffff", None, "quality")
+    png, _ = client.predict(handle_file(str(path)), *options, "main", api_name="/cut")
+    alpha = np.asarray(Image.open(png))[..., 3] / 255.0
+    assert np.abs(alpha - segmenter.predict(path, subject="main")).max() <= 1 / 255 + 1e-6
+    assert alpha[bystander > 0.5].max() == 0.0
+    mask = np.asarray(Image.open(client.predict(handle_file(str(path)), subject="all", api_name="/mask"))) / 255.0
+    assert mask[bystander > 0.5].mean() > 0.7
+
+
 def test_bad_uploads_give_errors_and_the_server_keeps_serving(client, photo_path, tmp_path):
     corpus = write_corpus(tmp_path)
     for name, good in EXPECT_RESULT.items():

@@ -123,3 +123,16 @@ def test_prune_writes_a_loadable_model_with_the_stated_zeros(tmp_path, tiny_mode
     report = prune_report(load_network(tmp_path / "pruned"))
     assert report["zeroed_channel_fraction"] == printed["zeroed_channel_fraction"]
     assert abs(report["zeroed_channel_fraction"] - 0.25) < 0.03
+
+
+def test_cut_main_subject_matches_the_library(tmp_path, subject_and_bystander):
+    from bgremover import load_model
+
+    path, _, bystander = subject_and_bystander
+    ok = run_cli("cut", str(path), "-o", str(tmp_path), "--mask", "--subject", "main")
+    assert ok.returncode == 0, ok.stderr
+    written = np.asarray(Image.open(tmp_path / path.name)) / 255.0
+    expected = load_model(device="cpu").predict(path, subject="main")
+    assert np.abs(written - expected).max() <= 1 / 255 + 1e-6 and written[bystander > 0.5].max() == 0.0
+    refused = run_cli("cut", str(path), "-o", str(tmp_path / "x"), "--subject", "largest")
+    assert refused.returncode == 2 and "invalid choice: 'largest'" in refused.stderr

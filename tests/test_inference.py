@@ -186,3 +186,15 @@ def test_hub_repo_id_loads_offline_from_cache(tiny_model_dir, tmp_path, monkeypa
     image = rng_image(50, 70)
     np.testing.assert_array_equal(segmenter.predict(image), reference.predict(image))
     assert isinstance(segmenter.network, AttentionUNet)
+
+
+def test_main_subject_keeps_the_subject_and_drops_the_bystander(default_model, subject_and_bystander):
+    path, subject, bystander = subject_and_bystander
+    everyone = default_model.predict(path)
+    main = default_model.predict(path, subject="main")
+    assert everyone[bystander > 0.5].mean() > 0.7  # the network finds both people
+    assert main[bystander > 0.5].max() == 0.0  # the bystander is dropped
+    assert np.array_equal(main[subject > 0.5], everyone[subject > 0.5])  # the subject is untouched
+    assert (main <= everyone).all()
+    with pytest.raises(ValueError, match="subject must be one of all, main"):
+        default_model.predict(path, subject="largest")

@@ -1,7 +1,7 @@
 """Data: folder and COCO datasets, joint augmentation, copy-paste compositing, samplers."""
 
 from bgremover.data.coco import CocoPersonDataset
-from bgremover.data.compositing import CompositeConfig, CopyPaste, paste, person_crop
+from bgremover.data.compositing import CompositeConfig, CopyPaste, background_files, paste, person_crop
 from bgremover.data.dataset import SegmentationFolder, find_pairs, read_split, to_tensors
 from bgremover.data.samplers import HardExampleSampler, MultiScaleBatchSampler
 from bgremover.data.transforms import PairTransform, eval_pipeline, reset_pipelines, train_pipeline
@@ -14,6 +14,7 @@ __all__ = [
     "MultiScaleBatchSampler",
     "PairTransform",
     "SegmentationFolder",
+    "background_files",
     "eval_pipeline",
     "find_pairs",
     "paste",

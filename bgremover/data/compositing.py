@@ -1,17 +1,27 @@
 """Copy-paste compositing: people cut out with their masks and pasted onto background photos.
 
 The main defence against overfitting one photographic domain: it varies framing (full body,
-head-and-torso crops as in portraits and webcams), scale (a tenth of the frame height up to
-the whole frame), position (people cut by the frame's edge), count (groups) and canvas aspect,
-and blends with feathered edges so that no hard paste seam gives the answer away. Optionally an
-occluder (a polygon of another background photo: a table, a laptop, a railing) is laid over the
-people and labelled background, so that "large and in front" does not mean "person".
+head-and-torso crops as in portraits, head-and-shoulders close-ups as in webcam and video-call
+frames), scale (a tenth of the frame height up to the whole frame), position (people cut by the
+frame's edge), count (groups) and canvas aspect, and blends with feathered edges so that no hard
+paste seam gives the answer away. Person and background share one camera: the canvas is sized so
+that the person is never enlarged (both are sharp at the same resolution, and the training
+pipeline's resampling, noise and JPEG then hit both alike), the background may be defocused as a
+webcam or portrait lens shows a room, and the person's colours may be moved towards the room's
+light (:mod:`bgremover.data.realism`). Optionally an occluder (a polygon of another background
+photo: a table, a laptop, a railing) is laid over the people and labelled background, so that
+"large and in front" does not mean "person".
+
+Background folders are split by file name: a fixed fifth of every folder
+(:func:`background_files` with ``split="heldout"``) is never used for training, so benchmarks
+can composite onto rooms no model has seen.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +29,11 @@ import cv2
 import numpy as np
 import torch
 
+from bgremover.data.realism import disk_blur, harmonize
 from bgremover.io import read_image
 
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+HELDOUT_EVERY = 5  # one background in five (by a hash of its file name) is kept out of training
 PersonSource = Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
 
@@ -30,9 +43,18 @@ class CompositeConfig:
 
     p: float = 0.7
     empty_p: float = 0.0  # of a composite showing the background alone: nobody to find
-    canvas_long_side: int = 640
+    canvas_long_side: int = 640  # the largest canvas
+    min_canvas_side: int = 256  # the smallest canvas when it is sized to the person's resolution
+    match_resolution: bool = True  # size the canvas so that the main person is not enlarged
     canvas_aspects: tuple[float, ...] = (0.75, 1.0, 4 / 3, 16 / 9, 9 / 16)
     portrait_p: float = 0.3
+    closeup_p: float = 0.0  # of a head-and-shoulders close-up filling most of the frame (webcam, video call)
+    closeup_keep: tuple[float, float] = (0.17, 0.4)  # share of the person's height kept, from the top
+    closeup_height: tuple[float, float] = (0.7, 1.1)  # of the canvas height
+    defocus_p: float = 0.0  # of the background defocused (close-ups: twice as likely)
+    defocus_radius: tuple[float, float] = (0.003, 0.015)  # disk radius, share of the canvas long side
+    harmonize_p: float = 0.0  # of the person's colours moved towards the background's
+    harmonize_strength: tuple[float, float] = (0.2, 0.6)
     group_p: float = 0.2
     full_height: tuple[float, float] = (0.1, 1.0)
     portrait_keep: tuple[float, float] = (0.3, 0.6)
@@ -87,11 +109,29 @@ def paste(
     target[y0:y1, x0:x1] = np.maximum(target[y0:y1, x0:x1], alpha[crop])
 
 
+def background_files(folder: str | os.PathLike, split: str = "train") -> list[Path]:
+    """The image files of a background folder (or its ``images/`` subfolder) in one split.
+
+    ``"train"``: four fifths, ``"heldout"``: the other fifth (fixed by a CRC-32 of each file name, so
+    it never changes when files are added), ``"all"``: every file.
+    """
+    if split not in ("train", "heldout", "all"):
+        raise ValueError(f"split must be 'train', 'heldout' or 'all', got {split!r}")
+    folder = Path(folder)
+    folder = folder / "images" if (folder / "images").is_dir() else folder
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if split == "all":
+        return files
+    held = [zlib.crc32(p.name.encode()) % HELDOUT_EVERY == 0 for p in files]
+    return [p for p, h in zip(files, held, strict=True) if h == (split == "heldout")]
+
+
 class CopyPaste:
     """With probability ``config.p`` replace (image, mask) by a composite on a random background.
 
-    ``people`` draws further (image, mask) pairs for group scenes. Call as
-    ``composite(image, mask) -> (image, mask)``; the output mask is binary (0/1 float32).
+    ``people`` draws further (image, mask) pairs for group scenes. ``weights`` (one per
+    background, optional) sets how often each is drawn. Call as ``composite(image, mask) ->
+    (image, mask)``; the output mask is binary (0/1 float32).
 
     Example:
         >>> import numpy as np
@@ -106,14 +146,18 @@ class CopyPaste:
 
     def __init__(
         self,
-        backgrounds: list[str | os.PathLike | np.ndarray],
+        backgrounds: Sequence[str | os.PathLike | np.ndarray],
         people: PersonSource | None = None,
         config: CompositeConfig | None = None,
         seed: int | None = None,
+        weights: Sequence[float] | None = None,
     ):
-        if not backgrounds:
+        if not len(backgrounds):
             raise ValueError("copy-paste compositing needs at least one background")
-        self.backgrounds = backgrounds
+        if weights is not None and len(weights) != len(backgrounds):
+            raise ValueError(f"{len(weights)} weights for {len(backgrounds)} backgrounds")
+        self.backgrounds = list(backgrounds)
+        self.weights = None if weights is None else np.asarray(weights, np.float64) / np.sum(weights)
         self.people = people
         self.config = config or CompositeConfig()
         self.seed = seed
@@ -130,16 +174,26 @@ class CopyPaste:
         return self._rng
 
     @classmethod
-    def from_folder(cls, folder: str | os.PathLike, **kwargs) -> CopyPaste:
-        """Backgrounds from every image file in ``folder`` (or its ``images/`` subfolder)."""
-        folder = Path(folder)
-        folder = folder / "images" if (folder / "images").is_dir() else folder
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp"))
-        return cls(files, **kwargs)
+    def from_folder(cls, *folders: str | os.PathLike, split: str = "train", **kwargs) -> CopyPaste:
+        """Backgrounds from the ``split`` files of one or more folders (:func:`background_files`).
 
-    def _background(self) -> np.ndarray:
+        Each folder is drawn equally often whatever its size (e.g. outdoor and indoor photos half
+        and half).
+        """
+        groups = [background_files(folder, split) for folder in folders]
+        empty = [str(f) for f, g in zip(folders, groups, strict=True) if not g]
+        if empty:
+            raise ValueError(f"no background images in {', '.join(empty)}")
+        files = [path for group in groups for path in group]
+        weights = [1.0 / len(group) for group in groups for _ in group]
+        return cls(files, weights=weights if len(groups) > 1 else None, **kwargs)
+
+    def _background(self, person_height: int | None = None, height_frac: float = 1.0) -> np.ndarray:
+        """A random crop of a random background at a random canvas aspect, resized so that a person
+        ``person_height`` pixels tall fills ``height_frac`` of its height without being enlarged
+        (long side within [``min_canvas_side``, ``canvas_long_side``]); else at the largest canvas."""
         cfg, rng = self.config, self.rng
-        item = self.backgrounds[rng.integers(len(self.backgrounds))]
+        item = self.backgrounds[rng.choice(len(self.backgrounds), p=self.weights)]
         bg = item if isinstance(item, np.ndarray) else read_image(item)
         aspect = float(rng.choice(cfg.canvas_aspects))  # width / height
         height, width = bg.shape[:2]
@@ -148,30 +202,34 @@ class CopyPaste:
         y = rng.integers(0, height - crop_h + 1)
         x = rng.integers(0, width - crop_w + 1)
         bg = bg[y : y + crop_h, x : x + crop_w]
-        scale = cfg.canvas_long_side / max(bg.shape[:2])
+        long_side = cfg.canvas_long_side
+        if cfg.match_resolution and person_height:
+            fitting = person_height / height_frac * max(bg.shape[:2]) / bg.shape[0]
+            long_side = int(np.clip(fitting, min(cfg.min_canvas_side, long_side), long_side))
+        scale = long_side / max(bg.shape[:2])
         if rng.random() < 0.5:
             bg = bg[:, ::-1]
-        return cv2.resize(np.ascontiguousarray(bg), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        return cv2.resize(np.ascontiguousarray(bg), None, fx=scale, fy=scale, interpolation=interpolation)
 
-    def _place(self, canvas, target, image, mask, height_frac, portrait, x_center=None, bottom=None):
+    def _place(self, canvas, target, person, alpha, height_frac, bottom_cut, x_center=None, bottom=None, tint=0.0):
+        """Paste the cropped ``person`` at ``height_frac`` of the canvas height; ``bottom_cut``: its
+        lower edge on the frame's (portraits, close-ups)."""
         cfg, rng = self.config, self.rng
-        person, alpha = person_crop(image, mask)
-        if portrait:
-            keep = max(2, int(person.shape[0] * rng.uniform(*cfg.portrait_keep)))
-            person, alpha = person[:keep], alpha[:keep]
         h_canvas, w_canvas = canvas.shape[:2]
         scale = max(height_frac * h_canvas / person.shape[0], 2.0 / min(person.shape[:2]))
         size = (max(1, round(person.shape[1] * scale)), max(1, round(person.shape[0] * scale)))
         person = cv2.resize(person, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
         alpha = cv2.resize(alpha.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
         alpha = (alpha >= 0.5).astype(np.float32)
+        person = harmonize(person, alpha, canvas, tint)
         h, w = alpha.shape
         cx = x_center if x_center is not None else rng.uniform(-0.3 * w, w_canvas + 0.3 * w)  # a fifth stays in
         left = int(cx - w / 2)
-        top = h_canvas - h if portrait else int(rng.uniform(min(0, h_canvas - h), max(0, h_canvas - h) + 1))
+        top = h_canvas - h if bottom_cut else int(rng.uniform(min(0, h_canvas - h), max(0, h_canvas - h) + 1))
         if bottom is not None:
             top = int(bottom - h)
-        elif not portrait and rng.random() < 0.2:  # cut by the bottom edge, as in half-body shots
+        elif not bottom_cut and rng.random() < 0.2:  # cut by the bottom edge, as in half-body shots
             top = h_canvas - int(h * rng.uniform(0.5, 1.0))
         paste(canvas, target, person, alpha, top, left, rng.uniform(*cfg.feather_sigma))
 
@@ -182,33 +240,55 @@ class CopyPaste:
         cfg, rng = self.config, self.rng
         if rng.random() >= cfg.p:
             return image, mask
-        canvas = self._background().copy()
-        target = np.zeros(canvas.shape[:2], np.float32)
         if rng.random() < cfg.empty_p:
-            return canvas, target
+            canvas = self._background()
+            return self._defocus(canvas, cfg.defocus_p), np.zeros(canvas.shape[:2], np.float32)
+        person, alpha = person_crop(image, mask)
         mode = rng.random()
-        if mode < cfg.portrait_p:
-            self._place(canvas, target, image, mask, rng.uniform(*cfg.portrait_height), portrait=True)
-        elif mode < cfg.portrait_p + cfg.group_p and self.people is not None:
+        closeup = mode < cfg.closeup_p
+        portrait = not closeup and mode < cfg.closeup_p + cfg.portrait_p
+        group = not closeup and not portrait and mode < cfg.closeup_p + cfg.portrait_p + cfg.group_p
+        group = group and self.people is not None
+        if closeup or portrait:
+            keep = rng.uniform(*(cfg.closeup_keep if closeup else cfg.portrait_keep))
+            keep_rows = max(2, int(person.shape[0] * keep))
+            person, alpha = person[:keep_rows], alpha[:keep_rows]
+            height_frac = rng.uniform(*(cfg.closeup_height if closeup else cfg.portrait_height))
+        else:
+            height_frac = rng.uniform(0.2, 0.8) if group else rng.uniform(*cfg.full_height)
+        tint = rng.uniform(*cfg.harmonize_strength) if rng.random() < cfg.harmonize_p else 0.0
+        canvas = self._background(person.shape[0], min(height_frac, 1.0)).copy()
+        canvas = self._defocus(canvas, cfg.defocus_p * (2 if closeup else 1))
+        target = np.zeros(canvas.shape[:2], np.float32)
+        h_canvas, w_canvas = canvas.shape[:2]
+        if closeup:
+            center = rng.uniform(0.3, 0.7) * w_canvas
+            self._place(canvas, target, person, alpha, height_frac, True, x_center=center, tint=tint)
+        elif group:
             count = int(rng.integers(cfg.group_size[0], cfg.group_size[1] + 1))
-            height = rng.uniform(0.2, 0.8)
-            h_canvas, w_canvas = canvas.shape[:2]
             people = [(image, mask)] + [self.people(rng) for _ in range(count - 1)]
             if rng.random() < cfg.group_row_p:  # shoulder to shoulder, feet on one line (or cut by the frame)
-                spacing = height * h_canvas * rng.uniform(0.18, 0.3)  # about a body's width
+                spacing = height_frac * h_canvas * rng.uniform(0.18, 0.3)  # about a body's width
                 centers = rng.uniform(0.2, 0.8) * w_canvas + (np.arange(count) - (count - 1) / 2) * spacing
-                feet = h_canvas * (rng.uniform(min(1.0, height + 0.05), 1.0) + height * rng.uniform(0.0, 0.4))
+                feet = h_canvas * (rng.uniform(min(1.0, height_frac + 0.05), 1.0) + height_frac * rng.uniform(0.0, 0.4))
                 bottoms = feet + rng.uniform(-0.03, 0.03, count) * h_canvas
             else:
                 centers = np.sort(rng.uniform(0.1, 0.9, count)) * w_canvas
                 bottoms = [None] * count
             for (img, msk), cx, bottom in zip(people, centers, bottoms, strict=True):
-                self._place(canvas, target, img, msk, height * rng.uniform(0.85, 1.15), False, cx, bottom)
+                crop = person_crop(img, msk)
+                self._place(canvas, target, *crop, height_frac * rng.uniform(0.85, 1.15), False, cx, bottom, tint)
         else:
-            self._place(canvas, target, image, mask, rng.uniform(*cfg.full_height), portrait=False)
+            self._place(canvas, target, person, alpha, height_frac, portrait, tint=tint)
         if rng.random() < cfg.occluder_p:
             self._occlude(canvas, target)
         return canvas, target
+
+    def _defocus(self, canvas: np.ndarray, p: float) -> np.ndarray:
+        """With probability ``p``, the canvas through a lens disk of a random radius (both drawn
+        whatever ``p``, so the rest of the composite's draw does not depend on it)."""
+        applied, radius = self.rng.random() < p, self.rng.uniform(*self.config.defocus_radius)
+        return disk_blur(canvas, radius * max(canvas.shape[:2])) if applied else canvas
 
     def _occlude(self, canvas: np.ndarray, target: np.ndarray) -> None:
         """Lay a random polygon of another background photo over the scene, in place; it is background."""

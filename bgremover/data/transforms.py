@@ -11,13 +11,15 @@ import torch
 
 
 @lru_cache(maxsize=16)
-def train_pipeline(size: int, rotate90_p: float = 0.05, squash_p: float = 0.0) -> A.Compose:
-    """Train augmentation: flip, affine, rare 90° turns, colour, blur; then size×size.
+def train_pipeline(size: int, rotate90_p: float = 0.05, squash_p: float = 0.0, camera_p: float = 0.0) -> A.Compose:
+    """Train augmentation: flip, affine, rare 90° turns, colour, blur; then size×size; then a camera.
 
     The final step either fits the whole image (long side to ``size``, replicate-padded) or
     fills the square and crops at random (people cut by the frame), with equal probability; or,
     with probability ``squash_p``, resizes the whole image to the square whatever its aspect, as a
-    model run with ``Segmenter(square=True)`` sees its input.
+    model run with ``Segmenter(square=True)`` sees its input. Last, each of three camera
+    degradations is applied with probability ``camera_p / 2`` to the whole frame (a composite's
+    person and background alike): resampling through a lower resolution, sensor noise, JPEG.
 
     Example:
         >>> import numpy as np
@@ -59,6 +61,13 @@ def train_pipeline(size: int, rotate90_p: float = 0.05, squash_p: float = 0.0) -
                 ],
                 p=1.0,
             ),
+            A.Downscale(
+                scale_range=(0.5, 0.9),
+                interpolation_pair={"downscale": cv2.INTER_AREA, "upscale": cv2.INTER_LINEAR},
+                p=camera_p / 2,
+            ),
+            A.GaussNoise(std_range=(0.01, 0.04), p=camera_p / 2),
+            A.ImageCompression(quality_range=(45, 95), p=camera_p / 2),
         ],
         seed=(torch.initial_seed() + size) % 2**32,
     )
@@ -88,18 +97,30 @@ class PairTransform:
     item's augmentation reproducible (else the pipeline's own random stream is used).
     """
 
-    def __init__(self, default_size: int, train: bool, rotate90_p: float = 0.05, pre=None, squash_p: float = 0.0):
+    def __init__(
+        self,
+        default_size: int,
+        train: bool,
+        rotate90_p: float = 0.05,
+        pre=None,
+        squash_p: float = 0.0,
+        camera_p: float = 0.0,
+    ):
         self.default_size = default_size
         self.train = train
         self.rotate90_p = rotate90_p
         self.squash_p = squash_p
+        self.camera_p = camera_p
         self.pre = pre
 
     def __call__(self, image: np.ndarray, mask: np.ndarray, size: int | None = None, seed: int | None = None):
         size = size or self.default_size
         if self.pre is not None:
             image, mask = self.pre(image, mask, seed)
-        pipeline = train_pipeline(size, self.rotate90_p, self.squash_p) if self.train else eval_pipeline(size)
+        if self.train:
+            pipeline = train_pipeline(size, self.rotate90_p, self.squash_p, self.camera_p)
+        else:
+            pipeline = eval_pipeline(size)
         if seed is not None:
             pipeline.set_random_seed(seed)
         out = pipeline(image=image, mask=mask)

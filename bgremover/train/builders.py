@@ -14,6 +14,7 @@ from bgremover.data import (
     MultiScaleBatchSampler,
     PairTransform,
     SegmentationFolder,
+    find_pairs,
     reset_pipelines,
 )
 from bgremover.data.dataset import unpack_item
@@ -75,14 +76,22 @@ def build_datasets(
     if train_stems is None or val_stems is None:
         train_stems, val_stems = split_stems(config)
     train = SegmentationFolder(config.data, stems=train_stems, soft=config.soft_masks)
+    for folder in config.extra_data:
+        extra = find_pairs(folder) * config.extra_repeat
+        train.pairs += extra
+        train.stems += [image.stem for image, _ in extra]
     composite = None
     if config.backgrounds and config.composite_p > 0:
         composite = CopyPaste.from_folder(
-            config.backgrounds,
+            *config.backgrounds,
             people=lambda rng: train.load(int(rng.integers(len(train)))),
             config=CompositeConfig(
                 p=config.composite_p,
                 empty_p=config.empty_p,
+                portrait_p=config.portrait_p,
+                closeup_p=config.closeup_p,
+                defocus_p=config.defocus_p,
+                harmonize_p=config.harmonize_p,
                 occluder_p=config.occluder_p,
                 group_p=config.group_p,
                 group_size=(2, config.group_max),
@@ -91,7 +100,12 @@ def build_datasets(
             seed=config.seed,
         )
     train.transform = PairTransform(
-        config.image_size, train=True, rotate90_p=config.rotate90_p, pre=composite, squash_p=config.squash_p
+        config.image_size,
+        train=True,
+        rotate90_p=config.rotate90_p,
+        pre=composite,
+        squash_p=config.squash_p,
+        camera_p=config.camera_p,
     )
     val = SegmentationFolder(config.data, stems=val_stems, soft=config.soft_masks)
     if config.max_val_images:

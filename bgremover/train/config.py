@@ -29,11 +29,18 @@ class TrainConfig:
     split: str | None = "trainval"
     val_split: str | None = None
     val_fraction: float = 0.1
-    backgrounds: str | None = None
+    extra_data: tuple[str, ...] = ()  # more folders of real photos (images/ + masks/), all of each used
+    extra_repeat: int = 1  # how many times each extra folder is listed per epoch
+    backgrounds: tuple[str, ...] = ()  # background folders, each drawn equally often (four fifths of each)
     image_size: int = 320
     scales: tuple[int, ...] = (256, 320, 384)
-    composite_p: float = 0.7
-    empty_p: float = 0.05  # of a composite with nobody in it (background alone, an all-zero mask)
+    composite_p: float = 0.7  # of samples composited; the rest are the real photos as they are
+    empty_p: float = 0.1  # of a composite with nobody in it (background alone, an all-zero mask)
+    portrait_p: float = 0.2  # of a composite being a head-and-torso crop cut by the bottom edge
+    closeup_p: float = 0.25  # of a composite being a head-and-shoulders close-up (webcam, video call)
+    defocus_p: float = 0.3  # of a composite's background defocused (twice that for close-ups)
+    harmonize_p: float = 0.5  # of a composite's people taking on some of the background's colours
+    camera_p: float = 0.5  # of samples resampled / noised / JPEG-compressed (each with half this)
     occluder_p: float = 0.0  # of a composite getting a background-photo occluder in front of the people
     group_p: float = 0.2  # of a composite being a group of people
     group_max: int = 4  # people in a group: 2 to this
@@ -98,6 +105,9 @@ class TrainConfig:
         unknown = sorted(set(values) - names)
         if unknown:
             raise ValueError(f"unknown config keys: {', '.join(unknown)}")
+        if isinstance(values.get("backgrounds"), str):  # one folder, as configs wrote it before several
+            values = {**values, "backgrounds": [values["backgrounds"]]}
+        values = {**values, "backgrounds": values.get("backgrounds") or ()}
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
     @classmethod

@@ -30,8 +30,9 @@ class Ours(Method):
         working_size: int | None = None,
         backend: str | None = None,
         square: bool | None = None,
+        subject: str = "all",
     ):
-        self.name, self.source = name, source
+        self.name, self.source, self.subject = name, source, subject
         self.tta, self.scales, self.refine = tta, tuple(scales), refine
         default_size, default_backend, default_square = run_settings(source)
         self.working_size, self.backend = working_size or default_size, resolve_backend(backend or default_backend)
@@ -40,6 +41,7 @@ class Ours(Method):
         self.resolution = f"{side}×{side} (squashed)" if self.square else f"long side {side}"
         self.resolution += f" × {self.scales}" if len(self.scales) > 1 else ""
         self.resolution += RUNTIME_NAMES.get(self.backend, "")
+        self.resolution += ", main subject" if subject == "main" else ""
         self.segmenter = None
 
     def load(self) -> None:
@@ -53,7 +55,7 @@ class Ours(Method):
     def predict(self, rgb: np.ndarray) -> np.ndarray:
         if self.segmenter is None:
             self.load()
-        return self.segmenter.predict(rgb, tta=self.tta, scales=self.scales, refine=self.refine)
+        return self.segmenter.predict(rgb, tta=self.tta, scales=self.scales, refine=self.refine, subject=self.subject)
 
 
 def our_methods() -> list[Ours]:
@@ -63,6 +65,7 @@ def our_methods() -> list[Ours]:
         Ours("ours+flip", tta=True),
         Ours("ours+flip+multiscale", tta=True, scales=MULTISCALE),
         Ours("ours+refine", refine=True),
+        Ours("ours+main", subject="main"),
     ]
     default_folder = NAMED_MODELS["default"].folder
     for folder in (

@@ -1,0 +1,128 @@
+"""Composites that share one camera, real photos in training, held-out rooms, framings, main subject."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from bgremover.data import CompositeConfig, CopyPaste, PairTransform, background_files
+from bgremover.data.realism import disk_blur, harmonize
+from bgremover.train.builders import build_datasets
+from bgremover.train.config import TrainConfig
+from leaderboard import synthetic
+from leaderboard.framing import framing
+from tests.conftest import BACKGROUNDS, CCP, DATA
+
+INDOOR = DATA / "backgrounds_indoor"
+EXTRA = DATA / "people_extra"
+
+
+def checkered_person(height: int = 120, width: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """A person-shaped block of 2-px black-and-white checks: sharp detail that enlarging would blur."""
+    yy, xx = np.mgrid[:height, :width]
+    image = np.repeat((((yy // 2 + xx // 2) % 2) * 255).astype(np.uint8)[..., None], 3, axis=2)
+    return image, np.ones((height, width), np.float32)
+
+
+def sharpness(image: np.ndarray, mask: np.ndarray) -> float:
+    """Variance of the Laplacian inside the (eroded) mask."""
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    inside = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    return float(cv2.Laplacian(grey, cv2.CV_32F)[inside].var())
+
+
+def test_close_ups_are_not_enlarged_so_person_and_background_stay_equally_sharp():
+    """A 120-px person as a close-up: with the canvas sized to the person, its 2-px checks survive;
+    on a fixed 640-px canvas the crop is enlarged ~10× and its detail is smoothed away."""
+    background = np.full((480, 640, 3), 128, np.uint8)
+    person = checkered_person()
+    scores = {}
+    for match in (True, False):
+        config = CompositeConfig(p=1.0, closeup_p=1.0, feather_sigma=(0.0, 0.0), match_resolution=match)
+        composite = CopyPaste([background], config=config)
+        scores[match] = np.median([sharpness(*composite(*person, seed=s)) for s in range(6)])
+    assert scores[True] > 5 * scores[False]
+
+
+def test_close_ups_fill_the_frame_from_the_bottom_edge():
+    background = np.full((480, 640, 3), 128, np.uint8)
+    person = checkered_person(400, 100)
+    composite = CopyPaste([background], config=CompositeConfig(p=1.0, closeup_p=1.0))
+    labels = [framing(composite(*person, seed=s)[1]) for s in range(20)]
+    assert labels.count("close-up") + labels.count("half-body") == 20
+    assert labels.count("close-up") >= 10
+
+
+def test_defocus_blurs_the_background_only():
+    background = np.zeros((240, 320, 3), np.uint8)
+    background[:, ::4] = 255  # sharp stripes
+    person = checkered_person()
+    outputs = []
+    for defocus_p in (0.0, 1.0):
+        config = CompositeConfig(p=1.0, defocus_p=defocus_p, defocus_radius=(0.02, 0.02), feather_sigma=(0.0, 0.0))
+        outputs.append(CopyPaste([background], config=config)(*person, seed=0))
+    (sharp, mask), (defocused, same_mask) = outputs
+    assert np.array_equal(mask, same_mask) and mask.any()
+    assert np.array_equal(sharp[mask > 0.5], defocused[mask > 0.5])  # the person untouched
+    outside = mask < 0.5
+    assert defocused[outside].std() < 0.5 * sharp[outside].std()  # the stripes smeared towards grey
+
+
+def test_disk_blur_and_harmonize_keep_size_and_range():
+    image = np.random.default_rng(0).integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    assert disk_blur(image, 4).shape == image.shape and disk_blur(image, 0.2) is image
+    room = np.full((10, 10, 3), (200, 150, 90), np.uint8)
+    moved = harmonize(image, np.ones((30, 40), np.float32), room, 0.5)
+    assert moved.dtype == np.uint8 and moved.shape == image.shape
+    # half-way: the mean colour lands between the person's and the room's
+    before, after, target = image.reshape(-1, 3).mean(0), moved.reshape(-1, 3).mean(0), room[0, 0]
+    assert np.all(np.abs(after - target) < np.abs(before - target))
+
+
+def test_camera_degradations_touch_the_whole_frame():
+    flat = np.full((64, 64, 3), 120, np.uint8)
+    mask = np.zeros((64, 64), np.float32)
+    noisy = [PairTransform(64, train=True, camera_p=2.0)(flat, mask, seed=s)[0].std() for s in range(4)]
+    clean = [PairTransform(64, train=True, camera_p=0.0)(flat, mask, seed=s)[0].std() for s in range(4)]
+    assert min(noisy) > 0.2 and max(clean) == 0.0  # a flat frame stays flat without the camera
+
+
+def test_background_folders_split_into_train_and_held_out_rooms():
+    train, held, every = (background_files(INDOOR, split) for split in ("train", "heldout", "all"))
+    assert not set(train) & set(held) and sorted(train + held) == every
+    assert 0.15 < len(held) / len(every) < 0.25
+    with pytest.raises(ValueError, match="split"):
+        background_files(INDOOR, "test")
+
+
+def test_each_background_folder_is_drawn_equally_often():
+    outdoor, indoor = background_files(BACKGROUNDS), background_files(INDOOR)
+    composite = CopyPaste.from_folder(BACKGROUNDS, INDOOR)
+    assert len(composite.backgrounds) == len(outdoor) + len(indoor)
+    draws = np.random.default_rng(0).choice(len(composite.backgrounds), 4000, p=composite.weights)
+    assert 0.45 < np.mean(draws < len(outdoor)) < 0.55  # 133 outdoor photos against ~480 rooms
+
+
+def test_training_uses_real_extra_photos_and_never_the_held_out_rooms():
+    config = TrainConfig(data=str(CCP), extra_data=(str(EXTRA),), extra_repeat=2, backgrounds=(str(INDOOR),))
+    train, val = build_datasets(config)
+    extra = sorted((EXTRA / "masks").glob("*.png"))
+    assert len(train) == 721 + 2 * len(extra) and len(val) == 80
+    assert {p.stem for p in extra} <= set(train.stems)
+    used = set(train.transform.pre.backgrounds)
+    assert used == set(background_files(INDOOR, "train")) and not used & set(background_files(INDOOR, "heldout"))
+
+
+def test_indoor_close_up_benchmark_is_held_out_and_reproducible(tmp_path):
+    """Built twice into two folders: the same bytes; its rooms come from the held-out fifth only."""
+    first = synthetic.build(DATA)  # the cached set the leaderboard scores
+    stems = sorted(p.stem for p in (first / "masks").glob("*.png"))
+    assert len(stems) == 200
+    labels = [framing(cv2.imread(str(first / "masks" / f"{s}.png"), 0) / 255.0) for s in stems]
+    assert labels.count("close-up") + labels.count("half-body") >= 190
+    composite = CopyPaste.from_folder(INDOOR, split="heldout", config=synthetic.CONFIG, seed=synthetic.VERSION)
+    assert set(composite.backgrounds) == set(background_files(INDOOR, "heldout"))
+    again = synthetic.build(DATA, tmp_path / "again", limit=3)
+    for stem in sorted(p.stem for p in (again / "masks").glob("*.png")):
+        assert (again / "images" / f"{stem}.jpg").read_bytes() == (first / "images" / f"{stem}.jpg").read_bytes()
