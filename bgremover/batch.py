@@ -27,7 +27,28 @@ def collect_inputs(inputs: list[str]) -> list[tuple[Path, Path]]:
                 jobs.append((path, path.relative_to(item).with_suffix(".png")))
         else:
             jobs.append((item, Path(item.name).with_suffix(".png")))
-    return jobs
+    return distinct_outputs(jobs)
+
+
+def distinct_outputs(jobs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+    """Give inputs whose outputs would collide (``photo.webp`` and ``photo.tiff`` → ``photo.png``)
+    names that keep their own suffix (``photo.webp.png``, ``photo.tiff.png``), so none overwrites another.
+
+    Example:
+        >>> jobs = [(Path("a/p.webp"), Path("p.png")), (Path("b/p.tiff"), Path("p.png"))]
+        >>> [str(out) for _, out in distinct_outputs([*jobs, (Path("q.jpg"), Path("q.png"))])]
+        ['p.webp.png', 'p.tiff.png', 'q.png']
+    """
+    counts: dict[Path, int] = {}
+    for _, relative in jobs:
+        counts[relative] = counts.get(relative, 0) + 1
+    renamed = [
+        (path, relative.with_name(f"{path.name}.png") if counts[relative] > 1 else relative) for path, relative in jobs
+    ]
+    if len({relative for _, relative in renamed}) < len(renamed):
+        clashes = sorted({str(r) for _, r in renamed if sum(1 for _, o in renamed if o == r) > 1})
+        raise ValueError(f"several inputs would be written to the same file: {', '.join(clashes)}")
+    return renamed
 
 
 def cut_files(args: argparse.Namespace) -> list[tuple[Path, str]]:

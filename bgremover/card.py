@@ -106,16 +106,48 @@ def architecture(model_config: dict, config: dict) -> str:
 
 
 def composite_description(config: dict) -> str:
-    """How a run's composites were drawn (runs from before a knob existed used its default)."""
+    """How a run's composites were drawn (runs from before a knob existed used its value then)."""
     defaults = TrainConfig()
     group_p, group_max = config.get("group_p", defaults.group_p), config.get("group_max", defaults.group_max)
     row_p = config.get("group_row_p", defaults.group_row_p)
-    parts = ["scale 10–100 % of the frame height", "head-and-torso crops", f"{group_p:.0%} groups of 2–{group_max}"]
+    parts = ["scale 10–100 % of the frame height"]
+    if config.get("closeup_p"):
+        parts.append(f"{config['closeup_p']:.0%} head-and-shoulders close-ups filling the frame")
+    parts += [f"{config.get('portrait_p', 0.3):.0%} head-and-torso crops", f"{group_p:.0%} groups of 2–{group_max}"]
     if row_p:
         parts.append(f"{row_p:.0%} of the groups standing shoulder to shoulder on one ground line")
     if config.get("empty_p"):
         parts.append(f"{config['empty_p']:.0%} with nobody in them")
+    if config.get("closeup_p") is not None:  # runs since one camera for person and background
+        parts.append("canvas sized so that the person is never enlarged")
+    if config.get("defocus_p"):
+        parts.append(f"background defocused in {config['defocus_p']:.0%} (close-ups {2 * config['defocus_p']:.0%})")
+    if config.get("harmonize_p"):
+        parts.append(f"{config['harmonize_p']:.0%} with the person's colours moved towards the background's")
+    if config.get("camera_p"):
+        parts.append(f"resampling, sensor noise and JPEG on {config['camera_p'] / 2:.0%} of samples each")
     return ", ".join([*parts, "feathered edges"])
+
+
+def data_description(config: dict) -> str:
+    """The run's training data: its folders, the real-photo share and the background folders."""
+    backgrounds = config.get("backgrounds") or []
+    backgrounds = [backgrounds] if isinstance(backgrounds, str) else backgrounds
+    names = ", ".join(f"`{Path(b).name}`" for b in backgrounds) or "none"
+    extra = config.get("extra_data") or []
+    extra_text = (
+        f" plus every photo of {', '.join(f'`{Path(e).name}`' for e in extra)} (× {config.get('extra_repeat', 1)})"
+        if extra
+        else ""
+    )
+    folders = "each drawn equally often, four fifths of each" if len(backgrounds) > 1 else "four fifths of it"
+    return (
+        f"`{Path(config['data']).name}` `{config.get('split') or 'all'}` split "
+        f"({round(config['val_fraction'] * 100)} % held out for validation){extra_text}; "
+        f"{1 - config['composite_p']:.0%} of the samples are these real photos as they are, "
+        f"{config['composite_p']:.0%} their people pasted onto background photos from {names} "
+        f"({folders}; {composite_description(config)})."
+    )
 
 
 def recipe_extras(config: dict) -> list[str]:
@@ -182,10 +214,9 @@ def write_model_card(
         "",
         "## Training",
         "",
-        f"- Data: CCP (Clothing Co-Parsing) `trainval` split (801 street-fashion photos; "
-        f"{round(config['val_fraction'] * 100)} % held out for validation), people pasted with probability "
-        f"{config['composite_p']} onto Urban100/SUN background photos ({composite_description(config)}). "
-        "Both sets are research/non-commercial: the weights inherit that restriction in practice.",
+        f"- Data: {data_description(config)} "
+        "Every set is research/non-commercial (see each folder's SOURCE.txt): the weights inherit that "
+        "restriction in practice.",
         f"- Recipe: {config['epochs']} epochs, batch {config['batch_size']}, multi-scale {list(config['scales'])}, "
         f"Adam lr {config['lr']} (weight decay {config['weight_decay']}), cosine warm restarts T0={config['t0']} "
         f"T_mult={config['t_mult']}, loss {config['w_bce']}·BCE + {config['w_dice']}·Dice + "

@@ -17,7 +17,7 @@ from bgremover.io import DEFAULT_MAX_PIXELS, ImageSource, read_image
 from bgremover.refine import refine_alpha
 from bgremover.subjects import SUBJECTS, select_subjects
 
-DEFAULT_SUBJECT = "all"
+DEFAULT_SUBJECT = "main"  # better than "all" on every benchmark set (docs/experiments/2026-12-generalisation.md)
 
 WORKING_SIZE = 512
 
@@ -86,8 +86,8 @@ class Segmenter:
 
         ``tta``: average with the horizontally flipped image. ``scales``: working sizes as
         multiples of ``working_size`` (e.g. ``(0.75, 1.0, 1.25)``), averaged. ``refine``: guided
-        filter on the edge band, guided by the full-resolution image. ``subject``: ``"all"``
-        keeps every person, ``"main"`` only the main subject(s) (:mod:`bgremover.subjects`).
+        filter on the edge band, guided by the full-resolution image. ``subject``: ``"main"``
+        (default) keeps only the main subject(s), ``"all"`` every person (:mod:`bgremover.subjects`).
         """
         if subject not in SUBJECTS:
             raise ValueError(f"subject must be one of {', '.join(SUBJECTS)}, got {subject!r}")

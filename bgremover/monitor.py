@@ -24,6 +24,8 @@ import cv2
 import numpy as np
 from scipy.stats import ks_2samp
 
+from bgremover.inference import resize_for_network
+
 FEATURES = ("brightness", "contrast", "saturation", "warmth", "tint", "shadows", "sharpness", "foreground")
 REFERENCE_FILE = "drift_reference.json"
 
@@ -32,9 +34,8 @@ def image_features(rgb: np.ndarray, alpha: np.ndarray) -> dict[str, float]:
     """Cheap statistics of a request: luma mean/std, mean saturation, colour balance (warmth R−B,
     tint G−(R+B)/2), share of dark pixels, log Laplacian variance (sharpness), and the predicted
     foreground fraction. Computed at ≤ 256 px for speed."""
-    scale = 256 / max(rgb.shape[:2])
-    if scale < 1:
-        rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if max(rgb.shape[:2]) > 256:  # every side stays ≥ 1 px, also for a 2×4000 strip
+        rgb = resize_for_network(rgb, 256)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
     channels = rgb.astype(np.float32).transpose(2, 0, 1)

@@ -111,7 +111,8 @@ class CutService:
         return list(self.loaders)
 
     def model(self, name: str) -> Segmenter:
-        """The named segmenter, loaded once."""
+        """The named segmenter, loaded once (``"default"``, the library's name for it, is the quality model)."""
+        name = QUALITY if name == "default" else name
         if name not in self.loaders:
             raise ValueError(f"unknown model {name!r}: {', '.join(self.loaders)}")
         with self.load_lock:

@@ -136,3 +136,12 @@ def test_cut_main_subject_matches_the_library(tmp_path, subject_and_bystander):
     assert np.abs(written - expected).max() <= 1 / 255 + 1e-6 and written[bystander > 0.5].max() == 0.0
     refused = run_cli("cut", str(path), "-o", str(tmp_path / "x"), "--subject", "largest")
     assert refused.returncode == 2 and "invalid choice: 'largest'" in refused.stderr
+
+
+def test_inputs_with_one_stem_get_distinct_outputs(tmp_path, tiny_model_dir):
+    photo().save(tmp_path / "photo.webp")
+    photo().save(tmp_path / "photo.tiff")
+    ok = run_cli("cut", str(tmp_path / "photo.webp"), str(tmp_path / "photo.tiff"), "-o", str(tmp_path / "out"))
+    assert ok.returncode == 0, ok.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["photo.tiff.png", "photo.webp.png"]
+    assert "2 of 2 images written" in ok.stdout

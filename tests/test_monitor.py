@@ -8,7 +8,7 @@ import pytest
 
 from bgremover import load_model
 from bgremover.data import SegmentationFolder
-from bgremover.monitor import DriftReference, Monitor, quality
+from bgremover.monitor import DriftReference, Monitor, image_features, quality
 from tests.conftest import CCP
 
 
@@ -94,3 +94,10 @@ def test_app_reports_quality_and_stats(app_url, photo_path):
     assert 0 <= info["quality"] <= 1 and isinstance(info["anomaly"], bool)
     stats = client.predict(api_name="/stats")
     assert stats["requests"] >= 1 and stats["latency_ms"]["p95"] > 0 and stats["rss_mb"] > 0
+
+
+@pytest.mark.parametrize("shape", [(2, 4000), (4000, 2), (1, 1)])
+def test_features_of_extreme_aspect_ratios(shape):
+    rgb = np.full((*shape, 3), 90, np.uint8)
+    features = image_features(rgb, np.ones(shape, np.float32))
+    assert features["brightness"] == pytest.approx(90 / 255, abs=1e-3) and features["foreground"] == 1.0

@@ -6,7 +6,7 @@ import numpy as np
 
 from bgremover import load_model
 from bgremover.hub import MODELS_DIR, NAMED_MODELS
-from bgremover.inference import resolve_backend, run_settings
+from bgremover.inference import DEFAULT_SUBJECT, resolve_backend, run_settings
 from leaderboard.methods.base import Method, MethodUnavailable
 
 MULTISCALE = (0.75, 1.0, 1.25)
@@ -30,7 +30,7 @@ class Ours(Method):
         working_size: int | None = None,
         backend: str | None = None,
         square: bool | None = None,
-        subject: str = "all",
+        subject: str = DEFAULT_SUBJECT,
     ):
         self.name, self.source, self.subject = name, source, subject
         self.tta, self.scales, self.refine = tta, tuple(scales), refine
@@ -41,7 +41,7 @@ class Ours(Method):
         self.resolution = f"{side}×{side} (squashed)" if self.square else f"long side {side}"
         self.resolution += f" × {self.scales}" if len(self.scales) > 1 else ""
         self.resolution += RUNTIME_NAMES.get(self.backend, "")
-        self.resolution += ", main subject" if subject == "main" else ""
+        self.resolution += ", every person" if subject == "all" else ""
         self.segmenter = None
 
     def load(self) -> None:
@@ -65,7 +65,7 @@ def our_methods() -> list[Ours]:
         Ours("ours+flip", tta=True),
         Ours("ours+flip+multiscale", tta=True, scales=MULTISCALE),
         Ours("ours+refine", refine=True),
-        Ours("ours+main", subject="main"),
+        Ours("ours+everyone", subject="all"),
     ]
     default_folder = NAMED_MODELS["default"].folder
     for folder in (
