@@ -9,10 +9,8 @@ from pathlib import Path
 from bgremover.hub import NAMED_MODELS, model_tier
 from bgremover.inference import run_settings
 from bgremover.train.config import TrainConfig
+from leaderboard.report import DATASET_ORDER as DATASETS
 from leaderboard.report import load_results
-
-DATASETS = ("ccp_test", "davis", "davis_clean", "cihp_sample")
-
 
 TABLE_METRICS = (
     ("iou", "IoU", 3),

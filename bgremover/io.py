@@ -95,7 +95,7 @@ def read_image(
     except UnidentifiedImageError as err:
         raise BadImageError(f"{name} is not an image format bgremover can read") from err
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-        raise BadImageError(f"{name} is too large to decode safely ({err})") from err
+        raise BadImageError(f"{name} has more pixels than the limit of {max_pixels:,}") from err
     except (OSError, ValueError, SyntaxError, EOFError) as err:
         raise BadImageError(f"{name} is corrupt or truncated ({err})") from err
 

@@ -42,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
                 default=None,
                 help="resize the input to size² whatever its aspect for the --model entries (as the fast tier)",
             )
+            p.add_argument(
+                "--model-subject", choices=("main", "all"), help="main subject or everyone for the --model entries"
+            )
         if name == "check":
             p.add_argument("--sample", type=int, default=3, help="images per (dataset, method)")
     args = parser.parse_args(argv)
@@ -58,7 +61,12 @@ def main(argv: list[str] | None = None) -> int:
         if not sep or not name or not source:
             parser.error(f"--model takes NAME=SOURCE, got {spec!r}")
         methods[f"ours:{name}"] = Ours(
-            f"ours:{name}", source, working_size=args.model_size, backend=args.model_backend, square=args.model_square
+            f"ours:{name}",
+            source,
+            working_size=args.model_size,
+            backend=args.model_backend,
+            square=args.model_square,
+            **({"subject": args.model_subject} if args.model_subject else {}),
         )
     if args.methods:
         unknown = sorted(set(args.methods) - set(methods))

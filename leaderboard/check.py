@@ -20,13 +20,17 @@ def check(
     """Recompute the first ``sample`` images of each (set, method) present in the results.
 
     Returns the list of mismatches (empty when everything reproduces within :data:`TOLERANCE`:
-    absolute for bounded scores, relative for SAD and gradient error).
+    absolute for bounded scores, relative for SAD and gradient error); a set whose files no longer
+    match the committed checksum is one mismatch.
     """
     fix_threads()
     lpips = LPIPS()
     problems = []
     for name, document in load_results(folder).items():
         if name not in sets:
+            continue
+        if document["checksum"] != sets[name].checksum():
+            problems.append(f"{name}: results were measured on other images (dataset checksum differs)")
             continue
         pairs = {image.stem: (image, mask) for image, mask in sets[name].pairs}
         for method_name, result in document["results"].items():

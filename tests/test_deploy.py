@@ -147,3 +147,22 @@ def test_card_design_section_reads_the_committed_ablations_and_cv(tmp_path):
     assert all(line.count(" / ") == 4 * 5 + 1 for line in section.splitlines() if line.startswith("| ours"))
     cv = json.loads((design / "cv" / "cv.json").read_text())
     assert f"{cv['mean']['iou']:.3f} ± {cv['std']['iou']:.3f}" in section
+
+
+def test_card_describes_the_runs_data_and_composites():
+    from bgremover.card import data_description
+    from bgremover.train import TrainConfig
+
+    config = TrainConfig(
+        data="../shared/data/ccp_person",
+        extra_data=("../shared/data/people_extra",),
+        backgrounds=("../shared/data/backgrounds", "../shared/data/backgrounds_indoor"),
+    ).to_dict()
+    text = data_description(config)
+    assert "`ccp_person` `trainval` split (10 % held out for validation) plus every photo of `people_extra`" in text
+    assert "30% of the samples are these real photos as they are, 70% their people pasted" in text
+    assert "from `backgrounds`, `backgrounds_indoor` (each drawn equally often" in text
+    assert "25% head-and-shoulders close-ups" in text and "canvas sized so that the person is never enlarged" in text
+    old = {**config, "backgrounds": "../shared/data/backgrounds", "closeup_p": None, "defocus_p": 0, "camera_p": 0}
+    old_text = data_description(old)
+    assert "from `backgrounds` (four fifths of it;" in old_text and "never enlarged" not in old_text

@@ -33,6 +33,8 @@ def test_benchmark_sets(sets):
         "ccp_test": 200,
         "davis": 119,
         "davis_clean": 72,
+        "web_people": 290,
+        "indoor_closeup": 200,
         "cihp_sample": 5,
     }
 
@@ -79,7 +81,7 @@ def test_results_schema(results_dir):
 
 def test_committed_results_are_valid():
     documents = load_results()
-    assert {"ccp_test", "davis", "davis_clean", "cihp_sample"} <= set(documents)
+    assert {"ccp_test", "davis", "davis_clean", "web_people", "indoor_closeup", "cihp_sample"} <= set(documents)
     for document in documents.values():
         assert document["results"]["ours"]["available"]
         assert set(METHODS) <= set(document["results"]), "every method has a row (or says why it is unavailable)"
@@ -95,6 +97,23 @@ def test_check_passes_then_fails_on_a_tampered_number(results_dir, sets):
     path.write_text(json.dumps(document))
     problems = check(methods, sets, sample=2, folder=results_dir, log=lambda *_: None)
     assert len(problems) == 1 and "u2netp" in problems[0] and "iou" in problems[0]
+    document["checksum"] = "0" * 64  # results of other images than the set's
+    path.write_text(json.dumps(document))
+    problems = check(methods, sets, sample=2, folder=results_dir, log=lambda *_: None)
+    assert any("ccp_test: results were measured on other images" in p for p in problems)
+
+
+def test_committed_results_record_every_photos_framing_and_the_table_pools_them():
+    from leaderboard.report import by_framing
+
+    documents = load_results()
+    for name in ("ccp_test", "davis", "web_people", "indoor_closeup"):
+        assert len(documents[name]["framing"]) == documents[name]["images"], name
+    counts, table = by_framing(documents)
+    assert sum(counts.values()) == 200 + 119 + 72 + 290 + 200
+    rows = {row[0]: row[1:] for row in table}
+    assert set(METHODS) - set(rows) <= {m for m, r in documents["web_people"]["results"].items() if not r["available"]}
+    assert all(0.0 <= v <= 1.0 for row in rows.values() for v in row)
 
 
 def test_run_evaluates_an_extra_model_folder_by_name(tmp_path, tiny_model_dir):
@@ -108,5 +127,8 @@ def test_run_evaluates_an_extra_model_folder_by_name(tmp_path, tiny_model_dir):
     assert main([*argv, "--methods", "ours:tiny", "--model", f"tiny={tiny_model_dir}", *settings]) == 0
     row = load_results(tmp_path)["cihp_sample"]["results"]["ours:tiny"]
     assert row["resolution"] == "long side 96, ONNX Runtime" and 0 <= row["mean"]["iou"] <= 1
+    subject = ["--model-subject", "all"]
+    assert main([*argv, "--methods", "ours:tiny", "--model", f"tiny={tiny_model_dir}", *subject]) == 0
+    assert load_results(tmp_path)["cihp_sample"]["results"]["ours:tiny"]["resolution"].endswith(", every person")
     with pytest.raises(SystemExit):
         main([*argv, "--model", "no-equals-sign"])

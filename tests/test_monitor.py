@@ -101,3 +101,14 @@ def test_features_of_extreme_aspect_ratios(shape):
     rgb = np.full((*shape, 3), 90, np.uint8)
     features = image_features(rgb, np.ones(shape, np.float32))
     assert features["brightness"] == pytest.approx(90 / 255, abs=1e-3) and features["foreground"] == 1.0
+
+
+def test_service_cuts_extreme_aspect_ratios_and_answers_to_the_librarys_model_name():
+    from bgremover.service import CutRequest, CutService
+
+    service = CutService(load_model(device="cpu"))
+    for shape in [(2, 4000), (4000, 2)]:
+        result = service.cut(np.full((*shape, 3), 120, np.uint8), CutRequest())
+        assert result.alpha.shape == shape and result.output.size == shape[::-1]
+    assert service.cut(np.full((8, 8, 3), 120, np.uint8), CutRequest(model="default")).info["model"] == "default"
+    assert service.monitor.summary()["errors"] == 0 and service.monitor.summary()["requests"] == 3
