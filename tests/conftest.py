@@ -121,7 +121,7 @@ TINY = dict(
 @pytest.fixture(scope="session")
 def subject_and_bystander(tmp_path_factory, photo_path) -> tuple[Path, np.ndarray, np.ndarray]:
     """A CCP test person pasted large on the left of a plain wall and again small on the right (a
-    bystander a sixth as tall): the photo's path and the two masks."""
+    bystander about a third as tall): the photo's path and the two masks."""
     from bgremover.data import paste, person_crop
     from bgremover.io import read_image, read_mask
 
@@ -130,7 +130,7 @@ def subject_and_bystander(tmp_path_factory, photo_path) -> tuple[Path, np.ndarra
     )
     canvas = np.full((600, 900, 3), (186, 178, 160), np.uint8)
     masks = []
-    for height, left in ((560, 60), (95, 700)):
+    for height, left in ((560, 60), (200, 680)):
         scale = height / person.shape[0]
         size = (round(person.shape[1] * scale), height)
         target = np.zeros(canvas.shape[:2], np.float32)

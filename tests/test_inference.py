@@ -99,9 +99,9 @@ def test_flip_tta_is_flip_equivariant(default_model, photo_path):
 
 
 def test_multiscale_and_refine_keep_range_and_interior(default_model, photo_path):
-    plain = default_model.predict(photo_path)
-    multi = default_model.predict(photo_path, scales=(0.75, 1.0, 1.25))
-    refined = default_model.predict(photo_path, refine=True)
+    plain = default_model.predict(photo_path, subject="all")  # the network's alpha, every region kept
+    multi = default_model.predict(photo_path, scales=(0.75, 1.0, 1.25), subject="all")
+    refined = default_model.predict(photo_path, refine=True, subject="all")
     assert multi.shape == refined.shape == plain.shape
     assert refined.min() >= 0 and refined.max() <= 1
     import cv2
@@ -190,8 +190,8 @@ def test_hub_repo_id_loads_offline_from_cache(tiny_model_dir, tmp_path, monkeypa
 
 def test_main_subject_keeps_the_subject_and_drops_the_bystander(default_model, subject_and_bystander):
     path, subject, bystander = subject_and_bystander
-    everyone = default_model.predict(path)
-    main = default_model.predict(path, subject="main")
+    everyone = default_model.predict(path, subject="all")
+    main = default_model.predict(path)  # the default: main subject
     assert everyone[bystander > 0.5].mean() > 0.7  # the network finds both people
     assert main[bystander > 0.5].max() == 0.0  # the bystander is dropped
     assert np.array_equal(main[subject > 0.5], everyone[subject > 0.5])  # the subject is untouched

@@ -98,6 +98,11 @@ class TrainConfig:
     device: str | None = None
     progress: bool = True
 
+    def __post_init__(self):
+        for name in ("backgrounds", "extra_data"):  # one folder (as configs wrote it before several), or none
+            value = getattr(self, name)
+            setattr(self, name, (value,) if isinstance(value, str) else tuple(value or ()))
+
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
         """Build from a mapping, converting lists to tuples; unknown keys are an error."""
@@ -105,9 +110,6 @@ class TrainConfig:
         unknown = sorted(set(values) - names)
         if unknown:
             raise ValueError(f"unknown config keys: {', '.join(unknown)}")
-        if isinstance(values.get("backgrounds"), str):  # one folder, as configs wrote it before several
-            values = {**values, "backgrounds": [values["backgrounds"]]}
-        values = {**values, "backgrounds": values.get("backgrounds") or ()}
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
     @classmethod
@@ -136,6 +138,7 @@ class TrainConfig:
                 parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None)
                 continue
             base, nargs = _parse_type(kind)
+            nargs = "*" if f.default == () else nargs  # a list that may be empty
             parser.add_argument(flag, dest=f.name, type=base, nargs=nargs, default=None, help=f"(default: {f.default})")
 
     @classmethod
