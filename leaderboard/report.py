@@ -93,22 +93,22 @@ def rows(document: dict, metrics=("iou", "dice", "boundary_f", "ssim", "lpips"))
 def by_framing(documents: dict[str, dict], metric: str = "iou") -> tuple[dict[str, int], list[list]]:
     """Per-image ``metric`` pooled over every set that records its photos' framing, averaged per
     framing (:mod:`leaderboard.framing`): the photo counts per framing, and one row per method
-    (methods missing from some of those sets are left out, so every row averages the same photos)."""
+    (methods missing from some of those sets are left out, and framings that some method scored no
+    photo of, so every cell has photos behind it)."""
     sets = [d for d in documents.values() if d.get("framing") and d["dataset"] not in QUALITATIVE]
     if not sets:
         return {}, []
     labels = {(d["dataset"], stem): label for d in sets for stem, label in d["framing"].items()}
-    counts = {f: sum(1 for label in labels.values() if label == f) for f in FRAMINGS}
-    counts = {f: n for f, n in counts.items() if n}
     names = [n for n, r in sets[0]["results"].items() if r["available"]]
     names = [n for n in names if all(d["results"].get(n, {}).get("available") for d in sets)]
-    table = []
+    scores = {name: {f: [] for f in FRAMINGS} for name in names}
     for name in names:
-        scores: dict[str, list[float]] = {f: [] for f in counts}
         for d in sets:
             for stem, values in d["results"][name]["per_image"].items():
-                scores[labels[(d["dataset"], stem)]].append(values[metric])
-        table.append([name, *(round(sum(v) / len(v), 4) for v in scores.values())])
+                scores[name][labels[(d["dataset"], stem)]].append(values[metric])
+    columns = [f for f in FRAMINGS if names and all(scores[name][f] for name in names)]
+    counts = {f: len(scores[names[0]][f]) for f in columns}
+    table = [[name, *(round(sum(scores[name][f]) / len(scores[name][f]), 4) for f in columns)] for name in names]
     table.sort(key=lambda row: -sum(row[1:]))
     return counts, table
 
