@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+from bgremover.data import CompositeConfig
 from bgremover.hub import NAMED_MODELS, model_tier
 from bgremover.inference import run_settings
 from bgremover.train.config import TrainConfig
@@ -111,7 +112,8 @@ def composite_description(config: dict) -> str:
     parts = ["scale 10–100 % of the frame height"]
     if config.get("closeup_p"):
         parts.append(f"{config['closeup_p']:.0%} head-and-shoulders close-ups filling the frame")
-    parts += [f"{config.get('portrait_p', 0.3):.0%} head-and-torso crops", f"{group_p:.0%} groups of 2–{group_max}"]
+    portrait_p = config.get("portrait_p", CompositeConfig.portrait_p)  # runs before the knob: the compositor's
+    parts += [f"{portrait_p:.0%} head-and-torso crops", f"{group_p:.0%} groups of 2–{group_max}"]
     if row_p:
         parts.append(f"{row_p:.0%} of the groups standing shoulder to shoulder on one ground line")
     if config.get("empty_p"):

@@ -29,10 +29,10 @@ import cv2
 import numpy as np
 import torch
 
+from bgremover.data.dataset import IMAGE_SUFFIXES
 from bgremover.data.realism import disk_blur, harmonize
 from bgremover.io import read_image
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 HELDOUT_EVERY = 5  # one background in five (by a hash of its file name) is kept out of training
 PersonSource = Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
