@@ -11,11 +11,10 @@ from PIL import Image
 from tqdm import tqdm
 
 from bgremover.compose import compose
-from bgremover.inference import load_model
+from bgremover.inference import MULTISCALE, load_model
 from bgremover.io import BadImageError, read_image
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
-MULTISCALE = (0.75, 1.0, 1.25)
 
 
 def collect_inputs(inputs: list[str]) -> list[tuple[Path, Path]]:

@@ -123,8 +123,13 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
     from bgremover.inference import BACKENDS, DEFAULT_SUBJECT
     from bgremover.subjects import SUBJECTS
 
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (recursive)")
-    parser.add_argument("-o", "--output", default="cutouts", help="output folder (default: cutouts)")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, or folders of images")
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="cutouts",
+        help="output folder (default: cutouts); for one video, a file: .webm, .mov, .mp4 or .zip",
+    )
     parser.add_argument("--mask", action="store_true", help="write the alpha mask instead of the cut-out")
     parser.add_argument("--tta", action="store_true", help="flip test-time augmentation")
     parser.add_argument("--multiscale", action="store_true", help="average scales 0.75, 1.0, 1.25")
@@ -144,13 +149,29 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
         help="torch | onnx | openvino | auto (the faster of the two on this CPU); default: the tier's",
     )
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: auto)")
+    video = parser.add_argument_group("video")
+    video.add_argument(
+        "--format",
+        choices=["webm", "mov", "mp4", "zip"],
+        default=None,
+        help="video output format in an output folder (default: webm when transparent, else mp4)",
+    )
+    video.add_argument("--no-stabilize", action="store_true", help="no temporal smoothing of alpha")
+    video.add_argument("--batch-size", type=int, default=4, help="frames per network call (default: 4)")
+    video.add_argument("--overwrite", action="store_true", help="replace an existing output video")
 
 
-@command("cut", "remove the background of images and folders (PNG out)", _cut_options)
+@command("cut", "remove the background of images, folders and videos", _cut_options)
 def _cut(args: argparse.Namespace) -> int:
     from bgremover.batch import cut_files
+    from bgremover.video_cli import cut_videos, split_videos
 
-    failures = cut_files(args)
+    videos, images = split_videos(args.inputs)
+    failures = []
+    if images:
+        failures += cut_files(argparse.Namespace(**{**vars(args), "inputs": images}))
+    if videos:
+        failures += cut_videos(videos, args)
     return 1 if failures else 0
 
 
@@ -287,7 +308,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        return 130  # Ctrl-C: outputs in progress were removed, finished ones kept
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from bgremover.inference import DEFAULT_SUBJECT, Segmenter, load_model
 from bgremover.io import ImageSource, read_image
 
 Background = str | tuple[int, int, int] | ImageSource
+GREEN_SCREEN = (0, 255, 0)  # ``background="greenscreen"``: pure green for chroma keying in an editor
 
 
 def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -23,7 +24,7 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 def background_plate(background: Background, image: np.ndarray) -> np.ndarray | None:
     """The H×W×3 uint8 plate for ``background`` (``None`` for transparent).
 
-    Accepts ``"transparent"``, ``"blur"``, a colour (``(r, g, b)``, ``"#rrggbb"``, ``"white"``)
+    Accepts ``"transparent"``, ``"blur"``, ``"greenscreen"``, a colour (``(r, g, b)``, ``"#rrggbb"``, ``"white"``)
     or an image (path, bytes, PIL, array), which is scaled to cover the frame and centre-cropped.
 
     Example:
@@ -36,6 +37,8 @@ def background_plate(background: Background, image: np.ndarray) -> np.ndarray | 
     if isinstance(background, str) and background == "blur":
         sigma = max(height, width) / 60
         return cv2.GaussianBlur(image, (0, 0), sigma)
+    if isinstance(background, str) and background == "greenscreen":
+        background = GREEN_SCREEN
     if isinstance(background, tuple | list) and len(background) == 3:
         return np.broadcast_to(np.asarray(background, np.uint8), (height, width, 3)).copy()
     if isinstance(background, str) and not background.lower().endswith((".png", ".jpg", ".jpeg", ".webp", ".bmp")):
@@ -64,9 +67,23 @@ def compose(
     if plate is None:
         a8 = np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return Image.fromarray(np.dstack([foreground, a8]), "RGBA")
+    return Image.fromarray(blend(foreground, alpha, plate), "RGB")
+
+
+def blend(foreground: np.ndarray, alpha: np.ndarray, plate: np.ndarray) -> np.ndarray:
+    """``alpha · foreground + (1 − alpha) · plate`` as uint8 H×W×3.
+
+    Example:
+        >>> blend(np.full((1, 1, 3), 200, np.uint8), np.full((1, 1), 0.5), np.zeros((1, 1, 3), np.uint8)).tolist()
+        [[[100, 100, 100]]]
+    """
+    if alpha.shape != foreground.shape[:2] or plate.shape != foreground.shape:
+        raise ValueError(
+            f"foreground {foreground.shape}, alpha {alpha.shape} and plate {plate.shape} must have one size"
+        )
     a = alpha[..., None].astype(np.float32)
     out = a * foreground.astype(np.float32) + (1 - a) * plate.astype(np.float32)
-    return Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8), "RGB")
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 def remove_background(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from bgremover.subjects import SUBJECTS, select_subjects
 DEFAULT_SUBJECT = "main"  # better than "all" on every benchmark set (docs/experiments/2026-12-generalisation.md)
 
 WORKING_SIZE = 512
+MULTISCALE = (0.75, 1.0, 1.25)  # the multi-scale test-time augmentation every entry point offers
 
 
 def resize_for_network(image: np.ndarray, long_side: int, square: bool = False) -> np.ndarray:
@@ -97,6 +98,25 @@ class Segmenter:
             rgbs = [read_image(image, self.max_pixels)]
         alphas = [select_subjects(a, subject) for a in self._predict_arrays(rgbs, tta, scales, refine)]
         return alphas if isinstance(image, list | tuple) else alphas[0]
+
+    def predict_video(
+        self,
+        source: str | os.PathLike,
+        batch_size: int = 4,
+        stabilize: bool = False,
+        subject: str = DEFAULT_SUBJECT,
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(RGB frame, alpha) for every frame of a video file, decoded and segmented as it streams
+        (``batch_size`` frames per network call; ``stabilize``: :mod:`bgremover.temporal`).
+
+        Example:
+            >>> for frame, alpha in load_model("fast").predict_video("clip.mp4"):  # doctest: +SKIP
+            ...     print(alpha.mean())
+        """
+        from bgremover.video import predict_frames, read_frames
+
+        frames = (rgb for rgb, _ in read_frames(source, self.max_pixels))
+        return predict_frames(self, frames, batch_size, stabilize, subject)
 
     def _predict_arrays(
         self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float], refine: bool

@@ -16,11 +16,10 @@ import numpy as np
 from PIL import Image
 
 from bgremover.compose import compose
-from bgremover.inference import DEFAULT_SUBJECT, Segmenter
+from bgremover.inference import DEFAULT_SUBJECT, MULTISCALE, Segmenter
 from bgremover.io import read_image
 from bgremover.monitor import Monitor
 
-MULTISCALE = (0.75, 1.0, 1.25)
 QUALITY = "quality"  # the service's main model; others are named by ``CutService(extra_models=...)``
 # Gradio caches outputs by content hash: identical results of concurrent requests would be rewritten
 # at one path while another request downloads it. A per-request PNG text chunk keeps paths unique.

@@ -16,6 +16,7 @@ from bgremover.metrics.classification import (
 from bgremover.metrics.matting import gradient_error, gradient_magnitude, mse, sad
 from bgremover.metrics.perceptual import LPIPS, composite_on_grey, ssim
 from bgremover.metrics.suite import MetricAccumulator, image_metrics
+from bgremover.metrics.temporal import dtssd, flicker, moving_edge_band
 
 __all__ = [
     "LPIPS",
@@ -26,11 +27,14 @@ __all__ = [
     "composite_on_grey",
     "confusion",
     "dice",
+    "dtssd",
     "f1",
+    "flicker",
     "gradient_error",
     "gradient_magnitude",
     "image_metrics",
     "iou",
+    "moving_edge_band",
     "mse",
     "pixel_accuracy",
     "precision",

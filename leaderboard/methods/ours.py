@@ -6,10 +6,9 @@ import numpy as np
 
 from bgremover import load_model
 from bgremover.hub import MODELS_DIR, NAMED_MODELS
-from bgremover.inference import DEFAULT_SUBJECT, resolve_backend, run_settings
+from bgremover.inference import DEFAULT_SUBJECT, MULTISCALE, resolve_backend, run_settings
 from leaderboard.methods.base import Method, MethodUnavailable
 
-MULTISCALE = (0.75, 1.0, 1.25)
 RUNTIME_NAMES = {"onnx": ", ONNX Runtime", "openvino": ", OpenVINO"}
 
 

@@ -1,0 +1,313 @@
+"""Video: each output format decodes back right, alpha equals per-frame predict, stabilisation, bad clips."""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from bgremover import BadVideoError, load_model, probe_video, read_frames, remove_background_video, write_video
+from bgremover.temporal import TemporalSmoother, smooth_alpha
+from bgremover.video import predict_frames
+from tests.conftest import DATA, REPO
+
+FPS = 10
+SIZE = (192, 108)  # width, height
+
+
+@pytest.fixture(scope="module")
+def fast():
+    return load_model("fast", device="cpu", backend="torch")
+
+
+@pytest.fixture(scope="module")
+def photos() -> list[np.ndarray]:
+    """Six consecutive real DAVIS frames (a hiker walking), shrunk to 192×108."""
+    paths = sorted((DATA / "davis_person" / "images").glob("hike_*.jpg"))[:6]
+    return [
+        cv2.cvtColor(cv2.resize(cv2.imread(str(p)), SIZE, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
+        for p in paths
+    ]
+
+
+def clip_with_audio(path: Path, frames: list[np.ndarray], fps: int = FPS, **stream_options) -> Path:
+    """An H.264 clip of ``frames`` with a stereo 440 Hz AAC track as long as the video."""
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=fps)
+        video.height, video.width = frames[0].shape[:2]
+        video.pix_fmt = stream_options.get("pix_fmt", "yuv420p")
+        audio = container.add_stream("aac", rate=44100)
+        audio.layout = "stereo"
+        for rgb in frames:
+            container.mux(video.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(video.encode())
+        samples = (0.2 * np.sin(2 * np.pi * 440 * np.arange(44100 * len(frames) // fps) / 44100)).astype(np.float32)
+        for start in range(0, len(samples), 1024):
+            frame = av.AudioFrame.from_ndarray(
+                np.stack([samples[start : start + 1024]] * 2), format="fltp", layout="stereo"
+            )
+            frame.sample_rate, frame.pts = 44100, start
+            container.mux(audio.encode(frame))
+        container.mux(audio.encode())
+    return path
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory, photos) -> Path:
+    return clip_with_audio(tmp_path_factory.mktemp("clip") / "hike.mp4", photos)
+
+
+@pytest.fixture(scope="module")
+def decoded(clip) -> list[np.ndarray]:
+    return [rgb for rgb, _ in read_frames(clip)]
+
+
+def decode_rgba(path: Path) -> tuple[list[np.ndarray], av.container.InputContainer]:
+    """Every frame as RGBA (VP9's alpha needs libvpx's decoder), and the stream's facts."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        codec = (
+            av.CodecContext.create("libvpx-vp9", "r") if stream.codec_context.name == "vp9" else stream.codec_context
+        )
+        frames = [f.to_ndarray(format="rgba") for packet in container.demux(stream) for f in codec.decode(packet)]
+        facts = dict(rate=stream.average_rate, audio=[s.codec_context.name for s in container.streams.audio])
+    return frames, facts
+
+
+def zip_frames(path: Path) -> list[np.ndarray]:
+    with zipfile.ZipFile(path) as archive:
+        names = sorted(n for n in archive.namelist() if n.endswith(".png"))
+        return [cv2.imdecode(np.frombuffer(archive.read(n), np.uint8), cv2.IMREAD_UNCHANGED) for n in names]
+
+
+@pytest.mark.parametrize(
+    ("name", "background", "alpha_channel", "audio"),
+    [
+        ("out.webm", "transparent", True, "opus"),
+        ("out.mov", "transparent", True, "aac"),
+        ("out.mp4", "greenscreen", False, "aac"),
+        ("blur.webm", "blur", False, "opus"),
+    ],
+)
+def test_each_video_format_decodes_back(tmp_path, clip, fast, decoded, name, background, alpha_channel, audio):
+    result = remove_background_video(clip, tmp_path / name, background, model=fast, stabilize=False)
+    frames, facts = decode_rgba(tmp_path / name)
+    assert (result.frames, len(frames)) == (6, 6)
+    assert frames[0].shape == (SIZE[1], SIZE[0], 4) and facts["rate"] == FPS
+    assert facts["audio"] == [audio] and result.audio
+    reference = fast.predict(decoded)
+    for frame, alpha in zip(frames, reference, strict=True):
+        if alpha_channel:  # lossy codecs: alpha within a few levels on average
+            assert np.abs(frame[..., 3] / 255.0 - alpha).mean() < 0.01
+        else:
+            assert (frame[..., 3] == 255).all()
+    if background == "greenscreen":  # where the person is surely absent, the plate is pure green
+        green = frames[2][reference[2] < 0.01][:, :3].astype(int)
+        assert np.abs(green - [0, 255, 0]).mean() < 8
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # nothing else left behind
+
+
+def test_zip_alpha_equals_predict_on_each_frame(tmp_path, clip, fast, decoded):
+    result = remove_background_video(clip, tmp_path / "frames.zip", model=fast, stabilize=False)
+    frames = zip_frames(tmp_path / "frames.zip")
+    assert result.frames == len(frames) == 6 and not result.audio and "no audio track" in result.notes[0]
+    for k, (frame, rgb) in enumerate(zip(frames, decoded, strict=True)):
+        expected = np.clip(fast.predict(rgb) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        assert frame.shape == (SIZE[1], SIZE[0], 4)
+        assert np.array_equal(frame[..., 3], expected), f"frame {k}"
+        assert np.array_equal(frame[..., 2::-1][..., :3], rgb)  # BGRA on disk: the colours are the frame's
+    with zipfile.ZipFile(tmp_path / "frames.zip") as archive:
+        times = archive.read("frames.csv").decode().split()
+    assert times[1:3] == ["0,0.000000", "1,0.100000"]
+
+
+def test_predict_video_streams_frames_and_alphas(clip, fast, decoded):
+    pairs = list(fast.predict_video(clip, batch_size=4))
+    assert len(pairs) == 6
+    for (frame, alpha), rgb in zip(pairs, decoded, strict=True):
+        assert np.array_equal(frame, rgb)
+        np.testing.assert_allclose(alpha, fast.predict(rgb), atol=1e-5)
+
+
+def test_stabilize_reduces_flicker_on_a_still_scene_and_follows_a_cut():
+    still = np.full((32, 32, 3), 120, np.uint8)
+    smoother = TemporalSmoother(strength=0.8)
+    noisy = [np.full((32, 32), v, np.float32) for v in (0.5, 0.7, 0.3, 0.7, 0.3)]
+    out = [smoother(still, a) for a in noisy]
+    raw_flicker = np.mean([abs(b - a).mean() for a, b in itertools.pairwise(noisy)])
+    steady_flicker = np.mean([abs(b - a).mean() for a, b in itertools.pairwise(out)])
+    assert steady_flicker < 0.25 * raw_flicker
+    assert out[1].mean() == pytest.approx(0.8 * 0.5 + 0.2 * 0.7)
+    cut = np.zeros((32, 32, 3), np.uint8)  # the picture changed everywhere (120 → 0): the new alpha, no smear
+    keep = 0.8 * np.exp(-(120 / 255) / 0.1)
+    np.testing.assert_allclose(smoother(cut, np.ones((32, 32), np.float32)), 1 - keep * (1 - out[-1]), atol=1e-4)
+    assert keep < 0.01
+
+
+def test_smooth_alpha_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="must have one shape"):
+        smooth_alpha(np.zeros((4, 4)), np.zeros((4, 5)), np.zeros((4, 4)))
+    with pytest.raises(ValueError, match="strength"):
+        TemporalSmoother(strength=1.0)
+
+
+def test_stabilized_output_differs_only_by_smoothing(clip, fast, decoded):
+    steady = [a for _, a in predict_frames(fast, iter(decoded), stabilize=True)]
+    raw = fast.predict(decoded)
+    np.testing.assert_allclose(steady[0], raw[0])  # the first frame has nothing to follow
+    assert all(np.abs(s - r).mean() < 0.05 for s, r in zip(steady, raw, strict=True))
+
+
+def test_odd_sizes_ten_bit_and_rotation(tmp_path, photos, fast):
+    odd = [p[:99, :171] for p in photos[:3]]
+    write_video(odd, tmp_path / "odd.webm", fps=FPS)  # VP9 takes odd sides
+    result = remove_background_video(tmp_path / "odd.webm", tmp_path / "odd-out.mp4", "white", model=fast)
+    assert (result.width, result.height) == (171, 99) and "even" in result.notes[0]
+    assert probe_video(tmp_path / "odd-out.mp4").width == 172  # H.264 4:2:0: one column repeated
+    assert zip_frames_shape(remove_background_video(tmp_path / "odd.webm", tmp_path / "odd.zip", model=fast)) == (
+        99,
+        171,
+    )
+    thin = [np.ascontiguousarray(p[:64, :1]) for p in photos[:3]]  # 1×64
+    write_video(thin, tmp_path / "thin.webm", fps=FPS)
+    with pytest.raises(BadVideoError, match="thin.webm is 1×64; frames must be at least 2×2 pixels"):
+        remove_background_video(tmp_path / "thin.webm", tmp_path / "thin.zip", model=fast)
+    assert not (tmp_path / "thin.zip").exists()
+
+    ten_bit = clip_with_audio(tmp_path / "10bit.mp4", photos[:3], pix_fmt="yuv420p10le")
+    assert probe_video(ten_bit).frames == 3
+    assert remove_background_video(ten_bit, tmp_path / "10bit.webm", model=fast).frames == 3
+
+    rotated = tmp_path / "rotated.mp4"
+    with av.open(str(rotated), "w") as container:
+        stream = container.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
+        stream.set_display_rotation(90)
+        for rgb in photos[:2]:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode())
+    info = probe_video(rotated)
+    assert (info.width, info.height, info.rotation) == (SIZE[1], SIZE[0], 90)
+    upright = [rgb for rgb, _ in read_frames(rotated)]
+    assert upright[0].shape == (SIZE[0], SIZE[1], 3)
+    assert np.abs(upright[0].astype(int) - np.rot90(photos[0]).astype(int)).mean() < 6  # turned, not mirrored
+    assert remove_background_video(rotated, tmp_path / "rotated.zip", model=fast).height == SIZE[0]
+
+
+def zip_frames_shape(result) -> tuple[int, int]:
+    return zip_frames(result.path)[0].shape[:2]
+
+
+def test_variable_frame_rate_keeps_timestamps(tmp_path, photos, fast):
+    source = tmp_path / "vfr.mkv"
+    times_ms = [0, 40, 200, 240, 600]
+    with av.open(str(source), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = SIZE[0], SIZE[1], "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 1000)
+        for t, rgb in zip(times_ms, photos, strict=False):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts, frame.time_base = t, Fraction(1, 1000)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    remove_background_video(source, tmp_path / "vfr.webm", model=fast)
+    with av.open(str(tmp_path / "vfr.webm")) as container:
+        seconds = [round(float(f.time), 2) for f in container.decode(video=0)]
+    assert seconds == [t / 1000 for t in times_ms]
+    remove_background_video(source, tmp_path / "vfr.zip", model=fast)
+    with zipfile.ZipFile(tmp_path / "vfr.zip") as archive:
+        assert archive.read("frames.csv").decode().split()[1:] == [
+            f"{i},{t / 1000:.6f}" for i, t in enumerate(times_ms)
+        ]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_text("not a video at all\n" * 50), "is not a video bgremover can read"),
+        (lambda p: p.write_bytes(b""), "empty"),
+    ],
+)
+def test_bad_files_get_clear_errors(tmp_path, fast, make, message):
+    source = tmp_path / "bad.mp4"
+    make(source)
+    with pytest.raises(BadVideoError, match=message):
+        remove_background_video(source, tmp_path / "out.webm", model=fast)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.mp4"]
+
+
+def test_truncated_clip_audio_only_and_limits(tmp_path, clip, fast):
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(clip.read_bytes()[: clip.stat().st_size // 2])  # MP4's index is at the end
+    with pytest.raises(BadVideoError, match=r"truncated\.mp4"):
+        remove_background_video(truncated, tmp_path / "t.webm", model=fast)
+    audio_only = tmp_path / "tone.m4a"
+    with av.open(str(clip)) as src, av.open(str(audio_only), "w", format="mp4") as dst:
+        stream = dst.add_stream_from_template(src.streams.audio[0])
+        for packet in src.demux(src.streams.audio[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                dst.mux(packet)
+    with pytest.raises(BadVideoError, match="has no video stream"):
+        remove_background_video(audio_only, tmp_path / "a.webm", model=fast)
+    with pytest.raises(BadVideoError, match=r"is 0\.6 s long; the limit is 0\.25 s"):
+        remove_background_video(clip, tmp_path / "long.webm", model=fast, max_seconds=0.25)
+    with pytest.raises(BadVideoError, match="no alpha channel"):
+        remove_background_video(clip, tmp_path / "t.mp4", model=fast)
+    with pytest.raises(BadVideoError, match=r"cannot write \.avi"):
+        remove_background_video(clip, tmp_path / "t.avi", model=fast)
+    (tmp_path / "exists.webm").write_bytes(b"keep me")
+    with pytest.raises(BadVideoError, match="exists"):
+        remove_background_video(clip, tmp_path / "exists.webm", model=fast)
+    assert (tmp_path / "exists.webm").read_bytes() == b"keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exists.webm", "tone.m4a", "truncated.mp4"]
+
+
+def test_interrupt_leaves_no_file(tmp_path, clip, fast):
+    def stop(done, total):
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        remove_background_video(clip, tmp_path / "cut.webm", model=fast, progress=stop)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_cuts_a_video_with_progress_and_ctrl_c_leaves_nothing(tmp_path, photos):
+    source = tmp_path / "clip.mp4"
+    write_video(photos, source, fps=FPS)
+    cli = [sys.executable, "-m", "bgremover", "cut", "--model", "fast"]
+    done = subprocess.run(
+        [*cli, str(source), "-o", str(tmp_path / "out.webm")], capture_output=True, text=True, cwd=REPO
+    )
+    assert done.returncode == 0, done.stderr
+    assert "6/6" in done.stderr and "frame/s" in done.stderr  # tqdm: frames, rate, ETA
+    assert "6 frames (192×108, 10 fps) written to" in done.stdout
+    assert probe_video(tmp_path / "out.webm").frames == 6
+    again = subprocess.run(
+        [*cli, str(source), "-o", str(tmp_path / "out.webm")], capture_output=True, text=True, cwd=REPO
+    )
+    assert again.returncode == 1 and "pass --overwrite" in again.stderr
+
+    long_clip = tmp_path / "long.mp4"
+    write_video((photos[i % 6] for i in range(3000)), long_clip, fps=25)
+    process = subprocess.Popen(
+        [*cli, str(long_clip), "-o", str(tmp_path / "long.webm")], cwd=REPO, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(p.name.endswith(".partial") for p in tmp_path.iterdir()):
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "interrupted: nothing was written for long.mp4" in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "long.mp4", "out.webm"]
