@@ -16,13 +16,15 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
-from bgremover import BadImageError, load_model
+from bgremover import BadImageError, load_model, settings
 from bgremover.hub import NAMED_MODELS, resolve_source, tier_installed
 from bgremover.inference import DEFAULT_SUBJECT
 from bgremover.monitor import DriftReference, Monitor
-from bgremover.monitor_tab import build_monitor_tab
 from bgremover.service import QUALITY, CutRequest, CutService
 from leaderboard.tab import build_leaderboard_tab
+from webapp.live_tab import build_live_tab
+from webapp.monitor_tab import build_monitor_tab
+from webapp.video_tab import build_video_tab
 
 try:  # ZeroGPU on Hugging Face Spaces
     import spaces
@@ -35,6 +37,14 @@ except ImportError:
 
 
 BACKGROUNDS = ["transparent", "color", "image", "blur"]
+# Transparent results are shown over a checkerboard, as image editors show them.
+CSS = """
+#cutout img, #video-result video, #before-after img {
+  background-color: #fff;
+  background-image: conic-gradient(#d8d8d8 25%, transparent 0 50%, #d8d8d8 0 75%, transparent 0);
+  background-size: 20px 20px;
+}
+"""
 
 
 def example_images() -> list[str]:
@@ -135,7 +145,7 @@ def build_app(service: CutService) -> gr.Blocks:
                     button = gr.Button("Cut out", variant="primary", elem_id="cut-button")
                     gr.Examples(example_images(), inputs=image)
                 with gr.Column():
-                    slider = gr.ImageSlider(label="Before / after", format="png", type="pil")
+                    slider = gr.ImageSlider(label="Before / after", format="png", type="pil", elem_id="before-after")
                     cutout = gr.Image(
                         label="Cut-out (PNG with alpha)", format="png", type="pil", image_mode="RGBA", elem_id="cutout"
                     )
@@ -164,6 +174,8 @@ def build_app(service: CutService) -> gr.Blocks:
                 api_name="mask",
                 concurrency_limit=2,
             )
+        build_video_tab(service, gpu)
+        build_live_tab(service)
         build_monitor_tab(service.monitor)
         build_leaderboard_tab()
         with gr.Row(visible=False):
@@ -173,13 +185,13 @@ def build_app(service: CutService) -> gr.Blocks:
 
 
 def main() -> None:
-    source = os.environ.get("BGREMOVER_MODEL")
+    source = settings.model()
     folder = resolve_source(source)
     reference = DriftReference.load(folder) if os.path.isdir(folder) else None
     fast = {"fast": lambda: load_model("fast")} if tier_installed("fast") else {}
     service = CutService(load_model(source), monitor=Monitor(reference), extra_models=fast)
     demo = build_app(service)
-    demo.queue(max_size=64, default_concurrency_limit=2).launch(show_error=True)
+    demo.queue(max_size=64, default_concurrency_limit=2).launch(show_error=True, css=CSS)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from torch import nn
 
+from bgremover import settings
 from bgremover.decoders.attention_unet import AttentionUNet
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -30,7 +31,6 @@ NAMED_MODELS = {
     # real-time: the default model fine-tuned for a 256² input; OpenVINO where the CPU has bf16, else ONNX Runtime
     "fast": ModelTier("bgremover-fast", working_size=256, backend="auto", square=True),
 }
-MODEL_ENV = "BGREMOVER_MODEL"
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 
 
@@ -48,8 +48,7 @@ def resolve_source(source: str | os.PathLike | None) -> str:
         >>> resolve_source("user/my-model")
         'user/my-model'
     """
-    source = source if source is not None else os.environ.get(MODEL_ENV, "default")
-    source = str(source)
+    source = str(source if source is not None else settings.model())
     if source in NAMED_MODELS:
         folder = MODELS_DIR / NAMED_MODELS[source].folder
         if not tier_installed(source):
@@ -74,7 +73,7 @@ def tier_installed(name: str) -> bool:
 
 def model_tier(source: str | os.PathLike | None) -> ModelTier | None:
     """The tier ``source`` names or whose folder it points to (``None`` for any other model)."""
-    source = source if source is not None else os.environ.get(MODEL_ENV, "default")
+    source = source if source is not None else settings.model()
     if str(source) in NAMED_MODELS:
         return NAMED_MODELS[str(source)]
     path = Path(source).expanduser().resolve()

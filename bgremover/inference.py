@@ -12,8 +12,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from bgremover import settings
 from bgremover.hub import load_network, model_tier
-from bgremover.io import DEFAULT_MAX_PIXELS, ImageSource, read_image
+from bgremover.io import ImageSource, read_image
 from bgremover.refine import refine_alpha
 from bgremover.subjects import SUBJECTS, select_subjects
 
@@ -50,14 +51,19 @@ class Segmenter:
         network: nn.Module | OnnxNetwork | OpenVinoNetwork,
         device: str | torch.device | None = None,
         working_size: int = WORKING_SIZE,
-        max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_pixels: int | None = None,
         square: bool = False,
     ):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.network = network.eval().to(self.device) if isinstance(network, nn.Module) else network
         self.working_size = working_size
-        self.max_pixels = max_pixels
+        self._max_pixels = max_pixels
         self.square = square
+
+    @property
+    def max_pixels(self) -> int:
+        """Largest image accepted (``BGREMOVER_MAX_PIXELS`` unless set here)."""
+        return self._max_pixels or settings.max_pixels()
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities (N, H, W) for a float32 (N, 3, H, W) batch in [0, 1]."""
@@ -206,7 +212,7 @@ def onnx_file(source: str | os.PathLike | None) -> Path:
     folder = Path(resolved)
     if (folder / "model.onnx").is_file():
         return folder / "model.onnx"
-    cache = Path(os.environ.get("BGREMOVER_CACHE", Path.home() / ".cache" / "bgremover")) / "onnx"
+    cache = settings.cache_dir() / "onnx"
     weights = folder / "model.safetensors"
     stamp = f"-{weights.stat().st_size}-{weights.stat().st_mtime_ns}" if weights.is_file() else ""
     target = cache / (resolved.replace("/", "--").strip("-") + stamp + ".onnx")

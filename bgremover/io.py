@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-DEFAULT_MAX_PIXELS = int(os.environ.get("BGREMOVER_MAX_PIXELS", 50_000_000))
-DEFAULT_MAX_BYTES = int(os.environ.get("BGREMOVER_MAX_BYTES", 50 * 1024 * 1024))
+from bgremover import settings
+
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 ImageSource = str | os.PathLike | bytes | Image.Image | np.ndarray
@@ -63,15 +63,18 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 def read_image(
     source: ImageSource,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int | None = None,
+    max_bytes: int | None = None,
 ) -> np.ndarray:
     """Decode ``source`` (path, bytes, PIL image or numpy array) to an RGB uint8 H×W×3 array.
 
     EXIF orientation is applied; grayscale, palette, CMYK, 16-bit and alpha images are converted
     (transparent pixels become white); an animated image gives its first frame. Images above
-    ``max_pixels`` or files above ``max_bytes`` are refused before decoding.
+    ``max_pixels`` or files above ``max_bytes`` are refused before decoding (defaults:
+    :mod:`bgremover.settings`).
     """
+    max_pixels = max_pixels or settings.max_pixels()
+    max_bytes = max_bytes or settings.max_bytes()
     if isinstance(source, np.ndarray):
         return _array_to_rgb(source, max_pixels)
     name = Path(source).name if isinstance(source, str | os.PathLike) else "the image"

@@ -8,6 +8,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,15 +16,19 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from bgremover.compose import compose
+from bgremover import settings
+from bgremover.compose import background_plate, blend, compose
 from bgremover.inference import DEFAULT_SUBJECT, MULTISCALE, Segmenter
 from bgremover.io import read_image
 from bgremover.monitor import Monitor
+from bgremover.temporal import TemporalSmoother
+from bgremover.video import BadVideoError, Progress, remove_background_video
 
 QUALITY = "quality"  # the service's main model; others are named by ``CutService(extra_models=...)``
 # Gradio caches outputs by content hash: identical results of concurrent requests would be rewritten
 # at one path while another request downloads it. A per-request PNG text chunk keeps paths unique.
 PNG_REQUEST_KEY = "bgremover-request"
+VIDEO_FORMATS = ("webm", "mp4", "mov", "zip")  # what the app offers for a clip
 
 
 def _malloc_trim():
@@ -68,6 +73,24 @@ class CutRequest:
         if self.background in ("transparent", "blur"):
             return self.background
         raise ValueError(f"unknown background {self.background!r}: transparent, color, image or blur")
+
+
+@dataclass
+class LiveSession:
+    """One viewer's camera stream: temporal smoothing state and recent frame times (for fps)."""
+
+    subject: str = DEFAULT_SUBJECT
+    smoother: TemporalSmoother = field(default_factory=TemporalSmoother)
+    times: deque = field(default_factory=lambda: deque(maxlen=30))
+
+    def tick(self) -> None:
+        self.times.append(time.perf_counter())
+
+    def fps(self) -> float:
+        """Frames per second over the last (up to) 30 frames; 0 before the second frame."""
+        if len(self.times) < 2:
+            return 0.0
+        return (len(self.times) - 1) / max(self.times[-1] - self.times[0], 1e-9)
 
 
 @dataclass
@@ -156,6 +179,77 @@ class CutService:
             "drift_score": record["drift_score"],
         }
         return CutResult(rgb, alpha, output, info)
+
+    def cut_video(
+        self,
+        video: str | os.PathLike,
+        request: CutRequest,
+        output_format: str = "webm",
+        stabilize: bool = True,
+        progress: Progress | None = None,
+    ) -> tuple[Path, dict]:
+        """Cut a clip into ``out_dir`` (a fresh name each call) within the app's limits
+        (:func:`bgremover.settings.video_max_seconds`, :func:`~bgremover.settings.video_max_bytes`);
+        returns the output's path and the call's info. Raises ``BadVideoError``/``ValueError`` with
+        a user message; recorded in the monitor's error count."""
+        path = None
+        try:
+            if output_format not in VIDEO_FORMATS:
+                raise ValueError(f"unknown video format {output_format!r}: {', '.join(VIDEO_FORMATS)}")
+            size = Path(video).stat().st_size if Path(video).is_file() else 0
+            limit = settings.video_max_bytes()
+            if size > limit:
+                raise BadVideoError(f"the clip is {size / 2**20:.0f} MiB; the limit is {limit / 2**20:.0f} MiB")
+            segmenter = self.model(request.model)
+            background = request.background_spec()
+            if output_format == "mp4" and background == "transparent":
+                background = "greenscreen"  # MP4 has no alpha: the nearest thing an editor can key
+            fd, path = tempfile.mkstemp(dir=self.out_dir, prefix="cutout-", suffix=f".{output_format}")
+            os.close(fd)
+            result = remove_background_video(
+                video,
+                path,
+                background,
+                model=segmenter,
+                stabilize=stabilize,
+                subject=request.subject,
+                max_seconds=settings.video_max_seconds(),
+                overwrite=True,
+                progress=progress,
+            )
+        except (ValueError, OSError):
+            self.monitor.record_error()
+            if path is not None:
+                Path(path).unlink(missing_ok=True)  # the empty placeholder: nothing half-written stays
+            raise
+        finally:
+            release_free_memory()
+        info = {
+            "model": request.model,
+            "frames": result.frames,
+            "width": result.width,
+            "height": result.height,
+            "fps": round(result.fps, 3),
+            "audio": result.audio,
+            "stabilized": stabilize,
+            "seconds": round(result.seconds["total"], 2),
+            "frames_per_second": round(result.frames_per_second, 1),
+            "notes": result.notes,
+        }
+        return Path(path), info
+
+    def live_model_name(self) -> str:
+        """The model live frames run through: the fast tier when the service has it."""
+        return "fast" if "fast" in self.loaders else QUALITY
+
+    def live_frame(self, rgb: np.ndarray, background, session: LiveSession) -> np.ndarray:
+        """One camera frame with its background replaced (``"blur"``, ``"greenscreen"`` or a colour),
+        steadied by the session's smoother; the session counts frames for :meth:`LiveSession.fps`."""
+        segmenter = self.model(self.live_model_name())
+        rgb = read_image(rgb, segmenter.max_pixels)
+        alpha = session.smoother(rgb, segmenter.predict(rgb, subject=session.subject))
+        session.tick()
+        return blend(rgb, alpha, background_plate(background, rgb))
 
     def save_png(self, image: Image.Image, stem: str, keep_seconds: float = 3600.0) -> str:
         """Write ``image`` as PNG under a unique name (older downloads are deleted); returns its path."""

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from safetensors.torch import load_file
 
-WEIGHTS_DIR_ENV = "BGREMOVER_WEIGHTS_DIR"
+from bgremover import settings
 
 
 class WeightsUnavailableError(RuntimeError):
@@ -31,7 +31,7 @@ class WeightsUnavailableError(RuntimeError):
 
 def resolve_weights_dir(override: str | os.PathLike | None = None) -> Path | None:
     """The local weights directory: ``override``, else ``$BGREMOVER_WEIGHTS_DIR``, else ``None``."""
-    value = override if override is not None else os.environ.get(WEIGHTS_DIR_ENV)
+    value = override if override is not None else settings.weights_dir()
     return Path(value) if value else None
 
 

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from bgremover import settings
 from bgremover.data import find_pairs, read_split
 
 
@@ -29,7 +30,7 @@ class Benchmark:
 
 
 def data_dir(override: str | os.PathLike | None = None) -> Path:
-    value = override or os.environ.get("BGREMOVER_DATA_DIR")
+    value = override or settings.data_dir()
     if not value:
         raise SystemExit("set --data-dir or BGREMOVER_DATA_DIR to the data folder (e.g. ../shared/data)")
     return Path(value)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import cv2
 
+from bgremover import settings
 from bgremover.data import CompositeConfig, CopyPaste, SegmentationFolder
 
 NAME = "indoor_closeup"
@@ -33,8 +34,7 @@ CONFIG = CompositeConfig(
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("BGREMOVER_CACHE") or Path.home() / ".cache" / "bgremover"
-    return Path(root) / "benchmarks" / f"{NAME}-v{VERSION}"
+    return settings.cache_dir() / "benchmarks" / f"{NAME}-v{VERSION}"
 
 
 def build(data_dir: str | os.PathLike, out: str | os.PathLike | None = None, limit: int | None = None) -> Path:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import plotly.graph_objects as go
 
+from bgremover import settings
 from leaderboard.report import ALL_METRICS, LOWER_IS_BETTER, load_results, rows
 
 HEADLINE = ("iou", "dice", "ssim", "lpips")
@@ -102,7 +102,7 @@ def build_leaderboard_tab(results_dir: Path | None = None) -> None:
             "Every number below was measured by `python -m leaderboard run` on the machine described at the "
             "bottom of each dataset; click a column header to sort. Methods that could not run say why."
         )
-        data_dir = os.environ.get("BGREMOVER_DATA_DIR")
+        data_dir = settings.data_dir()
         for name, document in documents.items():
             with gr.Accordion(
                 f"{name} — {document['images']} images: {document.get('description', '')}", open=name == "ccp_test"

@@ -26,6 +26,8 @@ DATA = Path(os.environ["BGREMOVER_DATA_DIR"])
 WEIGHTS = Path(os.environ["BGREMOVER_WEIGHTS_DIR"])
 CCP = DATA / "ccp_person"
 BACKGROUNDS = DATA / "backgrounds"
+CLIP_FPS = 10
+CLIP_SIZE = (192, 108)  # width, height of the test clips
 
 
 @pytest.fixture(scope="session")
@@ -141,3 +143,42 @@ def subject_and_bystander(tmp_path_factory, photo_path) -> tuple[Path, np.ndarra
     path = tmp_path_factory.mktemp("subjects") / "subject_and_bystander.png"
     cv2.imwrite(str(path), canvas[..., ::-1])
     return path, masks[0], masks[1]
+
+
+@pytest.fixture(scope="session")
+def photos() -> list[np.ndarray]:
+    """Six consecutive real DAVIS frames (a hiker walking), shrunk to 192×108."""
+    paths = sorted((DATA / "davis_person" / "images").glob("hike_*.jpg"))[:6]
+    return [
+        cv2.cvtColor(cv2.resize(cv2.imread(str(p)), CLIP_SIZE, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
+        for p in paths
+    ]
+
+
+def clip_with_audio(path: Path, frames: list[np.ndarray], fps: int = CLIP_FPS, **stream_options) -> Path:
+    """An H.264 clip of ``frames`` with a stereo 440 Hz AAC track as long as the video."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=fps)
+        video.height, video.width = frames[0].shape[:2]
+        video.pix_fmt = stream_options.get("pix_fmt", "yuv420p")
+        audio = container.add_stream("aac", rate=44100)
+        audio.layout = "stereo"
+        for rgb in frames:
+            container.mux(video.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(video.encode())
+        samples = (0.2 * np.sin(2 * np.pi * 440 * np.arange(44100 * len(frames) // fps) / 44100)).astype(np.float32)
+        for start in range(0, len(samples), 1024):
+            frame = av.AudioFrame.from_ndarray(
+                np.stack([samples[start : start + 1024]] * 2), format="fltp", layout="stereo"
+            )
+            frame.sample_rate, frame.pts = 44100, start
+            container.mux(audio.encode(frame))
+        container.mux(audio.encode())
+    return path
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory, photos) -> Path:
+    return clip_with_audio(tmp_path_factory.mktemp("clip") / "hike.mp4", photos)

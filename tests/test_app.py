@@ -79,7 +79,7 @@ def test_bad_uploads_give_errors_and_the_server_keeps_serving(client, photo_path
 
 def test_api_lists_named_endpoints(client):
     api = client.view_api(print_info=False, return_format="dict")
-    assert {"/cut", "/mask"} <= set(api["named_endpoints"])
+    assert {"/cut", "/mask", "/cut_video"} <= set(api["named_endpoints"])
 
 
 def test_short_load_run_has_no_failures(app_url, photo_path):
@@ -88,3 +88,34 @@ def test_short_load_run_has_no_failures(app_url, photo_path):
     result = run_load(app_url, str(photo_path), clients=8, requests=5)
     assert result["calls"] == 40 and result["failed"] == 0, result["errors"]
     assert result["rss_after_mb"] > 0 and result["p95_ms"] >= result["p50_ms"] > 0
+
+
+def test_cut_video_endpoint_returns_a_transparent_clip(client, clip, tmp_path):
+    import av
+
+    from bgremover import probe_video
+
+    path, info = client.predict(handle_file(str(clip)), api_name="/cut_video")
+    assert path.endswith(".webm") and info["frames"] == 6 and info["audio"] and info["model"] == "fast"
+    with av.open(path) as container:
+        decoder = av.CodecContext.create("libvpx-vp9", "r")
+        frames = [
+            f.to_ndarray(format="rgba") for p in container.demux(container.streams.video[0]) for f in decoder.decode(p)
+        ]
+    assert len(frames) == 6 and frames[0].shape == (108, 192, 4)
+    assert 0 < (frames[0][..., 3] > 127).mean() < 0.9  # a person, not everything or nothing
+    zipped, _ = client.predict(
+        handle_file(str(clip)), "color", "#ff0000", None, "fast", "main", False, "mp4", api_name="/cut_video"
+    )
+    assert probe_video(zipped).frames == 6
+
+
+def test_cut_video_refuses_bad_clips_in_plain_words(client, clip, tmp_path):
+    not_video = tmp_path / "notes.mp4"
+    not_video.write_text("hello\n" * 100)
+    with pytest.raises(Exception, match=r"notes\.mp4 is not a video bgremover can read"):
+        client.predict(handle_file(str(not_video)), api_name="/cut_video")
+    with pytest.raises(Exception, match=r"choose a background image"):
+        client.predict(handle_file(str(clip)), "image", "#ffffff", None, api_name="/cut_video")
+    _, info = client.predict(handle_file(str(clip)), api_name="/cut_video")  # still serving
+    assert info["frames"] == 6

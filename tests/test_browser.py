@@ -26,18 +26,23 @@ ARGS = [
 
 
 @pytest.fixture(scope="module")
-def page(app_url):
+def playwright():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is not installed: apt-get install -y chromium (see .ci/run)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1200})
-        page.goto(app_url)
-        page.wait_for_selector("#cut-button", timeout=60_000)
-        yield page
-        browser.close()
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def page(app_url, playwright):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page.goto(app_url)
+    page.wait_for_selector("#cut-button", timeout=60_000)
+    yield page
+    browser.close()
 
 
 def test_upload_toggle_cut_shows_result(page, photo_path):
@@ -70,3 +75,61 @@ def test_leaderboard_tab_shows_table_and_plots(page):
     page.wait_for_selector(".js-plotly-plot", state="visible", timeout=30_000)
     assert page.locator(".leaderboard-table").first.inner_text().count("ours") >= 1
     page.screenshot(path=str(ARTIFACTS / "leaderboard.png"), full_page=True)
+
+
+def test_video_tab_cuts_an_uploaded_clip(page, clip):
+    page.get_by_role("tab", name="Video").click()
+    page.set_input_files("#input-video input[type=file]", str(clip))
+    page.click("#cut-video-button")
+    page.wait_for_function(
+        "(document.querySelector('#video-result video')?.src || '').includes('.webm')",
+        timeout=120_000,
+    )
+    assert ".webm" in page.locator("#video-download").inner_text()
+    page.wait_for_function("document.body.innerText.includes('\"frames\"')", timeout=30_000)  # the Details JSON
+    page.screenshot(path=str(ARTIFACTS / "video_tab.png"), full_page=True)
+
+
+@pytest.fixture
+def fake_camera(tmp_path, photos) -> Path:
+    """A Y4M file of real frames that Chromium plays as its camera."""
+    import av
+
+    path = tmp_path / "camera.y4m"
+    with av.open(str(path), "w", format="yuv4mpegpipe") as container:
+        stream = container.add_stream("rawvideo", rate=10)
+        stream.height, stream.width = photos[0].shape[:2]
+        stream.pix_fmt = "yuv420p"
+        for rgb in photos:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode())
+    return path
+
+
+def test_live_tab_streams_the_camera_through_the_fast_model(app_url, playwright, fake_camera):
+    camera_args = [
+        *ARGS,
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={fake_camera}",
+    ]
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=camera_args)
+    try:
+        page = browser.new_context(permissions=["camera"], viewport={"width": 1400, "height": 1100}).new_page()
+        page.goto(app_url)
+        page.get_by_role("tab", name="Live").click()
+        page.get_by_text("Click to Access Webcam").click()
+        page.get_by_role("button", name="capture photo").click()  # starts streaming
+        page.wait_for_function(
+            "document.querySelector('#live-output img') && document.querySelector('#live-output img').src",
+            timeout=60_000,
+        )
+        first = page.get_attribute("#live-output img", "src")
+        page.wait_for_function(  # processed frames keep coming back, and the rate is shown
+            f"document.querySelector('#live-output img').src !== {first!r}"
+            " && /[1-9][0-9.]* fps \\(fast model\\)/.test(document.querySelector('#live-fps textarea').value)",
+            timeout=60_000,
+        )
+        page.screenshot(path=str(ARTIFACTS / "live_tab.png"), full_page=True)
+    finally:
+        browser.close()

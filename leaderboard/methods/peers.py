@@ -3,7 +3,6 @@ and torchvision's COCO/VOC models where their weights exist."""
 
 from __future__ import annotations
 
-import os
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,11 +10,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bgremover import settings
 from bgremover.losses.perceptual import IMAGENET_MEAN, IMAGENET_STD
 from bgremover.weights import local_weight_file
 from leaderboard.methods.base import Method, MethodUnavailable
-
-CACHE = Path(os.environ.get("BGREMOVER_CACHE", Path.home() / ".cache" / "bgremover"))
 
 
 def peer_file(file_name: str, url: str | None) -> Path:
@@ -23,13 +21,13 @@ def peer_file(file_name: str, url: str | None) -> Path:
     local = local_weight_file("peers", file_name)
     if local is not None:
         return local
-    cached = CACHE / file_name
+    cached = settings.cache_dir() / file_name
     if cached.is_file():
         return cached
     if url is None:
         raise MethodUnavailable(f"weights file {file_name} not found and it has no public download")
     try:
-        CACHE.mkdir(parents=True, exist_ok=True)
+        settings.cache_dir().mkdir(parents=True, exist_ok=True)
         urllib.request.urlretrieve(url, cached.with_suffix(".part"))
         cached.with_suffix(".part").rename(cached)
     except OSError as err:

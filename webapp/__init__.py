@@ -1,0 +1,1 @@
+"""The Gradio app's tabs (the core library, :mod:`bgremover`, never imports this package)."""

@@ -1,0 +1,113 @@
+"""The app's Video tab and its ``/cut_video`` API endpoint: upload a clip, download the cut-out."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from bgremover import BadImageError, BadVideoError, settings
+from bgremover.inference import DEFAULT_SUBJECT
+from bgremover.service import CutRequest, CutService
+
+VIDEO_BACKGROUNDS = ["transparent", "color", "image", "blur", "greenscreen"]
+FORMAT_LABELS = [
+    ("WebM — VP9, transparent where the background is", "webm"),
+    ("MP4 — H.264 (green screen when transparent)", "mp4"),
+    ("MOV — ProRes 4444 with alpha, for editors", "mov"),
+    ("ZIP of PNG frames", "zip"),
+]
+PREVIEWABLE = (".webm", ".mp4")  # what a browser plays in the result player
+PROGRESS = gr.Progress()  # Gradio fills in a per-request tracker where a handler declares it as a default
+
+
+def background_inputs_visibility(background: str) -> tuple[dict, dict]:
+    """Show the colour picker only for "color" and the image upload only for "image"."""
+    return gr.update(visible=background == "color"), gr.update(visible=background == "image")
+
+
+def build_video_tab(service: CutService, gpu=lambda fn: fn) -> None:
+    """The Video tab inside the caller's ``gr.Blocks``."""
+    live_default = service.live_model_name()
+
+    def run(video, background, color, background_image, model, subject, stabilize, output_format, progress):
+        if not video:
+            raise gr.Error("Upload a video first.")
+        request = CutRequest(
+            background=background, color=color, background_image=background_image, model=model, subject=subject
+        )
+
+        def report(done: int, total: int | None) -> None:
+            progress((done, max(total or done, done)), desc="Cutting frames", unit="frames")
+
+        try:
+            return service.cut_video(video, request, output_format, bool(stabilize), report)
+        except (BadVideoError, BadImageError, ValueError) as err:
+            raise gr.Error(str(err)) from None
+
+    @gpu
+    def cut_video_ui(
+        video, background, color, background_image, model, subject, stabilize, output_format, progress=PROGRESS
+    ):
+        path, info = run(video, background, color, background_image, model, subject, stabilize, output_format, progress)
+        preview = str(path) if path.suffix in PREVIEWABLE else None
+        return preview, str(path), info
+
+    @gpu
+    def cut_video_api(
+        video,
+        background="transparent",
+        color="#ffffff",
+        background_image=None,
+        model=live_default,
+        subject=DEFAULT_SUBJECT,
+        stabilize=True,
+        output_format="webm",
+        progress=PROGRESS,
+    ):
+        path, info = run(video, background, color, background_image, model, subject, stabilize, output_format, progress)
+        return str(path), info
+
+    with gr.Tab("Video"):
+        gr.Markdown(
+            f"Cut the people out of a clip: clips up to {settings.video_max_seconds():g} s and "
+            f"{settings.video_max_bytes() / 2**20:.0f} MiB. The fast model runs at real-time rates on a laptop CPU; "
+            "stabilisation steadies the edges from frame to frame."
+        )
+        with gr.Row():
+            with gr.Column():
+                video = gr.Video(label="Clip", sources=["upload"], elem_id="input-video")
+                model = gr.Radio(
+                    [(name.capitalize(), name) for name in service.model_names],
+                    value=live_default,
+                    label="Model",
+                    visible=len(service.model_names) > 1,
+                    elem_id="video-model",
+                )
+                background = gr.Radio(VIDEO_BACKGROUNDS, value="transparent", label="Background")
+                color = gr.ColorPicker(value="#ffffff", label="Background colour", visible=False)
+                background_image = gr.Image(
+                    label="Background image", type="filepath", sources=["upload"], visible=False
+                )
+                output_format = gr.Dropdown(FORMAT_LABELS, value="webm", label="Output format")
+                with gr.Row():
+                    subject = gr.Radio(
+                        [("Everyone", "all"), ("Main subject only", "main")], value=DEFAULT_SUBJECT, label="People"
+                    )
+                    stabilize = gr.Checkbox(value=True, label="Stabilise edges across frames")
+                button = gr.Button("Cut out video", variant="primary", elem_id="cut-video-button")
+            with gr.Column():
+                result = gr.Video(label="Result", interactive=False, elem_id="video-result")
+                download = gr.File(label="Download", elem_id="video-download")
+                info = gr.JSON(label="Details")
+        background.change(background_inputs_visibility, background, [color, background_image], api_visibility="private")
+        options = [background, color, background_image, model, subject, stabilize, output_format]
+        button.click(
+            cut_video_ui, [video, *options], [result, download, info], api_visibility="private", concurrency_limit=1
+        )
+        with gr.Row(visible=False):
+            api_video = gr.File(label="video", type="filepath")
+            api_button = gr.Button()
+            api_output = gr.File(label="cut-out video")
+            api_info = gr.JSON(label="details")
+        api_button.click(
+            cut_video_api, [api_video, *options], [api_output, api_info], api_name="cut_video", concurrency_limit=1
+        )
