@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import tempfile
@@ -119,6 +120,7 @@ class CutService:
         out_dir: str | os.PathLike | None = None,
         monitor: Monitor | None = None,
         extra_models: Mapping[str, Callable[[], Segmenter]] | None = None,
+        keep_seconds: float = 3600.0,
     ):
         self.segmenter = segmenter
         self.loaders = {QUALITY: lambda: segmenter, **(extra_models or {})}
@@ -127,6 +129,7 @@ class CutService:
         self.monitor = monitor or Monitor()
         self.out_dir = Path(out_dir or tempfile.mkdtemp(prefix="bgremover-"))
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.keep_seconds = keep_seconds
 
     @property
     def model_names(self) -> list[str]:
@@ -204,8 +207,7 @@ class CutService:
             background = request.background_spec()
             if output_format == "mp4" and background == "transparent":
                 background = "greenscreen"  # MP4 has no alpha: the nearest thing an editor can key
-            fd, path = tempfile.mkstemp(dir=self.out_dir, prefix="cutout-", suffix=f".{output_format}")
-            os.close(fd)
+            path = self.new_output("cutout", f".{output_format}")
             result = remove_background_video(
                 video,
                 path,
@@ -251,13 +253,19 @@ class CutService:
         session.tick()
         return blend(rgb, alpha, background_plate(background, rgb))
 
-    def save_png(self, image: Image.Image, stem: str, keep_seconds: float = 3600.0) -> str:
-        """Write ``image`` as PNG under a unique name (older downloads are deleted); returns its path."""
-        cutoff = time.time() - keep_seconds
-        for old in self.out_dir.glob("*.png"):
-            if old.stat().st_mtime < cutoff:
-                old.unlink(missing_ok=True)
-        fd, path = tempfile.mkstemp(dir=self.out_dir, prefix=f"{stem}-", suffix=".png")
+    def new_output(self, stem: str, suffix: str) -> str:
+        """A fresh file name in ``out_dir`` for a download; downloads older than ``keep_seconds`` are deleted."""
+        cutoff = time.time() - self.keep_seconds
+        for old in self.out_dir.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if old.is_file() and old.stat().st_mtime < cutoff:
+                    old.unlink()
+        fd, path = tempfile.mkstemp(dir=self.out_dir, prefix=f"{stem}-", suffix=suffix)
         os.close(fd)
+        return path
+
+    def save_png(self, image: Image.Image, stem: str) -> str:
+        """Write ``image`` as PNG under a unique name; returns its path."""
+        path = self.new_output(stem, ".png")
         image.save(path, format="PNG")
         return path

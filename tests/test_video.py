@@ -273,3 +273,40 @@ def test_cli_cuts_a_video_with_progress_and_ctrl_c_leaves_nothing(tmp_path, phot
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130 and "interrupted: nothing was written for long.mp4" in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "long.mp4", "out.webm"]
+
+
+def test_service_cuts_video_within_limits_and_leaves_no_stray_files(tmp_path, clip, fast, monkeypatch):
+    import os
+
+    from bgremover.service import CutRequest, CutService, LiveSession
+
+    out_dir = tmp_path / "downloads"
+    service = CutService(fast, out_dir=out_dir, keep_seconds=60)
+    path, info = service.cut_video(clip, CutRequest(), "mp4")  # transparent asked of MP4: a green screen
+    assert path.parent == out_dir and info["frames"] == 6 and info["audio"]
+    green = decode_rgba(path)[0][2][fast.predict(read_frames_list(clip)[2]) < 0.01][:, :3].astype(int)
+    assert np.abs(green - [0, 255, 0]).mean() < 8
+    bad = tmp_path / "bad.mov"
+    bad.write_text("not a clip")
+    with pytest.raises(BadVideoError, match="not a video"):
+        service.cut_video(bad, CutRequest())
+    monkeypatch.setenv("BGREMOVER_VIDEO_MAX_SECONDS", "0.3")
+    with pytest.raises(BadVideoError, match=r"the limit is 0\.3 s"):
+        service.cut_video(clip, CutRequest())
+    monkeypatch.setenv("BGREMOVER_VIDEO_MAX_BYTES", "1000")
+    with pytest.raises(BadVideoError, match="MiB; the limit is 0 MiB"):
+        service.cut_video(clip, CutRequest())
+    assert [p.name for p in out_dir.iterdir()] == [path.name]  # failures leave nothing behind
+    assert service.monitor.summary()["errors"] == 3
+    old = time.time() - 120
+    os.utime(path, (old, old))
+    service.new_output("cutout", ".png")  # downloads older than keep_seconds are deleted
+    assert not path.exists()
+
+    session = LiveSession()
+    frames = [service.live_frame(rgb, "greenscreen", session) for rgb in read_frames_list(clip)]
+    assert frames[0].shape == (SIZE[1], SIZE[0], 3) and session.fps() > 0 and len(session.times) == 6
+
+
+def read_frames_list(path: Path) -> list[np.ndarray]:
+    return [rgb for rgb, _ in read_frames(path)]
