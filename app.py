@@ -20,8 +20,9 @@ from bgremover import BadImageError, load_model, settings
 from bgremover.hub import NAMED_MODELS, resolve_source, tier_installed
 from bgremover.inference import DEFAULT_SUBJECT
 from bgremover.monitor import DriftReference, Monitor
-from bgremover.service import QUALITY, CutRequest, CutService
+from bgremover.service import QUALITY, CutRequest, CutService, result_summary
 from leaderboard.tab import build_leaderboard_tab
+from webapp.components import PhotoInput, background_inputs_visibility
 from webapp.live_tab import build_live_tab
 from webapp.monitor_tab import build_monitor_tab
 from webapp.video_tab import build_video_tab
@@ -37,6 +38,7 @@ except ImportError:
 
 
 BACKGROUNDS = ["transparent", "color", "image", "blur"]
+IMAGE_HEIGHT = 360  # px: the photo and the results keep "Cut out" on a 1280×800 screen
 # Transparent results are shown over a checkerboard, as image editors show them.
 CSS = """
 #cutout img, #video-result video, #before-after img {
@@ -84,8 +86,7 @@ def build_app(service: CutService) -> gr.Blocks:
         result = run(image, flip, multiscale, refine, threshold, background, color, background_image, model, subject)
         before = Image.fromarray(result.rgb)
         download = service.save_png(result.output, "cutout")
-        latency = f"{result.info['latency_ms']:.0f} ms for {result.info['width']}×{result.info['height']}"
-        return (before, result.output), result.output, result.mask_image(), download, latency, result.info
+        return (before, result.output), result.output, result.mask_image(), download, result_summary(result.info)
 
     @gpu
     def cut_api(
@@ -118,8 +119,12 @@ def build_app(service: CutService) -> gr.Blocks:
         with gr.Tab("Cut out"):
             with gr.Row():
                 with gr.Column():
-                    image = gr.Image(
-                        label="Photo", type="filepath", sources=["upload", "webcam", "clipboard"], elem_id="input-image"
+                    image = PhotoInput(
+                        label="Photo",
+                        type="filepath",
+                        sources=["upload", "webcam", "clipboard"],
+                        height=IMAGE_HEIGHT,
+                        elem_id="input-image",
                     )
                     model = gr.Radio(
                         [(MODEL_LABELS.get(name, name), name) for name in service.model_names],
@@ -128,45 +133,59 @@ def build_app(service: CutService) -> gr.Blocks:
                         visible=len(service.model_names) > 1,
                         elem_id="model-choice",
                     )
-                    subject = gr.Radio(
-                        [("Everyone", "all"), ("Main subject only", "main")],
-                        value=DEFAULT_SUBJECT,
-                        label="People",
-                        elem_id="subject-choice",
-                    )
-                    with gr.Row():
-                        flip = gr.Checkbox(label="TTA: horizontal flip", elem_id="tta-flip")
-                        multiscale = gr.Checkbox(label="TTA: multi-scale (0.75/1/1.25)", elem_id="tta-multiscale")
-                        refine = gr.Checkbox(label="Refine edges (guided filter)", elem_id="refine")
-                    threshold = gr.Slider(0.0, 0.95, value=0.0, step=0.05, label="Hard threshold (0 = soft alpha)")
                     background = gr.Radio(BACKGROUNDS, value="transparent", label="Background")
-                    color = gr.ColorPicker(value="#ffffff", label="Background colour")
-                    background_image = gr.Image(label="Background image", type="filepath", sources=["upload"])
+                    color = gr.ColorPicker(value="#ffffff", label="Background colour", visible=False)
+                    background_image = PhotoInput(
+                        label="Background image", type="filepath", sources=["upload"], visible=False
+                    )
                     button = gr.Button("Cut out", variant="primary", elem_id="cut-button")
+                    with gr.Accordion("More options", open=False, elem_id="more-options"):
+                        subject = gr.Radio(
+                            [("Everyone", "all"), ("Main subject only", "main")],
+                            value=DEFAULT_SUBJECT,
+                            label="People",
+                            elem_id="subject-choice",
+                        )
+                        with gr.Row():
+                            flip = gr.Checkbox(label="TTA: horizontal flip", elem_id="tta-flip")
+                            multiscale = gr.Checkbox(label="TTA: multi-scale (0.75/1/1.25)", elem_id="tta-multiscale")
+                            refine = gr.Checkbox(label="Refine edges (guided filter)", elem_id="refine")
+                        threshold = gr.Slider(0.0, 0.95, value=0.0, step=0.05, label="Hard threshold (0 = soft alpha)")
                     gr.Examples(example_images(), inputs=image)
                 with gr.Column():
-                    slider = gr.ImageSlider(label="Before / after", format="png", type="pil", elem_id="before-after")
-                    cutout = gr.Image(
-                        label="Cut-out (PNG with alpha)", format="png", type="pil", image_mode="RGBA", elem_id="cutout"
+                    summary = gr.Markdown(elem_id="result-summary")
+                    slider = gr.ImageSlider(
+                        label="Before / after", format="png", type="pil", height=IMAGE_HEIGHT, elem_id="before-after"
                     )
-                    mask = gr.Image(label="Mask", format="png", type="pil", image_mode="L")
                     download = gr.DownloadButton("Download PNG")
-                    latency = gr.Textbox(label="Latency", interactive=False)
-                    info = gr.JSON(label="Info")
+                    with gr.Row():
+                        cutout = gr.Image(
+                            label="Cut-out (PNG with alpha)",
+                            format="png",
+                            type="pil",
+                            image_mode="RGBA",
+                            height=IMAGE_HEIGHT,
+                            elem_id="cutout",
+                        )
+                        mask = gr.Image(label="Mask", format="png", type="pil", image_mode="L", height=IMAGE_HEIGHT)
             inputs = [image, flip, multiscale, refine, threshold, background, color, background_image, model, subject]
+            background.change(
+                background_inputs_visibility, background, [color, background_image], api_visibility="private"
+            )
             button.click(
                 cut_ui,
                 inputs,
-                [slider, cutout, mask, download, latency, info],
+                [slider, cutout, mask, download, summary],
                 api_visibility="private",
                 concurrency_limit=2,
             )
             with gr.Row(visible=False):
                 api_image = gr.File(label="image", type="filepath")
                 api_cut, api_mask = gr.Button(), gr.Button()
-                api_png = gr.Image(format="png", type="pil", image_mode="RGBA")
-                api_mask_png = gr.Image(format="png", type="pil", image_mode="L")
-            api_cut.click(cut_api, [api_image, *inputs[1:]], [api_png, info], api_name="cut", concurrency_limit=2)
+                api_png = gr.Image(label="cutout", format="png", type="pil", image_mode="RGBA")
+                api_mask_png = gr.Image(label="mask", format="png", type="pil", image_mode="L")
+                api_info = gr.JSON(label="details")
+            api_cut.click(cut_api, [api_image, *inputs[1:]], [api_png, api_info], api_name="cut", concurrency_limit=2)
             api_mask.click(
                 mask_api,
                 [api_image, flip, multiscale, refine, model, subject],
@@ -179,7 +198,7 @@ def build_app(service: CutService) -> gr.Blocks:
         build_monitor_tab(service.monitor)
         build_leaderboard_tab()
         with gr.Row(visible=False):
-            stats_button, stats_json = gr.Button(), gr.JSON()
+            stats_button, stats_json = gr.Button(), gr.JSON(label="statistics")
         stats_button.click(stats_api, None, stats_json, api_name="stats")
     return demo
 
@@ -191,6 +210,7 @@ def main() -> None:
     fast = {"fast": lambda: load_model("fast")} if tier_installed("fast") else {}
     service = CutService(load_model(source), monitor=Monitor(reference), extra_models=fast)
     demo = build_app(service)
+    service.warm_up()  # in the background: the page is served at once
     demo.queue(max_size=64, default_concurrency_limit=2).launch(show_error=True, css=CSS)
 
 

@@ -49,6 +49,27 @@ def release_free_memory() -> None:
         _TRIM(0)
 
 
+ANOMALY_HINTS = {  # what a user reads for each monitor flag (the numbers stay in the Monitor tab)
+    "empty mask": "No person was found in this photo.",
+    "whole-frame mask": "The whole frame was taken as the person; check the result.",
+    "many fragments": "The cut-out is in many pieces; check the result.",
+    "quality": "The edges look uncertain on this photo; check the result.",
+    "input drift": "This photo is unlike the photos the model learned from; check the result.",
+}
+
+
+def result_summary(info: dict) -> str:
+    """One friendly line about a cut: time, size, model, and a hint when the monitor flagged it.
+
+    Example:
+        >>> result_summary({"latency_ms": 91.2, "width": 640, "height": 480, "model": "quality", "anomalies": []})
+        'Cut out in 91 ms (640×480, quality model).'
+    """
+    line = f"Cut out in {info['latency_ms']:.0f} ms ({info['width']}×{info['height']}, {info['model']} model)."
+    hints = [hint for flag in info.get("anomalies", []) for key, hint in ANOMALY_HINTS.items() if flag.startswith(key)]
+    return " ".join([line, *dict.fromkeys(hints)])
+
+
 @dataclass
 class CutRequest:
     """One request's options, as the UI and the API pass them."""
@@ -126,6 +147,7 @@ class CutService:
         self.loaders = {QUALITY: lambda: segmenter, **(extra_models or {})}
         self.loaded: dict[str, Segmenter] = {}
         self.load_lock = threading.Lock()
+        self.warmed = threading.Event()
         self.monitor = monitor or Monitor()
         self.out_dir = Path(out_dir or tempfile.mkdtemp(prefix="bgremover-"))
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -144,6 +166,20 @@ class CutService:
             if name not in self.loaded:
                 self.loaded[name] = self.loaders[name]()
             return self.loaded[name]
+
+    def warm_up(self) -> threading.Thread:
+        """Load every model and run each once on a small frame, in a background thread, so that the
+        first request does not pay for loading, exporting or compiling (the fast tier's graph)."""
+
+        def run() -> None:
+            frame = np.full((64, 64, 3), 127, np.uint8)
+            for name in self.model_names:
+                self.model(name).predict(frame)
+            self.warmed.set()
+
+        thread = threading.Thread(target=run, name="bgremover-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def cut(self, image, request: CutRequest) -> CutResult:
         """Segment and compose; raises ``BadImageError``/``ValueError`` with a user message."""

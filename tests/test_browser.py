@@ -48,6 +48,7 @@ def page(app_url, playwright):
 def test_upload_toggle_cut_shows_result(page, photo_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.set_input_files("#input-image input[type=file]", str(photo_path))
+    page.click("#more-options")  # the accordion holding the finer options
     page.get_by_label("TTA: horizontal flip").check()
     page.click("#cut-button")
     page.wait_for_selector("#cutout img", timeout=60_000)
@@ -65,8 +66,44 @@ def test_fast_model_choice_cuts_out(page, photo_path):
         "document.querySelector('#cutout img') && document.querySelector('#cutout img').src.includes('.png')",
         timeout=60_000,
     )
-    page.wait_for_function("document.body.innerText.includes('\"fast\"')", timeout=60_000)  # the Info JSON
+    page.wait_for_function("document.querySelector('#result-summary').innerText.includes('fast model')", timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "cut_out_fast.png"), full_page=True)
+
+
+def test_bad_upload_answers_in_plain_words_and_the_page_keeps_working(page, tmp_path, photo_path):
+    notes = tmp_path / "notes.jpg"
+    notes.write_text("hello, not a photo\n" * 50)
+    page.set_input_files("#input-image input[type=file]", str(notes))
+    page.click("#cut-button")
+    toast = page.locator(".toast-body").filter(has_text="notes.jpg")
+    toast.first.wait_for(timeout=30_000)
+    message = toast.first.inner_text()
+    assert "is not an image format bgremover can read" in message
+    assert "preprocess" not in message and "/tmp" not in message and "Unidentified" not in message
+    page.set_input_files("#input-image input[type=file]", str(photo_path))
+    page.click("#cut-button")
+    page.wait_for_function("document.querySelector('#result-summary').innerText.includes('Cut out in')", timeout=60_000)
+
+
+def test_layout_colour_only_for_colour_and_transparency_on_a_checkerboard(playwright, app_url, photo_path):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(app_url)
+        page.set_input_files("#input-image input[type=file]", str(photo_path))
+        page.wait_for_selector("#input-image img", timeout=30_000)
+        box = page.locator("#cut-button").bounding_box()
+        assert box["y"] + box["height"] <= 800  # above the fold on a 1280×800 screen
+        assert not page.get_by_label("Background colour").is_visible()
+        page.get_by_label("color", exact=True).check()
+        page.get_by_label("Background colour").first.wait_for(state="visible", timeout=10_000)
+        page.get_by_label("transparent", exact=True).check()
+        page.click("#cut-button")
+        page.wait_for_selector("#cutout img", timeout=60_000)
+        background = page.eval_on_selector("#cutout img", "e => getComputedStyle(e).backgroundImage")
+        assert "conic-gradient" in background
+    finally:
+        browser.close()
 
 
 def test_leaderboard_tab_shows_table_and_plots(page):

@@ -7,6 +7,7 @@ import gradio as gr
 from bgremover import BadImageError, BadVideoError, settings
 from bgremover.inference import DEFAULT_SUBJECT
 from bgremover.service import CutRequest, CutService
+from webapp.components import PhotoInput, background_inputs_visibility
 
 VIDEO_BACKGROUNDS = ["transparent", "color", "image", "blur", "greenscreen"]
 FORMAT_LABELS = [
@@ -17,11 +18,6 @@ FORMAT_LABELS = [
 ]
 PREVIEWABLE = (".webm", ".mp4")  # what a browser plays in the result player
 PROGRESS = gr.Progress()  # Gradio fills in a per-request tracker where a handler declares it as a default
-
-
-def background_inputs_visibility(background: str) -> tuple[dict, dict]:
-    """Show the colour picker only for "color" and the image upload only for "image"."""
-    return gr.update(visible=background == "color"), gr.update(visible=background == "image")
 
 
 def build_video_tab(service: CutService, gpu=lambda fn: fn) -> None:
@@ -84,7 +80,7 @@ def build_video_tab(service: CutService, gpu=lambda fn: fn) -> None:
                 )
                 background = gr.Radio(VIDEO_BACKGROUNDS, value="transparent", label="Background")
                 color = gr.ColorPicker(value="#ffffff", label="Background colour", visible=False)
-                background_image = gr.Image(
+                background_image = PhotoInput(
                     label="Background image", type="filepath", sources=["upload"], visible=False
                 )
                 output_format = gr.Dropdown(FORMAT_LABELS, value="webm", label="Output format")

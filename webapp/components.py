@@ -1,0 +1,34 @@
+"""Gradio components that answer in the library's words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from bgremover import BadImageError, read_image
+
+
+class PhotoInput(gr.Image):
+    """``gr.Image`` whose unreadable uploads (a text file named .jpg, a truncated photo) raise the
+    library's :class:`~bgremover.BadImageError` message instead of Gradio's preprocessing traceback."""
+
+    is_template = True  # the browser draws it as the ordinary Image component
+
+    def preprocess(self, payload):
+        try:
+            return super().preprocess(payload)
+        except Exception as err:
+            name = getattr(payload, "orig_name", None) or Path(getattr(payload, "path", "") or "the upload").name
+            try:
+                read_image(payload.path)
+            except BadImageError as bad:
+                raise gr.Error(str(bad).replace(Path(payload.path).name, name)) from None
+            except Exception:
+                pass
+            raise gr.Error(f"{name} is not an image bgremover can read ({type(err).__name__})") from None
+
+
+def background_inputs_visibility(background: str) -> tuple[dict, dict]:
+    """Show the colour picker only for "color" and the image upload only for "image"."""
+    return gr.update(visible=background == "color"), gr.update(visible=background == "image")
