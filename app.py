@@ -17,8 +17,8 @@ import gradio as gr
 from PIL import Image
 
 from bgremover import BadImageError, load_model, settings
+from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.hub import NAMED_MODELS, resolve_source, tier_installed
-from bgremover.inference import DEFAULT_SUBJECT
 from bgremover.monitor import DriftReference, Monitor
 from bgremover.service import QUALITY, CutRequest, CutService, result_summary
 from leaderboard.tab import build_leaderboard_tab
@@ -49,16 +49,25 @@ CSS = """
 """
 
 
+EXAMPLES = {  # file name: (scikit-image function, credit); both free of copyright restrictions
+    "astronaut.png": ("astronaut", "Eileen Collins, NASA (public domain)"),
+    "cameraman.png": ("camera", "Lav Varshney (CC0)"),
+}
+
+
 def example_images() -> list[str]:
-    """Public-domain example photos (scikit-image's astronaut), written once to a temp folder."""
+    """The example photos shipped with scikit-image, written once to a temp folder."""
     from skimage import data
 
     folder = Path(tempfile.gettempdir()) / "bgremover-examples"
     folder.mkdir(exist_ok=True)
-    path = folder / "astronaut.png"
-    if not path.exists():
-        Image.fromarray(data.astronaut()).save(path)
-    return [str(path)]
+    paths = []
+    for name, (function, _) in EXAMPLES.items():
+        path = folder / name
+        if not path.exists():
+            Image.fromarray(getattr(data, function)()).save(path)
+        paths.append(str(path))
+    return paths
 
 
 MODEL_LABELS = {
@@ -151,7 +160,8 @@ def build_app(service: CutService) -> gr.Blocks:
                             multiscale = gr.Checkbox(label="TTA: multi-scale (0.75/1/1.25)", elem_id="tta-multiscale")
                             refine = gr.Checkbox(label="Refine edges (guided filter)", elem_id="refine")
                         threshold = gr.Slider(0.0, 0.95, value=0.0, step=0.05, label="Hard threshold (0 = soft alpha)")
-                    gr.Examples(example_images(), inputs=image)
+                    gr.Examples(example_images(), inputs=image, label="Examples")
+                    gr.Markdown("<sub>Examples: " + "; ".join(credit for _, credit in EXAMPLES.values()) + ".</sub>")
                 with gr.Column():
                     summary = gr.Markdown(elem_id="result-summary")
                     slider = gr.ImageSlider(

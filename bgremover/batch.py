@@ -11,10 +11,9 @@ from PIL import Image
 from tqdm import tqdm
 
 from bgremover.compose import compose
-from bgremover.inference import MULTISCALE, load_model
+from bgremover.constants import IMAGE_SUFFIXES, MULTISCALE
+from bgremover.inference import load_model
 from bgremover.io import BadImageError, read_image
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 
 
 def collect_inputs(inputs: list[str]) -> list[tuple[Path, Path]]:

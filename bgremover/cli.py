@@ -120,8 +120,7 @@ def _cv(args: argparse.Namespace) -> int:
 
 
 def _cut_options(parser: argparse.ArgumentParser) -> None:
-    from bgremover.inference import BACKENDS, DEFAULT_SUBJECT
-    from bgremover.subjects import SUBJECTS
+    from bgremover.constants import BACKENDS, DEFAULT_SUBJECT, SUBJECTS
 
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, or folders of images")
     parser.add_argument(
@@ -253,14 +252,22 @@ def _push(args: argparse.Namespace) -> int:
 
 
 def _reference_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", required=True, help="training data folder, e.g. ../shared/data/ccp_person")
-    parser.add_argument("--split", default="trainval", help="split name or file (default: trainval)")
-    parser.add_argument("--limit", type=int, default=200, help="images to sample (default: 200)")
+    parser.add_argument(
+        "--data",
+        nargs="+",
+        required=True,
+        help="training data folders, e.g. ../shared/data/ccp_person ../shared/data/people_extra",
+    )
+    parser.add_argument("--split", default="trainval", help="split of the folders that have one (default: trainval)")
+    parser.add_argument("--limit", type=int, default=400, help="images to sample per folder (default: 400)")
     parser.add_argument("--model", default=None, help="model folder (default: the committed model)")
 
 
 @command("monitor-reference", "save the drift/quality reference statistics beside a model", _reference_options)
 def _monitor_reference(args: argparse.Namespace) -> int:
+    import itertools
+    from pathlib import Path
+
     from bgremover.data import SegmentationFolder
     from bgremover.hub import resolve_source
     from bgremover.inference import load_model
@@ -268,8 +275,13 @@ def _monitor_reference(args: argparse.Namespace) -> int:
 
     folder = resolve_source(args.model)
     segmenter = load_model(folder)
-    images = SegmentationFolder(args.data, split=args.split).sample_images(args.limit)
-    print(f"wrote {DriftReference.build(images, segmenter.predict).save(folder)}")
+    sets = [
+        SegmentationFolder(data, split=args.split if (Path(data) / "splits" / f"{args.split}.txt").is_file() else None)
+        for data in args.data
+    ]
+    images = itertools.chain.from_iterable(dataset.sample_images(args.limit) for dataset in sets)
+    reference = DriftReference.build(images, segmenter.predict)
+    print(f"wrote {reference.save(folder)}: {len(reference.quality_scores)} photos, thresholds {reference.thresholds}")
     return 0
 
 

@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageColor
 
-from bgremover.inference import DEFAULT_SUBJECT, Segmenter, load_model
+from bgremover.constants import DEFAULT_SUBJECT, IMAGE_SUFFIXES
+from bgremover.inference import Segmenter, load_model
 from bgremover.io import ImageSource, read_image
 
 Background = str | tuple[int, int, int] | ImageSource
@@ -41,7 +42,7 @@ def background_plate(background: Background, image: np.ndarray) -> np.ndarray | 
         background = GREEN_SCREEN
     if isinstance(background, tuple | list) and len(background) == 3:
         return np.broadcast_to(np.asarray(background, np.uint8), (height, width, 3)).copy()
-    if isinstance(background, str) and not background.lower().endswith((".png", ".jpg", ".jpeg", ".webp", ".bmp")):
+    if isinstance(background, str) and not background.lower().endswith(IMAGE_SUFFIXES):
         try:
             return np.broadcast_to(np.asarray(ImageColor.getrgb(background)[:3], np.uint8), (height, width, 3)).copy()
         except ValueError as err:

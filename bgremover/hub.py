@@ -12,6 +12,7 @@ from torch import nn
 
 from bgremover import settings
 from bgremover.decoders.attention_unet import AttentionUNet
+from bgremover.errors import ModelNotFoundError
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
@@ -32,10 +33,6 @@ NAMED_MODELS = {
     "fast": ModelTier("bgremover-fast", working_size=256, backend="auto", square=True),
 }
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
-
-
-class ModelNotFoundError(FileNotFoundError):
-    """A model source is neither a known name, a model folder, nor a valid Hub repo id."""
 
 
 def resolve_source(source: str | os.PathLike | None) -> str:

@@ -13,15 +13,11 @@ import torch
 from torch import nn
 
 from bgremover import settings
+from bgremover.constants import AUTO, BACKENDS, DEFAULT_SUBJECT, SUBJECTS, WORKING_SIZE
 from bgremover.hub import load_network, model_tier
 from bgremover.io import ImageSource, read_image
 from bgremover.refine import refine_alpha
-from bgremover.subjects import SUBJECTS, select_subjects
-
-DEFAULT_SUBJECT = "main"  # better than "all" on every benchmark set (docs/experiments/2026-12-generalisation.md)
-
-WORKING_SIZE = 512
-MULTISCALE = (0.75, 1.0, 1.25)  # the multi-scale test-time augmentation every entry point offers
+from bgremover.subjects import select_subjects
 
 
 def resize_for_network(image: np.ndarray, long_side: int, square: bool = False) -> np.ndarray:
@@ -182,8 +178,6 @@ class OpenVinoNetwork:
 
 
 EXPORTED_BACKENDS = {"onnx": OnnxNetwork, "openvino": OpenVinoNetwork}
-AUTO = "auto"  # the fastest exported runtime on this CPU: see fastest_cpu_runtime
-BACKENDS = ("torch", *EXPORTED_BACKENDS, AUTO)
 
 
 @lru_cache(maxsize=1)

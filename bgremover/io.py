@@ -19,14 +19,11 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from bgremover import settings
+from bgremover.errors import BadImageError
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 ImageSource = str | os.PathLike | bytes | Image.Image | np.ndarray
-
-
-class BadImageError(ValueError):
-    """The input is not an image bgremover can read (corrupt, empty, too large, unsupported)."""
 
 
 def _open(source: ImageSource, max_bytes: int) -> Image.Image:

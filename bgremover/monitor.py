@@ -26,14 +26,29 @@ from scipy.stats import ks_2samp
 
 from bgremover.inference import resize_for_network
 
-FEATURES = ("brightness", "contrast", "saturation", "warmth", "tint", "shadows", "sharpness", "foreground")
+FEATURES = (
+    "brightness",
+    "contrast",
+    "saturation",
+    "warmth",
+    "tint",
+    "shadows",
+    "sharpness",
+    "foreground",
+    "edge_balance",
+)
+FALSE_ALARM = 0.005  # share of the reference photos a per-request threshold may flag
+MIN_EFFECT = 0.35  # a window alerts only on a large shift: a feature's KS distance at least this
+DEFAULT_THRESHOLDS = {"drift": 3.0, "quality_floor": None}  # references saved without calibration
 REFERENCE_FILE = "drift_reference.json"
 
 
 def image_features(rgb: np.ndarray, alpha: np.ndarray) -> dict[str, float]:
     """Cheap statistics of a request: luma mean/std, mean saturation, colour balance (warmth R−B,
-    tint G−(R+B)/2), share of dark pixels, log Laplacian variance (sharpness), and the predicted
-    foreground fraction. Computed at ≤ 256 px for speed."""
+    tint G−(R+B)/2), share of dark pixels, log Laplacian variance (sharpness), the predicted
+    foreground fraction, and how much more of the bottom row than of the top row is foreground
+    (people stand up: a cut-out resting on the top edge suggests an upside-down photo). Computed at
+    ≤ 256 px for speed."""
     if max(rgb.shape[:2]) > 256:  # every side stays ≥ 1 px, also for a 2×4000 strip
         rgb = resize_for_network(rgb, 256)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -48,6 +63,7 @@ def image_features(rgb: np.ndarray, alpha: np.ndarray) -> dict[str, float]:
         "shadows": float((gray < 40).mean()),
         "sharpness": float(np.log1p(cv2.Laplacian(gray, cv2.CV_32F).var())),
         "foreground": float((alpha >= 0.5).mean()),
+        "edge_balance": float((alpha[-1] >= 0.5).mean() - (alpha[0] >= 0.5).mean()),
     }
 
 
@@ -77,10 +93,13 @@ def quality(rgb: np.ndarray, alpha: np.ndarray, min_fragment: float = 0.002) -> 
 
 @dataclass
 class DriftReference:
-    """Feature samples of the training images (saved beside the model as ``drift_reference.json``)."""
+    """Feature samples of real training photos (saved beside the model as ``drift_reference.json``)
+    and the per-request thresholds calibrated on them: ``drift`` (mean |z| above which a request is
+    an anomaly) and ``quality_floor``, each flagging :data:`FALSE_ALARM` of the reference photos."""
 
     samples: dict[str, list[float]]
     quality_scores: list[float] = field(default_factory=list)
+    thresholds: dict[str, float | None] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
 
     def mean_std(self, name: str) -> tuple[float, float]:
         values = np.asarray(self.samples[name])
@@ -92,7 +111,8 @@ class DriftReference:
 
     def save(self, folder: str | os.PathLike) -> Path:
         path = Path(folder) / REFERENCE_FILE
-        path.write_text(json.dumps({"samples": self.samples, "quality_scores": self.quality_scores}))
+        document = {"samples": self.samples, "quality_scores": self.quality_scores, "thresholds": self.thresholds}
+        path.write_text(json.dumps(document))
         return path
 
     @classmethod
@@ -101,11 +121,13 @@ class DriftReference:
         if not path.is_file():
             return None
         data = json.loads(path.read_text())
-        return cls(data["samples"], data.get("quality_scores", []))
+        samples = {name: data["samples"].get(name, [0.0]) for name in FEATURES}  # older files lack new features
+        return cls(samples, data.get("quality_scores", []), {**DEFAULT_THRESHOLDS, **data.get("thresholds", {})})
 
     @classmethod
-    def build(cls, images, predict) -> DriftReference:
-        """From (rgb) images and a ``predict(rgb) -> alpha`` function."""
+    def build(cls, images, predict, false_alarm: float = FALSE_ALARM) -> DriftReference:
+        """From (rgb) images and a ``predict(rgb) -> alpha`` function; thresholds set so that
+        ``false_alarm`` of these images would be flagged."""
         samples = {n: [] for n in FEATURES}
         scores = []
         for rgb in images:
@@ -113,13 +135,32 @@ class DriftReference:
             for name, value in image_features(rgb, alpha).items():
                 samples[name].append(value)
             scores.append(quality(rgb, alpha)["score"])
-        return cls(samples, scores)
+        reference = cls(samples, scores)
+        own = [reference.score({n: samples[n][i] for n in FEATURES}) for i in range(len(scores))]
+        reference.thresholds = {
+            "drift": round(float(np.quantile(own, 1 - false_alarm)), 4),
+            "quality_floor": round(float(np.quantile(scores, false_alarm)), 4),
+        }
+        return reference
 
 
-def window_drift_test(reference: DriftReference, window: list[dict[str, float]], alpha: float = 0.01) -> dict:
-    """Two-sample KS test per feature, window vs reference; Bonferroni-corrected ``alpha``."""
-    p_values = {n: float(ks_2samp([w[n] for w in window], reference.samples[n]).pvalue) for n in FEATURES}
-    return {"p_values": p_values, "alert": min(p_values.values()) < alpha / len(FEATURES), "window": len(window)}
+def window_drift_test(
+    reference: DriftReference, window: list[dict[str, float]], alpha: float = 0.01, min_effect: float = MIN_EFFECT
+) -> dict:
+    """Two-sample KS test per feature, window vs reference: an alert needs a significant shift
+    (Bonferroni-corrected ``alpha``) that is also large (KS distance ≥ ``min_effect``) — any two sets
+    of ordinary photos differ significantly once the window is big enough."""
+    tests = {n: ks_2samp([w[n] for w in window], reference.samples[n]) for n in FEATURES}
+    p_values = {n: float(t.pvalue) for n, t in tests.items()}
+    distances = {n: round(float(t.statistic), 4) for n, t in tests.items()}
+    shifted = [n for n in FEATURES if p_values[n] < alpha / len(FEATURES) and distances[n] >= min_effect]
+    return {
+        "p_values": p_values,
+        "distances": distances,
+        "shifted": shifted,
+        "alert": bool(shifted),
+        "window": len(window),
+    }
 
 
 class Monitor:
@@ -134,7 +175,7 @@ class Monitor:
         reference: DriftReference | None = None,
         window: int = 200,
         min_window: int = 20,
-        drift_threshold: float = 3.0,
+        drift_threshold: float | None = None,
         anomalies_kept: int = 50,
     ):
         self.reference = reference
@@ -142,7 +183,10 @@ class Monitor:
         self.features: deque[dict[str, float]] = deque(maxlen=window)
         self.drift_scores: deque[tuple[float, float]] = deque(maxlen=window)
         self.anomalies: deque[dict] = deque(maxlen=anomalies_kept)
-        self.min_window, self.drift_threshold = min_window, drift_threshold
+        calibrated = reference.thresholds if reference else DEFAULT_THRESHOLDS
+        self.min_window = min_window
+        self.drift_threshold = drift_threshold or calibrated["drift"] or DEFAULT_THRESHOLDS["drift"]
+        self.quality_floor = calibrated.get("quality_floor")
         self.errors = 0
         self.requests = 0
         self.lock = threading.Lock()
@@ -160,10 +204,11 @@ class Monitor:
             anomalies.append("whole-frame mask")
         if q["fragments"] > 8:
             anomalies.append("many fragments")
-        if self.reference and self.reference.quality_scores:
+        floor = self.quality_floor
+        if floor is None and self.reference and self.reference.quality_scores:  # an uncalibrated reference
             floor = float(np.percentile(self.reference.quality_scores, 1))
-            if q["score"] < floor:
-                anomalies.append(f"quality {q['score']:.2f} below the training range ({floor:.2f})")
+        if floor is not None and features["foreground"] >= 0.001 and q["score"] < floor:
+            anomalies.append(f"quality {q['score']:.2f} below the training range ({floor:.2f})")
         if drift is not None and drift > self.drift_threshold:
             anomalies.append(f"input drift {drift:.1f}")
         now = time.time()

@@ -19,7 +19,8 @@ from PIL import Image
 
 from bgremover import settings
 from bgremover.compose import background_plate, blend, compose
-from bgremover.inference import DEFAULT_SUBJECT, MULTISCALE, Segmenter
+from bgremover.constants import DEFAULT_SUBJECT, MULTISCALE
+from bgremover.inference import Segmenter
 from bgremover.io import read_image
 from bgremover.monitor import Monitor
 from bgremover.temporal import TemporalSmoother

@@ -11,7 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-SUBJECTS = ("all", "main")
+from bgremover.constants import SUBJECTS
+
 MAIN_SHARE = 0.25  # a region is a main subject when its area is at least this share of the largest's
 
 

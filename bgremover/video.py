@@ -33,19 +33,16 @@ import cv2
 import numpy as np
 
 from bgremover.compose import Background, background_plate, blend
-from bgremover.inference import DEFAULT_SUBJECT, Segmenter, load_model
+from bgremover.constants import DEFAULT_SUBJECT
+from bgremover.constants import VIDEO_OUTPUT_SUFFIXES as OUTPUT_SUFFIXES
+from bgremover.errors import BadVideoError
+from bgremover.inference import Segmenter, load_model
 from bgremover.temporal import TemporalSmoother
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v", ".mpg", ".mpeg", ".ogv", ".gif")
-OUTPUT_SUFFIXES = (".webm", ".mov", ".mp4", ".zip")
 DEFAULT_BATCH = 4
 DEFAULT_FPS = Fraction(25)
 
 Progress = Callable[[int, int | None], None]
-
-
-class BadVideoError(ValueError):
-    """The input is not a video bgremover can read, or the requested output cannot be written."""
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from bgremover.inference import MULTISCALE, load_model
-from bgremover.video import OUTPUT_SUFFIXES, VIDEO_SUFFIXES, BadVideoError, remove_background_video
+from bgremover.constants import MULTISCALE, VIDEO_OUTPUT_SUFFIXES, VIDEO_SUFFIXES
+from bgremover.errors import BadVideoError
+from bgremover.inference import load_model
+from bgremover.video import remove_background_video
 
 
 def split_videos(inputs: list[str]) -> tuple[list[Path], list[str]]:
@@ -28,7 +30,7 @@ def video_destination(video: Path, output: str, transparent: bool, video_format:
         'cutouts/clip.mp4'
     """
     target = Path(output)
-    if target.suffix.lower() in OUTPUT_SUFFIXES:
+    if target.suffix.lower() in VIDEO_OUTPUT_SUFFIXES:
         if not single:
             raise BadVideoError(f"{output} names one file, but several videos were given: name a folder")
         return target

@@ -23,10 +23,7 @@ from pathlib import Path
 from safetensors.torch import load_file
 
 from bgremover import settings
-
-
-class WeightsUnavailableError(RuntimeError):
-    """Pretrained weights were asked for but can be neither found locally nor downloaded."""
+from bgremover.errors import WeightsUnavailableError
 
 
 def resolve_weights_dir(override: str | os.PathLike | None = None) -> Path | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from bgremover import BadImageError
-from bgremover.inference import DEFAULT_SUBJECT
+from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.service import CutService, LiveSession
 
 LIVE_BACKGROUNDS = ["blur", "color", "greenscreen"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from bgremover import BadImageError, BadVideoError, settings
-from bgremover.inference import DEFAULT_SUBJECT
+from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.service import CutRequest, CutService
 from webapp.components import PhotoInput, background_inputs_visibility
 

@@ -10,9 +10,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from bgremover.constants import IMAGE_SUFFIXES
 from bgremover.io import read_image, read_mask
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 Transform = Callable[[np.ndarray, np.ndarray, int | None, int | None], tuple[np.ndarray, np.ndarray]]
 Item = int | tuple[int, int] | tuple[int, int, int]
 

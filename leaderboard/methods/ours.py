@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from bgremover import load_model
+from bgremover.constants import DEFAULT_SUBJECT, MULTISCALE
 from bgremover.hub import MODELS_DIR, NAMED_MODELS
-from bgremover.inference import DEFAULT_SUBJECT, MULTISCALE, resolve_backend, run_settings
+from bgremover.inference import resolve_backend, run_settings
 from leaderboard.methods.base import Method, MethodUnavailable
 
 RUNTIME_NAMES = {"onnx": ", ONNX Runtime", "openvino": ", OpenVINO"}

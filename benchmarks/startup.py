@@ -1,0 +1,46 @@
+"""Start-up cost: ``import bgremover``, ``bgremover --help`` and a first cut-out, each in a fresh
+interpreter, as ratios to ``python -c pass`` and ``import torch`` measured in the same run (median of
+``--repeats``).
+
+    python -m benchmarks.startup [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+COMMANDS = {
+    "python -c pass": [sys.executable, "-c", "pass"],
+    "import torch": [sys.executable, "-c", "import torch"],
+    "import bgremover": [sys.executable, "-c", "import bgremover"],
+    "bgremover --help": [sys.executable, "-m", "bgremover", "--help"],
+    "import bgremover; load_model()": [sys.executable, "-c", "import bgremover; bgremover.load_model()"],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    seconds: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    for _ in range(args.repeats):  # interleaved, so a busy moment hits every command alike
+        for name, command in COMMANDS.items():
+            started = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True)
+            seconds[name].append(time.perf_counter() - started)
+    median = {name: statistics.median(values) for name, values in seconds.items()}
+    print(f"median of {args.repeats} fresh interpreters")
+    print("| command | seconds | vs python -c pass | vs import torch |")
+    print("|---|---|---|---|")
+    for name, value in median.items():
+        print(
+            f"| `{name}` | {value:.2f} | {value / median['python -c pass']:.1f}× | {value / median['import torch']:.2f}× |"
+        )
+
+
+if __name__ == "__main__":
+    main()
