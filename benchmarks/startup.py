@@ -36,10 +36,9 @@ def main() -> None:
     print(f"median of {args.repeats} fresh interpreters")
     print("| command | seconds | vs python -c pass | vs import torch |")
     print("|---|---|---|---|")
+    bare, torch = median["python -c pass"], median["import torch"]
     for name, value in median.items():
-        print(
-            f"| `{name}` | {value:.2f} | {value / median['python -c pass']:.1f}× | {value / median['import torch']:.2f}× |"
-        )
+        print(f"| `{name}` | {value:.2f} | {value / bare:.1f}× | {value / torch:.2f}× |")
 
 
 if __name__ == "__main__":
