@@ -37,9 +37,11 @@ FEATURES = (
     "foreground",
     "edge_balance",
 )
-FALSE_ALARM = 0.005  # share of the reference photos a per-request threshold may flag
-MIN_EFFECT = 0.35  # a window alerts only on a large shift: a feature's KS distance at least this
-DEFAULT_THRESHOLDS = {"drift": 3.0, "quality_floor": None}  # references saved without calibration
+IMAGE_FEATURES = FEATURES[:7]  # statistics of the input alone (the rest depend on the model's answer)
+RANGE_FEATURES = ("brightness", "contrast", "sharpness")  # per-request drift: what a blank frame or a screenshot breaks
+TAIL = 0.005  # the reference's range: from this quantile to 1 − this
+MIN_EFFECT = 0.65  # a window alerts only on a large shift: a feature's KS distance at least this
+DEFAULT_THRESHOLDS = {"drift": 3.0, "quality_floor": None}
 REFERENCE_FILE = "drift_reference.json"
 
 
@@ -95,7 +97,8 @@ def quality(rgb: np.ndarray, alpha: np.ndarray, min_fragment: float = 0.002) -> 
 class DriftReference:
     """Feature samples of real training photos (saved beside the model as ``drift_reference.json``)
     and the per-request thresholds calibrated on them: ``drift`` (mean |z| above which a request is
-    an anomaly) and ``quality_floor``, each flagging :data:`FALSE_ALARM` of the reference photos."""
+    an anomaly, in :meth:`score`'s units) and ``quality_floor`` (the lowest quality score among the
+    reference photos)."""
 
     samples: dict[str, list[float]]
     quality_scores: list[float] = field(default_factory=list)
@@ -106,8 +109,23 @@ class DriftReference:
         return float(values.mean()), float(values.std() + 1e-6)
 
     def score(self, features: dict[str, float]) -> float:
-        """Mean absolute z-score of one request's features against the reference."""
-        return float(np.mean([abs(features[n] - self.mean_std(n)[0]) / self.mean_std(n)[1] for n in FEATURES]))
+        """How far one request lies outside the reference's range: the largest distance of its
+        brightness, contrast or sharpness beyond the reference's 0.5–99.5 % quantiles, in units of
+        the reference's interquartile range (0 inside the range).
+
+        Example:
+            >>> ref = DriftReference({n: list(np.linspace(0, 1, 201)) for n in FEATURES})
+            >>> typical = {n: 0.5 for n in FEATURES}
+            >>> ref.score(typical), round(ref.score({**typical, "contrast": 2.0}), 2)
+            (0.0, 2.01)
+        """
+        distances = []
+        for name in RANGE_FEATURES:
+            values = np.asarray(self.samples[name])
+            low, q1, q3, high = np.quantile(values, [TAIL, 0.25, 0.75, 1 - TAIL])
+            spread = max(q3 - q1, 1e-6)
+            distances.append(max(0.0, (features[name] - high) / spread, (low - features[name]) / spread))
+        return float(max(distances))
 
     def save(self, folder: str | os.PathLike) -> Path:
         path = Path(folder) / REFERENCE_FILE
@@ -125,9 +143,8 @@ class DriftReference:
         return cls(samples, data.get("quality_scores", []), {**DEFAULT_THRESHOLDS, **data.get("thresholds", {})})
 
     @classmethod
-    def build(cls, images, predict, false_alarm: float = FALSE_ALARM) -> DriftReference:
-        """From (rgb) images and a ``predict(rgb) -> alpha`` function; thresholds set so that
-        ``false_alarm`` of these images would be flagged."""
+    def build(cls, images, predict) -> DriftReference:
+        """From (rgb) images and a ``predict(rgb) -> alpha`` function."""
         samples = {n: [] for n in FEATURES}
         scores = []
         for rgb in images:
@@ -135,13 +152,7 @@ class DriftReference:
             for name, value in image_features(rgb, alpha).items():
                 samples[name].append(value)
             scores.append(quality(rgb, alpha)["score"])
-        reference = cls(samples, scores)
-        own = [reference.score({n: samples[n][i] for n in FEATURES}) for i in range(len(scores))]
-        reference.thresholds = {
-            "drift": round(float(np.quantile(own, 1 - false_alarm)), 4),
-            "quality_floor": round(float(np.quantile(scores, false_alarm)), 4),
-        }
-        return reference
+        return cls(samples, scores, {"drift": 3.0, "quality_floor": round(float(np.min(scores)), 4)})
 
 
 def window_drift_test(
@@ -150,10 +161,10 @@ def window_drift_test(
     """Two-sample KS test per feature, window vs reference: an alert needs a significant shift
     (Bonferroni-corrected ``alpha``) that is also large (KS distance ≥ ``min_effect``) — any two sets
     of ordinary photos differ significantly once the window is big enough."""
-    tests = {n: ks_2samp([w[n] for w in window], reference.samples[n]) for n in FEATURES}
+    tests = {n: ks_2samp([w[n] for w in window], reference.samples[n]) for n in IMAGE_FEATURES}
     p_values = {n: float(t.pvalue) for n, t in tests.items()}
     distances = {n: round(float(t.statistic), 4) for n, t in tests.items()}
-    shifted = [n for n in FEATURES if p_values[n] < alpha / len(FEATURES) and distances[n] >= min_effect]
+    shifted = [n for n in tests if p_values[n] < alpha / len(tests) and distances[n] >= min_effect]
     return {
         "p_values": p_values,
         "distances": distances,

@@ -9,7 +9,7 @@ import pytest
 from bgremover import load_model
 from bgremover.data import SegmentationFolder
 from bgremover.monitor import DriftReference, Monitor, image_features, quality
-from tests.conftest import CCP
+from tests.conftest import CCP, DATA
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,8 @@ def segmenter():
 @pytest.fixture(scope="module")
 def reference(segmenter):
     train = SegmentationFolder(CCP, split="trainval")
-    images = (train.load(i)[0] for i in range(0, 800, 20))  # 40 training photos
+    extra = SegmentationFolder(DATA / "people_extra")  # as the shipped reference: CCP and people_extra
+    images = [train.load(i)[0] for i in range(0, 800, 20)] + [extra.load(i)[0] for i in range(0, 273, 14)]
     return DriftReference.build(images, segmenter.predict)
 
 
@@ -39,10 +40,23 @@ def run_window(reference, segmenter, images) -> dict:
 
 def test_drift_alerts_on_shifted_batches_only(reference, segmenter, held_out):
     assert run_window(reference, segmenter, held_out)["alert"] is False
-    inverted = [255 - rgb for rgb in held_out]
-    assert run_window(reference, segmenter, inverted)["alert"] is True
+    davis = SegmentationFolder(DATA / "davis_person")  # ordinary video frames: no alert either
+    assert run_window(reference, segmenter, [davis.load(i)[0] for i in range(0, 119, 5)])["alert"] is False
+    under_exposed = [(rgb * 0.25).astype(np.uint8) for rgb in held_out]
+    drift = run_window(reference, segmenter, under_exposed)
+    assert drift["alert"] is True and {"brightness", "contrast"} <= set(drift["shifted"])
     blurred = [cv2.GaussianBlur(rgb, (0, 0), 6) for rgb in held_out]
-    assert run_window(reference, segmenter, blurred)["alert"] is True
+    assert run_window(reference, segmenter, blurred)["shifted"] == ["sharpness"]
+
+
+def test_ordinary_photos_pass_and_blank_frames_are_flagged(reference, segmenter, held_out):
+    monitor = Monitor(reference)
+    flagged = [monitor.record(rgb, segmenter.predict(rgb), 1.0)["anomalies"] for rgb in held_out]
+    assert sum(bool(f) for f in flagged) <= 1, flagged  # at most 1 of 25 held-out photos
+    blank = np.full((480, 640, 3), 200, np.uint8)
+    record = monitor.record(blank, segmenter.predict(blank), 1.0)
+    assert "empty mask" in record["anomalies"] and any(a.startswith("input drift") for a in record["anomalies"])
+    assert reference.thresholds["quality_floor"] == pytest.approx(min(reference.quality_scores), abs=1e-4)
 
 
 def test_reference_round_trip(reference, tmp_path):
