@@ -15,42 +15,99 @@ HEADLINE = ("iou", "dice", "ssim", "lpips")
 WORST_COUNT = 6
 
 
+OURS_COLOUR, PEER_COLOUR = "#e8590c", "#868e96"
+
+
+def _colour(result: dict) -> str:
+    return OURS_COLOUR if result["kind"] == "ours" else PEER_COLOUR
+
+
+def data_range(values: list[float], pad: float = 0.08) -> list[float]:
+    """An axis range around ``values`` (not 0–1), so that small differences are visible.
+
+    Example:
+        >>> [round(v, 3) for v in data_range([0.90, 0.95])]
+        [0.896, 0.954]
+    """
+    low, high = min(values), max(values)
+    margin = max(high - low, 1e-3) * pad
+    return [low - margin, high + margin]
+
+
 def bar_chart(document: dict, metric: str) -> go.Figure:
+    """Horizontal bars, best at the top, method names readable on the left, axis scaled to the data."""
     results = [r for r in document["results"].values() if r["available"]]
-    results.sort(key=lambda r: r["mean"][metric], reverse=metric not in LOWER_IS_BETTER)
+    results.sort(key=lambda r: r["mean"][metric], reverse=metric in LOWER_IS_BETTER)
+    values = [r["mean"][metric] for r in results]
     figure = go.Figure(
         go.Bar(
-            x=[r["method"] for r in results],
-            y=[r["mean"][metric] for r in results],
-            error_y={"type": "data", "array": [r["std"][metric] for r in results], "visible": True},
-            marker_color=["#e8590c" if r["kind"] == "ours" else "#868e96" for r in results],
+            y=[r["method"] for r in results],
+            x=values,
+            orientation="h",
+            marker_color=[_colour(r) for r in results],
+            text=[f"{v:.3f}" for v in values],
+            textposition="outside",
+            hovertemplate="%{y}: %{x:.4f}<extra></extra>",
         )
     )
     arrow = "lower is better" if metric in LOWER_IS_BETTER else "higher is better"
-    figure.update_layout(title=f"{metric} ({arrow})", height=320, margin={"t": 40, "b": 90})
+    low, high = data_range(values)
+    figure.update_layout(
+        title=f"{metric} ({arrow})",
+        height=max(260, 26 * len(results) + 80),
+        margin={"t": 40, "b": 30, "l": 10, "r": 10},
+        xaxis={"range": [low, high + (high - low) * 0.15]},  # room for the value labels
+        yaxis={"automargin": True},
+    )
     return figure
 
 
 def latency_scatter(document: dict) -> go.Figure:
+    """IoU against p95 latency: one trace per method (legend on the side, names on hover), no labels
+    drawn over each other."""
     results = [r for r in document["results"].values() if r["available"]]
-    figure = go.Figure(
-        go.Scatter(
-            x=[r["latency_ms"]["p95"] for r in results],
-            y=[r["mean"]["iou"] for r in results],
-            text=[r["method"] for r in results],
-            mode="markers+text",
-            textposition="top center",
-            marker={"size": 11, "color": ["#e8590c" if r["kind"] == "ours" else "#868e96" for r in results]},
+    figure = go.Figure()
+    for result in sorted(results, key=lambda r: -r["mean"]["iou"]):
+        figure.add_trace(
+            go.Scatter(
+                x=[result["latency_ms"]["p95"]],
+                y=[result["mean"]["iou"]],
+                name=result["method"],
+                mode="markers",
+                marker={
+                    "size": 12,
+                    "color": _colour(result),
+                    "symbol": "diamond" if result["kind"] == "ours" else "circle",
+                },
+                hovertemplate=f"{result['method']}<br>IoU %{{y:.4f}}<br>p95 %{{x:.1f}} ms<extra></extra>",
+            )
         )
-    )
     figure.update_layout(
-        title="IoU vs p95 latency (2 CPU threads)",
-        xaxis_title="p95 latency (ms, log)",
+        title="IoU vs p95 latency (up and to the left is better)",
+        xaxis_title="p95 latency per image (ms, log scale)",
         xaxis_type="log",
         yaxis_title="IoU",
-        height=380,
+        yaxis={"range": data_range([r["mean"]["iou"] for r in results])},
+        height=420,
+        legend={"font": {"size": 11}},
     )
     return figure
+
+
+def environment_line(environment: dict) -> str:
+    """The measuring machine in one line.
+
+    Example:
+        >>> environment_line({"cpu": "AMD EPYC", "threads": 2, "date": "2026-12-01T17:29:07+00:00",
+        ...                   "packages": {"torch": "2.14.1", "bgremover": "0.1.0"}})
+        'Measured on AMD EPYC, 2 threads, 2026-12-01 (torch 2.14.1, bgremover 0.1.0).'
+    """
+    packages = environment.get("packages", {})
+    versions = ", ".join(f"{name} {packages[name]}" for name in ("torch", "bgremover") if name in packages)
+    return (
+        f"Measured on {environment.get('cpu', '?')}, {environment.get('threads', '?')} threads, "
+        f"{str(environment.get('date', '?'))[:10]}" + (f" ({versions})." if versions else ".")
+    )
 
 
 def worst_cases(document: dict, method: str = "ours") -> list[list]:
@@ -118,17 +175,29 @@ def build_leaderboard_tab(results_dir: Path | None = None) -> None:
                         interactive=False,
                     )
                 with gr.Row():
-                    for metric in HEADLINE:
+                    for metric in HEADLINE[:2]:
+                        gr.Plot(bar_chart(document, metric))
+                with gr.Row():
+                    for metric in HEADLINE[2:]:
                         gr.Plot(bar_chart(document, metric))
                 gr.Plot(latency_scatter(document))
                 worst = worst_cases(document)
                 if worst:
                     gr.Markdown("**Worst cases of our default model** (lowest IoU first)")
                     gr.Dataframe(worst, headers=["image", "IoU", "boundary F"], interactive=False)
-                    gallery = gr.Gallery(label="worst cases", columns=2, height=420, format="png")
-                    show = gr.Button("Show these images (needs the benchmark data folder)", size="sm")
-                    stems = [row[0] for row in worst]
-                    show.click(
-                        lambda n=name, s=stems: render_worst(n, s, data_dir), None, gallery, api_visibility="private"
-                    )
-                gr.JSON(document["environment"], label="environment")
+                    if data_dir and Path(data_dir).is_dir():
+                        gallery = gr.Gallery(label="worst cases", columns=2, height=420, format="png")
+                        show = gr.Button("Show these images: photo | ground truth | our mask", size="sm")
+                        stems = [row[0] for row in worst]
+                        show.click(
+                            lambda n=name, s=stems: render_worst(n, s, data_dir),
+                            None,
+                            gallery,
+                            api_visibility="private",
+                        )
+                    else:
+                        gr.Markdown(
+                            "The photos are in the benchmark data folder (research licences; not shipped with "
+                            "the app): set `BGREMOVER_DATA_DIR` to it to see them here."
+                        )
+                gr.Markdown(environment_line(document["environment"]), elem_classes=["leaderboard-environment"])

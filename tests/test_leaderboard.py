@@ -133,3 +133,22 @@ def test_run_evaluates_an_extra_model_folder_by_name(tmp_path, tiny_model_dir):
     assert load_results(tmp_path)["cihp_sample"]["results"]["ours:tiny"]["resolution"].endswith(", every person")
     with pytest.raises(SystemExit):
         main([*argv, "--model", "no-equals-sign"])
+
+
+def test_tab_charts_are_scaled_to_the_data_and_readable():
+    from leaderboard.report import load_results
+    from leaderboard.tab import bar_chart, environment_line, latency_scatter
+
+    document = load_results()["ccp_test"]
+    available = [r for r in document["results"].values() if r["available"]]
+    bars = bar_chart(document, "iou")
+    values = list(bars.data[0].x)
+    assert values == sorted(values)  # horizontal bars: the best is drawn at the top
+    low, high = bars.layout.xaxis.range
+    assert min(values) - 0.1 < low < min(values) and high > max(values) and (low, high) != (0, 1)
+    scatter = latency_scatter(document)
+    assert sorted(trace.name for trace in scatter.data) == sorted(r["method"] for r in available)
+    assert all(trace.mode == "markers" for trace in scatter.data)  # names in the legend and on hover, not overlapping
+    assert environment_line(document["environment"]).startswith(
+        f"Measured on {document['environment']['cpu']}, 2 threads"
+    )
