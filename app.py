@@ -18,7 +18,7 @@ from PIL import Image
 
 from bgremover import BadImageError, load_model, settings
 from bgremover.constants import DEFAULT_SUBJECT
-from bgremover.hub import NAMED_MODELS, resolve_source, tier_installed
+from bgremover.hub import resolve_source, run_config, tier_installed
 from bgremover.monitor import DriftReference, Monitor
 from bgremover.service import QUALITY, CutRequest, CutService, result_summary
 from leaderboard.tab import build_leaderboard_tab
@@ -71,8 +71,8 @@ def example_images() -> list[str]:
 
 
 MODEL_LABELS = {
-    QUALITY: f"Quality ({NAMED_MODELS['default'].working_size} px)",
-    "fast": f"Fast ({NAMED_MODELS['fast'].working_size} px, real-time)",
+    QUALITY: f"Quality ({run_config('default').working_size} px)",
+    "fast": f"Fast ({run_config('fast').working_size} px, real-time)" if tier_installed("fast") else "Fast",
 }
 
 

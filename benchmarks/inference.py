@@ -9,7 +9,7 @@ fp32 rows of other models (a pruned or distilled one) to the same table. ``--squ
 variant size² inputs whatever the photo's aspect, as the fast tier runs.
 
     python -m benchmarks.inference --data-dir ../shared/data [--model default] [--threads 2] \
-        [--compare fast=models/bgremover-fast pruned=runs/pruned/best] [--square]
+        [--compare fast=bgremover/pretrained/bgremover-fast pruned=runs/pruned/best] [--square]
 """
 
 from __future__ import annotations

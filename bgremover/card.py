@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from bgremover.data import CompositeConfig
-from bgremover.hub import NAMED_MODELS, model_tier
+from bgremover.hub import resolve_source
 from bgremover.inference import run_settings
 from bgremover.train.config import TrainConfig
 from leaderboard.report import DATASET_ORDER as DATASETS
@@ -88,7 +88,8 @@ def worst_cases(results: dict[str, dict], method: str = "ours", count: int = 5) 
 
 def method_name(model_dir: Path) -> str:
     """The model's name on the leaderboard: ``ours`` for the default model, else ``ours:<folder>``."""
-    return "ours" if model_tier(model_dir) is NAMED_MODELS["default"] else f"ours:{model_dir.name}"
+    default = Path(resolve_source("default")).resolve()
+    return "ours" if Path(model_dir).resolve() == default else f"ours:{Path(model_dir).name}"
 
 
 def architecture(model_config: dict, config: dict) -> str:

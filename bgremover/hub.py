@@ -1,36 +1,23 @@
-"""Resolving model sources: the committed default, named tiers, local folders, Hub repo ids."""
+"""Resolving model sources: the shipped tiers, local folders, Hub repo ids; reading their config.json."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from torch import nn
 
 from bgremover import settings
-from bgremover.decoders.attention_unet import AttentionUNet
 from bgremover.errors import ModelNotFoundError
+from bgremover.run_config import RunConfig
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-
-
-@dataclass(frozen=True)
-class ModelTier:
-    """A committed model under ``models/`` and how it is run by default."""
-
-    folder: str
-    working_size: int
-    backend: str
-    square: bool = False  # input resized to working_size² whatever its aspect (as MediaPipe does)
-
-
+PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"  # the shipped tiers (package data)
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"  # a checkout's other models (experiments)
 NAMED_MODELS = {
-    "default": ModelTier("bgremover-lite2", working_size=512, backend="torch"),
-    # real-time: the default model fine-tuned for a 256² input; OpenVINO where the CPU has bf16, else ONNX Runtime
-    "fast": ModelTier("bgremover-fast", working_size=256, backend="auto", square=True),
+    "default": "bgremover-lite2",  # Attention U-Net on EfficientNet-Lite2, 512 px, PyTorch
+    "fast": "bgremover-fast",  # the default fine-tuned for 256², run by the fastest exported runtime
 }
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 
@@ -38,8 +25,8 @@ REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-
 def resolve_source(source: str | os.PathLike | None) -> str:
     """A local folder path or a validated Hub repo id for ``source``.
 
-    ``None``: ``$BGREMOVER_MODEL`` if set, else the committed default model. Names in
-    ``NAMED_MODELS`` map to folders under ``models/``.
+    ``None``: ``$BGREMOVER_MODEL`` if set, else the shipped default model. Names in
+    ``NAMED_MODELS`` map to the folders shipped inside the package.
 
     Example:
         >>> resolve_source("user/my-model")
@@ -47,7 +34,7 @@ def resolve_source(source: str | os.PathLike | None) -> str:
     """
     source = str(source if source is not None else settings.model())
     if source in NAMED_MODELS:
-        folder = MODELS_DIR / NAMED_MODELS[source].folder
+        folder = PRETRAINED_DIR / NAMED_MODELS[source]
         if not tier_installed(source):
             raise ModelNotFoundError(f"the {source!r} model is not installed at {folder}")
         return str(folder)
@@ -64,34 +51,44 @@ def resolve_source(source: str | os.PathLike | None) -> str:
 
 
 def tier_installed(name: str) -> bool:
-    """Whether the named tier's folder is present under ``models/``."""
-    return (MODELS_DIR / NAMED_MODELS[name].folder / "config.json").is_file()
+    """Whether the named tier's folder is in the package."""
+    return (PRETRAINED_DIR / NAMED_MODELS[name] / "config.json").is_file()
 
 
-def model_tier(source: str | os.PathLike | None) -> ModelTier | None:
-    """The tier ``source`` names or whose folder it points to (``None`` for any other model)."""
-    source = source if source is not None else settings.model()
-    if str(source) in NAMED_MODELS:
-        return NAMED_MODELS[str(source)]
-    path = Path(source).expanduser().resolve()
-    return next((tier for tier in NAMED_MODELS.values() if path == MODELS_DIR / tier.folder), None)
+def read_config(source: str | os.PathLike | None) -> dict:
+    """The ``config.json`` of a model folder or Hub repo (the Hub cache is used, ``HF_HUB_OFFLINE`` respected)."""
+    resolved = resolve_source(source)
+    if Path(resolved).is_dir():
+        return json.loads((Path(resolved) / "config.json").read_text())
+    from huggingface_hub import hf_hub_download
+
+    return json.loads(Path(hf_hub_download(resolved, "config.json")).read_text())
 
 
-def model_class(config: dict) -> type[nn.Module]:
-    """The class a ``config.json`` was written by: an smp baseline when it names one, else the Attention U-Net."""
-    from bgremover.decoders.smp_baselines import SMP_ARCHITECTURES, SmpBaseline
-
-    return SmpBaseline if config.get("arch") in SMP_ARCHITECTURES else AttentionUNet
+def run_config(source: str | os.PathLike | None) -> RunConfig:
+    """How ``source`` runs by default: its config.json's run block (defaults where it has none)."""
+    return RunConfig.from_config(read_config(source))
 
 
 def load_network(source: str | os.PathLike | None = None) -> nn.Module:
-    """``from_pretrained`` of the right class on the resolved source (safetensors only), in eval mode."""
-    resolved = resolve_source(source)
-    if Path(resolved).is_dir():
-        config_path = Path(resolved) / "config.json"
-    else:
-        from huggingface_hub import hf_hub_download
+    """``from_pretrained`` of the class config.json names (``"arch"``, the registry in
+    :mod:`bgremover.factory`; safetensors only), in eval mode, with its run config attached."""
+    from bgremover.factory import DEFAULT_ARCH, architecture
 
-        config_path = Path(hf_hub_download(resolved, "config.json"))
-    config = json.loads(config_path.read_text())
-    return model_class(config).from_pretrained(resolved).eval()
+    config = read_config(source)
+    network = architecture(config.get("arch", DEFAULT_ARCH)).load().from_pretrained(resolve_source(source))
+    network.run_config = RunConfig.from_config(config)
+    return network.eval()
+
+
+def set_run_config(folder: str | os.PathLike, run: RunConfig) -> None:
+    """Rewrite a model folder's run block (e.g. after training a model for another working size).
+
+    Example:
+        >>> set_run_config("runs/fast/best", RunConfig(working_size=256, square=True, backend="auto"))  # doctest: +SKIP
+    """
+    path = Path(folder) / "config.json"
+    config = json.loads(path.read_text())
+    previous = RunConfig.from_config(config)
+    config["run"] = RunConfig(run.working_size, run.square, run.backend, previous.mean, previous.std).to_dict()
+    path.write_text(json.dumps(config, indent=2) + "\n")

@@ -14,9 +14,10 @@ from torch import nn
 
 from bgremover import settings
 from bgremover.constants import AUTO, BACKENDS, DEFAULT_SUBJECT, SUBJECTS, WORKING_SIZE
-from bgremover.hub import load_network, model_tier
+from bgremover.hub import load_network, run_config
 from bgremover.io import ImageSource, read_image
 from bgremover.refine import refine_alpha
+from bgremover.run_config import RunConfig
 from bgremover.subjects import select_subjects
 
 
@@ -218,10 +219,10 @@ def onnx_file(source: str | os.PathLike | None) -> Path:
 
 
 def run_settings(source: str | os.PathLike | None) -> tuple[int, str, bool]:
-    """(working size, backend, square) a model runs with by default: its named tier's, else 512 px
-    long side in PyTorch."""
-    tier = model_tier(source) if not str(source).endswith(".onnx") else None
-    return (tier.working_size, tier.backend, tier.square) if tier else (WORKING_SIZE, "torch", False)
+    """(working size, backend, square) a model runs with by default: its config.json's run block
+    (:class:`~bgremover.run_config.RunConfig`); a bare ``.onnx`` file: 512 px long side."""
+    run = RunConfig() if str(source).endswith(".onnx") else run_config(source)
+    return run.working_size, run.backend, run.square
 
 
 def load_model(
@@ -238,8 +239,8 @@ def load_model(
     (CPU), ``"auto"`` with whichever is faster on this CPU (:func:`fastest_cpu_runtime`); a path to
     a ``.onnx`` file (e.g. an int8 model from ``bgremover export onnx --int8``) selects it directly
     (onnxruntime unless ``backend="openvino"``).
-    ``working_size``, ``backend`` and ``square`` default to :func:`run_settings` (``"fast"``:
-    256², ``"auto"``).
+    ``working_size``, ``backend`` and ``square`` default to the model's run block
+    (:func:`run_settings`; ``"fast"``: 256², ``"auto"``), so a copied folder runs as its card says.
     """
     if backend is not None and backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bgremover.hub import NAMED_MODELS
+from bgremover.hub import run_config
 from tests.conftest import REPO
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -60,7 +60,7 @@ def test_upload_toggle_cut_shows_result(page, photo_path):
 
 def test_fast_model_choice_cuts_out(page, photo_path):
     page.set_input_files("#input-image input[type=file]", str(photo_path))
-    page.get_by_label(f"Fast ({NAMED_MODELS['fast'].working_size} px, real-time)").check()
+    page.get_by_label(f"Fast ({run_config('fast').working_size} px, real-time)").check()
     page.click("#cut-button")
     page.wait_for_function(
         "document.querySelector('#cutout img') && document.querySelector('#cutout img').src.includes('.png')",

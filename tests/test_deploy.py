@@ -132,7 +132,7 @@ def test_two_step_distillation_writes_a_loadable_student(tmp_path):
 
 def test_card_design_section_reads_the_committed_ablations_and_cv(tmp_path):
     """Every ablation run gets a row with all six metrics per set; the CV line is the committed summary's."""
-    model_dir = shutil.copytree(REPO / "models" / "bgremover-lite2", tmp_path / "copy")
+    model_dir = shutil.copytree(REPO / "bgremover" / "pretrained" / "bgremover-lite2", tmp_path / "copy")
     run = tmp_path / "run"
     run.mkdir()
     recipe = TrainConfig(

@@ -37,16 +37,16 @@ def test_default_model_finds_the_person(default_model, photo_path):
 
 
 def test_fast_tier_runs_onnx_at_its_size_and_finds_the_person(photo_path, tmp_path, monkeypatch):
-    from bgremover.hub import NAMED_MODELS
+    from bgremover.hub import run_config
     from bgremover.inference import EXPORTED_BACKENDS, fastest_cpu_runtime
     from bgremover.io import read_mask
     from bgremover.metrics import iou
 
     monkeypatch.setenv("BGREMOVER_CACHE", str(tmp_path))  # the ONNX export lands here
     fast = load_model("fast")
-    size = NAMED_MODELS["fast"].working_size
+    size = run_config("fast").working_size
     assert isinstance(fast.network, EXPORTED_BACKENDS[fastest_cpu_runtime()]) and fast.working_size == size <= 384
-    assert fast.square == NAMED_MODELS["fast"].square
+    assert fast.square == run_config("fast").square is True
     by_folder = load_model(resolve_source("fast"), backend="torch")
     assert (by_folder.working_size, by_folder.square) == (size, fast.square)
     gt = read_mask(photo_path.parent.parent / "masks" / f"{photo_path.stem}.png")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -143,3 +144,57 @@ def test_smp_unet_is_the_attention_unet_without_its_gates():
     count = lambda params: sum(p.numel() for p in params)  # noqa: E731
     gates = count(p for b in gated.blocks if b.gate is not None for p in b.gate.parameters())
     assert gates > 0 and count(plain.parameters()) == count(gated.parameters()) - gates
+
+
+def test_a_copied_model_folder_runs_as_its_config_says(tmp_path, photo_path):
+    """The run block travels with the weights: a copy of the fast tier elsewhere runs at 256² through the
+    fast tier's runtime, with the same output as the named tier."""
+    import shutil
+
+    from bgremover import load_model
+    from bgremover.hub import resolve_source
+
+    copy = shutil.copytree(resolve_source("fast"), tmp_path / "my-fast", ignore=shutil.ignore_patterns("*.onnx"))
+    named, copied = load_model("fast", backend="torch"), load_model(copy, backend="torch")
+    assert (copied.working_size, copied.square) == (named.working_size, named.square) == (256, True)
+    np.testing.assert_array_equal(copied.predict(photo_path), named.predict(photo_path))
+    assert load_model(copy).network.__class__ is load_model("fast").network.__class__  # "auto": the same runtime
+
+
+def test_every_config_names_its_arch_and_run_block_and_old_configs_still_load(tmp_path):
+    import json
+
+    from bgremover.factory import ARCHITECTURES
+    from bgremover.hub import MODELS_DIR, PRETRAINED_DIR, load_network
+    from bgremover.run_config import RunConfig
+
+    folders = [*PRETRAINED_DIR.iterdir(), *(MODELS_DIR.iterdir() if MODELS_DIR.is_dir() else [])]
+    for folder in folders:
+        config = json.loads((folder / "config.json").read_text())
+        assert config["arch"] in ARCHITECTURES and RunConfig.from_config(config).mean == (0.5, 0.5, 0.5), folder
+    legacy = tmp_path / "legacy"  # a folder saved before "arch" and "run" existed
+    legacy.mkdir()
+    source = PRETRAINED_DIR / "bgremover-lite2"
+    config = {k: v for k, v in json.loads((source / "config.json").read_text()).items() if k not in ("arch", "run")}
+    (legacy / "config.json").write_text(json.dumps(config))
+    (legacy / "model.safetensors").write_bytes((source / "model.safetensors").read_bytes())
+    network = load_network(legacy)
+    assert type(network).__name__ == "AttentionUNet" and network.run_config == RunConfig()
+
+
+@pytest.mark.parametrize("arch", ["attention_unet", "unet", "deeplabv3plus"])
+def test_save_pretrained_writes_the_registry_name_and_round_trips(tmp_path, arch):
+    import json
+
+    from bgremover import create_model
+    from bgremover.hub import load_network
+
+    small = {} if arch == "deeplabv3plus" else {"decoder_channels": (32, 16, 16, 8, 8)}
+    model = create_model(arch, "resnet18", encoder_weights=None, **small).eval()
+    model.save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["arch"] == arch and config["run"]["working_size"] == 512
+    loaded = load_network(tmp_path)
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), model(x))

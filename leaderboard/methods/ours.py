@@ -6,7 +6,7 @@ import numpy as np
 
 from bgremover import load_model
 from bgremover.constants import DEFAULT_SUBJECT, MULTISCALE
-from bgremover.hub import MODELS_DIR, NAMED_MODELS
+from bgremover.hub import MODELS_DIR, NAMED_MODELS, PRETRAINED_DIR
 from bgremover.inference import resolve_backend, run_settings
 from leaderboard.methods.base import Method, MethodUnavailable
 
@@ -59,7 +59,7 @@ class Ours(Method):
 
 
 def our_methods() -> list[Ours]:
-    """The default model with its variants, then every other model folder under ``models/``."""
+    """The default model with its variants, the fast tier, then every other model folder under ``models/``."""
     methods = [
         Ours("ours"),
         Ours("ours+flip", tta=True),
@@ -67,10 +67,8 @@ def our_methods() -> list[Ours]:
         Ours("ours+refine", refine=True),
         Ours("ours+everyone", subject="all"),
     ]
-    default_folder = NAMED_MODELS["default"].folder
-    for folder in (
-        sorted(p for p in MODELS_DIR.iterdir() if (p / "config.json").is_file()) if MODELS_DIR.is_dir() else []
-    ):
-        if folder.name != default_folder:
-            methods.append(Ours(f"ours:{folder.name}", str(folder)))
+    others = [PRETRAINED_DIR / NAMED_MODELS["fast"]]
+    if MODELS_DIR.is_dir():
+        others += sorted(p for p in MODELS_DIR.iterdir() if (p / "config.json").is_file())
+    methods += [Ours(f"ours:{folder.name}", str(folder)) for folder in others if (folder / "config.json").is_file()]
     return methods

@@ -1,0 +1,60 @@
+"""bgremover: person background removal with an Attention U-Net.
+
+``import bgremover`` is cheap: the names below load their modules (and torch) on first use.
+
+Example:
+    >>> import bgremover
+    >>> sorted(bgremover.ARCHITECTURES)
+    ['attention_unet', 'deeplabv3plus', 'unet']
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from bgremover.errors import BadImageError, BadVideoError, ModelNotFoundError, WeightsUnavailableError
+
+_LAZY = {
+    "ARCHITECTURES": "bgremover.factory",
+    "create_model": "bgremover.factory",
+    "Segmenter": "bgremover.inference",
+    "load_model": "bgremover.inference",
+    "compose": "bgremover.compose",
+    "remove_background": "bgremover.compose",
+    "read_image": "bgremover.io",
+    "probe_video": "bgremover.video",
+    "read_frames": "bgremover.video",
+    "remove_background_video": "bgremover.video",
+    "write_video": "bgremover.video",
+}
+
+__all__ = [
+    "ARCHITECTURES",
+    "BadImageError",
+    "BadVideoError",
+    "ModelNotFoundError",
+    "Segmenter",
+    "WeightsUnavailableError",
+    "compose",
+    "create_model",
+    "load_model",
+    "probe_video",
+    "read_frames",
+    "read_image",
+    "remove_background",
+    "remove_background_video",
+    "write_video",
+]
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'bgremover' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

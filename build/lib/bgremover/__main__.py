@@ -1,0 +1,7 @@
+"""``python -m bgremover`` runs the CLI."""
+
+import sys
+
+from bgremover.cli import main
+
+sys.exit(main())

@@ -1,0 +1,77 @@
+"""Cutting many files: folder walking, structure-preserving outputs, per-file error reports."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from bgremover.compose import compose
+from bgremover.constants import IMAGE_SUFFIXES, MULTISCALE
+from bgremover.inference import load_model
+from bgremover.io import BadImageError, read_image
+
+
+def collect_inputs(inputs: list[str]) -> list[tuple[Path, Path]]:
+    """(file, output path relative to the output folder) for files and folders (recursive)."""
+    jobs: list[tuple[Path, Path]] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            for path in sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
+                jobs.append((path, path.relative_to(item).with_suffix(".png")))
+        else:
+            jobs.append((item, Path(item.name).with_suffix(".png")))
+    return distinct_outputs(jobs)
+
+
+def distinct_outputs(jobs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+    """Give inputs whose outputs would collide (``photo.webp`` and ``photo.tiff`` → ``photo.png``)
+    names that keep their own suffix (``photo.webp.png``, ``photo.tiff.png``), so none overwrites another.
+
+    Example:
+        >>> jobs = [(Path("a/p.webp"), Path("p.png")), (Path("b/p.tiff"), Path("p.png"))]
+        >>> [str(out) for _, out in distinct_outputs([*jobs, (Path("q.jpg"), Path("q.png"))])]
+        ['p.webp.png', 'p.tiff.png', 'q.png']
+    """
+    counts: dict[Path, int] = {}
+    for _, relative in jobs:
+        counts[relative] = counts.get(relative, 0) + 1
+    renamed = [
+        (path, relative.with_name(f"{path.name}.png") if counts[relative] > 1 else relative) for path, relative in jobs
+    ]
+    if len({relative for _, relative in renamed}) < len(renamed):
+        clashes = sorted({str(r) for _, r in renamed if sum(1 for _, o in renamed if o == r) > 1})
+        raise ValueError(f"several inputs would be written to the same file: {', '.join(clashes)}")
+    return renamed
+
+
+def cut_files(args: argparse.Namespace) -> list[tuple[Path, str]]:
+    """Process every input; returns the (file, reason) of each failure after reporting it."""
+    segmenter = load_model(args.model, device=args.device, backend=args.backend)
+    out_dir = Path(args.output)
+    failures: list[tuple[Path, str]] = []
+    jobs = collect_inputs(args.inputs)
+    for path, relative in tqdm(jobs, desc="cutting", unit="img", disable=not jobs):
+        try:
+            rgb = read_image(path, segmenter.max_pixels)
+            scales = MULTISCALE if args.multiscale else (1.0,)
+            alpha = segmenter.predict(rgb, tta=args.tta, scales=scales, refine=args.refine, subject=args.subject)
+            result = (
+                Image.fromarray(np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8), "L")
+                if args.mask
+                else compose(rgb, alpha, args.bg)
+            )
+        except (BadImageError, ValueError) as err:
+            failures.append((path, str(err)))
+            tqdm.write(f"skipped {path}: {err}", file=sys.stderr)
+            continue
+        target = out_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        result.save(target)
+    done = len(jobs) - len(failures)
+    print(f"{done} of {len(jobs)} images written to {out_dir}" + (f"; {len(failures)} failed" if failures else ""))
+    return failures

@@ -1,0 +1,330 @@
+"""The ``bgremover`` command line: train, sanity tools, cross-validation, cut, export, push."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+
+
+def command(name: str, help_text: str, configure: Callable[[argparse.ArgumentParser], None]):
+    """Register ``run(args) -> exit code`` as subcommand ``name``."""
+
+    def register(run: Callable[[argparse.Namespace], int]):
+        COMMANDS[name] = (help_text, configure, run)
+        return run
+
+    return register
+
+
+def _train_options(parser: argparse.ArgumentParser) -> None:
+    from bgremover.train.config import TrainConfig
+
+    TrainConfig.add_arguments(parser)
+
+
+@command("train", "train a model (all TrainConfig fields are options)", _train_options)
+def _train(args: argparse.Namespace) -> int:
+    from bgremover.train import TrainConfig, Trainer
+
+    trainer = Trainer(TrainConfig.from_args(args))
+    values = trainer.fit()
+    if trainer.dist.is_main:
+        print({k: round(v, 4) for k, v in values.items()})
+    return 0
+
+
+def _train_options_with(**extra: tuple[type, object]) -> Callable[[argparse.ArgumentParser], None]:
+    """The TrainConfig options plus ``--name`` options given as ``name=(type, default)``."""
+
+    def configure(parser: argparse.ArgumentParser) -> None:
+        _train_options(parser)
+        for name, (kind, default) in extra.items():
+            parser.add_argument(
+                "--" + name.replace("_", "-"), dest=name, type=kind, default=default, help=f"(default: {default})"
+            )
+
+    return configure
+
+
+@command(
+    "overfit",
+    "sanity check: drive the loss to ~0 on one small batch",
+    _train_options_with(images=(int, 8), steps=(int, 300), target_iou=(float, 0.95)),
+)
+def _overfit(args: argparse.Namespace) -> int:
+    from bgremover.train import TrainConfig
+    from bgremover.train.sanity import overfit
+
+    report = overfit(TrainConfig.from_args(args), args.images, args.steps, args.target_iou)
+    for step in range(0, len(report.losses), max(1, len(report.losses) // 20)):
+        print(f"step {step + 1:4d}  loss {report.losses[step]:.4f}")
+    print(f"final loss {report.losses[-1]:.4f}, batch IoU {report.iou:.4f}; plot: {report.plot}")
+    if not report.passed:
+        print(f"FAILED: IoU {report.iou:.4f} <= {args.target_iou} after {len(report.losses)} steps", file=sys.stderr)
+        return 1
+    return 0
+
+
+@command(
+    "lr-range",
+    "sanity check: exponential LR sweep, suggests a learning rate",
+    _train_options_with(start=(float, 1e-7), end=(float, 1.0), steps=(int, 200)),
+)
+def _lr_range(args: argparse.Namespace) -> int:
+    from bgremover.train import TrainConfig
+    from bgremover.train.sanity import lr_range
+
+    report = lr_range(TrainConfig.from_args(args), args.start, args.end, args.steps)
+    print(f"suggested LR {report.suggested_lr:.2e} ({len(report.lrs)} steps); plot: {report.plot}")
+    return 0
+
+
+@command(
+    "grad-flow",
+    "sanity check: per-layer gradient norms, flags dead or exploding layers",
+    _train_options_with(steps=(int, 3)),
+)
+def _grad_flow(args: argparse.Namespace) -> int:
+    from bgremover.train import TrainConfig
+    from bgremover.train.sanity import grad_flow
+
+    report = grad_flow(TrainConfig.from_args(args), args.steps)
+    for name, reason in report.flagged.items():
+        print(f"FLAG {reason:9s} {name}")
+    print(f"{len(report.norms)} parameters, {len(report.flagged)} flagged; plot: {report.plot}")
+    return 1 if report.flagged else 0
+
+
+def _cv_options(parser: argparse.ArgumentParser) -> None:
+    _train_options_with(folds=(int, 5))(parser)
+    parser.add_argument(
+        "--fold", type=int, nargs="+", default=None, help="train only these folds (0-based), e.g. one per process"
+    )
+
+
+@command(
+    "cv",
+    "K-fold cross-validation: mean ± std of every validation metric",
+    _cv_options,
+)
+def _cv(args: argparse.Namespace) -> int:
+    from bgremover.train import TrainConfig
+    from bgremover.train.cv import cross_validate, format_table
+
+    summary = cross_validate(TrainConfig.from_args(args), args.folds, only=args.fold)
+    print(format_table(summary) if summary else f"fold(s) {args.fold} done; the summary waits for the others")
+    return 0
+
+
+def _cut_options(parser: argparse.ArgumentParser) -> None:
+    from bgremover.constants import BACKENDS, DEFAULT_SUBJECT, SUBJECTS
+
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, or folders of images")
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="cutouts",
+        help="output folder (default: cutouts); for one video, a file: .webm, .mov, .mp4 or .zip",
+    )
+    parser.add_argument("--mask", action="store_true", help="write the alpha mask instead of the cut-out")
+    parser.add_argument("--tta", action="store_true", help="flip test-time augmentation")
+    parser.add_argument("--multiscale", action="store_true", help="average scales 0.75, 1.0, 1.25")
+    parser.add_argument("--refine", action="store_true", help="guided-filter edge refinement")
+    parser.add_argument(
+        "--subject",
+        choices=SUBJECTS,
+        default=DEFAULT_SUBJECT,
+        help=f"all: every person; main: only the main subject(s) (default: {DEFAULT_SUBJECT})",
+    )
+    parser.add_argument("--bg", default="transparent", help="transparent | blur | COLOR (#rrggbb, name) | IMAGE")
+    parser.add_argument("--model", default=None, help="default | fast | model folder | Hub repo id")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help="torch | onnx | openvino | auto (the faster of the two on this CPU); default: the tier's",
+    )
+    parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: auto)")
+    video = parser.add_argument_group("video")
+    video.add_argument(
+        "--format",
+        choices=["webm", "mov", "mp4", "zip"],
+        default=None,
+        help="video output format in an output folder (default: webm when transparent, else mp4)",
+    )
+    video.add_argument("--no-stabilize", action="store_true", help="no temporal smoothing of alpha")
+    video.add_argument("--batch-size", type=int, default=4, help="frames per network call (default: 4)")
+    video.add_argument("--overwrite", action="store_true", help="replace an existing output video")
+
+
+@command("cut", "remove the background of images, folders and videos", _cut_options)
+def _cut(args: argparse.Namespace) -> int:
+    from bgremover.batch import cut_files
+    from bgremover.video_cli import cut_videos, split_videos
+
+    videos, images = split_videos(args.inputs)
+    failures = []
+    if images:
+        failures += cut_files(argparse.Namespace(**{**vars(args), "inputs": images}))
+    if videos:
+        failures += cut_videos(videos, args)
+    return 1 if failures else 0
+
+
+def _export_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("format", choices=["onnx"], help="export format")
+    parser.add_argument("--model", default=None, help="default | fast | model folder | Hub repo id")
+    parser.add_argument("-o", "--output", default="bgremover.onnx", help="output file")
+    parser.add_argument("--opset", type=int, default=17)
+    parser.add_argument("--int8", action="store_true", help="also write an int8 model (<output>-int8.onnx)")
+    parser.add_argument("--calibration", help="data folder for static int8 calibration (else dynamic int8)")
+    parser.add_argument("--calibration-images", type=int, default=64)
+
+
+@command("export", "export a model (ONNX with dynamic height/width; optional int8)", _export_options)
+def _export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bgremover.export import export_onnx
+
+    path = export_onnx(args.model, args.output, args.opset)
+    print(f"wrote {path}")
+    if args.int8:
+        from bgremover.data import SegmentationFolder
+        from bgremover.quantize import quantize_onnx
+
+        images = None
+        if args.calibration:
+            images = SegmentationFolder(args.calibration, split="trainval").sample_images(args.calibration_images)
+        print(f"wrote {quantize_onnx(path, Path(path).with_name(Path(path).stem + '-int8.onnx'), images)}")
+    return 0
+
+
+def _prune_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=None, help="model source (default: the committed model)")
+    parser.add_argument("--amount", type=float, required=True, help="fraction of each conv to zero, e.g. 0.3")
+    parser.add_argument("--unstructured", action="store_true", help="single weights (L1) instead of channels (L2)")
+    parser.add_argument("--decoder-only", action="store_true", help="leave the encoder's convs untouched")
+    parser.add_argument("-o", "--output", required=True, help="folder for the pruned model (save_pretrained)")
+
+
+@command(
+    "prune",
+    "zero conv channels or weights by magnitude and save the model (fine-tune: train --init-from --prune-amount)",
+    _prune_options,
+)
+def _prune(args: argparse.Namespace) -> int:
+    import json
+
+    from bgremover.hub import load_network
+    from bgremover.prune import prune_model
+
+    network = load_network(args.model)
+    report = prune_model(network, args.amount, structured=not args.unstructured, decoder_only=args.decoder_only)
+    network.save_pretrained(args.output)
+    print(json.dumps(report))
+    return 0
+
+
+def _push_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo-id", required=True, help="USER/NAME on the Hugging Face Hub")
+    parser.add_argument("--model", default=None, help="model folder or name (default: the committed model)")
+    parser.add_argument("--private", action="store_true")
+
+
+@command("push", "upload a model folder and its card to the Hugging Face Hub (token from env/login)", _push_options)
+def _push(args: argparse.Namespace) -> int:
+    from huggingface_hub import create_repo, upload_folder
+
+    from bgremover.hub import REPO_ID, resolve_source
+
+    if not REPO_ID.match(args.repo_id):
+        print(f"not a Hub repo id: {args.repo_id!r} (expected USER/NAME)", file=sys.stderr)
+        return 2
+    folder = resolve_source(args.model)
+    create_repo(args.repo_id, private=args.private, exist_ok=True)
+    commit = upload_folder(repo_id=args.repo_id, folder_path=folder, commit_message="Upload bgremover model")
+    print(f"uploaded {folder} to {commit.repo_url if hasattr(commit, 'repo_url') else args.repo_id}")
+    return 0
+
+
+def _reference_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data",
+        nargs="+",
+        required=True,
+        help="training data folders, e.g. ../shared/data/ccp_person ../shared/data/people_extra",
+    )
+    parser.add_argument("--split", default="trainval", help="split of the folders that have one (default: trainval)")
+    parser.add_argument("--limit", type=int, default=400, help="images to sample per folder (default: 400)")
+    parser.add_argument("--model", default=None, help="model folder (default: the committed model)")
+
+
+@command("monitor-reference", "save the drift/quality reference statistics beside a model", _reference_options)
+def _monitor_reference(args: argparse.Namespace) -> int:
+    import itertools
+    from pathlib import Path
+
+    from bgremover.data import SegmentationFolder
+    from bgremover.hub import resolve_source
+    from bgremover.inference import load_model
+    from bgremover.monitor import DriftReference
+
+    folder = resolve_source(args.model)
+    segmenter = load_model(folder)
+    sets = [
+        SegmentationFolder(data, split=args.split if (Path(data) / "splits" / f"{args.split}.txt").is_file() else None)
+        for data in args.data
+    ]
+    images = itertools.chain.from_iterable(dataset.sample_images(args.limit) for dataset in sets)
+    reference = DriftReference.build(images, segmenter.predict)
+    print(f"wrote {reference.save(folder)}: {len(reference.quality_scores)} photos, thresholds {reference.thresholds}")
+    return 0
+
+
+def _card_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="the model folder to write README.md into")
+    parser.add_argument("--run", required=True, help="the training run folder it came from")
+    parser.add_argument(
+        "--limitations", help="text file, one observed limitation per line (default: <model>/limitations.txt)"
+    )
+    parser.add_argument(
+        "--design", help="leaderboard results of the ablation runs (+ cv/cv.json), e.g. leaderboard/results/design"
+    )
+
+
+@command("card", "generate a model folder's README.md (model card) from its run and the leaderboard", _card_options)
+def _card(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bgremover.card import write_model_card
+
+    path = Path(args.limitations or Path(args.model) / "limitations.txt")
+    limitations = [line.strip() for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    print(f"wrote {write_model_card(args.model, args.run, limitations, design_dir=args.design)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bgremover", description="Person background removal.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, configure, run) in COMMANDS.items():
+        child = sub.add_parser(name, help=help_text, description=help_text)
+        configure(child)
+        child.set_defaults(handler=run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        return 130  # Ctrl-C: outputs in progress were removed, finished ones kept
+
+
+if __name__ == "__main__":
+    sys.exit(main())

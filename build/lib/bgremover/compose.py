@@ -1,0 +1,117 @@
+"""``remove_background``: cut-outs and background replacement from an alpha matte."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PIL import Image, ImageColor
+
+from bgremover.constants import DEFAULT_SUBJECT, IMAGE_SUFFIXES
+from bgremover.inference import Segmenter, load_model
+from bgremover.io import ImageSource, read_image
+
+Background = str | tuple[int, int, int] | ImageSource
+GREEN_SCREEN = (0, 255, 0)  # ``background="greenscreen"``: pure green for chroma keying in an editor
+
+
+def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Foreground colours without background spill (pymatting's multi-level estimator), uint8."""
+    from pymatting import estimate_foreground_ml
+
+    fg = estimate_foreground_ml(image.astype(np.float64) / 255.0, alpha.astype(np.float64))
+    return np.clip(fg * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def background_plate(background: Background, image: np.ndarray) -> np.ndarray | None:
+    """The H×W×3 uint8 plate for ``background`` (``None`` for transparent).
+
+    Accepts ``"transparent"``, ``"blur"``, ``"greenscreen"``, a colour (``(r, g, b)``, ``"#rrggbb"``, ``"white"``)
+    or an image (path, bytes, PIL, array), which is scaled to cover the frame and centre-cropped.
+
+    Example:
+        >>> background_plate((255, 0, 0), np.zeros((2, 3, 3), np.uint8))[0, 0].tolist()
+        [255, 0, 0]
+    """
+    height, width = image.shape[:2]
+    if isinstance(background, str) and background in ("transparent", "none"):
+        return None
+    if isinstance(background, str) and background == "blur":
+        sigma = max(height, width) / 60
+        return cv2.GaussianBlur(image, (0, 0), sigma)
+    if isinstance(background, str) and background == "greenscreen":
+        background = GREEN_SCREEN
+    if isinstance(background, tuple | list) and len(background) == 3:
+        return np.broadcast_to(np.asarray(background, np.uint8), (height, width, 3)).copy()
+    if isinstance(background, str) and not background.lower().endswith(IMAGE_SUFFIXES):
+        try:
+            return np.broadcast_to(np.asarray(ImageColor.getrgb(background)[:3], np.uint8), (height, width, 3)).copy()
+        except ValueError as err:
+            raise ValueError(
+                f"background {background!r} is not 'transparent', 'blur', a colour or an image file"
+            ) from err
+    plate = read_image(background)
+    scale = max(height / plate.shape[0], width / plate.shape[1])
+    plate = cv2.resize(plate, (max(width, round(plate.shape[1] * scale)), max(height, round(plate.shape[0] * scale))))
+    top, left = (plate.shape[0] - height) // 2, (plate.shape[1] - width) // 2
+    return plate[top : top + height, left : left + width]
+
+
+def compose(
+    image: np.ndarray,
+    alpha: np.ndarray,
+    background: Background = "transparent",
+    foreground_estimation: bool = False,
+) -> Image.Image:
+    """Blend ``image`` over ``background`` with ``alpha``; RGBA for transparent, else RGB."""
+    foreground = estimate_foreground(image, alpha) if foreground_estimation else image
+    plate = background_plate(background, image)
+    if plate is None:
+        a8 = np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return Image.fromarray(np.dstack([foreground, a8]), "RGBA")
+    return Image.fromarray(blend(foreground, alpha, plate), "RGB")
+
+
+def blend(foreground: np.ndarray, alpha: np.ndarray, plate: np.ndarray) -> np.ndarray:
+    """``alpha · foreground + (1 − alpha) · plate`` as uint8 H×W×3.
+
+    Example:
+        >>> blend(np.full((1, 1, 3), 200, np.uint8), np.full((1, 1), 0.5), np.zeros((1, 1, 3), np.uint8)).tolist()
+        [[[100, 100, 100]]]
+    """
+    if alpha.shape != foreground.shape[:2] or plate.shape != foreground.shape:
+        raise ValueError(
+            f"foreground {foreground.shape}, alpha {alpha.shape} and plate {plate.shape} must have one size"
+        )
+    a = alpha[..., None].astype(np.float32)
+    out = a * foreground.astype(np.float32) + (1 - a) * plate.astype(np.float32)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def remove_background(
+    image: ImageSource,
+    background: Background = "transparent",
+    model: Segmenter | None = None,
+    tta: bool = False,
+    scales: tuple[float, ...] = (1.0,),
+    refine: bool = False,
+    threshold: float | None = None,
+    foreground_estimation: bool = False,
+    subject: str = DEFAULT_SUBJECT,
+) -> Image.Image:
+    """Cut the person out of ``image``: RGBA for ``"transparent"``, else RGB on the new background.
+
+    ``threshold`` turns the soft alpha into a hard mask. ``model`` defaults to the committed model.
+    ``subject="main"`` keeps only the main subject(s), ``"all"`` every person.
+
+    Example:
+        >>> from bgremover import remove_background
+        >>> cutout = remove_background("photo.jpg")  # doctest: +SKIP
+        >>> cutout.mode  # doctest: +SKIP
+        'RGBA'
+    """
+    segmenter = model or load_model()
+    rgb = read_image(image, segmenter.max_pixels)
+    alpha = segmenter.predict(rgb, tta=tta, scales=scales, refine=refine, subject=subject)
+    if threshold is not None:
+        alpha = (alpha >= threshold).astype(np.float32)
+    return compose(rgb, alpha, background, foreground_estimation)

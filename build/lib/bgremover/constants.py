@@ -1,0 +1,11 @@
+"""Constants used by several modules, defined once (this module imports nothing heavy)."""
+
+WORKING_SIZE = 512  # long side the default model sees
+MULTISCALE = (0.75, 1.0, 1.25)  # the multi-scale test-time augmentation every entry point offers
+SUBJECTS = ("all", "main")  # every person, or only the main subject(s): bgremover.subjects
+DEFAULT_SUBJECT = "main"  # better than "all" on every benchmark set (docs/experiments/2026-12-generalisation.md)
+AUTO = "auto"  # the fastest exported runtime on this CPU: bgremover.inference.fastest_cpu_runtime
+BACKENDS = ("torch", "onnx", "openvino", AUTO)
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v", ".mpg", ".mpeg", ".ogv")
+VIDEO_OUTPUT_SUFFIXES = (".webm", ".mov", ".mp4", ".zip")

@@ -1,0 +1,26 @@
+"""Data: folder and COCO datasets, joint augmentation, copy-paste compositing, samplers."""
+
+from bgremover.data.coco import CocoPersonDataset
+from bgremover.data.compositing import CompositeConfig, CopyPaste, background_files, paste, person_crop
+from bgremover.data.dataset import SegmentationFolder, find_pairs, read_split, to_tensors
+from bgremover.data.samplers import HardExampleSampler, MultiScaleBatchSampler
+from bgremover.data.transforms import PairTransform, eval_pipeline, reset_pipelines, train_pipeline
+
+__all__ = [
+    "CocoPersonDataset",
+    "CompositeConfig",
+    "CopyPaste",
+    "HardExampleSampler",
+    "MultiScaleBatchSampler",
+    "PairTransform",
+    "SegmentationFolder",
+    "background_files",
+    "eval_pipeline",
+    "find_pairs",
+    "paste",
+    "person_crop",
+    "read_split",
+    "reset_pipelines",
+    "to_tensors",
+    "train_pipeline",
+]

@@ -1,0 +1,1 @@
+"""Segmentation architectures, one sub-package each."""

@@ -1,0 +1,94 @@
+"""Resolving model sources: the shipped tiers, local folders, Hub repo ids; reading their config.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from torch import nn
+
+from bgremover import settings
+from bgremover.errors import ModelNotFoundError
+from bgremover.run_config import RunConfig
+
+PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"  # the shipped tiers (package data)
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"  # a checkout's other models (experiments)
+NAMED_MODELS = {
+    "default": "bgremover-lite2",  # Attention U-Net on EfficientNet-Lite2, 512 px, PyTorch
+    "fast": "bgremover-fast",  # the default fine-tuned for 256², run by the fastest exported runtime
+}
+REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
+
+
+def resolve_source(source: str | os.PathLike | None) -> str:
+    """A local folder path or a validated Hub repo id for ``source``.
+
+    ``None``: ``$BGREMOVER_MODEL`` if set, else the shipped default model. Names in
+    ``NAMED_MODELS`` map to the folders shipped inside the package.
+
+    Example:
+        >>> resolve_source("user/my-model")
+        'user/my-model'
+    """
+    source = str(source if source is not None else settings.model())
+    if source in NAMED_MODELS:
+        folder = PRETRAINED_DIR / NAMED_MODELS[source]
+        if not tier_installed(source):
+            raise ModelNotFoundError(f"the {source!r} model is not installed at {folder}")
+        return str(folder)
+    path = Path(source).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file() or not (path / "model.safetensors").is_file():
+            raise ModelNotFoundError(f"{path} is not a model folder (needs config.json and model.safetensors)")
+        return str(path)
+    if REPO_ID.match(source) and ".." not in source:
+        return source
+    raise ModelNotFoundError(
+        f"model source {source!r} is not one of {sorted(NAMED_MODELS)}, a model folder, or a Hub repo id 'user/name'"
+    )
+
+
+def tier_installed(name: str) -> bool:
+    """Whether the named tier's folder is in the package."""
+    return (PRETRAINED_DIR / NAMED_MODELS[name] / "config.json").is_file()
+
+
+def read_config(source: str | os.PathLike | None) -> dict:
+    """The ``config.json`` of a model folder or Hub repo (the Hub cache is used, ``HF_HUB_OFFLINE`` respected)."""
+    resolved = resolve_source(source)
+    if Path(resolved).is_dir():
+        return json.loads((Path(resolved) / "config.json").read_text())
+    from huggingface_hub import hf_hub_download
+
+    return json.loads(Path(hf_hub_download(resolved, "config.json")).read_text())
+
+
+def run_config(source: str | os.PathLike | None) -> RunConfig:
+    """How ``source`` runs by default: its config.json's run block (defaults where it has none)."""
+    return RunConfig.from_config(read_config(source))
+
+
+def load_network(source: str | os.PathLike | None = None) -> nn.Module:
+    """``from_pretrained`` of the class config.json names (``"arch"``, the registry in
+    :mod:`bgremover.factory`; safetensors only), in eval mode, with its run config attached."""
+    from bgremover.factory import DEFAULT_ARCH, architecture
+
+    config = read_config(source)
+    network = architecture(config.get("arch", DEFAULT_ARCH)).load().from_pretrained(resolve_source(source))
+    network.run_config = RunConfig.from_config(config)
+    return network.eval()
+
+
+def set_run_config(folder: str | os.PathLike, run: RunConfig) -> None:
+    """Rewrite a model folder's run block (e.g. after training a model for another working size).
+
+    Example:
+        >>> set_run_config("runs/fast/best", RunConfig(working_size=256, square=True, backend="auto"))  # doctest: +SKIP
+    """
+    path = Path(folder) / "config.json"
+    config = json.loads(path.read_text())
+    previous = RunConfig.from_config(config)
+    config["run"] = RunConfig(run.working_size, run.square, run.backend, previous.mean, previous.std).to_dict()
+    path.write_text(json.dumps(config, indent=2) + "\n")

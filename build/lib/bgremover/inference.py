@@ -1,0 +1,255 @@
+"""``Segmenter``: full-resolution alpha from any image, with test-time augmentation and refinement."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+from bgremover import settings
+from bgremover.constants import AUTO, BACKENDS, DEFAULT_SUBJECT, SUBJECTS, WORKING_SIZE
+from bgremover.hub import load_network, run_config
+from bgremover.io import ImageSource, read_image
+from bgremover.refine import refine_alpha
+from bgremover.run_config import RunConfig
+from bgremover.subjects import select_subjects
+
+
+def resize_for_network(image: np.ndarray, long_side: int, square: bool = False) -> np.ndarray:
+    """``image`` resized to ``long_side`` on its long side, or to ``long_side``² whatever its aspect
+    when ``square`` (area interpolation when shrinking, bilinear when enlarging)."""
+    height, width = image.shape[:2]
+    scale = long_side / max(height, width)
+    size = (long_side, long_side) if square else (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+
+class Segmenter:
+    """Runs a person-segmentation network on images of any size.
+
+    The network sees the image with its long side at ``working_size`` × scale (``square=True``:
+    resized to that size squared whatever its aspect); the probability map is averaged over the
+    test-time augmentations and resized back to the input's resolution.
+
+    Example:
+        >>> from bgremover import load_model
+        >>> seg = load_model()  # doctest: +SKIP
+        >>> alpha = seg.predict("photo.jpg", tta=True)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        network: nn.Module | OnnxNetwork | OpenVinoNetwork,
+        device: str | torch.device | None = None,
+        working_size: int = WORKING_SIZE,
+        max_pixels: int | None = None,
+        square: bool = False,
+    ):
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.network = network.eval().to(self.device) if isinstance(network, nn.Module) else network
+        self.working_size = working_size
+        self._max_pixels = max_pixels
+        self.square = square
+
+    @property
+    def max_pixels(self) -> int:
+        """Largest image accepted (``BGREMOVER_MAX_PIXELS`` unless set here)."""
+        return self._max_pixels or settings.max_pixels()
+
+    def _forward(self, batch: np.ndarray) -> np.ndarray:
+        """Probabilities (N, H, W) for a float32 (N, 3, H, W) batch in [0, 1]."""
+        if not isinstance(self.network, nn.Module):  # an exported graph: probabilities already
+            return self.network(batch)
+        with torch.inference_mode():
+            logits = self.network(torch.from_numpy(batch).to(self.device))
+            return torch.sigmoid(logits.float())[:, 0].cpu().numpy()
+
+    def _probabilities(self, images: list[np.ndarray], flip: bool) -> list[np.ndarray]:
+        """Network probabilities for same-size RGB uint8 images, optionally flip-averaged."""
+        batch = np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
+        prob = self._forward(batch)
+        if flip:
+            prob = (prob + self._forward(np.ascontiguousarray(batch[..., ::-1]))[..., ::-1]) / 2
+        return list(prob)
+
+    def predict(
+        self,
+        image: ImageSource | Sequence[ImageSource],
+        tta: bool = False,
+        scales: Sequence[float] = (1.0,),
+        refine: bool = False,
+        subject: str = DEFAULT_SUBJECT,
+    ) -> np.ndarray | list[np.ndarray]:
+        """Float32 alpha (H×W in [0, 1]) at the input's resolution; a list in gives a list out.
+
+        ``tta``: average with the horizontally flipped image. ``scales``: working sizes as
+        multiples of ``working_size`` (e.g. ``(0.75, 1.0, 1.25)``), averaged. ``refine``: guided
+        filter on the edge band, guided by the full-resolution image. ``subject``: ``"main"``
+        (default) keeps only the main subject(s), ``"all"`` every person (:mod:`bgremover.subjects`).
+        """
+        if subject not in SUBJECTS:
+            raise ValueError(f"subject must be one of {', '.join(SUBJECTS)}, got {subject!r}")
+        if isinstance(image, list | tuple):
+            rgbs = [read_image(item, self.max_pixels) for item in image]
+        else:
+            rgbs = [read_image(image, self.max_pixels)]
+        alphas = [select_subjects(a, subject) for a in self._predict_arrays(rgbs, tta, scales, refine)]
+        return alphas if isinstance(image, list | tuple) else alphas[0]
+
+    def predict_video(
+        self,
+        source: str | os.PathLike,
+        batch_size: int = 4,
+        stabilize: bool = False,
+        subject: str = DEFAULT_SUBJECT,
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(RGB frame, alpha) for every frame of a video file, decoded and segmented as it streams
+        (``batch_size`` frames per network call; ``stabilize``: :mod:`bgremover.temporal`).
+
+        Example:
+            >>> for frame, alpha in load_model("fast").predict_video("clip.mp4"):  # doctest: +SKIP
+            ...     print(alpha.mean())
+        """
+        from bgremover.video import predict_frames, read_frames
+
+        frames = (rgb for rgb, _ in read_frames(source, self.max_pixels))
+        return predict_frames(self, frames, batch_size, stabilize, subject)
+
+    def _predict_arrays(
+        self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float], refine: bool
+    ) -> list[np.ndarray]:
+        if not scales:
+            raise ValueError("scales must name at least one scale")
+        base = [resize_for_network(rgb, self.working_size, self.square) for rgb in rgbs]
+        sums = [np.zeros(b.shape[:2], np.float32) for b in base]
+        for scale in scales:
+            scaled = [resize_for_network(rgb, round(self.working_size * scale), self.square) for rgb in rgbs]
+            groups: dict[tuple[int, ...], list[int]] = {}
+            for i, img in enumerate(scaled):
+                groups.setdefault(img.shape, []).append(i)
+            for indices in groups.values():
+                probs = self._probabilities([scaled[i] for i in indices], tta)
+                for i, prob in zip(indices, probs, strict=True):
+                    sums[i] += cv2.resize(prob, base[i].shape[1::-1], interpolation=cv2.INTER_LINEAR)
+        alphas = []
+        for rgb, total in zip(rgbs, sums, strict=True):
+            alpha = cv2.resize(total / len(scales), rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+            alpha = np.clip(alpha, 0.0, 1.0)
+            alphas.append(refine_alpha(rgb, alpha) if refine else alpha.astype(np.float32))
+        return alphas
+
+
+class OnnxNetwork:
+    """An exported model (see :func:`bgremover.export.export_onnx`) run by onnxruntime."""
+
+    def __init__(self, path: str | os.PathLike, threads: int | None = None):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {"image": batch})[0][:, 0]
+
+
+class OpenVinoNetwork:
+    """An exported model run by OpenVINO on the CPU at its default precision (bf16 on CPUs that have
+    it: about half onnxruntime's latency here, IoU within 0.002; see ``benchmarks/runtimes.py``)."""
+
+    def __init__(self, path: str | os.PathLike, threads: int | None = None, precision: str | None = None):
+        import openvino as ov
+
+        config = {"PERFORMANCE_HINT": "LATENCY"}
+        if threads:
+            config["INFERENCE_NUM_THREADS"] = threads
+        if precision:
+            config["INFERENCE_PRECISION_HINT"] = precision
+        self.compiled = ov.Core().compile_model(str(path), "CPU", config)
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return np.asarray(self.compiled(batch)[0])[:, 0]
+
+
+EXPORTED_BACKENDS = {"onnx": OnnxNetwork, "openvino": OpenVinoNetwork}
+
+
+@lru_cache(maxsize=1)
+def fastest_cpu_runtime() -> str:
+    """``"openvino"`` where OpenVINO runs bf16 natively on this CPU (AVX-512-BF16 or AMX: about half
+    ONNX Runtime's latency, same IoU), else ``"onnx"`` (OpenVINO in fp32 is slower than ONNX Runtime)."""
+    try:
+        import openvino as ov
+    except ImportError:
+        return "onnx"
+    return "openvino" if "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "onnx"
+
+
+def resolve_backend(backend: str) -> str:
+    """``backend`` with ``"auto"`` replaced by this CPU's fastest exported runtime."""
+    return fastest_cpu_runtime() if backend == AUTO else backend
+
+
+def onnx_file(source: str | os.PathLike | None) -> Path:
+    """The model's ONNX file: ``model.onnx`` in its folder, else exported once into the cache (named
+    by the source and, for a local folder, its weights' size and time, so a retrained model re-exports)."""
+    from bgremover.export import export_onnx
+    from bgremover.hub import resolve_source
+
+    resolved = resolve_source(source)
+    folder = Path(resolved)
+    if (folder / "model.onnx").is_file():
+        return folder / "model.onnx"
+    cache = settings.cache_dir() / "onnx"
+    weights = folder / "model.safetensors"
+    stamp = f"-{weights.stat().st_size}-{weights.stat().st_mtime_ns}" if weights.is_file() else ""
+    target = cache / (resolved.replace("/", "--").strip("-") + stamp + ".onnx")
+    if not target.is_file():
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        export_onnx(resolved, tmp)
+        os.replace(tmp, target)
+    return target
+
+
+def run_settings(source: str | os.PathLike | None) -> tuple[int, str, bool]:
+    """(working size, backend, square) a model runs with by default: its config.json's run block
+    (:class:`~bgremover.run_config.RunConfig`); a bare ``.onnx`` file: 512 px long side."""
+    run = RunConfig() if str(source).endswith(".onnx") else run_config(source)
+    return run.working_size, run.backend, run.square
+
+
+def load_model(
+    source: str | os.PathLike | None = None,
+    device: str | torch.device | None = None,
+    working_size: int | None = None,
+    backend: str | None = None,
+    square: bool | None = None,
+) -> Segmenter:
+    """A :class:`Segmenter` for ``source``: ``None``/"default" (the committed model), "fast",
+    a local ``save_pretrained`` folder, or a Hugging Face Hub repo id (cache and
+    ``HF_HUB_OFFLINE`` respected). CUDA is used when present unless ``device`` says otherwise.
+    ``backend="onnx"`` runs the exported graph with onnxruntime (CPU), ``"openvino"`` with OpenVINO
+    (CPU), ``"auto"`` with whichever is faster on this CPU (:func:`fastest_cpu_runtime`); a path to
+    a ``.onnx`` file (e.g. an int8 model from ``bgremover export onnx --int8``) selects it directly
+    (onnxruntime unless ``backend="openvino"``).
+    ``working_size``, ``backend`` and ``square`` default to the model's run block
+    (:func:`run_settings`; ``"fast"``: 256², ``"auto"``), so a copied folder runs as its card says.
+    """
+    if backend is not None and backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
+    default_size, default_backend, default_square = run_settings(source)
+    sizing = dict(working_size=working_size or default_size, square=default_square if square is None else square)
+    backend = resolve_backend(backend or default_backend)
+    if source is not None and str(source).endswith(".onnx") and Path(source).is_file():
+        runtime = EXPORTED_BACKENDS.get(backend, OnnxNetwork)  # a file runs on onnxruntime unless told otherwise
+        return Segmenter(runtime(source), device="cpu", **sizing)
+    if backend in EXPORTED_BACKENDS:
+        return Segmenter(EXPORTED_BACKENDS[backend](onnx_file(source)), device="cpu", **sizing)
+    return Segmenter(load_network(source), device=device, **sizing)

@@ -1,0 +1,13 @@
+"""Shape checks shared by the losses."""
+
+from __future__ import annotations
+
+import torch
+
+
+def check_pair(logits: torch.Tensor, target: torch.Tensor) -> None:
+    """Require logits and target of the same (B, 1, H, W) shape."""
+    if logits.ndim != 4 or logits.shape[1] != 1:
+        raise ValueError(f"logits must have shape (B, 1, H, W), got {tuple(logits.shape)}")
+    if target.shape != logits.shape:
+        raise ValueError(f"target shape {tuple(target.shape)} does not match logits shape {tuple(logits.shape)}")

@@ -1,0 +1,1 @@
+"""The shipped models (package data): ``bgremover-lite2`` (``"default"``) and ``bgremover-fast`` (``"fast"``)."""

@@ -1,0 +1,48 @@
+"""How a model runs by default: written into every ``config.json`` as its ``"run"`` block, so that a
+model folder or Hub repo runs as its card says wherever it is copied (as timm's ``pretrained_cfg``).
+
+Example:
+    >>> RunConfig.from_config({"run": {"working_size": 256, "square": True, "backend": "auto"}}).working_size
+    256
+    >>> RunConfig.from_config({}) == RunConfig()  # a config.json written before the block existed
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from bgremover.constants import BACKENDS, WORKING_SIZE
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """``working_size``: long side the network sees (``square``: resized to ``working_size``² whatever
+    the aspect); ``backend``: the default runtime (``"auto"``: the fastest exported one on the CPU);
+    ``mean``/``std``: the normalisation applied inside the network to RGB in [0, 1] (for the record:
+    callers pass RGB in [0, 1])."""
+
+    working_size: int = WORKING_SIZE
+    square: bool = False
+    backend: str = "torch"
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+
+    def __post_init__(self):
+        if self.backend not in BACKENDS:
+            raise ValueError(f"run backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if self.working_size < 32:
+            raise ValueError(f"run working_size must be at least 32, got {self.working_size}")
+
+    @classmethod
+    def from_config(cls, config: dict) -> RunConfig:
+        block = dict(config.get("run") or {})
+        for key in ("mean", "std"):
+            if block.get(key) is not None:
+                block[key] = tuple(block[key])
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in block.items() if k in known})
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}

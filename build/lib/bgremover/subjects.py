@@ -1,0 +1,53 @@
+"""Main subject or everyone: drop the people a photo is not about (bystanders, an audience).
+
+The network marks every person. ``main_subjects`` keeps the connected regions of the mask that
+are large next to the largest one and sets the rest of the alpha to zero, so a dancer stays and
+the crowd watching from the back does not; people of similar size (a couple, a group photo) all
+stay.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from bgremover.constants import SUBJECTS
+
+MAIN_SHARE = 0.25  # a region is a main subject when its area is at least this share of the largest's
+
+
+def main_subjects(alpha: np.ndarray, min_share: float = MAIN_SHARE, threshold: float = 0.5) -> np.ndarray:
+    """``alpha`` (H×W in [0, 1]) with only the main subject(s) kept.
+
+    Regions are the 8-connected components of ``alpha ≥ threshold``; those with at least
+    ``min_share`` of the largest region's area are kept, with the soft edge around them (a band
+    of about 1 % of the image diagonal). An empty mask is returned unchanged.
+
+    Example:
+        >>> alpha = np.zeros((100, 100), np.float32)
+        >>> alpha[10:90, 10:50] = 1.0  # the subject
+        >>> alpha[80:90, 80:85] = 0.9  # someone far behind
+        >>> kept = main_subjects(alpha)
+        >>> float(kept[50, 30]), float(kept[85, 82])
+        (1.0, 0.0)
+    """
+    if alpha.ndim != 2:
+        raise ValueError(f"alpha must be H×W, got shape {alpha.shape}")
+    if not 0 < min_share <= 1:
+        raise ValueError(f"min_share must be in (0, 1], got {min_share}")
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((alpha >= threshold).astype(np.uint8), connectivity=8)
+    if count <= 2:  # nothing, or one region
+        return alpha
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.flatnonzero(areas >= min_share * areas.max()) + 1
+    kept = np.isin(labels, keep).astype(np.uint8)
+    radius = max(2, round(0.01 * np.hypot(*alpha.shape)))
+    band = cv2.dilate(kept, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))
+    return (alpha * band).astype(alpha.dtype)
+
+
+def select_subjects(alpha: np.ndarray, subject: str) -> np.ndarray:
+    """``"all"``: ``alpha`` as it is; ``"main"``: :func:`main_subjects`."""
+    if subject not in SUBJECTS:
+        raise ValueError(f"subject must be one of {', '.join(SUBJECTS)}, got {subject!r}")
+    return main_subjects(alpha) if subject == "main" else alpha

@@ -1,0 +1,174 @@
+"""Build the datasets, loaders, model, loss and optimiser of a run from its ``TrainConfig``."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, DistributedSampler
+
+from bgremover.data import (
+    CompositeConfig,
+    CopyPaste,
+    HardExampleSampler,
+    MultiScaleBatchSampler,
+    PairTransform,
+    SegmentationFolder,
+    find_pairs,
+    reset_pipelines,
+)
+from bgremover.data.dataset import unpack_item
+from bgremover.factory import create_model
+from bgremover.hub import load_network
+from bgremover.losses import CompositeLoss
+from bgremover.prune import prune_model
+from bgremover.train.config import TrainConfig
+from bgremover.train.distributed import DistInfo
+
+
+class EpochShuffle(torch.utils.data.Sampler[int]):
+    """A permutation of ``range(n)`` fixed by (seed, epoch), so a resumed epoch replays its order."""
+
+    def __init__(self, n: int, seed: int):
+        self.n, self.seed, self.epoch = n, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed * 10_007 + self.epoch)
+        return iter(torch.randperm(self.n, generator=generator).tolist())
+
+    def __len__(self) -> int:
+        return self.n
+
+
+class IndexedDataset(torch.utils.data.Dataset):
+    """Items of ``dataset`` with their index appended (for per-item losses)."""
+
+    def __init__(self, dataset: SegmentationFolder):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, item):
+        return (*self.dataset[item], unpack_item(item)[0])
+
+
+def split_stems(config: TrainConfig) -> tuple[list[str] | None, list[str]]:
+    """Train and validation stems: ``val_split`` if given, else a seeded ``val_fraction`` hold-out."""
+    root = SegmentationFolder(config.data, split=config.split)
+    if config.val_split:
+        val = SegmentationFolder(config.data, split=config.val_split).stems
+        return [s for s in root.stems if s not in set(val)], val
+    rng = np.random.default_rng(config.seed)
+    order = rng.permutation(len(root.stems))
+    n_val = max(1, round(len(order) * config.val_fraction))
+    val = sorted(root.stems[i] for i in order[:n_val])
+    return sorted(set(root.stems) - set(val)), val
+
+
+def build_datasets(
+    config: TrainConfig, train_stems: list[str] | None = None, val_stems: list[str] | None = None
+) -> tuple[SegmentationFolder, SegmentationFolder]:
+    """Train set (augmented, composited onto ``config.backgrounds``) and validation set."""
+    if train_stems is None or val_stems is None:
+        train_stems, val_stems = split_stems(config)
+    train = SegmentationFolder(config.data, stems=train_stems, soft=config.soft_masks)
+    for folder in config.extra_data:
+        extra = find_pairs(folder) * config.extra_repeat
+        train.pairs += extra
+        train.stems += [image.stem for image, _ in extra]
+    composite = None
+    if config.backgrounds and config.composite_p > 0:
+        composite = CopyPaste.from_folder(
+            *config.backgrounds,
+            people=lambda rng: train.load(int(rng.integers(len(train)))),
+            config=CompositeConfig(
+                p=config.composite_p,
+                empty_p=config.empty_p,
+                portrait_p=config.portrait_p,
+                closeup_p=config.closeup_p,
+                defocus_p=config.defocus_p,
+                harmonize_p=config.harmonize_p,
+                occluder_p=config.occluder_p,
+                group_p=config.group_p,
+                group_size=(2, config.group_max),
+                group_row_p=config.group_row_p,
+            ),
+            seed=config.seed,
+        )
+    train.transform = PairTransform(
+        config.image_size,
+        train=True,
+        rotate90_p=config.rotate90_p,
+        pre=composite,
+        squash_p=config.squash_p,
+        camera_p=config.camera_p,
+    )
+    val = SegmentationFolder(config.data, stems=val_stems, soft=config.soft_masks)
+    if config.max_val_images:
+        val.pairs, val.stems = val.pairs[: config.max_val_images], val.stems[: config.max_val_images]
+    val.transform = PairTransform(config.image_size, train=False)
+    return train, val
+
+
+def build_train_loader(config: TrainConfig, dataset: SegmentationFolder, dist: DistInfo) -> DataLoader:
+    """Multi-scale batches over a shuffled, distributed or hard-example sampler."""
+    if dist.enabled:
+        sampler = DistributedSampler(dataset, dist.world_size, dist.rank, shuffle=True, seed=config.seed)
+    elif config.hard_mining:
+        sampler = HardExampleSampler(len(dataset), seed=config.seed)
+    else:
+        sampler = EpochShuffle(len(dataset), config.seed)
+    batches = MultiScaleBatchSampler(sampler, config.batch_size, config.scales, drop_last=True, seed=config.seed)
+    workers = config.num_workers
+    return DataLoader(
+        IndexedDataset(dataset),
+        batch_sampler=batches,
+        num_workers=workers,
+        pin_memory=torch.cuda.is_available(),
+        prefetch_factor=config.prefetch_factor if workers else None,
+        persistent_workers=config.persistent_workers and workers > 0,
+        worker_init_fn=reset_pipelines,
+        generator=torch.Generator().manual_seed(config.seed + dist.rank),  # leaves the global RNG alone
+    )
+
+
+def build_model(config: TrainConfig) -> nn.Module:
+    """The configured architecture (decoder options apply to the Attention U-Net; its decoder widths
+    to smp's U-Net too), with the weights of ``init_from`` when given and ``prune_amount`` of its
+    conv weights masked to zero."""
+    options = {}
+    if config.arch == "unet":  # the plain U-Net gets the Attention U-Net's decoder widths: only the gates differ
+        options = dict(decoder_channels=config.decoder_channels)
+    if config.arch == "attention_unet":
+        options = dict(
+            decoder_channels=config.decoder_channels,
+            attention=config.attention,
+            encoder_dropout=config.encoder_dropout,
+            bottleneck_dropout=config.bottleneck_dropout,
+            gradient_checkpointing=config.gradient_checkpointing,
+        )
+    weights = None if config.init_from else config.encoder_weights
+    model = create_model(config.arch, config.encoder, encoder_weights=weights, **options)
+    if config.init_from:
+        model.load_state_dict(load_network(config.init_from).state_dict())
+    if config.prune_amount:
+        prune_model(model, config.prune_amount, config.prune_structured, permanent=False)
+    return model
+
+
+def build_loss(config: TrainConfig) -> CompositeLoss:
+    return CompositeLoss(
+        config.w_bce, config.w_dice, config.w_perceptual, config.w_edge, perceptual_size=config.perceptual_size
+    )
+
+
+def build_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    return torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
+
+
+def build_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer):
+    return torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0=config.t0, T_mult=config.t_mult)

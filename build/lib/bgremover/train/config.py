@@ -1,0 +1,164 @@
+"""``TrainConfig``: the one object that flows from the CLI (or a YAML/JSON file) to the trainer."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of a training run; defaults are the design's recipe.
+
+    Example:
+        >>> cfg = TrainConfig.from_dict({"epochs": 2, "lr": 3e-4})
+        >>> cfg.epochs, cfg.lr, cfg.betas
+        (2, 0.0003, (0.9, 0.999))
+    """
+
+    # data
+    data: str = ""
+    split: str | None = "trainval"
+    val_split: str | None = None
+    val_fraction: float = 0.1
+    extra_data: tuple[str, ...] = ()  # more folders of real photos (images/ + masks/), all of each used
+    extra_repeat: int = 1  # how many times each extra folder is listed per epoch
+    backgrounds: tuple[str, ...] = ()  # background folders, each drawn equally often (four fifths of each)
+    image_size: int = 320
+    scales: tuple[int, ...] = (256, 320, 384)
+    composite_p: float = 0.7  # of samples composited; the rest are the real photos as they are
+    empty_p: float = 0.1  # of a composite with nobody in it (background alone, an all-zero mask)
+    portrait_p: float = 0.2  # of a composite being a head-and-torso crop cut by the bottom edge
+    closeup_p: float = 0.25  # of a composite being a head-and-shoulders close-up (webcam, video call)
+    defocus_p: float = 0.3  # of a composite's background defocused (twice that for close-ups)
+    harmonize_p: float = 0.5  # of a composite's people taking on some of the background's colours
+    camera_p: float = 0.5  # of samples resampled / noised / JPEG-compressed (each with half this)
+    occluder_p: float = 0.0  # of a composite getting a background-photo occluder in front of the people
+    group_p: float = 0.2  # of a composite being a group of people
+    group_max: int = 4  # people in a group: 2 to this
+    group_row_p: float = 0.0  # of a group standing in a row, feet on one line
+    rotate90_p: float = 0.05
+    squash_p: float = 0.0  # of samples resized to the square whatever their aspect (for square-input tiers)
+    soft_masks: bool = False
+    hard_mining: bool = False
+    batch_size: int = 8
+    num_workers: int = 2
+    prefetch_factor: int = 2
+    persistent_workers: bool = True
+    max_val_images: int | None = None
+    # model
+    arch: str = "attention_unet"
+    encoder: str = "tf_efficientnet_lite0"
+    encoder_weights: str | None = "imagenet"
+    decoder_channels: tuple[int, ...] = (128, 64, 48, 32, 16)
+    attention: bool = True
+    encoder_dropout: float = 0.1
+    bottleneck_dropout: float = 0.2
+    gradient_checkpointing: bool = False
+    # start from a trained model's weights (a model source; the architecture options must match it)
+    init_from: str | None = None
+    # magnitude pruning applied before training and kept during it (fine-tuning a pruned model)
+    prune_amount: float = 0.0
+    prune_structured: bool = True
+    # loss
+    w_bce: float = 1.0
+    w_dice: float = 1.0
+    w_perceptual: float = 0.5
+    w_edge: float = 0.3
+    perceptual_size: int | None = 160
+    # distillation (a teacher model source: folder, name or Hub id)
+    teacher: str | None = None
+    w_distill: float = 1.0
+    distill_temperature: float = 2.0
+    # optimisation
+    epochs: int = 30
+    max_steps: int | None = None
+    lr: float = 1e-4
+    weight_decay: float = 1e-5
+    betas: tuple[float, float] = (0.9, 0.999)
+    t0: int = 10
+    t_mult: int = 2
+    grad_clip: float = 1.0
+    amp: bool = True
+    # run
+    out_dir: str = "runs/default"
+    seed: int = 42
+    deterministic: bool = False
+    resume: bool = False
+    checkpoint_every: int = 50
+    log_every: int = 10
+    device: str | None = None
+    progress: bool = True
+
+    def __post_init__(self):
+        for name in ("backgrounds", "extra_data"):  # one folder (as configs wrote it before several), or none
+            value = getattr(self, name)
+            setattr(self, name, (value,) if isinstance(value, str) else tuple(value or ()))
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        """Build from a mapping, converting lists to tuples; unknown keys are an error."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike) -> TrainConfig:
+        """Load a ``.yaml``/``.yml`` or ``.json`` file."""
+        text = Path(path).read_text()
+        values = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+        return cls.from_dict(values or {})
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the resolved config as JSON."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2))
+
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        """One ``--name`` option per field (``--no-name`` for booleans), defaulting to unset."""
+        parser.add_argument("--config", help="YAML or JSON file with config values")
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            flag = "--" + f.name.replace("_", "-")
+            kind = hints[f.name]
+            if kind is bool:
+                parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None)
+                continue
+            base, nargs = _parse_type(kind)
+            nargs = "*" if f.default == () else nargs  # a list that may be empty
+            parser.add_argument(flag, dest=f.name, type=base, nargs=nargs, default=None, help=f"(default: {f.default})")
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> TrainConfig:
+        """File values (``--config``) overridden by every option given on the command line."""
+        values = cls.from_file(args.config).to_dict() if getattr(args, "config", None) else {}
+        for f in dataclasses.fields(cls):
+            given = getattr(args, f.name, None)
+            if given is not None:
+                values[f.name] = None if given == "none" else given
+        return cls.from_dict(values)
+
+
+def _parse_type(kind) -> tuple[typing.Callable, str | None]:
+    """argparse ``type`` and ``nargs`` for a field annotation."""
+    args = [a for a in typing.get_args(kind) if a is not type(None)]
+    origin = typing.get_origin(kind)
+    if origin is tuple:
+        return args[0], "+"
+    if origin in (typing.Union, types.UnionType):
+        base, nargs = _parse_type(args[0])
+        return (lambda s, b=base: "none" if s.lower() == "none" else b(s)), nargs
+    return kind, None

@@ -1,0 +1,234 @@
+"""The training loop: AMP, clipping, per-iteration cosine restarts, validation, checkpoints, DDP."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from bgremover.hub import load_network
+from bgremover.losses import distillation_loss
+from bgremover.train.builders import (
+    build_datasets,
+    build_loss,
+    build_model,
+    build_optimizer,
+    build_scheduler,
+    build_train_loader,
+)
+from bgremover.train.checkpoint import atomic_save, load_checkpoint, rng_state, set_rng_state
+from bgremover.train.config import TrainConfig
+from bgremover.train.distributed import DistInfo, init_distributed
+from bgremover.train.evaluate import autocast_context, evaluate
+from bgremover.train.logging import RunLogger, plot_curves
+
+LAST_CHECKPOINT = "last.pt"
+BEST_DIR = "best"
+
+
+def seed_everything(seed: int, deterministic: bool = False) -> None:
+    """Seed Python, NumPy and torch; optionally ask torch for deterministic kernels."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(deterministic, warn_only=True)
+    torch.backends.cudnn.benchmark = not deterministic
+
+
+def pick_device(name: str | None) -> torch.device:
+    """``name`` if given, else CUDA when available, else CPU."""
+    return torch.device(name or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+class Trainer:
+    """Runs a whole training from a :class:`TrainConfig`; see :meth:`fit`.
+
+    Writes into ``config.out_dir``: ``config.json`` (resolved config), ``last.pt`` (resumable,
+    atomic), ``best/`` (``save_pretrained`` of the best validation IoU), ``steps.jsonl``,
+    ``epochs.jsonl``/``.csv``, ``tensorboard/`` and ``curves.png``. Only rank 0 writes.
+    ``stems`` fixes the (train, validation) stems, e.g. for cross-validation folds.
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        dist: DistInfo | None = None,
+        stems: tuple[list[str], list[str]] | None = None,
+    ):
+        self.config = config
+        self.dist = dist or init_distributed()
+        seed_everything(config.seed + self.dist.rank, config.deterministic)
+        self.device = pick_device(config.device)
+        if self.device.type == "cuda" and self.dist.enabled:
+            self.device = torch.device("cuda", self.dist.local_rank)
+        self.out_dir = Path(config.out_dir)
+        if self.dist.is_main:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            config.save(self.out_dir / "config.json")
+        self.train_set, self.val_set = build_datasets(config, *(stems or (None, None)))
+        self.loader = build_train_loader(config, self.train_set, self.dist)
+        self.model = build_model(config).to(self.device)
+        self.loss = build_loss(config).to(self.device)
+        self.teacher = load_network(config.teacher).to(self.device).requires_grad_(False) if config.teacher else None
+        self.optimizer = build_optimizer(config, self.model)
+        self.scheduler = build_scheduler(config, self.optimizer)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=config.amp and self.device.type == "cuda")
+        self.net = (
+            DistributedDataParallel(self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+            if self.dist.enabled
+            else self.model
+        )
+        self.epoch, self.batch_in_epoch, self.step, self.best_iou = 0, 0, 0, -1.0
+        self.validated_step = -1  # the step of the last logged validation
+        self.logger = RunLogger(self.out_dir, enabled=self.dist.is_main)
+        if config.resume and (self.out_dir / LAST_CHECKPOINT).exists():
+            self.load_state(self.out_dir / LAST_CHECKPOINT)
+
+    # -- state ---------------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "epoch": self.epoch,
+            "batch_in_epoch": self.batch_in_epoch,
+            "step": self.step,
+            "best_iou": self.best_iou,
+            "validated_step": self.validated_step,
+            "rng": rng_state(),
+            "sampler": self._sampler_state(),
+        }
+
+    def _sampler_state(self) -> dict:
+        sampler = self.loader.batch_sampler.sampler
+        return {"losses": torch.from_numpy(sampler.losses)} if hasattr(sampler, "losses") else {}
+
+    def save_state(self) -> None:
+        if self.dist.is_main:
+            atomic_save(self.state(), self.out_dir / LAST_CHECKPOINT)
+
+    def load_state(self, path: Path) -> None:
+        state = load_checkpoint(path)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        # the restart schedule follows the config, so a resumed run may be given a new length
+        self.scheduler.T_0 = self.scheduler.T_i = self.config.t0
+        self.scheduler.T_mult = self.config.t_mult
+        self.scaler.load_state_dict(state["scaler"])
+        self.epoch, self.batch_in_epoch = state["epoch"], state["batch_in_epoch"]
+        self.step, self.best_iou = state["step"], state["best_iou"]
+        self.validated_step = state.get("validated_step", self.step)
+        set_rng_state(state["rng"])
+        self.logger.truncate(self.step, self.validated_step)
+        if "losses" in state["sampler"]:
+            self.loader.batch_sampler.sampler.losses = state["sampler"]["losses"].numpy()
+
+    # -- loop ----------------------------------------------------------------------------------
+    def _done(self) -> bool:
+        return self.config.max_steps is not None and self.step >= self.config.max_steps
+
+    def train_epoch(self) -> None:
+        config, batches = self.config, self.loader.batch_sampler
+        iters = len(batches)
+        skip = self.batch_in_epoch  # resuming mid-epoch: the sampler replays the epoch from here
+        batches.set_epoch(self.epoch, start_batch=skip)
+        self.net.train()
+        bar = tqdm(
+            total=iters, initial=skip, desc=f"epoch {self.epoch}", disable=not (config.progress and self.dist.is_main)
+        )
+        started, seen = time.perf_counter(), 0
+        for i, (images, masks, indices) in enumerate(self.loader, start=skip):
+            images, masks = images.to(self.device, non_blocking=True), masks.to(self.device, non_blocking=True)
+            with autocast_context(self.device, config.amp):
+                logits = self.net(images)
+                total, terms = self.loss(logits, masks, images)
+                if self.teacher is not None:
+                    with torch.no_grad():
+                        teacher_logits = self.teacher(images)
+                    terms["distill"] = distillation_loss(logits, teacher_logits, config.distill_temperature)
+                    total = total + config.w_distill * terms["distill"]
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(total).backward()
+            self.scaler.unscale_(self.optimizer)
+            grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.grad_clip)
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            self.scheduler.step(self.epoch + (i + 1) / iters)
+            self.step += 1
+            self.batch_in_epoch = i + 1
+            seen += len(images)
+            if config.hard_mining and hasattr(batches.sampler, "update"):
+                with torch.no_grad():
+                    per_item = torch.nn.functional.binary_cross_entropy_with_logits(
+                        logits.float(), masks, reduction="none"
+                    ).mean((1, 2, 3))
+                batches.sampler.update(indices.tolist(), per_item.cpu().tolist())
+            rate = seen / (time.perf_counter() - started)
+            record = {k: float(v.detach()) for k, v in terms.items()}
+            record.update(
+                loss=float(total.detach()), lr=self.optimizer.param_groups[0]["lr"], grad_norm=float(grad_norm)
+            )
+            bar.set_postfix(loss=f"{record['loss']:.4f}", img_s=f"{rate:.1f}")
+            bar.update(1)
+            if self.step % config.log_every == 0 or self.step == 1:
+                self.logger.step(self.step, {**record, "images_per_s": rate})
+            if not math.isfinite(record["loss"]):
+                raise FloatingPointError(f"loss became {record['loss']} at step {self.step}")
+            if self.step % config.checkpoint_every == 0:
+                self.save_state()
+            if self._done():
+                break
+        bar.close()
+
+    def validate(self) -> dict:
+        summary = evaluate(self.model, self.val_set, self.device, self.config.amp)
+        values = {k: v for k, v in summary["mean"].items()}
+        self.validated_step = self.step
+        if self.dist.is_main:
+            self.logger.epoch(self.epoch, self.step, values)
+            if values["iou"] > self.best_iou:
+                self.best_iou = values["iou"]
+                self.model.save_pretrained(self.out_dir / BEST_DIR)
+        return values
+
+    def check_replicas(self) -> float:
+        """Largest difference between this rank's parameters and rank 0's; rank 0 logs it."""
+        import torch.distributed as dist
+
+        worst = torch.zeros(1, device=self.device)
+        for param in self.model.parameters():
+            reference = param.detach().clone()
+            dist.broadcast(reference, src=0)
+            worst = torch.maximum(worst, (param.detach() - reference).abs().max().reshape(1))
+        dist.all_reduce(worst, op=dist.ReduceOp.MAX)
+        if self.dist.is_main:
+            record = {"world_size": self.dist.world_size, "max_param_difference": float(worst)}
+            (self.out_dir / "replicas.json").write_text(json.dumps(record))
+        return float(worst)
+
+    def fit(self) -> dict:
+        """Train until ``epochs`` (or ``max_steps``); returns the last validation metrics."""
+        values: dict = {}
+        while self.epoch < self.config.epochs and not self._done():
+            self.train_epoch()
+            if self.batch_in_epoch >= len(self.loader.batch_sampler):
+                values = self.validate()
+                self.epoch, self.batch_in_epoch = self.epoch + 1, 0
+            elif self._done():
+                values = self.validate()
+            self.save_state()
+        if self.dist.enabled:
+            self.check_replicas()
+        if self.dist.is_main:
+            plot_curves(self.out_dir)
+        self.logger.close()
+        return values

@@ -1,0 +1,87 @@
+"""``bgremover cut`` for videos: output naming, a progress bar, Ctrl-C that leaves nothing half-written."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from bgremover.constants import MULTISCALE, VIDEO_OUTPUT_SUFFIXES, VIDEO_SUFFIXES
+from bgremover.errors import BadVideoError
+from bgremover.inference import load_model
+from bgremover.video import remove_background_video
+
+
+def split_videos(inputs: list[str]) -> tuple[list[Path], list[str]]:
+    """(video files, everything else) among the command line's inputs."""
+    videos = [Path(item) for item in inputs if Path(item).suffix.lower() in VIDEO_SUFFIXES and not Path(item).is_dir()]
+    return videos, [item for item in inputs if Path(item) not in videos]
+
+
+def video_destination(video: Path, output: str, transparent: bool, video_format: str | None, single: bool) -> Path:
+    """``output`` itself when it names a video/ZIP file for a single input, else ``output/<stem>.<format>``.
+
+    Example:
+        >>> str(video_destination(Path("a/clip.mp4"), "out.webm", True, None, True))
+        'out.webm'
+        >>> str(video_destination(Path("a/clip.mp4"), "cutouts", False, None, False))
+        'cutouts/clip.mp4'
+    """
+    target = Path(output)
+    if target.suffix.lower() in VIDEO_OUTPUT_SUFFIXES:
+        if not single:
+            raise BadVideoError(f"{output} names one file, but several videos were given: name a folder")
+        return target
+    suffix = f".{video_format}" if video_format else (".webm" if transparent else ".mp4")
+    return target / f"{video.stem}{suffix}"
+
+
+def cut_videos(videos: list[Path], args: argparse.Namespace) -> list[tuple[Path, str]]:
+    """Cut each video with a progress bar; returns the (file, reason) of each failure after reporting it."""
+    if args.mask:
+        return [(video, "--mask applies to images; a video gets its cut-out") for video in videos]
+    segmenter = load_model(args.model, device=args.device, backend=args.backend)
+    transparent = args.bg in ("transparent", "none")
+    failures: list[tuple[Path, str]] = []
+    for video in videos:
+        try:
+            destination = video_destination(video, args.output, transparent, args.format, len(videos) == 1)
+            if destination.exists() and not args.overwrite:
+                raise BadVideoError(f"{destination} exists: pass --overwrite to replace it")
+            with tqdm(desc=video.name, unit="frame", dynamic_ncols=True) as bar:
+
+                def progress(done: int, total: int | None, bar=bar) -> None:
+                    if total and bar.total != max(total, done):
+                        bar.total = max(total, done)
+                    bar.update(done - bar.n)
+
+                result = remove_background_video(
+                    video,
+                    destination,
+                    args.bg,
+                    model=segmenter,
+                    batch_size=args.batch_size,
+                    stabilize=not args.no_stabilize,
+                    subject=args.subject,
+                    overwrite=args.overwrite,
+                    progress=progress,
+                    tta=args.tta,
+                    scales=MULTISCALE if args.multiscale else (1.0,),
+                    refine=args.refine,
+                )
+        except KeyboardInterrupt:
+            print(f"interrupted: nothing was written for {video.name}", file=sys.stderr)
+            raise
+        except (BadVideoError, ValueError) as err:
+            failures.append((video, str(err)))
+            print(f"skipped {video}: {err}", file=sys.stderr)
+            continue
+        for note in result.notes:
+            print(f"note: {note}", file=sys.stderr)
+        print(
+            f"{video.name}: {result.frames} frames ({result.width}×{result.height}, {result.fps:g} fps"
+            f"{', audio kept' if result.audio else ''}) written to {result.path} at {result.frames_per_second:.1f} fps"
+        )
+    return failures

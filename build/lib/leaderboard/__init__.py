@@ -1,0 +1,1 @@
+"""The benchmark harness (``python -m leaderboard``) and the app's Leaderboard tab."""

@@ -1,0 +1,94 @@
+"""``python -m leaderboard run|check|table``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from leaderboard.datasets import benchmarks
+from leaderboard.harness import RESULTS_DIR
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m leaderboard", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in [
+        ("run", "evaluate methods on benchmarks and write results"),
+        ("check", "re-run a sample; fail if a committed number does not reproduce"),
+        ("table", "regenerate results/README.md from the JSON"),
+    ]:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--results", type=Path, default=RESULTS_DIR, help="results folder")
+        if name != "table":
+            p.add_argument("--methods", nargs="*", help="method names (default: all)")
+            p.add_argument("--datasets", nargs="*", help="dataset names (default: all)")
+            p.add_argument("--data-dir", help="data folder (default: $BGREMOVER_DATA_DIR), e.g. ../shared/data")
+        if name == "run":
+            p.add_argument("--limit", type=int, help="only the first N images of each set (smoke runs)")
+            p.add_argument(
+                "--model",
+                nargs="+",
+                default=[],
+                metavar="NAME=SOURCE",
+                help="also evaluate these bgremover models (folder or Hub id) as ours:NAME, "
+                "e.g. lite2=runs/lite2/best; use with --results to keep them out of the committed table",
+            )
+            p.add_argument("--model-size", type=int, help="working long side for the --model entries")
+            p.add_argument("--model-backend", help="torch | onnx | openvino for the --model entries")
+            p.add_argument(
+                "--model-square",
+                action="store_true",
+                default=None,
+                help="resize the input to size² whatever its aspect for the --model entries (as the fast tier)",
+            )
+            p.add_argument(
+                "--model-subject", choices=("main", "all"), help="main subject or everyone for the --model entries"
+            )
+        if name == "check":
+            p.add_argument("--sample", type=int, default=3, help="images per (dataset, method)")
+    args = parser.parse_args(argv)
+    if args.command == "table":
+        from leaderboard.report import write_markdown
+
+        print(f"wrote {write_markdown(args.results)}")
+        return 0
+    from leaderboard.methods import Ours, all_methods
+
+    methods = all_methods()
+    for spec in getattr(args, "model", []):
+        name, sep, source = spec.partition("=")
+        if not sep or not name or not source:
+            parser.error(f"--model takes NAME=SOURCE, got {spec!r}")
+        methods[f"ours:{name}"] = Ours(
+            f"ours:{name}",
+            source,
+            working_size=args.model_size,
+            backend=args.model_backend,
+            square=args.model_square,
+            **({"subject": args.model_subject} if args.model_subject else {}),
+        )
+    if args.methods:
+        unknown = sorted(set(args.methods) - set(methods))
+        if unknown:
+            parser.error(f"unknown methods {unknown}; available: {sorted(methods)}")
+        methods = {n: methods[n] for n in args.methods}
+    sets = benchmarks(args.data_dir)
+    if args.datasets:
+        sets = {n: sets[n] for n in args.datasets}
+    if args.command == "run":
+        from leaderboard.harness import run
+
+        run(methods, sets, args.results, args.limit)
+        return 0
+    from leaderboard.check import check
+
+    problems = check(methods, sets, args.sample, args.results)
+    for problem in problems:
+        print("MISMATCH", problem, file=sys.stderr)
+    print("all sampled numbers reproduce" if not problems else f"{len(problems)} numbers do not reproduce")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

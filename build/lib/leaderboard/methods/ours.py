@@ -1,0 +1,74 @@
+"""bgremover's own models: the default, its TTA and refinement variants, and every other trained folder."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bgremover import load_model
+from bgremover.constants import DEFAULT_SUBJECT, MULTISCALE
+from bgremover.hub import MODELS_DIR, NAMED_MODELS, PRETRAINED_DIR
+from bgremover.inference import resolve_backend, run_settings
+from leaderboard.methods.base import Method, MethodUnavailable
+
+RUNTIME_NAMES = {"onnx": ", ONNX Runtime", "openvino": ", OpenVINO"}
+
+
+class Ours(Method):
+    """A bgremover model through :class:`bgremover.Segmenter` at its tier's size and backend
+    (512 px long side in PyTorch unless the folder is a named tier's, e.g. ``fast``: 256² ONNX) ×
+    scale, or at the given ``working_size`` / ``backend`` / ``square``."""
+
+    kind = "ours"
+
+    def __init__(
+        self,
+        name: str,
+        source: str | None = None,
+        tta: bool = False,
+        scales=(1.0,),
+        refine: bool = False,
+        working_size: int | None = None,
+        backend: str | None = None,
+        square: bool | None = None,
+        subject: str = DEFAULT_SUBJECT,
+    ):
+        self.name, self.source, self.subject = name, source, subject
+        self.tta, self.scales, self.refine = tta, tuple(scales), refine
+        default_size, default_backend, default_square = run_settings(source)
+        self.working_size, self.backend = working_size or default_size, resolve_backend(backend or default_backend)
+        self.square = default_square if square is None else square
+        side = self.working_size
+        self.resolution = f"{side}×{side} (squashed)" if self.square else f"long side {side}"
+        self.resolution += f" × {self.scales}" if len(self.scales) > 1 else ""
+        self.resolution += RUNTIME_NAMES.get(self.backend, "")
+        self.resolution += ", every person" if subject == "all" else ""
+        self.segmenter = None
+
+    def load(self) -> None:
+        try:
+            self.segmenter = load_model(
+                self.source, device="cpu", working_size=self.working_size, backend=self.backend, square=self.square
+            )
+        except FileNotFoundError as err:
+            raise MethodUnavailable(str(err)) from err
+
+    def predict(self, rgb: np.ndarray) -> np.ndarray:
+        if self.segmenter is None:
+            self.load()
+        return self.segmenter.predict(rgb, tta=self.tta, scales=self.scales, refine=self.refine, subject=self.subject)
+
+
+def our_methods() -> list[Ours]:
+    """The default model with its variants, the fast tier, then every other model folder under ``models/``."""
+    methods = [
+        Ours("ours"),
+        Ours("ours+flip", tta=True),
+        Ours("ours+flip+multiscale", tta=True, scales=MULTISCALE),
+        Ours("ours+refine", refine=True),
+        Ours("ours+everyone", subject="all"),
+    ]
+    others = [PRETRAINED_DIR / NAMED_MODELS["fast"]]
+    if MODELS_DIR.is_dir():
+        others += sorted(p for p in MODELS_DIR.iterdir() if (p / "config.json").is_file())
+    methods += [Ours(f"ours:{folder.name}", str(folder)) for folder in others if (folder / "config.json").is_file()]
+    return methods

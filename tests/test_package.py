@@ -1,0 +1,74 @@
+"""The package as users install it: a wheel with its dependencies declared and both shipped models inside."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from tests.conftest import REPO
+
+CUT_SCRIPT = """
+import sys, bgremover
+from bgremover.metrics import iou
+from bgremover.io import read_mask
+assert bgremover.__file__.startswith(sys.argv[1]), bgremover.__file__
+gt = read_mask(sys.argv[3])
+for name in ("default", "fast"):
+    model = bgremover.load_model(name)
+    cutout = bgremover.remove_background(sys.argv[2], model=model)
+    cutout.save(f"{name}.png")
+    print(name, model.working_size, round(iou(model.predict(sys.argv[2]), gt), 3))
+"""
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
+    return next(out.glob("bgremover-*.whl"))
+
+
+def test_wheel_declares_dependencies_and_extras(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read(next(n for n in archive.namelist() if n.endswith("METADATA"))).decode()
+        names = archive.namelist()
+    requires = [line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Requires-Dist: ")]
+    assert {"torch>=2.4", "timm>=1.0", "av>=12.0", "onnxruntime>=1.18"} <= set(requires)
+    assert any("gradio" in r and 'extra == "app"' in r for r in requires)
+    assert any("albumentations" in r and 'extra == "train"' in r for r in requires)
+    for tier in ("bgremover-lite2", "bgremover-fast"):
+        assert f"bgremover/pretrained/{tier}/model.safetensors" in names
+        assert f"bgremover/pretrained/{tier}/config.json" in names
+
+
+def test_installed_wheel_cuts_a_photo_with_both_models_outside_the_checkout(wheel, tmp_path, photo_path):
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    mask = photo_path.parent.parent / "masks" / f"{photo_path.stem}.png"
+    env = {"PYTHONPATH": str(target), "BGREMOVER_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1", "PATH": ""}
+    done = subprocess.run(
+        [sys.executable, "-c", CUT_SCRIPT, str(target), str(photo_path), str(mask)],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [line.split() for line in done.stdout.splitlines() if line.startswith(("default ", "fast "))]
+    scores = {name: (int(size), float(score)) for name, size, score in lines}
+    assert scores["default"][0] == 512 and scores["fast"][0] == 256
+    assert all(score > 0.8 for _, score in scores.values())
+    assert (work / "default.png").stat().st_size > 10_000 and (work / "fast.png").stat().st_size > 10_000
