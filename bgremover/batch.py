@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from bgremover.compose import compose
-from bgremover.constants import IMAGE_SUFFIXES, MULTISCALE
+from bgremover.constants import DEFAULT_SUBJECT, IMAGE_SUFFIXES, MULTISCALE
 from bgremover.inference import load_model
 from bgremover.io import BadImageError, read_image
 
@@ -49,21 +48,34 @@ def distinct_outputs(jobs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
     return renamed
 
 
-def cut_files(args: argparse.Namespace) -> list[tuple[Path, str]]:
-    """Process every input; returns the (file, reason) of each failure after reporting it."""
-    segmenter = load_model(args.model, device=args.device, backend=args.backend)
-    out_dir = Path(args.output)
+def cut_files(
+    inputs: list[str],
+    output: str | Path,
+    model: str | None = None,
+    device: str | None = None,
+    backend: str | None = None,
+    background="transparent",
+    mask: bool = False,
+    tta: bool = False,
+    multiscale: bool = False,
+    refine: bool = False,
+    subject: str = DEFAULT_SUBJECT,
+) -> list[tuple[Path, str]]:
+    """Cut every image in ``inputs`` (files and folders, recursively) into ``output`` (structure kept,
+    PNG); returns the (file, reason) of each failure after reporting it."""
+    segmenter = load_model(model, device=device, backend=backend)
+    out_dir = Path(output)
     failures: list[tuple[Path, str]] = []
-    jobs = collect_inputs(args.inputs)
+    jobs = collect_inputs(inputs)
+    scales = MULTISCALE if multiscale else (1.0,)
     for path, relative in tqdm(jobs, desc="cutting", unit="img", disable=not jobs):
         try:
             rgb = read_image(path, segmenter.max_pixels)
-            scales = MULTISCALE if args.multiscale else (1.0,)
-            alpha = segmenter.predict(rgb, tta=args.tta, scales=scales, refine=args.refine, subject=args.subject)
+            alpha = segmenter.predict(rgb, tta=tta, scales=scales, refine=refine, subject=subject)
             result = (
                 Image.fromarray(np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8), "L")
-                if args.mask
-                else compose(rgb, alpha, args.bg)
+                if mask
+                else compose(rgb, alpha, background)
             )
         except (BadImageError, ValueError) as err:
             failures.append((path, str(err)))

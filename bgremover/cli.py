@@ -168,7 +168,19 @@ def _cut(args: argparse.Namespace) -> int:
     videos, images = split_videos(args.inputs)
     failures = []
     if images:
-        failures += cut_files(argparse.Namespace(**{**vars(args), "inputs": images}))
+        failures += cut_files(
+            images,
+            args.output,
+            args.model,
+            args.device,
+            args.backend,
+            args.bg,
+            mask=args.mask,
+            tta=args.tta,
+            multiscale=args.multiscale,
+            refine=args.refine,
+            subject=args.subject,
+        )
     if videos:
         failures += cut_videos(videos, args)
     return 1 if failures else 0
@@ -282,29 +294,6 @@ def _monitor_reference(args: argparse.Namespace) -> int:
     images = itertools.chain.from_iterable(dataset.sample_images(args.limit) for dataset in sets)
     reference = DriftReference.build(images, segmenter.predict)
     print(f"wrote {reference.save(folder)}: {len(reference.quality_scores)} photos, thresholds {reference.thresholds}")
-    return 0
-
-
-def _card_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="the model folder to write README.md into")
-    parser.add_argument("--run", required=True, help="the training run folder it came from")
-    parser.add_argument(
-        "--limitations", help="text file, one observed limitation per line (default: <model>/limitations.txt)"
-    )
-    parser.add_argument(
-        "--design", help="leaderboard results of the ablation runs (+ cv/cv.json), e.g. leaderboard/results/design"
-    )
-
-
-@command("card", "generate a model folder's README.md (model card) from its run and the leaderboard", _card_options)
-def _card(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from bgremover.card import write_model_card
-
-    path = Path(args.limitations or Path(args.model) / "limitations.txt")
-    limitations = [line.strip() for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
-    print(f"wrote {write_model_card(args.model, args.run, limitations, design_dir=args.design)}")
     return 0
 
 

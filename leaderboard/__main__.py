@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from leaderboard.datasets import benchmarks
-from leaderboard.harness import RESULTS_DIR
+from leaderboard.report import RESULTS_DIR
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
         ("run", "evaluate methods on benchmarks and write results"),
         ("check", "re-run a sample; fail if a committed number does not reproduce"),
         ("table", "regenerate results/README.md from the JSON"),
+        ("card", "write a model folder's README.md (model card) from its training run and the results"),
     ]:
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--results", type=Path, default=RESULTS_DIR, help="results folder")
@@ -45,9 +46,23 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument(
                 "--model-subject", choices=("main", "all"), help="main subject or everyone for the --model entries"
             )
+        if name == "card":
+            p.add_argument("--model", required=True, help="the model folder to write README.md into")
+            p.add_argument("--run", required=True, help="the training run folder it came from")
+            p.add_argument("--limitations", help="one observed limitation per line (default: <model>/limitations.txt)")
+            p.add_argument(
+                "--design", help="results of the ablation runs (+ cv/cv.json), e.g. leaderboard/results/design"
+            )
         if name == "check":
             p.add_argument("--sample", type=int, default=3, help="images per (dataset, method)")
     args = parser.parse_args(argv)
+    if args.command == "card":
+        from leaderboard.card import write_model_card
+
+        path = Path(args.limitations or Path(args.model) / "limitations.txt")
+        limitations = [line.strip() for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+        print(f"wrote {write_model_card(args.model, args.run, limitations, args.results, args.design)}")
+        return 0
     if args.command == "table":
         from leaderboard.report import write_markdown
 
@@ -73,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             parser.error(f"unknown methods {unknown}; available: {sorted(methods)}")
         methods = {n: methods[n] for n in args.methods}
-    sets = benchmarks(args.data_dir)
+    try:
+        sets = benchmarks(args.data_dir)
+    except FileNotFoundError as err:
+        parser.error(str(err))
     if args.datasets:
         sets = {n: sets[n] for n in args.datasets}
     if args.command == "run":

@@ -7,9 +7,9 @@ from pathlib import Path
 from bgremover.io import read_image, read_mask
 from bgremover.metrics import LPIPS, image_metrics
 from leaderboard.datasets import Benchmark
-from leaderboard.harness import RESULTS_DIR, fix_threads
+from leaderboard.harness import fix_threads
 from leaderboard.methods import Method
-from leaderboard.report import load_results
+from leaderboard.report import RESULTS_DIR, load_results
 
 TOLERANCE = {"default": 2e-3, "sad": 0.05, "gradient_error": 0.05, "lpips": 5e-3}
 

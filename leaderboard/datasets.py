@@ -32,7 +32,7 @@ class Benchmark:
 def data_dir(override: str | os.PathLike | None = None) -> Path:
     value = override or settings.data_dir()
     if not value:
-        raise SystemExit("set --data-dir or BGREMOVER_DATA_DIR to the data folder (e.g. ../shared/data)")
+        raise FileNotFoundError("set --data-dir or BGREMOVER_DATA_DIR to the data folder (e.g. ../shared/data)")
     return Path(value)
 
 

@@ -19,8 +19,8 @@ from bgremover.metrics import LPIPS, MetricAccumulator
 from leaderboard.datasets import Benchmark
 from leaderboard.framing import framing
 from leaderboard.methods import Method, MethodUnavailable
+from leaderboard.report import RESULTS_DIR, write_markdown
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 THREADS = 2
 HEADLINE = ("iou", "dice", "ssim", "lpips")
 PACKAGES = (
@@ -145,7 +145,6 @@ def run(
             log(f"{benchmark.name:12s} {method.name:28s} {status} ({time.perf_counter() - started:.0f} s)")
             path.write_text(json.dumps(document, indent=1))
         written[benchmark.name] = document
-    from leaderboard.report import write_markdown
 
     write_markdown(out_dir)
     return written

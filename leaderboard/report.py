@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from leaderboard.framing import FRAMINGS
-from leaderboard.harness import RESULTS_DIR
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 ALL_METRICS = (
     "iou",

@@ -11,13 +11,13 @@ import pytest
 import torch
 
 from bgremover import create_model, load_model
-from bgremover.card import write_model_card
 from bgremover.data import SegmentationFolder
 from bgremover.export import export_onnx
 from bgremover.metrics import iou
 from bgremover.prune import prune_model
 from bgremover.quantize import quantize_onnx
 from bgremover.train import TrainConfig
+from leaderboard.card import write_model_card
 from tests.conftest import CCP, DATA, REPO, TINY
 
 
@@ -154,8 +154,8 @@ def test_card_design_section_reads_the_committed_ablations_and_cv(tmp_path):
 
 
 def test_card_describes_the_runs_data_and_composites():
-    from bgremover.card import data_description
     from bgremover.train import TrainConfig
+    from leaderboard.card import data_description
 
     config = TrainConfig(
         data="../shared/data/ccp_person",

@@ -72,3 +72,38 @@ def test_installed_wheel_cuts_a_photo_with_both_models_outside_the_checkout(whee
     assert scores["default"][0] == 512 and scores["fast"][0] == 256
     assert all(score > 0.8 for _, score in scores.values())
     assert (work / "default.png").stat().st_size > 10_000 and (work / "fast.png").stat().st_size > 10_000
+
+
+APP_SIDE = {"leaderboard", "webapp", "app", "gradio", "gradio_client", "plotly", "spaces"}
+
+
+def test_core_library_imports_nothing_app_side():
+    import ast
+
+    for path in sorted((REPO / "bgremover").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
+            bad = {name.split(".")[0] for name in names} & APP_SIDE
+            assert not bad, f"{path.relative_to(REPO)} imports {bad}"
+
+
+def test_import_and_help_do_not_load_torch():
+    probe = (
+        "import sys, bgremover, bgremover.cli; bgremover.cli.build_parser(); "
+        "print(sorted({'torch', 'cv2', 'timm'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True)
+    assert done.stdout.strip() == "[]"
+    errors = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import bgremover; print(bgremover.BadImageError.__mro__[1].__name__, bgremover.load_model.__module__)",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+    )
+    assert errors.stdout.split() == ["ValueError", "bgremover.inference"]  # names still resolve, on first use

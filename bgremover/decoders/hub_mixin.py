@@ -5,8 +5,7 @@ import dataclasses
 from pathlib import Path
 
 from huggingface_hub import PyTorchModelHubMixin
-
-from bgremover.prune import make_permanent, pruning_masks
+from torch.nn.utils import prune
 
 
 class BgremoverHubMixin(
@@ -36,5 +35,9 @@ class BgremoverHubMixin(
 
     def _save_pretrained(self, save_directory: Path) -> None:
         """Write the weights; a model with pruning masks attached is saved with them folded in."""
-        model = make_permanent(copy.deepcopy(self)) if pruning_masks(self) else self
+        model = self
+        if prune.is_pruned(self):
+            from bgremover.prune import make_permanent  # deploy code, only for a model with masks attached
+
+            model = make_permanent(copy.deepcopy(self))
         PyTorchModelHubMixin._save_pretrained(model, save_directory)

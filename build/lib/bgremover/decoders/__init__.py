@@ -1,1 +1,0 @@
-"""Segmentation architectures, one sub-package each."""

@@ -1,1 +1,0 @@
-"""The shipped models (package data): ``bgremover-lite2`` (``"default"``) and ``bgremover-fast`` (``"fast"``)."""
