@@ -20,7 +20,7 @@ from bgremover import BadImageError, load_model, settings
 from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.hub import resolve_source, run_config, tier_installed
 from bgremover.monitor import DriftReference, Monitor
-from bgremover.service import QUALITY, CutRequest, CutService, result_summary
+from bgremover.service import DEFAULT_MODEL, CutRequest, CutService, result_summary
 from leaderboard.tab import build_leaderboard_tab
 from webapp.components import PhotoInput, background_inputs_visibility
 from webapp.live_tab import build_live_tab
@@ -71,7 +71,7 @@ def example_images() -> list[str]:
 
 
 MODEL_LABELS = {
-    QUALITY: f"Quality ({run_config('default').working_size} px)",
+    DEFAULT_MODEL: f"Quality ({run_config('default').working_size} px)",
     "fast": f"Fast ({run_config('fast').working_size} px, real-time)" if tier_installed("fast") else "Fast",
 }
 
@@ -107,7 +107,7 @@ def build_app(service: CutService) -> gr.Blocks:
         background="transparent",
         color="#ffffff",
         background_image=None,
-        model=QUALITY,
+        model=DEFAULT_MODEL,
         subject=DEFAULT_SUBJECT,
     ):
         result = run(image, flip, multiscale, refine, threshold, background, color, background_image, model, subject)
@@ -119,7 +119,7 @@ def build_app(service: CutService) -> gr.Blocks:
         return summary
 
     @gpu
-    def mask_api(image, flip=False, multiscale=False, refine=False, model=QUALITY, subject=DEFAULT_SUBJECT):
+    def mask_api(image, flip=False, multiscale=False, refine=False, model=DEFAULT_MODEL, subject=DEFAULT_SUBJECT):
         result = run(image, flip, multiscale, refine, 0.0, "transparent", "#ffffff", None, model, subject)
         return result.mask_image()
 
@@ -137,7 +137,7 @@ def build_app(service: CutService) -> gr.Blocks:
                     )
                     model = gr.Radio(
                         [(MODEL_LABELS.get(name, name), name) for name in service.model_names],
-                        value=QUALITY,
+                        value=DEFAULT_MODEL,
                         label="Model",
                         visible=len(service.model_names) > 1,
                         elem_id="model-choice",

@@ -26,7 +26,7 @@ from bgremover.monitor import Monitor
 from bgremover.temporal import TemporalSmoother
 from bgremover.video import BadVideoError, Progress, remove_background_video
 
-QUALITY = "quality"  # the service's main model; others are named by ``CutService(extra_models=...)``
+DEFAULT_MODEL = "default"  # the service's main model (the library's name); others come from ``extra_models``
 # Gradio caches outputs by content hash: identical results of concurrent requests would be rewritten
 # at one path while another request downloads it. A per-request PNG text chunk keeps paths unique.
 PNG_REQUEST_KEY = "bgremover-request"
@@ -63,8 +63,8 @@ def result_summary(info: dict) -> str:
     """One friendly line about a cut: time, size, model, and a hint when the monitor flagged it.
 
     Example:
-        >>> result_summary({"latency_ms": 91.2, "width": 640, "height": 480, "model": "quality", "anomalies": []})
-        'Cut out in 91 ms (640×480, quality model).'
+        >>> result_summary({"latency_ms": 91.2, "width": 640, "height": 480, "model": "default", "anomalies": []})
+        'Cut out in 91 ms (640×480, default model).'
     """
     line = f"Cut out in {info['latency_ms']:.0f} ms ({info['width']}×{info['height']}, {info['model']} model)."
     hints = [hint for flag in info.get("anomalies", []) for key, hint in ANOMALY_HINTS.items() if flag.startswith(key)]
@@ -82,7 +82,7 @@ class CutRequest:
     background: str = "transparent"
     color: str = "#ffffff"
     background_image: str | None = None
-    model: str = QUALITY
+    model: str = DEFAULT_MODEL
     subject: str = DEFAULT_SUBJECT  # "all" | "main"
 
     def background_spec(self):
@@ -132,7 +132,7 @@ class CutResult:
 
 
 class CutService:
-    """Runs cut requests on a :class:`Segmenter` (the ``"quality"`` model, or another named one that
+    """Runs cut requests on a :class:`Segmenter` (the ``"default"`` model, or another named one that
     ``extra_models`` loads on first use), records them in a :class:`Monitor`, and writes lossless
     PNG downloads to ``out_dir``."""
 
@@ -145,7 +145,7 @@ class CutService:
         keep_seconds: float = 3600.0,
     ):
         self.segmenter = segmenter
-        self.loaders = {QUALITY: lambda: segmenter, **(extra_models or {})}
+        self.loaders = {DEFAULT_MODEL: lambda: segmenter, **(extra_models or {})}
         self.loaded: dict[str, Segmenter] = {}
         self.load_lock = threading.Lock()
         self.warmed = threading.Event()
@@ -159,8 +159,7 @@ class CutService:
         return list(self.loaders)
 
     def model(self, name: str) -> Segmenter:
-        """The named segmenter, loaded once (``"default"``, the library's name for it, is the quality model)."""
-        name = QUALITY if name == "default" else name
+        """The named segmenter, loaded once."""
         if name not in self.loaders:
             raise ValueError(f"unknown model {name!r}: {', '.join(self.loaders)}")
         with self.load_lock:
@@ -279,7 +278,7 @@ class CutService:
 
     def live_model_name(self) -> str:
         """The model live frames run through: the fast tier when the service has it."""
-        return "fast" if "fast" in self.loaders else QUALITY
+        return "fast" if "fast" in self.loaders else DEFAULT_MODEL
 
     def live_frame(self, rgb: np.ndarray, background, session: LiveSession) -> np.ndarray:
         """One camera frame with its background replaced (``"blur"``, ``"greenscreen"`` or a colour),

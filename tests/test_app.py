@@ -54,7 +54,7 @@ def test_fast_model_is_selectable_and_matches_the_library(client, photo_path):
 
 def test_main_subject_through_the_api(client, segmenter, subject_and_bystander):
     path, _, bystander = subject_and_bystander
-    options = (False, False, False, 0.0, "transparent", "#ffffff", None, "quality")
+    options = (False, False, False, 0.0, "transparent", "#ffffff", None, "default")
     png, _ = client.predict(handle_file(str(path)), *options, "main", api_name="/cut")
     alpha = np.asarray(Image.open(png))[..., 3] / 255.0
     assert np.abs(alpha - segmenter.predict(path, subject="main")).max() <= 1 / 255 + 1e-6
@@ -119,3 +119,13 @@ def test_cut_video_refuses_bad_clips_in_plain_words(client, clip, tmp_path):
         client.predict(handle_file(str(clip)), "image", "#ffffff", None, api_name="/cut_video")
     _, info = client.predict(handle_file(str(clip)), api_name="/cut_video")  # still serving
     assert info["frames"] == 6
+
+
+def test_every_endpoint_names_its_inputs_and_outputs(client, photo_path):
+    api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert set(api) == {"/cut", "/mask", "/cut_video", "/stats"}
+    for name, endpoint in api.items():
+        labels = [p["parameter_name"] for p in endpoint["parameters"]] + [r["label"] for r in endpoint["returns"]]
+        assert all(label and not label.startswith("value_") for label in labels), (name, labels)
+    _, info = client.predict(handle_file(str(photo_path)), model="default", api_name="/cut")  # the library's name
+    assert info["model"] == "default"

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from tests.conftest import REPO
@@ -63,8 +64,9 @@ def test_cut_mask_and_background_options(tmp_path, tiny_model_dir):
 
 
 @pytest.mark.parametrize("backend", ["onnx", "openvino"])
-def test_cut_with_an_exported_backend_matches_torch(tmp_path, tiny_model_dir, backend):
-    photo().save(tmp_path / "p.jpg")
+def test_cut_with_an_exported_backend_matches_torch(tmp_path, photo_path, backend):
+    """The fast tier on a real photo: a person-shaped mask, the same through every runtime."""
+    (tmp_path / "p.jpg").write_bytes(photo_path.read_bytes())
     masks = {}
     for name in ("torch", backend):
         out = tmp_path / name
@@ -75,14 +77,18 @@ def test_cut_with_an_exported_backend_matches_torch(tmp_path, tiny_model_dir, ba
             str(out),
             "--mask",
             "--model",
-            str(tiny_model_dir),
+            "fast",
             "--backend",
             name,
             BGREMOVER_CACHE=str(tmp_path / "cache"),
         )
         assert result.returncode == 0, result.stderr
         masks[name] = np.asarray(Image.open(out / "p.png"), dtype=np.int16)
-    assert np.abs(masks[backend] - masks["torch"]).max() <= 40  # 8-bit alpha; openvino may run in bf16
+    person = masks["torch"] >= 128
+    assert 0.05 < person.mean() < 0.6  # a person, not a constant map
+    assert np.abs(masks[backend] - masks["torch"]).mean() <= 2  # 8-bit alpha; OpenVINO may run in bf16
+    agree = (masks[backend] >= 128) == person
+    assert agree.mean() >= 0.995
 
 
 def test_corpus_through_cli(tmp_path, tiny_model_dir):
@@ -115,14 +121,15 @@ def test_prune_writes_a_loadable_model_with_the_stated_zeros(tmp_path, tiny_mode
     import json
 
     from bgremover.hub import load_network
-    from bgremover.prune import prune_report
 
     result = run_cli("prune", "--model", str(tiny_model_dir), "--amount", "0.25", "-o", str(tmp_path / "pruned"))
     assert result.returncode == 0, result.stderr
     printed = json.loads(result.stdout.strip().splitlines()[-1])
-    report = prune_report(load_network(tmp_path / "pruned"))
-    assert report["zeroed_channel_fraction"] == printed["zeroed_channel_fraction"]
-    assert abs(report["zeroed_channel_fraction"] - 0.25) < 0.03
+    pruned = load_network(tmp_path / "pruned")
+    convs = [m for m in pruned.modules() if isinstance(m, torch.nn.Conv2d)]
+    zero = sum(int((m.weight.flatten(1).abs().sum(1) == 0).sum()) for m in convs)  # counted from the saved file
+    measured = zero / sum(m.weight.shape[0] for m in convs)
+    assert abs(measured - 0.25) < 0.03 and printed["zeroed_channel_fraction"] == pytest.approx(measured, abs=0.01)
 
 
 def test_cut_main_subject_matches_the_library(tmp_path, subject_and_bystander):

@@ -105,9 +105,17 @@ def test_pytorch_int8_keeps_every_size_and_agrees_with_fp32(photos):
 @pytest.mark.parametrize("structured", [True, False])
 def test_pruning_zeroes_the_stated_fraction_and_runs(structured):
     model = create_model("attention_unet", "resnet18", encoder_weights=None).eval()
+    parameters = sum(p.numel() for p in model.parameters())
     report = prune_model(model, amount=0.4, structured=structured)
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    if structured:  # counted here, independently of the report: output channels whose weights are all zero
+        zero = sum(int((m.weight.flatten(1).abs().sum(1) == 0).sum()) for m in convs)
+        measured = zero / sum(m.weight.shape[0] for m in convs)
+    else:
+        measured = sum(int((m.weight == 0).sum()) for m in convs) / sum(m.weight.numel() for m in convs)
     key = "zeroed_channel_fraction" if structured else "zeroed_weight_fraction"
-    assert report[key] == pytest.approx(0.4, abs=0.02) and report["channels_removed"] is False
+    assert measured == pytest.approx(0.4, abs=0.03) and report[key] == pytest.approx(measured, abs=0.01)
+    assert sum(p.numel() for p in model.parameters()) >= parameters  # zeroed, not removed: the shapes stay
     with torch.no_grad():
         assert torch.isfinite(model(torch.rand(1, 3, 64, 64))).all()
 

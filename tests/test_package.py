@@ -107,3 +107,9 @@ def test_import_and_help_do_not_load_torch():
         check=True,
     )
     assert errors.stdout.split() == ["ValueError", "bgremover.inference"]  # names still resolve, on first use
+
+
+def test_code_is_ruff_clean():
+    for command in (["check", "."], ["format", "--check", "."]):
+        done = subprocess.run([sys.executable, "-m", "ruff", *command], capture_output=True, text=True, cwd=REPO)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]
