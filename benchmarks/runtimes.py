@@ -1,10 +1,10 @@
-"""ONNX Runtime versus OpenVINO on the same exported graph (CPU, threads fixed).
+"""PyTorch fp32 versus ONNX Runtime versus OpenVINO on the same model (CPU, threads fixed), and
+which runtime ``backend="auto"`` picks on this CPU.
 
-Shows where the OpenVINO backend pays off: p50/p95 batch-1 latency at 256 and 512 px long
-side, as a ratio to ONNX Runtime measured in the same run (runs interleaved), the largest
-difference between their outputs, and IoU on real benchmark photos (``--data``; the same samples as
-``benchmarks.inference``) — OpenVINO in fp32 and with its CPU default precision (bf16 on CPUs that
-have it):
+p50/p95 batch-1 latency of the network at 256 and 512 px long side, as a ratio to PyTorch fp32
+measured in the same run (runs interleaved), the largest difference between the outputs, and IoU on
+real benchmark photos (``--data``; the same samples as ``benchmarks.inference``) — OpenVINO in fp32
+and with its CPU default precision (bf16 on CPUs that have it):
 
     python -m benchmarks.runtimes [--model default] [--threads 2] [--repeats 30] [--data ../shared/data]
 """
@@ -30,18 +30,30 @@ def main() -> None:
     parser.add_argument("--per-set", type=int, default=15, help="photos per benchmark set for IoU")
     parser.add_argument("--long-side", type=int, default=512, help="working size for IoU")
     args = parser.parse_args()
+    import torch
+
     from bgremover.export import export_onnx
-    from bgremover.inference import OnnxNetwork, OpenVinoNetwork
+    from bgremover.hub import load_network
+    from bgremover.inference import OnnxNetwork, OpenVinoNetwork, fastest_cpu_runtime
+
+    torch.set_num_threads(args.threads)
+    network = load_network(args.model)
+
+    def pytorch(batch: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return torch.sigmoid(network(torch.from_numpy(batch)))[:, 0].numpy()
 
     with tempfile.TemporaryDirectory() as tmp:
         path = export_onnx(args.model, Path(tmp) / "model.onnx")
         runners = {
+            "pytorch fp32": pytorch,
             "onnxruntime": OnnxNetwork(path, args.threads),
             "openvino f32": OpenVinoNetwork(path, args.threads, precision="f32"),
             "openvino default": OpenVinoNetwork(path, args.threads),
         }
-        print(f"model {args.model}, {args.threads} threads, {args.repeats} interleaved runs; ratios to onnxruntime")
-        print("| runtime | input | p50 ms | p95 ms | p95 vs onnxruntime | max |Δ| vs onnxruntime |")
+        print(f"model {args.model}, {args.threads} threads, {args.repeats} interleaved runs; ratios to pytorch fp32")
+        print(f"backend='auto' on this CPU: {fastest_cpu_runtime()}")
+        print("| runtime | input | p50 ms | p95 ms | p95 vs pytorch fp32 | max |Δ| vs pytorch fp32 |")
         print("|---|---|---|---|---|---|")
         rng = np.random.default_rng(0)
         for height, width in SIZES:
@@ -53,26 +65,26 @@ def main() -> None:
                     started = time.perf_counter()
                     run(batch)
                     times[name].append((time.perf_counter() - started) * 1000)
-            base = np.percentile(times["onnxruntime"], 95)
+            base = np.percentile(times["pytorch fp32"], 95)
             for name in runners:
                 p50, p95 = np.percentile(times[name], [50, 95])
-                diff = np.abs(outputs[name] - outputs["onnxruntime"]).max()
+                diff = np.abs(outputs[name] - outputs["pytorch fp32"]).max()
                 print(f"| {name} | {height}×{width} | {p50:.1f} | {p95:.1f} | {p95 / base:.2f}× | {diff:.1e} |")
         if args.data:
             print_accuracy(runners, args.data, args.per_set, args.long_side)
 
 
 def print_accuracy(runners: dict, data_dir: Path, per_set: int, long_side: int) -> None:
-    """Mean IoU per runtime on the benchmark samples, and its change against onnxruntime."""
+    """Mean IoU per runtime on the benchmark samples, and its change against PyTorch fp32."""
     from benchmarks.inference import accuracy
 
-    scores = {name: accuracy(run, data_dir, per_set, long_side) for name, run in runners.items()}
-    sets = list(scores["onnxruntime"])
+    scores = {name: accuracy(run, data_dir, per_set, long_side, False) for name, run in runners.items()}
+    sets = list(scores["pytorch fp32"])
     print(f"\nIoU at {long_side} px long side, {per_set} photos per set")
-    print("| runtime | " + " | ".join(f"{n} IoU" for n in sets) + " | ΔIoU vs onnxruntime |")
+    print("| runtime | " + " | ".join(f"{n} IoU" for n in sets) + " | ΔIoU vs pytorch fp32 |")
     print("|---|" + "---|" * len(sets) + "---|")
     for name, values in scores.items():
-        delta = " / ".join(f"{values[n] - scores['onnxruntime'][n]:+.4f}" for n in sets)
+        delta = " / ".join(f"{values[n] - scores['pytorch fp32'][n]:+.4f}" for n in sets)
         print(f"| {name} | " + " | ".join(f"{values[n]:.4f}" for n in sets) + f" | {delta} |")
 
 

@@ -67,6 +67,8 @@ def our_methods() -> list[Ours]:
         Ours("ours+refine", refine=True),
         Ours("ours+everyone", subject="all"),
     ]
+    if run_settings(None)[1] != "torch":  # the default runs exported: its PyTorch fp32 numbers beside it
+        methods.append(Ours("ours:pytorch-fp32", backend="torch"))
     others = [PRETRAINED_DIR / NAMED_MODELS["fast"]]
     if MODELS_DIR.is_dir():
         others += sorted(p for p in MODELS_DIR.iterdir() if (p / "config.json").is_file())
