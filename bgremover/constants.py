@@ -6,6 +6,7 @@ SUBJECTS = ("all", "main")  # every person, or only the main subject(s): bgremov
 DEFAULT_SUBJECT = "main"  # better than "all" on every benchmark set (docs/experiments/2026-12-generalisation.md)
 AUTO = "auto"  # the fastest exported runtime on this CPU: bgremover.inference.fastest_cpu_runtime
 BACKENDS = ("torch", "onnx", "openvino", AUTO)
+PRECISIONS = ("default", "f32")  # "auto" may trade exactness for speed (bf16) only under "default"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v", ".mpg", ".mpeg", ".ogv")
 VIDEO_OUTPUT_SUFFIXES = (".webm", ".mov", ".mp4", ".zip")

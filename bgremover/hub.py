@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -90,5 +91,5 @@ def set_run_config(folder: str | os.PathLike, run: RunConfig) -> None:
     path = Path(folder) / "config.json"
     config = json.loads(path.read_text())
     previous = RunConfig.from_config(config)
-    config["run"] = RunConfig(run.working_size, run.square, run.backend, previous.mean, previous.std).to_dict()
+    config["run"] = dataclasses.replace(run, mean=previous.mean, std=previous.std).to_dict()
     path.write_text(json.dumps(config, indent=2) + "\n")

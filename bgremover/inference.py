@@ -181,10 +181,14 @@ class OpenVinoNetwork:
 EXPORTED_BACKENDS = {"onnx": OnnxNetwork, "openvino": OpenVinoNetwork}
 
 
-@lru_cache(maxsize=1)
-def fastest_cpu_runtime() -> str:
-    """``"openvino"`` where OpenVINO runs bf16 natively on this CPU (AVX-512-BF16 or AMX: about half
-    ONNX Runtime's latency, same IoU), else ``"onnx"`` (OpenVINO in fp32 is slower than ONNX Runtime)."""
+@lru_cache(maxsize=2)
+def fastest_cpu_runtime(precision: str = "default") -> str:
+    """``"openvino"`` where OpenVINO runs bf16 natively on this CPU (AVX-512-BF16 or AMX: a fifth to
+    a half of ONNX Runtime's latency), else ``"onnx"`` (OpenVINO in fp32 is no faster than ONNX
+    Runtime). ``precision="f32"``: ``"onnx"``, the exact fp32 runtime (bf16 moved the default model's
+    IoU by up to 0.004 on DAVIS; ``benchmarks/runtimes.py``)."""
+    if precision == "f32":
+        return "onnx"
     try:
         import openvino as ov
     except ImportError:
@@ -192,9 +196,9 @@ def fastest_cpu_runtime() -> str:
     return "openvino" if "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "onnx"
 
 
-def resolve_backend(backend: str) -> str:
-    """``backend`` with ``"auto"`` replaced by this CPU's fastest exported runtime."""
-    return fastest_cpu_runtime() if backend == AUTO else backend
+def resolve_backend(backend: str, precision: str = "default") -> str:
+    """``backend`` with ``"auto"`` replaced by this CPU's fastest exported runtime at ``precision``."""
+    return fastest_cpu_runtime(precision) if backend == AUTO else backend
 
 
 def onnx_file(source: str | os.PathLike | None) -> Path:
@@ -222,7 +226,8 @@ def run_settings(source: str | os.PathLike | None) -> tuple[int, str, bool]:
     """(working size, backend, square) a model runs with by default: its config.json's run block
     (:class:`~bgremover.run_config.RunConfig`); a bare ``.onnx`` file: 512 px long side."""
     run = RunConfig() if str(source).endswith(".onnx") else run_config(source)
-    return run.working_size, run.backend, run.square
+    backend = resolve_backend(run.backend, run.precision) if run.precision != "default" else run.backend
+    return run.working_size, backend, run.square
 
 
 def load_model(

@@ -13,25 +13,29 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from bgremover.constants import BACKENDS, WORKING_SIZE
+from bgremover.constants import BACKENDS, PRECISIONS, WORKING_SIZE
 
 
 @dataclass(frozen=True)
 class RunConfig:
     """``working_size``: long side the network sees (``square``: resized to ``working_size``² whatever
     the aspect); ``backend``: the default runtime (``"auto"``: the fastest exported one on the CPU);
-    ``mean``/``std``: the normalisation applied inside the network to RGB in [0, 1] (for the record:
-    callers pass RGB in [0, 1])."""
+    ``precision``: ``"f32"`` keeps ``"auto"`` to exact fp32 runtimes, ``"default"`` lets it use bf16
+    where the CPU has it; ``mean``/``std``: the normalisation applied inside the network to RGB in
+    [0, 1] (for the record: callers pass RGB in [0, 1])."""
 
     working_size: int = WORKING_SIZE
     square: bool = False
     backend: str = "torch"
+    precision: str = "default"
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
             raise ValueError(f"run backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"run precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.working_size < 32:
             raise ValueError(f"run working_size must be at least 32, got {self.working_size}")
 
