@@ -19,8 +19,8 @@ from PIL import Image
 from bgremover import BadImageError, load_model, settings
 from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.hub import resolve_source, run_config, tier_installed
-from bgremover.monitor import DriftReference, Monitor
-from bgremover.service import DEFAULT_MODEL, CutRequest, CutService, result_summary
+from bgremover.serve.monitor import DriftReference, Monitor
+from bgremover.serve.service import DEFAULT_MODEL, CutRequest, CutService, result_summary
 from leaderboard.tab import build_leaderboard_tab
 from webapp.components import PhotoInput, background_inputs_visibility
 from webapp.live_tab import build_live_tab

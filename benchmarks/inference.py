@@ -60,7 +60,7 @@ def build_runner(variant: str, model: str, onnx_dir: Path, data_dir: Path, threa
 
         network = load_network(model)
         if variant.endswith("int8 fx"):
-            from bgremover.quantize_fx import quantize_network
+            from bgremover.deploy.quantize_fx import quantize_network
 
             network = quantize_network(network, calibration_images(data_dir))
         bf16 = variant.endswith("bf16")
@@ -145,8 +145,8 @@ def calibration_images(data_dir: Path) -> list[np.ndarray]:
 
 def prepare_onnx(model: str, onnx_dir: Path, data_dir: Path, compared: dict[str, str]) -> None:
     """fp32 and int8 graphs of the main model; fp32 graphs of the compared ones."""
-    from bgremover.export import export_onnx
-    from bgremover.quantize import quantize_onnx
+    from bgremover.deploy.export import export_onnx
+    from bgremover.deploy.quantize import quantize_onnx
 
     fp32 = export_onnx(model, onnx_dir / "model.onnx")
     quantize_onnx(fp32, onnx_dir / "model-int8.onnx", calibration_images(data_dir))

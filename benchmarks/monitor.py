@@ -45,7 +45,7 @@ def main() -> None:
     from bgremover import load_model, read_image
     from bgremover.data import find_pairs, read_split
     from bgremover.hub import resolve_source
-    from bgremover.monitor import DriftReference, Monitor
+    from bgremover.serve.monitor import DriftReference, Monitor
 
     folder = resolve_source(args.model)
     reference = DriftReference.load(folder)

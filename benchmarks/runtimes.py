@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from bgremover.export import export_onnx
+    from bgremover.deploy.export import export_onnx
     from bgremover.hub import load_network
     from bgremover.inference import OnnxNetwork, OpenVinoNetwork, fastest_cpu_runtime
 

@@ -200,13 +200,13 @@ def _export_options(parser: argparse.ArgumentParser) -> None:
 def _export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bgremover.export import export_onnx
+    from bgremover.deploy.export import export_onnx
 
     path = export_onnx(args.model, args.output, args.opset)
     print(f"wrote {path}")
     if args.int8:
         from bgremover.data import SegmentationFolder
-        from bgremover.quantize import quantize_onnx
+        from bgremover.deploy.quantize import quantize_onnx
 
         images = None
         if args.calibration:
@@ -231,8 +231,8 @@ def _prune_options(parser: argparse.ArgumentParser) -> None:
 def _prune(args: argparse.Namespace) -> int:
     import json
 
+    from bgremover.deploy.prune import prune_model
     from bgremover.hub import load_network
-    from bgremover.prune import prune_model
 
     network = load_network(args.model)
     report = prune_model(network, args.amount, structured=not args.unstructured, decoder_only=args.decoder_only)
@@ -283,7 +283,7 @@ def _monitor_reference(args: argparse.Namespace) -> int:
     from bgremover.data import SegmentationFolder
     from bgremover.hub import resolve_source
     from bgremover.inference import load_model
-    from bgremover.monitor import DriftReference
+    from bgremover.serve.monitor import DriftReference
 
     folder = resolve_source(args.model)
     segmenter = load_model(folder)

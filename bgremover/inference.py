@@ -146,7 +146,7 @@ class Segmenter:
 
 
 class OnnxNetwork:
-    """An exported model (see :func:`bgremover.export.export_onnx`) run by onnxruntime."""
+    """An exported model (see :func:`bgremover.deploy.export.export_onnx`) run by onnxruntime."""
 
     def __init__(self, path: str | os.PathLike, threads: int | None = None):
         import onnxruntime as ort
@@ -204,7 +204,7 @@ def resolve_backend(backend: str, precision: str = "default") -> str:
 def onnx_file(source: str | os.PathLike | None) -> Path:
     """The model's ONNX file: ``model.onnx`` in its folder, else exported once into the cache (named
     by the source and, for a local folder, its weights' size and time, so a retrained model re-exports)."""
-    from bgremover.export import export_onnx
+    from bgremover.deploy.export import export_onnx
     from bgremover.hub import resolve_source
 
     resolved = resolve_source(source)

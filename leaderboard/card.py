@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from bgremover.data import CompositeConfig
-from bgremover.hub import resolve_source
+from bgremover.hub import resolve_source, run_config
 from bgremover.inference import run_settings
 from bgremover.train.config import TrainConfig
 from leaderboard.report import DATASET_ORDER as DATASETS
@@ -84,6 +84,15 @@ def worst_cases(results: dict[str, dict], method: str = "ours", count: int = 5) 
         ranked = sorted(result["per_image"].items(), key=lambda item: item[1]["iou"])[:count]
         lines.append(f"- {dataset}: " + ", ".join(f"{stem} (IoU {m['iou']:.2f})" for stem, m in ranked))
     return lines
+
+
+RUNTIMES = {  # (run block backend, precision): how the card names the default runtime
+    ("torch", "default"): ", in PyTorch",
+    ("onnx", "default"): ", in ONNX Runtime",
+    ("openvino", "default"): ", in OpenVINO",
+    ("auto", "f32"): ", in ONNX Runtime fp32 (exact)",
+    ("auto", "default"): ", in OpenVINO where the CPU has bf16, else ONNX Runtime",
+}
 
 
 def method_name(model_dir: Path) -> str:
@@ -198,6 +207,7 @@ def write_model_card(
     run_size = (
         f"{working_size}×{working_size}, whatever the photo's aspect" if square else f"{working_size} px long side"
     )
+    run_size += RUNTIMES.get((run_config(model_dir).backend, run_config(model_dir).precision), "")
     methods = methods_in(results)
     size_mb = (model_dir / "model.safetensors").stat().st_size / 2**20
     lines = [

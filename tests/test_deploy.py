@@ -12,10 +12,10 @@ import torch
 
 from bgremover import create_model, load_model
 from bgremover.data import SegmentationFolder
-from bgremover.export import export_onnx
+from bgremover.deploy.export import export_onnx
+from bgremover.deploy.prune import prune_model
+from bgremover.deploy.quantize import quantize_onnx
 from bgremover.metrics import iou
-from bgremover.prune import prune_model
-from bgremover.quantize import quantize_onnx
 from bgremover.train import TrainConfig
 from leaderboard.card import write_model_card
 from tests.conftest import CCP, DATA, REPO, TINY
@@ -86,8 +86,8 @@ def test_int8_model_is_small_keeps_every_size_and_agrees_with_fp32(onnx_model, i
 
 
 def test_pytorch_int8_keeps_every_size_and_agrees_with_fp32(photos):
+    from bgremover.deploy.quantize_fx import quantize_network
     from bgremover.inference import Segmenter
-    from bgremover.quantize_fx import quantize_network
 
     fp32 = load_model(device="cpu")
     train = SegmentationFolder(CCP, split="trainval")

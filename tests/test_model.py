@@ -169,6 +169,7 @@ def test_every_config_names_its_arch_and_run_block_and_old_configs_still_load(tm
     from bgremover.run_config import RunConfig
 
     folders = [*PRETRAINED_DIR.iterdir(), *(MODELS_DIR.iterdir() if MODELS_DIR.is_dir() else [])]
+    folders = [folder for folder in folders if folder.is_dir() and not folder.name.startswith("__")]
     for folder in folders:
         config = json.loads((folder / "config.json").read_text())
         assert config["arch"] in ARCHITECTURES and RunConfig.from_config(config).mean == (0.5, 0.5, 0.5), folder

@@ -8,7 +8,7 @@ import pytest
 
 from bgremover import load_model
 from bgremover.data import SegmentationFolder
-from bgremover.monitor import DriftReference, Monitor, image_features, quality
+from bgremover.serve.monitor import DriftReference, Monitor, image_features, quality
 from tests.conftest import CCP, DATA
 
 
@@ -118,7 +118,7 @@ def test_features_of_extreme_aspect_ratios(shape):
 
 
 def test_service_cuts_extreme_aspect_ratios_and_answers_to_the_librarys_model_name():
-    from bgremover.service import CutRequest, CutService
+    from bgremover.serve.service import CutRequest, CutService
 
     service = CutService(load_model(device="cpu"))
     for shape in [(2, 4000), (4000, 2)]:

@@ -15,8 +15,8 @@ import torch
 
 from bgremover.data import read_split
 from bgremover.decoders.attention_unet import AttentionUNet
+from bgremover.deploy.prune import prune_report
 from bgremover.hub import load_network
-from bgremover.prune import prune_report
 from bgremover.train import TrainConfig, Trainer
 from bgremover.train.checkpoint import load_checkpoint
 from bgremover.train.logging import read_jsonl

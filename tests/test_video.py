@@ -278,7 +278,7 @@ def test_cli_cuts_a_video_with_progress_and_ctrl_c_leaves_nothing(tmp_path, phot
 def test_service_cuts_video_within_limits_and_leaves_no_stray_files(tmp_path, clip, fast, monkeypatch):
     import os
 
-    from bgremover.service import CutRequest, CutService, LiveSession
+    from bgremover.serve.service import CutRequest, CutService, LiveSession
 
     out_dir = tmp_path / "downloads"
     service = CutService(fast, out_dir=out_dir, keep_seconds=60)

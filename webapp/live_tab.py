@@ -6,7 +6,7 @@ import gradio as gr
 
 from bgremover import BadImageError
 from bgremover.constants import DEFAULT_SUBJECT
-from bgremover.service import CutService, LiveSession
+from bgremover.serve.service import CutService, LiveSession
 
 LIVE_BACKGROUNDS = ["blur", "color", "greenscreen"]
 FRAME_INTERVAL_S = 0.05  # how often the browser sends a frame (the model keeps up at 256² on 2 cores)

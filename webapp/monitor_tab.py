@@ -7,7 +7,7 @@ import datetime
 import gradio as gr
 import plotly.graph_objects as go
 
-from bgremover.monitor import Monitor
+from bgremover.serve.monitor import Monitor
 
 
 def drift_figure(summary: dict, threshold: float) -> go.Figure:

@@ -6,7 +6,7 @@ import gradio as gr
 
 from bgremover import BadImageError, BadVideoError, settings
 from bgremover.constants import DEFAULT_SUBJECT
-from bgremover.service import CutRequest, CutService
+from bgremover.serve.service import CutRequest, CutService
 from webapp.components import PhotoInput, background_inputs_visibility
 
 VIDEO_BACKGROUNDS = ["transparent", "color", "image", "blur", "greenscreen"]

@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import segmentation_models_pytorch as smp
 import torch
-from torch import nn
 
-from bgremover.decoders.hub_mixin import BgremoverHubMixin
-from bgremover.decoders.padding import pad_to_stride
+from bgremover.base import SegmentationModel
 from bgremover.encoders import ENCODERS, create_encoder
 
 SMP_ARCHITECTURES = ("deeplabv3plus", "unet")
 
 
-class SmpBaseline(nn.Module, BgremoverHubMixin):
+class SmpBaseline(SegmentationModel):
     """An smp model whose timm feature extractor is bgremover's registered encoder (same weights,
     same normalisation, loaded by :func:`bgremover.create_model`). ``decoder_channels`` sets the
     U-Net's decoder widths (smp's default, 256…16, is ~4× the Attention U-Net's compute); ``None``
@@ -48,14 +46,6 @@ class SmpBaseline(nn.Module, BgremoverHubMixin):
         self.encoder = create_encoder(encoder_name, weights=None)
         self.encoder.model = self.net.encoder.model
 
-    @property
-    def stride(self) -> int:
-        return self.encoder.stride
-
     def forward_padded(self, x: torch.Tensor) -> torch.Tensor:
         """Logits for an input whose sides are multiples of :attr:`stride`."""
         return self.net((x - self.encoder.mean) / self.encoder.std)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        height, width = x.shape[-2:]
-        return self.forward_padded(pad_to_stride(x, self.stride))[..., :height, :width]

@@ -18,10 +18,10 @@ from bgremover.data import (
     reset_pipelines,
 )
 from bgremover.data.dataset import unpack_item
+from bgremover.deploy.prune import prune_model
 from bgremover.factory import create_model
 from bgremover.hub import load_network
 from bgremover.losses import CompositeLoss
-from bgremover.prune import prune_model
 from bgremover.train.config import TrainConfig
 from bgremover.train.distributed import DistInfo
 

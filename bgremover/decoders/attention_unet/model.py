@@ -6,13 +6,12 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
+from bgremover.base import SegmentationModel
 from bgremover.decoders.attention_unet.blocks import DecoderBlock
-from bgremover.decoders.hub_mixin import BgremoverHubMixin
-from bgremover.decoders.padding import pad_to_stride
 from bgremover.encoders import create_encoder
 
 
-class AttentionUNet(nn.Module, BgremoverHubMixin):
+class AttentionUNet(SegmentationModel):
     """U-Net with attention-gated skips on a timm encoder; outputs 1-channel person logits.
 
     Input: RGB float in [0, 1], shape (B, 3, H, W), any H and W (padded to the encoder's
@@ -54,11 +53,6 @@ class AttentionUNet(nn.Module, BgremoverHubMixin):
         )
         self.head = nn.Conv2d(decoder_channels[-1], 1, 3, padding=1)
 
-    @property
-    def stride(self) -> int:
-        """Input sizes are padded internally to a multiple of this."""
-        return self.encoder.stride
-
     def _encode(self, x: torch.Tensor) -> list[torch.Tensor]:
         if self.gradient_checkpointing and self.training and torch.is_grad_enabled():
             return checkpoint(self.encoder, x, use_reentrant=False)
@@ -79,7 +73,5 @@ class AttentionUNet(nn.Module, BgremoverHubMixin):
     def forward(
         self, x: torch.Tensor, return_attention: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
-        height, width = x.shape[-2:]
-        logits, maps = self.forward_padded(pad_to_stride(x, self.stride))
-        logits = logits[..., :height, :width]
+        logits, maps = self.forward_with_extras(x)
         return (logits, maps) if return_attention else logits

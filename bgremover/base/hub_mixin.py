@@ -37,7 +37,7 @@ class BgremoverHubMixin(
         """Write the weights; a model with pruning masks attached is saved with them folded in."""
         model = self
         if prune.is_pruned(self):
-            from bgremover.prune import make_permanent  # deploy code, only for a model with masks attached
+            from bgremover.deploy.prune import make_permanent  # deploy code, only for a model with masks attached
 
             model = make_permanent(copy.deepcopy(self))
         PyTorchModelHubMixin._save_pretrained(model, save_directory)

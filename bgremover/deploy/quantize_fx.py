@@ -23,8 +23,8 @@ import torch
 from timm.layers import BatchNormAct2d, Conv2dSame
 from torch import nn
 
-from bgremover.decoders.padding import pad_to_stride
-from bgremover.quantize import CALIBRATION_LONG_SIDE, ImageCalibrationReader
+from bgremover.base.padding import pad_to_stride
+from bgremover.deploy.quantize import CALIBRATION_LONG_SIDE, ImageCalibrationReader
 
 QUANTIZED_ENGINE = "x86"  # fbgemm + onednn kernels
 # Kept float: the output head, and the stem's batch norm and first block, whose int8 versions alone

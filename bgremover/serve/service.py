@@ -22,7 +22,7 @@ from bgremover.compose import background_plate, blend, compose
 from bgremover.constants import DEFAULT_SUBJECT, MULTISCALE
 from bgremover.inference import Segmenter
 from bgremover.io import read_image
-from bgremover.monitor import Monitor
+from bgremover.serve.monitor import Monitor
 from bgremover.temporal import TemporalSmoother
 from bgremover.video import BadVideoError, Progress, remove_background_video
 

@@ -29,7 +29,7 @@ def export_onnx(source: str | os.PathLike | nn.Module | None, path: str | os.Pat
     in [0, 1], output ``alpha`` (N, 1, H, W) probabilities; N, H and W are dynamic.
 
     Example:
-        >>> from bgremover.export import export_onnx
+        >>> from bgremover.deploy.export import export_onnx
         >>> export_onnx(None, "bgremover.onnx")  # doctest: +SKIP
     """
     network = source if isinstance(source, nn.Module) else load_network(source)

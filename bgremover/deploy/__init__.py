@@ -1,0 +1,1 @@
+"""Deployment: ONNX export, int8 quantization (ONNX Runtime, PyTorch FX), pruning."""
