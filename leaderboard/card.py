@@ -90,7 +90,7 @@ RUNTIMES = {  # (run block backend, precision): how the card names the default r
     ("torch", "default"): ", in PyTorch",
     ("onnx", "default"): ", in ONNX Runtime",
     ("openvino", "default"): ", in OpenVINO",
-    ("auto", "f32"): ", in ONNX Runtime fp32 (exact)",
+    ("auto", "f32"): ", in ONNX Runtime fp32",
     ("auto", "default"): ", in OpenVINO where the CPU has bf16, else ONNX Runtime",
 }
 

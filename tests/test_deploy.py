@@ -36,7 +36,7 @@ def photos() -> list[np.ndarray]:
 def test_onnx_matches_pytorch_on_several_sizes(onnx_model, photos):
     import onnxruntime as ort
 
-    network = load_model(device="cpu").network
+    network = load_model(device="cpu", backend="torch").network
     session = ort.InferenceSession(str(onnx_model), providers=["CPUExecutionProvider"])
     for rgb, size in zip(photos, [(320, 224), (333, 511), (480, 854)], strict=True):
         x = torch.from_numpy(np.ascontiguousarray(rgb[: size[0], : size[1]].transpose(2, 0, 1)))[None].float() / 255
@@ -47,7 +47,7 @@ def test_onnx_matches_pytorch_on_several_sizes(onnx_model, photos):
 
 
 def test_openvino_backend_agrees_with_pytorch_on_real_photos(onnx_model, photos):
-    torch_model = load_model(device="cpu")
+    torch_model = load_model(device="cpu", backend="torch")
     for openvino in (load_model(backend="openvino"), load_model(str(onnx_model), backend="openvino")):
         assert type(openvino.network).__name__ == "OpenVinoNetwork"
         for rgb in photos:
@@ -89,7 +89,7 @@ def test_pytorch_int8_keeps_every_size_and_agrees_with_fp32(photos):
     from bgremover.deploy.quantize_fx import quantize_network
     from bgremover.inference import Segmenter
 
-    fp32 = load_model(device="cpu")
+    fp32 = load_model(device="cpu", backend="torch")
     train = SegmentationFolder(CCP, split="trainval")
     quantized = quantize_network(fp32.network, (train.load(i)[0] for i in range(0, 800, 100)))
     assert any(type(m).__module__.startswith("torch.ao.nn.quantized") for m in quantized.modules())
