@@ -95,6 +95,23 @@ RUNTIMES = {  # (run block backend, precision): how the card names the default r
 }
 
 
+def hardware(config: dict, run_dir: Path) -> str:
+    """Precision and machine of the run, from its ``environment.json`` (written by the trainer).
+
+    Example:
+        >>> hardware({"amp": True}, Path("no-such-run"))
+        'bf16 autocast (the machine was not recorded for this run)'
+    """
+    precision = "bf16 autocast" if config.get("amp") else "fp32"
+    path = Path(run_dir) / "environment.json"
+    if not path.is_file():
+        return f"{precision} (the machine was not recorded for this run)"
+    env = json.loads(path.read_text())
+    where = env["gpu"] or f"{env['cores']}-core {env['cpu']}"
+    processes = f", {env['processes']} processes" if env.get("processes", 1) > 1 else ""
+    return f"{precision} on {where}{processes} (torch {env['torch']})"
+
+
 def method_name(model_dir: Path) -> str:
     """The model's name on the leaderboard: ``ours`` for the default model, else ``ours:<folder>``."""
     default = Path(resolve_source("default")).resolve()
@@ -231,7 +248,7 @@ def write_model_card(
         f"- Recipe: {config['epochs']} epochs, batch {config['batch_size']}, multi-scale {list(config['scales'])}, "
         f"Adam lr {config['lr']} (weight decay {config['weight_decay']}), cosine warm restarts T0={config['t0']} "
         f"T_mult={config['t_mult']}, loss {config['w_bce']}·BCE + {config['w_dice']}·Dice + "
-        f"{config['w_perceptual']}·VGG16 perceptual + {config['w_edge']}·Sobel edge, bf16 autocast on a 2-core CPU.",
+        f"{config['w_perceptual']}·VGG16 perceptual + {config['w_edge']}·Sobel edge, {hardware(config, run_dir)}.",
         *recipe_extras(config),
         f"- Best validation IoU {best['iou']:.4f} (epoch {best['epoch']}, step {best['step']}).",
         "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -136,6 +137,9 @@ def test_two_step_distillation_writes_a_loadable_student(tmp_path):
     card = write_model_card(tmp_path / "student" / "best", tmp_path / "student", ["misses small people"]).read_text()
     assert card.startswith("---\nlibrary_name: bgremover") and "Distilled from `default`" in card
     assert "| ours |" in card and "- misses small people" in card and "`ours:best` on the leaderboard" in card
+    environment = json.loads((tmp_path / "student" / "environment.json").read_text())  # written by the trainer
+    assert environment["cores"] == os.cpu_count() and environment["device"] == "cpu"
+    assert f"on {os.cpu_count()}-core {environment['cpu']} (torch {torch.__version__})" in card
 
 
 def test_card_design_section_reads_the_committed_ablations_and_cv(tmp_path):

@@ -47,6 +47,29 @@ def pick_device(name: str | None) -> torch.device:
     return torch.device(name or ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
+def run_environment(device: torch.device, dist) -> dict:
+    """Where a run trained, for its model card: the processor, cores, device, processes, torch."""
+    import os
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        names = [
+            line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")
+        ]
+        cpu = names[0] if names else cpu
+    gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "device": str(device),
+        "gpu": gpu,
+        "processes": dist.world_size,
+        "torch": torch.__version__,
+    }
+
+
 class Trainer:
     """Runs a whole training from a :class:`TrainConfig`; see :meth:`fit`.
 
@@ -72,6 +95,9 @@ class Trainer:
         if self.dist.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             config.save(self.out_dir / "config.json")
+            (self.out_dir / "environment.json").write_text(
+                json.dumps(run_environment(self.device, self.dist), indent=1)
+            )
         self.train_set, self.val_set = build_datasets(config, *(stems or (None, None)))
         self.loader = build_train_loader(config, self.train_set, self.dist)
         self.model = build_model(config).to(self.device)
