@@ -22,7 +22,7 @@ from bgremover.hub import resolve_source, run_config, tier_installed
 from bgremover.serve.monitor import DriftReference, Monitor
 from bgremover.serve.service import DEFAULT_MODEL, CutRequest, CutService, result_summary
 from leaderboard.tab import build_leaderboard_tab
-from webapp.components import PhotoInput, background_inputs_visibility
+from webapp.components import PhotoInput, background_inputs
 from webapp.live_tab import build_live_tab
 from webapp.monitor_tab import build_monitor_tab
 from webapp.video_tab import build_video_tab
@@ -142,11 +142,7 @@ def build_app(service: CutService) -> gr.Blocks:
                         visible=len(service.model_names) > 1,
                         elem_id="model-choice",
                     )
-                    background = gr.Radio(BACKGROUNDS, value="transparent", label="Background")
-                    color = gr.ColorPicker(value="#ffffff", label="Background colour", visible=False)
-                    background_image = PhotoInput(
-                        label="Background image", type="filepath", sources=["upload"], visible=False
-                    )
+                    background, color, background_image = background_inputs(BACKGROUNDS)
                     button = gr.Button("Cut out", variant="primary", elem_id="cut-button")
                     with gr.Accordion("More options", open=False, elem_id="more-options"):
                         subject = gr.Radio(
@@ -179,9 +175,6 @@ def build_app(service: CutService) -> gr.Blocks:
                         )
                         mask = gr.Image(label="Mask", format="png", type="pil", image_mode="L", height=IMAGE_HEIGHT)
             inputs = [image, flip, multiscale, refine, threshold, background, color, background_image, model, subject]
-            background.change(
-                background_inputs_visibility, background, [color, background_image], api_visibility="private"
-            )
             button.click(
                 cut_ui,
                 inputs,

@@ -332,6 +332,7 @@ class _Output:
         self.path, self.encoding, self.fps, self.time_base, self.audio_in = path, encoding, fps, time_base, audio_in
         self.writer: _ZipFrames | _Encoder | None = None
         self.waiting_audio: list = []
+        self.closed = False
 
     def write(self, pixels: np.ndarray, pts: int, seconds: float) -> None:
         if self.writer is None:
@@ -352,8 +353,9 @@ class _Output:
             self.writer.write_audio(frame)
 
     def close(self) -> None:
-        if self.writer is not None:
+        if self.writer is not None and not self.closed:
             self.writer.close()
+        self.closed = True
 
     def abort(self) -> None:
         if self.writer is not None:
@@ -363,6 +365,23 @@ class _Output:
 def partial_path(destination: Path) -> Path:
     """The temporary name an output is written under until it is complete."""
     return destination.with_name(f".{destination.name}.{os.getpid()}.partial")
+
+
+@contextlib.contextmanager
+def _complete_or_nothing(destination: Path, encoding: Encoding | None, fps: Fraction, time_base, audio_in):
+    """An :class:`_Output` under :func:`partial_path`, renamed to ``destination`` when the block ends
+    without an error (or Ctrl-C); otherwise removed."""
+    tmp = partial_path(destination)
+    output = _Output(tmp, encoding, fps, time_base, audio_in)
+    try:
+        yield output
+        output.close()
+        os.replace(tmp, destination)
+    except BaseException:
+        output.abort()
+        raise
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def remove_background_video(
@@ -406,8 +425,6 @@ def remove_background_video(
         audio_in = container.streams.audio[0] if container.streams.audio else None
         notes = _notes(info, encoding, audio_in is not None)
         destination.parent.mkdir(parents=True, exist_ok=True)
-        tmp = partial_path(destination)
-        output = _Output(tmp, encoding, info.fps, stream.time_base or Fraction(1, 1000), audio_in)
         times: list[tuple[int | None, float]] = []
 
         def video_frames() -> Iterator[np.ndarray]:
@@ -442,7 +459,8 @@ def remove_background_video(
                 plates[rgb.shape[:2]] = background_plate(background, rgb)
             return plates[rgb.shape[:2]]
 
-        try:
+        time_base = stream.time_base or Fraction(1, 1000)
+        with _complete_or_nothing(destination, encoding, info.fps, time_base, audio_in) as output:
             loop = time.perf_counter()
             alphas = predict_frames(segmenter, video_frames(), batch_size, stabilize, subject, **predict_options)
             for index, (rgb, alpha) in enumerate(alphas):
@@ -457,14 +475,8 @@ def remove_background_video(
             if not times:
                 raise BadVideoError(f"{source.name}: no frame could be decoded")
             tick = time.perf_counter()
-            output.close()
+            output.close()  # flushes the encoders; the rename follows when the block ends
             seconds["encode"] += time.perf_counter() - tick
-            os.replace(tmp, destination)
-        except BaseException:
-            output.abort()
-            raise
-        finally:
-            tmp.unlink(missing_ok=True)
     seconds["total"] = time.perf_counter() - started
     audio = encoding is not None and audio_in is not None
     return VideoResult(destination, len(times), shape[1], shape[0], float(info.fps), audio, seconds, notes)
@@ -502,18 +514,9 @@ def write_video(frames: Iterable[np.ndarray], destination: str | os.PathLike, fp
     if first is None:
         raise ValueError("no frames to write")
     rate = Fraction(fps).limit_denominator(1001)
-    tmp = partial_path(destination)
-    output = _Output(tmp, encoding_for(destination, first.shape[2] == 4), rate, 1 / rate, None)
     count = 0
-    try:
+    with _complete_or_nothing(destination, encoding_for(destination, first.shape[2] == 4), rate, 1 / rate, None) as out:
         for pixels in itertools.chain([first], stream):
-            output.write(pixels, count, count / float(rate))
+            out.write(pixels, count, count / float(rate))
             count += 1
-        output.close()
-        os.replace(tmp, destination)
-    except BaseException:
-        output.abort()
-        raise
-    finally:
-        tmp.unlink(missing_ok=True)
     return count

@@ -32,3 +32,13 @@ class PhotoInput(gr.Image):
 def background_inputs_visibility(background: str) -> tuple[dict, dict]:
     """Show the colour picker only for "color" and the image upload only for "image"."""
     return gr.update(visible=background == "color"), gr.update(visible=background == "image")
+
+
+def background_inputs(choices: list[str]) -> tuple[gr.Radio, gr.ColorPicker, PhotoInput]:
+    """The background choice with its colour picker and image upload, each shown only when chosen
+    (call inside the Blocks where they belong)."""
+    background = gr.Radio(choices, value="transparent", label="Background")
+    color = gr.ColorPicker(value="#ffffff", label="Background colour", visible=False)
+    image = PhotoInput(label="Background image", type="filepath", sources=["upload"], visible=False)
+    background.change(background_inputs_visibility, background, [color, image], api_visibility="private")
+    return background, color, image

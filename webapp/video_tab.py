@@ -7,7 +7,7 @@ import gradio as gr
 from bgremover import BadImageError, BadVideoError, settings
 from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.serve.service import CutRequest, CutService
-from webapp.components import PhotoInput, background_inputs_visibility
+from webapp.components import background_inputs
 
 VIDEO_BACKGROUNDS = ["transparent", "color", "image", "blur", "greenscreen"]
 FORMAT_LABELS = [
@@ -78,11 +78,7 @@ def build_video_tab(service: CutService, gpu=lambda fn: fn) -> None:
                     visible=len(service.model_names) > 1,
                     elem_id="video-model",
                 )
-                background = gr.Radio(VIDEO_BACKGROUNDS, value="transparent", label="Background")
-                color = gr.ColorPicker(value="#ffffff", label="Background colour", visible=False)
-                background_image = PhotoInput(
-                    label="Background image", type="filepath", sources=["upload"], visible=False
-                )
+                background, color, background_image = background_inputs(VIDEO_BACKGROUNDS)
                 output_format = gr.Dropdown(FORMAT_LABELS, value="webm", label="Output format")
                 with gr.Row():
                     subject = gr.Radio(
@@ -94,7 +90,6 @@ def build_video_tab(service: CutService, gpu=lambda fn: fn) -> None:
                 result = gr.Video(label="Result", interactive=False, elem_id="video-result")
                 download = gr.File(label="Download", elem_id="video-download")
                 info = gr.JSON(label="Details")
-        background.change(background_inputs_visibility, background, [color, background_image], api_visibility="private")
         options = [background, color, background_image, model, subject, stabilize, output_format]
         button.click(
             cut_video_ui, [video, *options], [result, download, info], api_visibility="private", concurrency_limit=1
