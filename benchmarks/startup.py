@@ -2,12 +2,16 @@
 interpreter, as ratios to ``python -c pass`` and ``import torch`` measured in the same run (median of
 ``--repeats``).
 
-    python -m benchmarks.startup [--repeats 5]
+    python -m benchmarks.startup [--repeats 5] [--checkout DIR]
+
+``--checkout`` measures another checkout of bgremover (e.g. ``git worktree add /tmp/old REV``): the
+commands run there, with it first on the path.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -25,15 +29,19 @@ COMMANDS = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--checkout", help="measure the bgremover of this folder instead of this one")
     args = parser.parse_args()
+    env = {**os.environ, "PYTHONPATH": args.checkout} if args.checkout else None
     seconds: dict[str, list[float]] = {name: [] for name in COMMANDS}
     for _ in range(args.repeats):  # interleaved, so a busy moment hits every command alike
         for name, command in COMMANDS.items():
             started = time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True)
+            subprocess.run(command, check=True, capture_output=True, cwd=args.checkout, env=env)
             seconds[name].append(time.perf_counter() - started)
     median = {name: statistics.median(values) for name, values in seconds.items()}
-    print(f"median of {args.repeats} fresh interpreters")
+    print(
+        f"median of {args.repeats} fresh interpreters" + (f", bgremover from {args.checkout}" if args.checkout else "")
+    )
     print("| command | seconds | vs python -c pass | vs import torch |")
     print("|---|---|---|---|")
     bare, torch = median["python -c pass"], median["import torch"]
