@@ -226,8 +226,7 @@ def run_settings(source: str | os.PathLike | None) -> tuple[int, str, bool]:
     """(working size, backend, square) a model runs with by default: its config.json's run block
     (:class:`~bgremover.run_config.RunConfig`); a bare ``.onnx`` file: 512 px long side."""
     run = RunConfig() if str(source).endswith(".onnx") else run_config(source)
-    backend = resolve_backend(run.backend, run.precision) if run.precision != "default" else run.backend
-    return run.working_size, backend, run.square
+    return run.working_size, resolve_backend(run.backend, run.precision), run.square
 
 
 def load_model(

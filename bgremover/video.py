@@ -145,9 +145,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         first = next((frame for kind, frame in _decoded(container, False, name)), None)
         if first is None:
             raise BadVideoError(f"{name}: no frame could be decoded")
-        rotation = _rotation_steps(first.rotation) * 90
-    with _open(path) as container:
-        return _info(container, name, rotation)
+        return _info(container, name, _rotation_steps(first.rotation) * 90)  # the first frame says how it is turned
 
 
 def _rotation_steps(rotation: float | None) -> int:
@@ -280,8 +278,8 @@ class _Encoder:
         self.container = av.open(str(path), "w", format=encoding.container)
         self.video = self.container.add_stream(encoding.codec, rate=fps, options=dict(encoding.options))
         height, width = size
-        self.even = encoding.codec == "libx264"  # 4:2:0 H.264 needs even sides
-        self.width, self.height = (width + width % 2, height + height % 2) if self.even else (width, height)
+        even = encoding.codec == "libx264"  # 4:2:0 H.264 needs even sides
+        self.width, self.height = (width + width % 2, height + height % 2) if even else (width, height)
         self.video.width, self.video.height, self.video.pix_fmt = self.width, self.height, encoding.pix_fmt
         self.video.codec_context.time_base = time_base
         self.last_pts = -1

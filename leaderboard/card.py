@@ -224,7 +224,8 @@ def write_model_card(
     run_size = (
         f"{working_size}×{working_size}, whatever the photo's aspect" if square else f"{working_size} px long side"
     )
-    run_size += RUNTIMES.get((run_config(model_dir).backend, run_config(model_dir).precision), "")
+    run = run_config(model_dir)
+    run_size += RUNTIMES.get((run.backend, run.precision), "")
     methods = methods_in(results)
     size_mb = (model_dir / "model.safetensors").stat().st_size / 2**20
     lines = [
