@@ -49,26 +49,42 @@ CSS = """
 """
 
 
-EXAMPLES = {  # file name: (scikit-image function, credit); both free of copyright restrictions
-    "astronaut.png": ("astronaut", "Eileen Collins, NASA (public domain)"),
-    "cameraman.png": ("camera", "Lav Varshney (CC0)"),
+def _skimage(name: str):
+    def load() -> Image.Image:
+        from skimage import data
+
+        return Image.fromarray(getattr(data, name)())
+
+    return load
+
+
+def _matplotlib(name: str):
+    def load() -> Image.Image:
+        from matplotlib import cbook
+
+        return Image.open(cbook.get_sample_data(name))
+
+    return load
+
+
+EXAMPLES = {  # file name: (loader, credit); sample photos of scikit-image and Matplotlib, free of copyright
+    "astronaut.png": (_skimage("astronaut"), "half-body: Eileen Collins, NASA (public domain)"),
+    "grace_hopper.jpg": (_matplotlib("grace_hopper.jpg"), "portrait: Grace Hopper, U.S. Navy (public domain)"),
+    "cameraman.png": (_skimage("camera"), "camera operator: Lav Varshney (CC0)"),
 }
 
 
 def example_images() -> list[str]:
-    """The example photos shipped with scikit-image, written once to a temp folder."""
-    from skimage import data
-
+    """The example photos, written once to a temp folder."""
     folder = Path(tempfile.gettempdir()) / "bgremover-examples"
     folder.mkdir(exist_ok=True)
     paths = []
-    for name, (function, _) in EXAMPLES.items():
+    for name, (load, _) in EXAMPLES.items():
         path = folder / name
         if not path.exists():
-            Image.fromarray(getattr(data, function)()).save(path)
+            load().save(path)
         paths.append(str(path))
     return paths
-
 
 MODEL_LABELS = {
     DEFAULT_MODEL: f"Quality ({run_config('default').working_size} px)",

@@ -18,8 +18,11 @@ import cv2
 import numpy as np
 
 
-def odd_inputs(photos: list[np.ndarray], count: int, seed: int = 0) -> dict[str, list[np.ndarray]]:
-    """Inputs a person-cutting service should notice: blank, noise, text screenshots, upside-down photos."""
+def odd_inputs(
+    photos: list[np.ndarray], portraits: list[np.ndarray], count: int, seed: int = 0
+) -> dict[str, list[np.ndarray]]:
+    """Inputs a person-cutting service should notice: blank, noise, text screenshots, upside-down photos
+    (full-body street photos, and web portraits and half-body shots)."""
     rng = np.random.default_rng(seed)
     blank = [np.full((480, 640, 3), rng.integers(0, 256, 3), np.uint8) for _ in range(count)]
     noise = [rng.integers(0, 256, (480, 640, 3), dtype=np.uint8) for _ in range(count)]
@@ -31,8 +34,17 @@ def odd_inputs(photos: list[np.ndarray], count: int, seed: int = 0) -> dict[str,
             line = " ".join(rng.choice(words, 8))
             cv2.putText(page, line, (20, row), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (20, 20, 20), 1, cv2.LINE_AA)
         text.append(page)
-    upside_down = [np.ascontiguousarray(p[::-1, ::-1]) for p in photos[:count]]
-    return {"blank": blank, "noise": noise, "text screenshot": text, "upside-down photo": upside_down}
+
+    def turned(images):
+        return [np.ascontiguousarray(p[::-1, ::-1]) for p in images[:count]]
+
+    return {
+        "blank": blank,
+        "noise": noise,
+        "text screenshot": text,
+        "upside-down full-body photo": turned(photos),
+        "upside-down web portrait": turned(portraits),
+    }
 
 
 def main() -> None:
@@ -45,7 +57,9 @@ def main() -> None:
     from bgremover import load_model, read_image
     from bgremover.data import find_pairs, read_split
     from bgremover.hub import resolve_source
+    from bgremover.io import read_mask
     from bgremover.serve.monitor import DriftReference, Monitor
+    from leaderboard.framing import framing
 
     folder = resolve_source(args.model)
     reference = DriftReference.load(folder)
@@ -55,7 +69,7 @@ def main() -> None:
     print(f"model {args.model}; reference: {len(reference.samples['brightness'])} photos")
     print("\n| inputs | n | flagged | most common flag | window alert |")
     print("|---|---|---|---|---|")
-    photos_for_odd: list[np.ndarray] = []
+    photos_for_odd: dict[str, list[np.ndarray]] = {}
 
     def run(name: str, images) -> None:
         monitor = Monitor(reference, window=len(images))
@@ -76,14 +90,19 @@ def main() -> None:
         "DAVIS": find_pairs(args.data / "davis_person"),
         "web photos": find_pairs(args.data / "web_people"),
     }
+    chosen: dict[str, list] = {}
     for key, pairs in sets.items():
         if args.per_set:
             pairs = pairs[:: max(1, len(pairs) // args.per_set)][: args.per_set]
-        images = [read_image(image) for image, _ in pairs]
-        if key == "CCP test":
-            photos_for_odd = images
-        run(key, images)
-    for name, images in odd_inputs(photos_for_odd, args.odd).items():
+        chosen[key] = pairs
+        photos_for_odd[key] = [read_image(image) for image, _ in pairs]
+        run(key, photos_for_odd[key])
+    portraits = [  # the web photos framed as close-ups or half-body shots, by their masks
+        rgb
+        for rgb, (_, mask) in zip(photos_for_odd["web photos"], chosen["web photos"], strict=True)
+        if framing(read_mask(mask)) in ("close-up", "half-body")
+    ]
+    for name, images in odd_inputs(photos_for_odd["CCP test"], portraits, args.odd).items():
         run(name, images)
 
 

@@ -17,20 +17,10 @@ from pathlib import Path
 import cv2
 
 from bgremover import settings
-from bgremover.data import CompositeConfig, CopyPaste, SegmentationFolder
+from bgremover.data import CLOSEUP_FRAMINGS, CompositeSet, CopyPaste, SegmentationFolder
 
 NAME = "indoor_closeup"
 VERSION = 1
-CONFIG = CompositeConfig(
-    p=1.0,
-    empty_p=0.0,
-    closeup_p=0.6,
-    portrait_p=0.4,
-    group_p=0.0,
-    canvas_aspects=(0.75, 4 / 3, 16 / 9),
-    defocus_p=0.3,
-    harmonize_p=0.5,
-)
 
 
 def cache_dir() -> Path:
@@ -45,11 +35,14 @@ def build(data_dir: str | os.PathLike, out: str | os.PathLike | None = None, lim
     count = min(limit or len(people), len(people))
     if (out / "masks").is_dir() and len(list((out / "masks").glob("*.png"))) == count:
         return out
-    rooms = CopyPaste.from_folder(data_dir / "backgrounds_indoor", split="heldout", config=CONFIG, seed=VERSION)
+    rooms = CopyPaste.from_folder(
+        data_dir / "backgrounds_indoor", split="heldout", config=CLOSEUP_FRAMINGS, seed=VERSION
+    )
+    scenes = CompositeSet(people, rooms)
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "masks").mkdir(parents=True, exist_ok=True)
-    for index, stem in enumerate(people.stems[:count]):
-        image, mask = rooms(*people.load(index), seed=index)
+    for index, stem in enumerate(scenes.stems[:count]):
+        image, mask = scenes.load(index)
         cv2.imwrite(str(out / "images" / f"{stem}.jpg"), image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 85])
         cv2.imwrite(str(out / "masks" / f"{stem}.png"), (mask >= 0.5).astype("uint8") * 255)
     return out

@@ -129,3 +129,16 @@ def test_every_endpoint_names_its_inputs_and_outputs(client, photo_path):
         assert all(label and not label.startswith("value_") for label in labels), (name, labels)
     _, info = client.predict(handle_file(str(photo_path)), model="default", api_name="/cut")  # the library's name
     assert info["model"] == "default"
+
+
+def test_examples_are_credited_photos_of_a_person(segmenter):
+    """Each example the page offers loads, is credited, and holds a person the model finds."""
+    import app
+
+    paths = app.example_images()
+    assert len(paths) == len(app.EXAMPLES) >= 3
+    for path, (_, credit) in zip(paths, app.EXAMPLES.values(), strict=True):
+        assert "public domain" in credit or "CC0" in credit
+        rgb = np.asarray(Image.open(path).convert("RGB"))
+        assert min(rgb.shape[:2]) >= 256
+        assert 0.05 < (segmenter.predict(rgb) >= 0.5).mean() < 0.9, path

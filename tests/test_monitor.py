@@ -76,6 +76,24 @@ def test_quality_ranks_corrupted_mask_below_good(segmenter, held_out):
         assert quality(rgb, bad)["score"] < quality(rgb, good)["score"]
 
 
+def test_upside_down_portraits_are_flagged_upright_ones_are_not(reference, segmenter):
+    """Webcam close-ups and portraits (CCP test people in held-out rooms), through the real model."""
+    from leaderboard import synthetic
+
+    portraits = SegmentationFolder(synthetic.build(DATA))
+    photos = [portraits.load(i)[0] for i in range(0, 200, 10)]  # 20 photos
+    monitor = Monitor(reference)
+
+    def flagged(images):
+        return sum(
+            any(a.startswith("upside down") for a in monitor.record(rgb, segmenter.predict(rgb), 1.0)["anomalies"])
+            for rgb in images
+        )
+
+    assert flagged(photos) == 0
+    assert flagged([np.ascontiguousarray(rgb[::-1, ::-1]) for rgb in photos]) >= 16
+
+
 def test_anomaly_flags(reference):
     monitor = Monitor(reference)
     rgb = np.full((64, 64, 3), 128, np.uint8)

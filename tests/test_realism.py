@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from bgremover.data import CompositeConfig, CopyPaste, PairTransform, background_files
+from bgremover.data import CLOSEUP_FRAMINGS, CompositeConfig, CopyPaste, PairTransform, background_files
 from bgremover.data.realism import disk_blur, harmonize
 from bgremover.train.builders import build_datasets
 from bgremover.train.config import TrainConfig
@@ -114,6 +114,30 @@ def test_training_uses_real_extra_photos_and_never_the_held_out_rooms():
     assert used == set(background_files(INDOOR, "train")) and not used & set(background_files(INDOOR, "heldout"))
 
 
+def test_validation_sees_user_framings_and_held_out_extra_photos():
+    """``val_holdout`` moves matching extra photos from training to validation; ``val_closeups`` adds a
+    fixed close-up/portrait composite of each validation person, the same on every build."""
+    config = TrainConfig(
+        data=str(CCP),
+        extra_data=(str(EXTRA),),
+        backgrounds=(str(INDOOR),),
+        val_holdout=("davis16__swing__*",),
+        val_closeups=True,
+        max_val_images=6,
+    )
+    train, val = build_datasets(config)
+    swing = [p.stem for p in sorted((EXTRA / "masks").glob("davis16__swing__*.png"))]
+    assert len(swing) == 30 and not set(swing) & set(train.stems)
+    assert len(train) == 721 + len(list((EXTRA / "masks").glob("*.png"))) - 30
+    held = val.stems[:6]
+    assert val.stems == held + swing + [f"closeup-{stem}" for stem in held]
+    image, mask = val.parts[-1].load(2)
+    person = val.parts[0].load(2)[1]
+    assert framing(mask) in ("close-up", "half-body") and mask.mean() > person.mean()  # a closer framing
+    assert (build_datasets(config)[1].parts[-1].load(2)[0] == image).all()
+    assert tuple(val[40][0].shape) == (3, 320, 320)  # one transform for every part
+
+
 def test_indoor_close_up_benchmark_is_held_out_and_reproducible(tmp_path):
     """Built twice into two folders: the same bytes; its rooms come from the held-out fifth only."""
     first = synthetic.build(DATA)  # the cached set the leaderboard scores
@@ -121,7 +145,7 @@ def test_indoor_close_up_benchmark_is_held_out_and_reproducible(tmp_path):
     assert len(stems) == 200
     labels = [framing(cv2.imread(str(first / "masks" / f"{s}.png"), 0) / 255.0) for s in stems]
     assert labels.count("close-up") + labels.count("half-body") >= 190
-    composite = CopyPaste.from_folder(INDOOR, split="heldout", config=synthetic.CONFIG, seed=synthetic.VERSION)
+    composite = CopyPaste.from_folder(INDOOR, split="heldout", config=CLOSEUP_FRAMINGS, seed=synthetic.VERSION)
     assert set(composite.backgrounds) == set(background_files(INDOOR, "heldout"))
     again = synthetic.build(DATA, tmp_path / "again", limit=3)
     for stem in sorted(p.stem for p in (again / "masks").glob("*.png")):

@@ -1,14 +1,25 @@
 """Data: folder and COCO datasets, joint augmentation, copy-paste compositing, samplers."""
 
 from bgremover.data.coco import CocoPersonDataset
-from bgremover.data.compositing import CompositeConfig, CopyPaste, background_files, paste, person_crop
-from bgremover.data.dataset import SegmentationFolder, find_pairs, read_split, to_tensors
+from bgremover.data.compositing import (
+    CLOSEUP_FRAMINGS,
+    CompositeConfig,
+    CompositeSet,
+    CopyPaste,
+    background_files,
+    paste,
+    person_crop,
+)
+from bgremover.data.dataset import ConcatPairs, SegmentationFolder, find_pairs, read_split, to_tensors
 from bgremover.data.samplers import HardExampleSampler, MultiScaleBatchSampler
 from bgremover.data.transforms import PairTransform, eval_pipeline, reset_pipelines, train_pipeline
 
 __all__ = [
+    "CLOSEUP_FRAMINGS",
     "CocoPersonDataset",
     "CompositeConfig",
+    "CompositeSet",
+    "ConcatPairs",
     "CopyPaste",
     "HardExampleSampler",
     "MultiScaleBatchSampler",

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 import torch
 
-from bgremover.data.dataset import IMAGE_SUFFIXES
+from bgremover.data.dataset import IMAGE_SUFFIXES, PairDataset
 from bgremover.data.realism import disk_blur, harmonize
 from bgremover.io import read_image
 
@@ -65,6 +65,20 @@ class CompositeConfig:
     occluder_p: float = 0.0
     occluder_size: tuple[float, float] = (0.15, 0.5)  # of the canvas height and width
     occluder_vertices: tuple[int, int] = (5, 9)
+
+
+# Webcam, video-call and portrait framings only: the framings of the ``indoor_closeup`` benchmark and of
+# the close-up validation composites (``TrainConfig.val_closeups``).
+CLOSEUP_FRAMINGS = CompositeConfig(
+    p=1.0,
+    empty_p=0.0,
+    closeup_p=0.6,
+    portrait_p=0.4,
+    group_p=0.0,
+    canvas_aspects=(0.75, 4 / 3, 16 / 9),
+    defocus_p=0.3,
+    harmonize_p=0.5,
+)
 
 
 def person_crop(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -306,3 +320,30 @@ class CopyPaste:
         blend = (cv2.GaussianBlur(shape, (0, 0), sigma) if sigma > 0 else shape)[..., None]
         canvas[:] = (blend * texture + (1 - blend) * canvas.astype(np.float32) + 0.5).astype(np.uint8)
         target *= 1 - shape
+
+
+class CompositeSet(PairDataset):
+    """One fixed composite per person of ``people``: item ``i`` is ``compositor(*people.load(i), seed=i)``,
+    the same on every call and machine (a benchmark or validation set built from held-out people).
+
+    Example:
+        >>> import numpy as np
+        >>> class People(PairDataset):
+        ...     stems = ["a", "b"]
+        ...     def __len__(self): return 2
+        ...     def load(self, i): return np.zeros((40, 20, 3), np.uint8), np.ones((40, 20), np.float32)
+        >>> rooms = CopyPaste([np.full((60, 80, 3), 200, np.uint8)], config=CompositeConfig(p=1.0), seed=0)
+        >>> found = CompositeSet(People(), rooms, prefix="room-")
+        >>> found.stems, bool((found.load(1)[0] == found.load(1)[0]).all())
+        (['room-a', 'room-b'], True)
+    """
+
+    def __init__(self, people: PairDataset, compositor: CopyPaste, prefix: str = "", transform=None):
+        self.people, self.compositor, self.transform = people, compositor, transform
+        self.stems = [f"{prefix}{stem}" for stem in people.stems]
+
+    def __len__(self) -> int:
+        return len(self.people)
+
+    def load(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.compositor(*self.people.load(index), seed=index)

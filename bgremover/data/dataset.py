@@ -110,6 +110,33 @@ class SegmentationFolder(PairDataset):
         return image, mask if self.soft else (mask >= 0.5).astype(np.float32)
 
 
+class ConcatPairs(PairDataset):
+    """Several pair datasets as one, their stems concatenated (for a validation set of several parts).
+
+    Example:
+        >>> import numpy as np
+        >>> class Blank(PairDataset):
+        ...     def __init__(self, stems): self.stems = stems
+        ...     def __len__(self): return len(self.stems)
+        ...     def load(self, i): return np.zeros((4, 4, 3), np.uint8), np.full((4, 4), i, np.float32)
+        >>> both = ConcatPairs([Blank(["a"]), Blank(["b", "c"])])
+        >>> both.stems, len(both), float(both.load(2)[1][0, 0])
+        (['a', 'b', 'c'], 3, 1.0)
+    """
+
+    def __init__(self, parts: list[PairDataset], transform: Transform | None = None):
+        self.parts, self.transform = list(parts), transform
+        self.stems = [stem for part in self.parts for stem in part.stems]
+        self.offsets = np.cumsum([0] + [len(part) for part in self.parts])
+
+    def __len__(self) -> int:
+        return int(self.offsets[-1])
+
+    def load(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        part = int(np.searchsorted(self.offsets, index, side="right")) - 1
+        return self.parts[part].load(index - int(self.offsets[part]))
+
+
 def to_tensors(image: np.ndarray, mask: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """uint8 H×W×3 + float H×W → float (3, H, W) and (1, H, W) tensors in [0, 1]."""
     image_t = torch.from_numpy(np.require(image, requirements=("C", "W"))).permute(2, 0, 1).float() / 255.0

@@ -41,6 +41,7 @@ IMAGE_FEATURES = FEATURES[:7]  # statistics of the input alone (the rest depend 
 RANGE_FEATURES = ("brightness", "contrast", "sharpness")  # per-request drift: what a blank frame or a screenshot breaks
 TAIL = 0.005  # the reference's range: from this quantile to 1 − this
 MIN_EFFECT = 0.65  # a window alerts only on a large shift: a feature's KS distance at least this
+UPSIDE_DOWN_TOUCH = 0.05  # a cut-out spanning this much more of the top row than of the bottom row
 DEFAULT_THRESHOLDS = {"drift": 3.0, "quality_floor": None}
 REFERENCE_FILE = "drift_reference.json"
 
@@ -67,6 +68,20 @@ def image_features(rgb: np.ndarray, alpha: np.ndarray) -> dict[str, float]:
         "foreground": float((alpha >= 0.5).mean()),
         "edge_balance": float((alpha[-1] >= 0.5).mean() - (alpha[0] >= 0.5).mean()),
     }
+
+
+def looks_upside_down(alpha: np.ndarray, touch: float = UPSIDE_DOWN_TOUCH) -> bool:
+    """Whether a cut-out hangs from the top edge: people stand, so a portrait or half-body shot is cut
+    by the bottom edge; one that spans at least ``touch`` more of the top row than of the bottom row
+    is most likely a photo upside down. (A full-body photo touches neither edge and is not caught.)
+
+    Example:
+        >>> alpha = np.zeros((100, 80), np.float32); alpha[40:, 20:60] = 1  # a half-body shot
+        >>> looks_upside_down(alpha), looks_upside_down(alpha[::-1])
+        (False, True)
+    """
+    top, bottom = float((alpha[0] >= 0.5).mean()), float((alpha[-1] >= 0.5).mean())
+    return top >= bottom + touch
 
 
 def quality(rgb: np.ndarray, alpha: np.ndarray, min_fragment: float = 0.002) -> dict[str, float]:
@@ -215,6 +230,8 @@ class Monitor:
             anomalies.append("whole-frame mask")
         if q["fragments"] > 8:
             anomalies.append("many fragments")
+        if looks_upside_down(alpha):
+            anomalies.append("upside down: the person rests on the top edge")
         floor = self.quality_floor
         if floor is None and self.reference and self.reference.quality_scores:  # an uncalibrated reference
             floor = float(np.percentile(self.reference.quality_scores, 1))

@@ -54,6 +54,7 @@ ANOMALY_HINTS = {  # what a user reads for each monitor flag (the numbers stay i
     "empty mask": "No person was found in this photo.",
     "whole-frame mask": "The whole frame was taken as the person; check the result.",
     "many fragments": "The cut-out is in many pieces; check the result.",
+    "upside down": "The photo looks upside down; turn it upright for a better cut-out.",
     "quality": "The edges look uncertain on this photo; check the result.",
     "input drift": "This photo is unlike the photos the model learned from; check the result.",
 }

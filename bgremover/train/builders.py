@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 
 from bgremover.data import (
+    CLOSEUP_FRAMINGS,
     CompositeConfig,
+    CompositeSet,
+    ConcatPairs,
     CopyPaste,
     HardExampleSampler,
     MultiScaleBatchSampler,
@@ -17,7 +22,7 @@ from bgremover.data import (
     find_pairs,
     reset_pipelines,
 )
-from bgremover.data.dataset import unpack_item
+from bgremover.data.dataset import PairDataset, unpack_item
 from bgremover.deploy.prune import prune_model
 from bgremover.factory import create_model
 from bgremover.hub import load_network
@@ -71,13 +76,20 @@ def split_stems(config: TrainConfig) -> tuple[list[str] | None, list[str]]:
 
 def build_datasets(
     config: TrainConfig, train_stems: list[str] | None = None, val_stems: list[str] | None = None
-) -> tuple[SegmentationFolder, SegmentationFolder]:
-    """Train set (augmented, composited onto ``config.backgrounds``) and validation set."""
+) -> tuple[SegmentationFolder, PairDataset]:
+    """Train set (augmented, composited onto ``config.backgrounds``) and validation set: the held-out
+    photos, plus the ``val_holdout`` photos of ``extra_data`` and, with ``val_closeups``, a close-up
+    composite of each held-out person (:data:`~bgremover.data.CLOSEUP_FRAMINGS`)."""
     if train_stems is None or val_stems is None:
         train_stems, val_stems = split_stems(config)
     train = SegmentationFolder(config.data, stems=train_stems, soft=config.soft_masks)
+    held_out = []
     for folder in config.extra_data:
-        extra = find_pairs(folder) * config.extra_repeat
+        pairs = find_pairs(folder)
+        held = [pair for pair in pairs if any(fnmatch.fnmatchcase(pair[0].stem, p) for p in config.val_holdout)]
+        if held:
+            held_out.append(SegmentationFolder(folder, stems=[image.stem for image, _ in held], soft=config.soft_masks))
+        extra = [pair for pair in pairs if pair not in held] * config.extra_repeat
         train.pairs += extra
         train.stems += [image.stem for image, _ in extra]
     composite = None
@@ -110,6 +122,11 @@ def build_datasets(
     val = SegmentationFolder(config.data, stems=val_stems, soft=config.soft_masks)
     if config.max_val_images:
         val.pairs, val.stems = val.pairs[: config.max_val_images], val.stems[: config.max_val_images]
+    parts = [val, *held_out]
+    if config.val_closeups and config.backgrounds:
+        rooms = CopyPaste.from_folder(*config.backgrounds, config=CLOSEUP_FRAMINGS, seed=config.seed)
+        parts.append(CompositeSet(val, rooms, prefix="closeup-"))
+    val = val if len(parts) == 1 else ConcatPairs(parts)
     val.transform = PairTransform(config.image_size, train=False)
     return train, val
 

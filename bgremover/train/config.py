@@ -57,6 +57,11 @@ class TrainConfig:
     prefetch_factor: int = 2
     persistent_workers: bool = True
     max_val_images: int | None = None
+    # validation beside the held-out photos: one fixed webcam/portrait composite of each validation person
+    # on the training rooms (people never trained on), and ``extra_data`` stems (fnmatch patterns) kept
+    # out of training for validation, so that model selection sees the framings users have
+    val_closeups: bool = False
+    val_holdout: tuple[str, ...] = ()
     # model
     arch: str = "attention_unet"
     encoder: str = "tf_efficientnet_lite0"
@@ -102,7 +107,7 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self):
-        for name in ("backgrounds", "extra_data"):  # one folder (as configs wrote it before several), or none
+        for name in ("backgrounds", "extra_data", "val_holdout"):  # one string (as older configs wrote it), or none
             value = getattr(self, name)
             setattr(self, name, (value,) if isinstance(value, str) else tuple(value or ()))
 

@@ -1,0 +1,64 @@
+"""Score models as they run (full photos, their working size and runtime) on a training run's
+validation set — the held-out photos, the held-out extra photos and the close-up composites of
+:func:`bgremover.train.builders.build_datasets` — never on a benchmark set. This is how candidates
+(checkpoints, working sizes, TTA) are chosen between.
+
+    python tools/validate.py --config runs/fast2/config.json \\
+        --model shipped=fast new=runs/fast2/best [--option new@384=runs/fast2/best:384] [--tta]
+
+Prints IoU (per-image mean, threshold 0.5, main subject) per part of the validation set and over all.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+
+import numpy as np
+
+
+def parts(stems: list[str]) -> list[str]:
+    """The part of the validation set each stem belongs to, by its prefix."""
+    return [
+        "close-up composites" if s.startswith("closeup-") else "held-out extra" if "__" in s else "held-out"
+        for s in stems
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", required=True, help="a run's config.json (its data, split and validation options)")
+    parser.add_argument("--model", nargs="+", required=True, help="NAME=SOURCE[:WORKING_SIZE]")
+    parser.add_argument("--tta", action="store_true", help="also score each model with flip TTA")
+    args = parser.parse_args()
+    from bgremover import load_model
+    from bgremover.metrics import iou
+    from bgremover.train.builders import build_datasets
+    from bgremover.train.config import TrainConfig
+
+    config = TrainConfig.from_file(args.config)
+    _, val = build_datasets(config)
+    val.transform = None  # full photos, as users send them
+    labels = parts(val.stems)
+    samples = [val.load(i) for i in range(len(val))]
+    print(f"validation: {len(samples)} images ({', '.join(f'{labels.count(p)} {p}' for p in dict.fromkeys(labels))})")
+    print("\n| model | " + " | ".join(dict.fromkeys(labels)) + " | all |")
+    print("|---" * (len(set(labels)) + 2) + "|")
+    for spec in args.model:
+        name, source = spec.split("=", 1)
+        size = None
+        if ":" in source and source.rsplit(":", 1)[1].isdigit():
+            source, size = source.rsplit(":", 1)[0], int(source.rsplit(":", 1)[1])
+        segmenter = load_model(source, working_size=size)
+        for tta in (False, True) if args.tta else (False,):
+            scores = defaultdict(list)
+            for (image, mask), label in zip(samples, labels, strict=True):
+                alpha = segmenter.predict(image, tta=tta)
+                scores[label].append(iou(alpha, mask))
+            row = [f"{np.mean(scores[p]):.4f}" for p in dict.fromkeys(labels)]
+            total = np.mean([v for values in scores.values() for v in values])
+            print(f"| {name}{'+flip' if tta else ''} | " + " | ".join(row) + f" | {total:.4f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
