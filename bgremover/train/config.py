@@ -18,8 +18,8 @@ import yaml
 class TrainConfig:
     """Every knob of a training run. The defaults are the from-ImageNet recipe with the composite and
     real-photo options the shipped models were trained with; the shipped default model itself is the
-    2026-11-26 Lite2 model fine-tuned 5 epochs with these options (``--init-from``, lr 3e-4, one
-    cosine cycle: the exact command is in docs/training.md and the model card).
+    2026-11-26 Lite2 model fine-tuned in two stages (``--init-from``: the exact commands are in
+    docs/training.md and the model card).
 
     Example:
         >>> cfg = TrainConfig.from_dict({"epochs": 2, "lr": 3e-4})
