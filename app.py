@@ -86,6 +86,7 @@ def example_images() -> list[str]:
         paths.append(str(path))
     return paths
 
+
 MODEL_LABELS = {
     DEFAULT_MODEL: f"Quality ({run_config('default').working_size} px)",
     "fast": f"Fast ({run_config('fast').working_size} px, real-time)" if tier_installed("fast") else "Fast",

