@@ -17,12 +17,15 @@ from collections import defaultdict
 import numpy as np
 
 
-def parts(stems: list[str]) -> list[str]:
-    """The part of the validation set each stem belongs to, by its prefix."""
-    return [
-        "close-up composites" if s.startswith("closeup-") else "held-out extra" if "__" in s else "held-out"
-        for s in stems
+def part_labels(val) -> list[str]:
+    """The part of the validation set each image belongs to."""
+    from bgremover.data import CompositeSet, ConcatPairs
+
+    parts = val.parts if isinstance(val, ConcatPairs) else [val]
+    names = ["held-out"] + [
+        "close-up composites" if isinstance(part, CompositeSet) else "held-out extra" for part in parts[1:]
     ]
+    return [name for part, name in zip(parts, names, strict=True) for _ in range(len(part))]
 
 
 def main() -> None:
@@ -39,7 +42,7 @@ def main() -> None:
     config = TrainConfig.from_file(args.config)
     _, val = build_datasets(config)
     val.transform = None  # full photos, as users send them
-    labels = parts(val.stems)
+    labels = part_labels(val)
     samples = [val.load(i) for i in range(len(val))]
     print(f"validation: {len(samples)} images ({', '.join(f'{labels.count(p)} {p}' for p in dict.fromkeys(labels))})")
     print("\n| model | " + " | ".join(dict.fromkeys(labels)) + " | all |")

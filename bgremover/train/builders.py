@@ -123,7 +123,9 @@ def build_datasets(
     if config.max_val_images:
         val.pairs, val.stems = val.pairs[: config.max_val_images], val.stems[: config.max_val_images]
     parts = [val, *held_out]
-    if config.val_closeups and config.backgrounds:
+    if config.val_closeups:
+        if not config.backgrounds:
+            raise ValueError("val_closeups composites the validation people onto backgrounds: set backgrounds too")
         rooms = CopyPaste.from_folder(*config.backgrounds, config=CLOSEUP_FRAMINGS, seed=config.seed)
         parts.append(CompositeSet(val, rooms, prefix="closeup-"))
     val = val if len(parts) == 1 else ConcatPairs(parts)
