@@ -136,6 +136,8 @@ def test_validation_sees_user_framings_and_held_out_extra_photos():
     assert framing(mask) in ("close-up", "half-body") and mask.mean() > person.mean()  # a closer framing
     assert (build_datasets(config)[1].parts[-1].load(2)[0] == image).all()
     assert tuple(val[40][0].shape) == (3, 320, 320)  # one transform for every part
+    with pytest.raises(ValueError, match="backgrounds"):
+        build_datasets(TrainConfig(data=str(CCP), val_closeups=True))
 
 
 def test_indoor_close_up_benchmark_is_held_out_and_reproducible(tmp_path):
