@@ -66,7 +66,7 @@ def image_features(rgb: np.ndarray, alpha: np.ndarray) -> dict[str, float]:
         "shadows": float((gray < 40).mean()),
         "sharpness": float(np.log1p(cv2.Laplacian(gray, cv2.CV_32F).var())),
         "foreground": float((alpha >= 0.5).mean()),
-        "edge_balance": float((alpha[-1] >= 0.5).mean() - (alpha[0] >= 0.5).mean()),
+        "edge_balance": edge_balance(alpha),
     }
 
 
@@ -80,8 +80,12 @@ def looks_upside_down(alpha: np.ndarray, touch: float = UPSIDE_DOWN_TOUCH) -> bo
         >>> looks_upside_down(alpha), looks_upside_down(alpha[::-1])
         (False, True)
     """
-    top, bottom = float((alpha[0] >= 0.5).mean()), float((alpha[-1] >= 0.5).mean())
-    return top >= bottom + touch
+    return edge_balance(alpha) <= -touch
+
+
+def edge_balance(alpha: np.ndarray) -> float:
+    """Share of the bottom row that is foreground minus the share of the top row."""
+    return float((alpha[-1] >= 0.5).mean() - (alpha[0] >= 0.5).mean())
 
 
 def quality(rgb: np.ndarray, alpha: np.ndarray, min_fragment: float = 0.002) -> dict[str, float]:
@@ -230,7 +234,7 @@ class Monitor:
             anomalies.append("whole-frame mask")
         if q["fragments"] > 8:
             anomalies.append("many fragments")
-        if looks_upside_down(alpha):
+        if features["edge_balance"] <= -UPSIDE_DOWN_TOUCH:  # looks_upside_down, from the features
             anomalies.append("upside down: the person rests on the top edge")
         floor = self.quality_floor
         if floor is None and self.reference and self.reference.quality_scores:  # an uncalibrated reference
