@@ -12,6 +12,7 @@ from bgremover import BadImageError, ModelNotFoundError, Segmenter, load_model, 
 from bgremover.compose import background_plate
 from bgremover.decoders.attention_unet import AttentionUNet
 from bgremover.hub import resolve_source
+from bgremover.subjects import main_subjects
 from tests.conftest import rng_image
 
 
@@ -210,3 +211,14 @@ def test_main_subject_keeps_the_subject_and_drops_the_bystander(default_model, s
     assert (main <= everyone).all()
     with pytest.raises(ValueError, match="subject must be one of all, main"):
         default_model.predict(path, subject="largest")
+
+
+def test_hysteresis_keeps_the_same_subject_and_still_drops_a_separate_bystander(default_model, subject_and_bystander):
+    path, subject, bystander = subject_and_bystander
+    everyone = default_model.predict(path, subject="all")
+    assert np.array_equal(main_subjects(everyone, low=0.5), main_subjects(everyone))  # low = threshold: the plain rule
+    linked = main_subjects(everyone, low=0.1)
+    assert linked[bystander > 0.5].max() == 0.0  # a wall between them: nothing faint links the two
+    assert np.array_equal(linked[subject > 0.5], everyone[subject > 0.5])
+    with pytest.raises(ValueError, match="low must be in"):
+        main_subjects(everyone, low=0.7)
