@@ -23,7 +23,7 @@ def main_subjects(
 
     Regions are the 8-connected components of ``alpha ≥ threshold``; those with at least
     ``min_share`` of the largest region's area are kept, with the soft edge around them (a band
-    of about 1 % of the image diagonal). An empty mask is returned unchanged. ``low`` (below
+    of about 1 % of the image diagonal). An empty mask is returned unchanged. ``low`` (at most
     ``threshold``) links regions by hysteresis, as Canny links edges: regions are then the
     components of ``alpha ≥ low``, each sized by its pixels at ``alpha ≥ threshold``, so a raised
     arm joined to the body only by faint alpha counts as part of it.
