@@ -32,10 +32,11 @@ def score(segmenter, samples, labels: list[str]) -> dict[tuple[str, str], float]
     """(rule, part) → mean IoU over ``samples`` of (image, mask), grouped by ``labels``."""
     from bgremover.metrics import iou
 
+    table = rules()
     scores = defaultdict(list)
     for (image, mask), label in zip(samples, labels, strict=True):
         alpha = segmenter.predict(image, subject="all")
-        for name, rule in rules().items():
+        for name, rule in table.items():
             scores[name, label].append(iou(rule(alpha), mask))
     return {key: float(np.mean(values)) for key, values in scores.items()}
 
@@ -46,18 +47,15 @@ def main() -> None:
     parser.add_argument("--data", help="benchmark data folder (default: $BGREMOVER_DATA_DIR)")
     parser.add_argument("--model", default="default", help="model source")
     args = parser.parse_args()
-    from validate import part_labels
+    from validate import validation_samples
 
     from bgremover import load_model
     from bgremover.io import read_image, read_mask
-    from bgremover.train.builders import build_datasets
-    from bgremover.train.config import TrainConfig
     from leaderboard.datasets import benchmarks
 
     segmenter = load_model(args.model)
-    _, val = build_datasets(TrainConfig.from_file(args.config))
-    val.transform = None
-    results = score(segmenter, [val.load(i) for i in range(len(val))], [f"validation {p}" for p in part_labels(val)])
+    samples, labels = validation_samples(args.config)
+    results = score(segmenter, samples, [f"validation {label}" for label in labels])
     for name, bench in benchmarks(args.data).items():
         samples = [(read_image(image), read_mask(mask)) for image, mask in bench.pairs]
         results |= score(segmenter, samples, [name] * len(samples))

@@ -28,6 +28,17 @@ def part_labels(val) -> list[str]:
     return [name for part, name in zip(parts, names, strict=True) for _ in range(len(part))]
 
 
+def validation_samples(config_path: str) -> tuple[list, list[str]]:
+    """A run's validation set as users send photos (whole, unresized): (image, mask) pairs and the
+    part each belongs to."""
+    from bgremover.train.builders import build_datasets
+    from bgremover.train.config import TrainConfig
+
+    _, val = build_datasets(TrainConfig.from_file(config_path))
+    val.transform = None
+    return [val.load(i) for i in range(len(val))], part_labels(val)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", required=True, help="a run's config.json (its data, split and validation options)")
@@ -36,14 +47,8 @@ def main() -> None:
     args = parser.parse_args()
     from bgremover import load_model
     from bgremover.metrics import iou
-    from bgremover.train.builders import build_datasets
-    from bgremover.train.config import TrainConfig
 
-    config = TrainConfig.from_file(args.config)
-    _, val = build_datasets(config)
-    val.transform = None  # full photos, as users send them
-    labels = part_labels(val)
-    samples = [val.load(i) for i in range(len(val))]
+    samples, labels = validation_samples(args.config)
     print(f"validation: {len(samples)} images ({', '.join(f'{labels.count(p)} {p}' for p in dict.fromkeys(labels))})")
     print("\n| model | " + " | ".join(dict.fromkeys(labels)) + " | all |")
     print("|---" * (len(set(labels)) + 2) + "|")
