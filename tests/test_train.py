@@ -68,18 +68,43 @@ def test_train_writes_loadable_checkpoints_logs_and_plot(tmp_path, split_file):
     assert any((run / "tensorboard").iterdir())
 
 
-def test_resume_continues_exactly(tmp_path, split_file):
-    straight = tiny_config(tmp_path / "a", split_file, epochs=2, max_steps=6)
+@pytest.mark.parametrize("ema_decay", [None, 0.9])
+def test_resume_continues_exactly(tmp_path, split_file, ema_decay):
+    straight = tiny_config(tmp_path / "a", split_file, epochs=2, max_steps=6, ema_decay=ema_decay)
     Trainer(straight).fit()
-    halves = tiny_config(tmp_path / "b", split_file, epochs=2, max_steps=3)
+    halves = tiny_config(tmp_path / "b", split_file, epochs=2, max_steps=3, ema_decay=ema_decay)
     Trainer(halves).fit()
-    resumed = tiny_config(tmp_path / "b", split_file, epochs=2, max_steps=6, resume=True)
+    resumed = tiny_config(tmp_path / "b", split_file, epochs=2, max_steps=6, resume=True, ema_decay=ema_decay)
     Trainer(resumed).fit()
     a = load_checkpoint(Path(straight.out_dir) / "last.pt")
     b = load_checkpoint(Path(resumed.out_dir) / "last.pt")
     assert a["step"] == b["step"] == 6
-    for key in a["model"]:
-        torch.testing.assert_close(a["model"][key], b["model"][key], rtol=1e-5, atol=1e-6, msg=key)
+    assert ("ema" in a) == ("ema" in b) == (ema_decay is not None)
+    for part in ("model", "ema") if ema_decay else ("model",):
+        for key in a[part]:
+            torch.testing.assert_close(a[part][key], b[part][key], rtol=1e-5, atol=1e-6, msg=f"{part}.{key}")
+
+
+def test_moving_average_of_the_weights_is_what_is_validated_and_saved(tmp_path, split_file):
+    decay = 0.75
+    one = tiny_config(tmp_path / "one", split_file, epochs=1, max_steps=1, ema_decay=decay)
+    Trainer(one).fit()
+    two = tiny_config(tmp_path / "two", split_file, epochs=1, max_steps=2, ema_decay=decay)
+    Trainer(two).fit()
+    first, second = load_checkpoint(Path(one.out_dir) / "last.pt"), load_checkpoint(Path(two.out_dir) / "last.pt")
+    best = load_state_dict(Path(two.out_dir) / "best" / "model.safetensors")
+    floats = [key for key, value in second["model"].items() if value.is_floating_point()]
+    assert any(not torch.equal(second["ema"][key], second["model"][key]) for key in floats)
+    for key in floats:
+        torch.testing.assert_close(first["ema"][key], first["model"][key], msg=key)  # the first step copies
+        expected = decay * first["model"][key] + (1 - decay) * second["model"][key]
+        torch.testing.assert_close(second["ema"][key], expected, rtol=1e-5, atol=1e-6, msg=key)
+        torch.testing.assert_close(best[key], second["ema"][key], msg=key)  # best/ holds the average
+
+
+def test_moving_average_decay_outside_the_unit_interval_is_refused():
+    with pytest.raises(ValueError, match="ema_decay must be in"):
+        TrainConfig(ema_decay=1.0)
 
 
 def test_sigkill_mid_epoch_then_resume(tmp_path, split_file):

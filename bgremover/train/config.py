@@ -96,6 +96,9 @@ class TrainConfig:
     t_mult: int = 2
     grad_clip: float = 1.0
     amp: bool = True
+    # an exponential moving average of the weights (timm's ModelEmaV3), e.g. 0.995: validated, kept
+    # as best/ and resumed instead of the raw weights
+    ema_decay: float | None = None
     # run
     out_dir: str = "runs/default"
     seed: int = 42
@@ -110,6 +113,8 @@ class TrainConfig:
         for name in ("backgrounds", "extra_data", "val_holdout"):  # one string (as older configs wrote it), or none
             value = getattr(self, name)
             setattr(self, name, (value,) if isinstance(value, str) else tuple(value or ()))
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
+            raise ValueError(f"ema_decay must be in (0, 1), got {self.ema_decay}")
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:

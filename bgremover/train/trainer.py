@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from timm.utils import ModelEmaV3
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
@@ -102,6 +103,7 @@ class Trainer:
         self.loader = build_train_loader(config, self.train_set, self.dist)
         self.model = build_model(config).to(self.device)
         self.loss = build_loss(config).to(self.device)
+        self.ema = ModelEmaV3(self.model, decay=config.ema_decay) if config.ema_decay else None
         self.teacher = load_network(config.teacher).to(self.device).requires_grad_(False) if config.teacher else None
         self.optimizer = build_optimizer(config, self.model)
         self.scheduler = build_scheduler(config, self.optimizer)
@@ -131,7 +133,7 @@ class Trainer:
             "validated_step": self.validated_step,
             "rng": rng_state(),
             "sampler": self._sampler_state(),
-        }
+        } | ({"ema": self.ema.module.state_dict()} if self.ema else {})
 
     def _sampler_state(self) -> dict:
         sampler = self.loader.batch_sampler.sampler
@@ -144,6 +146,8 @@ class Trainer:
     def load_state(self, path: Path) -> None:
         state = load_checkpoint(path)
         self.model.load_state_dict(state["model"])
+        if self.ema:
+            self.ema.module.load_state_dict(state["ema"] if "ema" in state else state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         # the restart schedule follows the config, so a resumed run may be given a new length
@@ -191,6 +195,8 @@ class Trainer:
             self.scheduler.step(self.epoch + (i + 1) / iters)
             self.step += 1
             self.batch_in_epoch = i + 1
+            if self.ema:
+                self.ema.update(self.model, step=self.step)
             seen += len(images)
             if config.hard_mining and hasattr(batches.sampler, "update"):
                 with torch.no_grad():
@@ -215,15 +221,20 @@ class Trainer:
                 break
         bar.close()
 
+    @property
+    def evaluated_model(self) -> torch.nn.Module:
+        """The weights that are validated and saved as ``best/``: the moving average when kept."""
+        return self.ema.module if self.ema else self.model
+
     def validate(self) -> dict:
-        summary = evaluate(self.model, self.val_set, self.device, self.config.amp)
+        summary = evaluate(self.evaluated_model, self.val_set, self.device, self.config.amp)
         values = {k: v for k, v in summary["mean"].items()}
         self.validated_step = self.step
         if self.dist.is_main:
             self.logger.epoch(self.epoch, self.step, values)
             if values["iou"] > self.best_iou:
                 self.best_iou = values["iou"]
-                self.model.save_pretrained(self.out_dir / BEST_DIR)
+                self.evaluated_model.save_pretrained(self.out_dir / BEST_DIR)
         return values
 
     def check_replicas(self) -> float:
