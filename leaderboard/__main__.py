@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument(
                 "--design", help="results of the ablation runs (+ cv/cv.json), e.g. leaderboard/results/design"
             )
+            p.add_argument(
+                "--averaged-from", nargs="+", default=(), metavar="TEXT", help="the models a weight average was made of"
+            )
         if name == "check":
             p.add_argument("--sample", type=int, default=3, help="images per (dataset, method)")
     args = parser.parse_args(argv)
@@ -61,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
 
         path = Path(args.limitations or Path(args.model) / "limitations.txt")
         limitations = [line.strip() for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
-        print(f"wrote {write_model_card(args.model, args.run, limitations, args.results, args.design)}")
+        card = write_model_card(args.model, args.run, limitations, args.results, args.design, args.averaged_from)
+        print(f"wrote {card}")
         return 0
     if args.command == "table":
         from leaderboard.report import write_markdown

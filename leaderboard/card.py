@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from bgremover.data import CompositeConfig
@@ -202,22 +203,42 @@ def recipe_extras(config: dict) -> list[str]:
     return lines
 
 
+def averaging(averaged_from: Sequence[str], run_dir: Path) -> list[str]:
+    """The recipe line of a weight average, naming its ingredients.
+
+    Example:
+        >>> averaging(["the old tier", "a new fine-tune"], Path("runs/f4"))[0][:60]
+        '- Weights: the uniform average (`tools/average_weights.py`) '
+    """
+    if not averaged_from:
+        return []
+    return [
+        f"- Weights: the uniform average (`tools/average_weights.py`) of {len(averaged_from)} models of this network: "
+        + "; ".join(averaged_from)
+        + f". The data and recipe above are those of `{run_dir.name}`, one of them."
+    ]
+
+
 def write_model_card(
     model_dir: str | os.PathLike,
     run_dir: str | os.PathLike,
     limitations: list[str],
     results_dir: str | os.PathLike | None = None,
     design_dir: str | os.PathLike | None = None,
+    averaged_from: Sequence[str] = (),
 ) -> Path:
     """Write ``model_dir/README.md`` from ``run_dir/config.json``, its epoch log and the leaderboard.
 
     ``design_dir`` (leaderboard results of the ablation runs, plus ``cv/cv.json``) adds the design comparison.
+    ``averaged_from`` describes the models whose weights were averaged into this one (``run_dir`` is
+    then one of them, whose data and recipe the card states).
     """
     model_dir, run_dir = Path(model_dir), Path(run_dir)
     config = json.loads((run_dir / "config.json").read_text())
     model_config = json.loads((model_dir / "config.json").read_text())
     epochs = [json.loads(line) for line in (run_dir / "epochs.jsonl").read_text().splitlines() if line.strip()]
     best = max(epochs, key=lambda r: r["iou"])
+    best_label = "That run's best" if averaged_from else "Best"
     results = load_results(Path(results_dir)) if results_dir else load_results()
     method = method_name(model_dir)
     working_size, _, square = run_settings(model_dir)
@@ -251,7 +272,8 @@ def write_model_card(
         f"T_mult={config['t_mult']}, loss {config['w_bce']}·BCE + {config['w_dice']}·Dice + "
         f"{config['w_perceptual']}·VGG16 perceptual + {config['w_edge']}·Sobel edge, {hardware(config, run_dir)}.",
         *recipe_extras(config),
-        f"- Best validation IoU {best['iou']:.4f} (epoch {best['epoch']}, step {best['step']}).",
+        *averaging(averaged_from, run_dir),
+        f"- {best_label} validation IoU {best['iou']:.4f} (epoch {best['epoch']}, step {best['step']}).",
         "",
         "## Results (measured by `python -m leaderboard run`)",
         "",

@@ -142,6 +142,20 @@ def test_two_step_distillation_writes_a_loadable_student(tmp_path):
     assert f"on {os.cpu_count()}-core {environment['cpu']} (torch {torch.__version__})" in card
 
 
+def test_card_of_a_weight_average_names_its_models_and_the_run_it_describes(tmp_path):
+    model_dir = shutil.copytree(REPO / "bgremover" / "pretrained" / "bgremover-fast", tmp_path / "soup")
+    run = tmp_path / "f4"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(TrainConfig(epochs=3, squash_p=1.0).to_dict()))
+    (run / "epochs.jsonl").write_text(json.dumps({"epoch": 1, "step": 316, "iou": 0.9458}) + "\n")
+    card = write_model_card(model_dir, run, [], averaged_from=["the old tier", "a new fine-tune"]).read_text()
+    assert "of 2 models of this network: the old tier; a new fine-tune. The data and recipe above" in card
+    assert "those of `f4`, one of them." in card
+    assert "- That run's best validation IoU 0.9458 (epoch 1, step 316)." in card
+    plain = write_model_card(model_dir, run, []).read_text()
+    assert "- Best validation IoU 0.9458 (epoch 1, step 316)." in plain and "- Weights:" not in plain
+
+
 def test_card_design_section_reads_the_committed_ablations_and_cv(tmp_path):
     """Every ablation run gets a row with all six metrics per set; the CV line is the committed summary's."""
     model_dir = shutil.copytree(REPO / "bgremover" / "pretrained" / "bgremover-lite2", tmp_path / "copy")
