@@ -133,7 +133,7 @@ class Trainer:
             "validated_step": self.validated_step,
             "rng": rng_state(),
             "sampler": self._sampler_state(),
-        } | ({"ema": self.ema.module.state_dict()} if self.ema else {})
+        } | ({"ema": self.ema.module.state_dict()} if self.ema is not None else {})
 
     def _sampler_state(self) -> dict:
         sampler = self.loader.batch_sampler.sampler
@@ -146,7 +146,7 @@ class Trainer:
     def load_state(self, path: Path) -> None:
         state = load_checkpoint(path)
         self.model.load_state_dict(state["model"])
-        if self.ema:
+        if self.ema is not None:
             self.ema.module.load_state_dict(state["ema"] if "ema" in state else state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
@@ -195,7 +195,7 @@ class Trainer:
             self.scheduler.step(self.epoch + (i + 1) / iters)
             self.step += 1
             self.batch_in_epoch = i + 1
-            if self.ema:
+            if self.ema is not None:
                 self.ema.update(self.model, step=self.step)
             seen += len(images)
             if config.hard_mining and hasattr(batches.sampler, "update"):
@@ -224,7 +224,7 @@ class Trainer:
     @property
     def evaluated_model(self) -> torch.nn.Module:
         """The weights that are validated and saved as ``best/``: the moving average when kept."""
-        return self.ema.module if self.ema else self.model
+        return self.ema.module if self.ema is not None else self.model
 
     def validate(self) -> dict:
         summary = evaluate(self.evaluated_model, self.val_set, self.device, self.config.amp)
