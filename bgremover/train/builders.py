@@ -62,12 +62,13 @@ class IndexedDataset(torch.utils.data.Dataset):
 
 
 def split_stems(config: TrainConfig) -> tuple[list[str] | None, list[str]]:
-    """Train and validation stems: ``val_split`` if given, else a seeded ``val_fraction`` hold-out."""
+    """Train and validation stems: ``val_split`` if given, else a ``val_fraction`` hold-out drawn with
+    ``val_seed`` (the same photos whatever the run's ``seed``)."""
     root = SegmentationFolder(config.data, split=config.split)
     if config.val_split:
         val = SegmentationFolder(config.data, split=config.val_split).stems
         return [s for s in root.stems if s not in set(val)], val
-    rng = np.random.default_rng(config.seed)
+    rng = np.random.default_rng(config.val_seed)
     order = rng.permutation(len(root.stems))
     n_val = max(1, round(len(order) * config.val_fraction))
     val = sorted(root.stems[i] for i in order[:n_val])
@@ -126,7 +127,7 @@ def build_datasets(
     if config.val_closeups:
         if not config.backgrounds:
             raise ValueError("val_closeups composites the validation people onto backgrounds: set backgrounds too")
-        rooms = CopyPaste.from_folder(*config.backgrounds, config=CLOSEUP_FRAMINGS, seed=config.seed)
+        rooms = CopyPaste.from_folder(*config.backgrounds, config=CLOSEUP_FRAMINGS, seed=config.val_seed)
         parts.append(CompositeSet(val, rooms, prefix="closeup-"))
     val = val if len(parts) == 1 else ConcatPairs(parts)
     val.transform = PairTransform(config.image_size, train=False)

@@ -32,6 +32,10 @@ class TrainConfig:
     split: str | None = "trainval"
     val_split: str | None = None
     val_fraction: float = 0.1
+    # which photos the ``val_fraction`` hold-out takes and how its close-up composites are drawn:
+    # independent of ``seed``, so that runs differing in seed validate on the same photos and never
+    # train on one another's validation people
+    val_seed: int = 42
     extra_data: tuple[str, ...] = ()  # more folders of real photos (images/ + masks/), all of each used
     extra_repeat: int = 1  # how many times each extra folder is listed per epoch
     backgrounds: tuple[str, ...] = ()  # background folders, each drawn equally often (four fifths of each)
@@ -127,10 +131,15 @@ class TrainConfig:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike) -> TrainConfig:
-        """Load a ``.yaml``/``.yml`` or ``.json`` file."""
+        """Load a ``.yaml``/``.yml`` or ``.json`` file. A run's file written before ``val_seed``
+        existed held out its validation photos by ``seed``: it keeps them (so ``--resume`` and
+        ``tools/validate.py`` see the same split)."""
         text = Path(path).read_text()
         values = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
-        return cls.from_dict(values or {})
+        values = values or {}
+        if "seed" in values and "val_seed" not in values:
+            values = {**values, "val_seed": values["seed"]}
+        return cls.from_dict(values)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
