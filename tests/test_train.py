@@ -54,7 +54,7 @@ def env() -> dict:
 
 
 def test_train_writes_loadable_checkpoints_logs_and_plot(tmp_path, split_file):
-    config = tiny_config(tmp_path, split_file, epochs=2)
+    config = tiny_config(tmp_path, split_file, epochs=2, keep_epochs=True)
     values = Trainer(config).fit()
     run = Path(config.out_dir)
     assert 0.0 <= values["iou"] <= 1.0 and "boundary_f" in values and "ssim" in values
@@ -66,6 +66,13 @@ def test_train_writes_loadable_checkpoints_logs_and_plot(tmp_path, split_file):
     assert len(read_jsonl(run / "epochs.jsonl")) == 2 and (run / "epochs.csv").read_text().startswith("epoch,step")
     assert (run / "curves.png").stat().st_size > 1000
     assert any((run / "tensorboard").iterdir())
+    epochs = [load_state_dict(run / f"epoch-{n}" / "model.safetensors") for n in (1, 2)]
+    best = load_state_dict(run / "best" / "model.safetensors")
+    ious = [row["iou"] for row in read_jsonl(run / "epochs.jsonl")]
+    assert any(not torch.equal(epochs[0][key], epochs[1][key]) for key in epochs[1])
+    for key in state["model"]:  # epoch-2/ is the last weights; best/ the epoch of the higher IoU
+        torch.testing.assert_close(epochs[1][key], state["model"][key], rtol=0, atol=0, msg=key)
+        torch.testing.assert_close(best[key], epochs[int(ious[1] > ious[0])][key], rtol=0, atol=0, msg=key)
 
 
 @pytest.mark.parametrize("ema_decay", [None, 0.9])

@@ -103,6 +103,7 @@ class TrainConfig:
     # an exponential moving average of the weights (timm's ModelEmaV3), e.g. 0.995: validated, kept
     # as best/ and resumed instead of the raw weights
     ema_decay: float | None = None
+    keep_epochs: bool = False  # also save each epoch's validated weights as epoch-N/ (for weight averages)
     # run
     out_dir: str = "runs/default"
     seed: int = 42

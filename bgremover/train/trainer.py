@@ -75,7 +75,8 @@ class Trainer:
     """Runs a whole training from a :class:`TrainConfig`; see :meth:`fit`.
 
     Writes into ``config.out_dir``: ``config.json`` (resolved config), ``last.pt`` (resumable,
-    atomic), ``best/`` (``save_pretrained`` of the best validation IoU), ``steps.jsonl``,
+    atomic), ``best/`` (``save_pretrained`` of the best validation IoU; with ``keep_epochs`` also
+    ``epoch-1/``, ``epoch-2/``, ... of every epoch), ``steps.jsonl``,
     ``epochs.jsonl``/``.csv``, ``tensorboard/`` and ``curves.png``. Only rank 0 writes.
     ``stems`` fixes the (train, validation) stems, e.g. for cross-validation folds.
     """
@@ -259,6 +260,8 @@ class Trainer:
             self.train_epoch()
             if self.batch_in_epoch >= len(self.loader.batch_sampler):
                 values = self.validate()
+                if self.config.keep_epochs and self.dist.is_main:
+                    self.evaluated_model.save_pretrained(self.out_dir / f"epoch-{self.epoch + 1}")
                 self.epoch, self.batch_in_epoch = self.epoch + 1, 0
             elif self._done():
                 values = self.validate()
