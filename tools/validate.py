@@ -4,7 +4,7 @@ validation set — the held-out photos, the held-out extra photos and the close-
 (checkpoints, working sizes, TTA) are chosen between.
 
     python tools/validate.py --config runs/fast2/config.json \\
-        --model shipped=fast new=runs/fast2/best [--option new@384=runs/fast2/best:384] [--tta]
+        --model shipped=fast new=runs/fast2/best [--option new@384=runs/fast2/best:384] [--tta] [--multiscale]
 
 Prints IoU (per-image mean, threshold 0.5, main subject) per part of the validation set and over all.
 """
@@ -44,9 +44,14 @@ def main() -> None:
     parser.add_argument("--config", required=True, help="a run's config.json (its data, split and validation options)")
     parser.add_argument("--model", nargs="+", required=True, help="NAME=SOURCE[:WORKING_SIZE]")
     parser.add_argument("--tta", action="store_true", help="also score each model with flip TTA")
+    parser.add_argument("--multiscale", action="store_true", help="also score each model with flip + multi-scale TTA")
     args = parser.parse_args()
     from bgremover import load_model
+    from bgremover.constants import MULTISCALE
     from bgremover.metrics import iou
+
+    variants = {"": {}} | ({"+flip": {"tta": True}} if args.tta else {})
+    variants |= {"+flip+multiscale": {"tta": True, "scales": MULTISCALE}} if args.multiscale else {}
 
     samples, labels = validation_samples(args.config)
     print(f"validation: {len(samples)} images ({', '.join(f'{labels.count(p)} {p}' for p in dict.fromkeys(labels))})")
@@ -58,14 +63,14 @@ def main() -> None:
         if ":" in source and source.rsplit(":", 1)[1].isdigit():
             source, size = source.rsplit(":", 1)[0], int(source.rsplit(":", 1)[1])
         segmenter = load_model(source, working_size=size)
-        for tta in (False, True) if args.tta else (False,):
+        for suffix, options in variants.items():
             scores = defaultdict(list)
             for (image, mask), label in zip(samples, labels, strict=True):
-                alpha = segmenter.predict(image, tta=tta)
+                alpha = segmenter.predict(image, **options)
                 scores[label].append(iou(alpha, mask))
             row = [f"{np.mean(scores[p]):.4f}" for p in dict.fromkeys(labels)]
             total = np.mean([v for values in scores.values() for v in values])
-            print(f"| {name}{'+flip' if tta else ''} | " + " | ".join(row) + f" | {total:.4f} |", flush=True)
+            print(f"| {name}{suffix} | " + " | ".join(row) + f" | {total:.4f} |", flush=True)
 
 
 if __name__ == "__main__":

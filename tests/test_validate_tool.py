@@ -1,0 +1,38 @@
+"""tools/validate.py: models scored as they run on a training run's validation set, per part."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+from bgremover import load_model
+from bgremover.constants import MULTISCALE
+from bgremover.metrics import iou
+from tests.conftest import CCP, DATA, REPO
+
+
+def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
+    config = tmp_path / "config.json"
+    settings = dict(data=str(CCP), backgrounds=[str(DATA / "backgrounds_indoor")], val_closeups=True, max_val_images=2)
+    config.write_text(json.dumps(settings))
+    command = [sys.executable, "tools/validate.py", "--config", str(config), "--model", "fast=fast"]
+    done = subprocess.run([*command, "--tta", "--multiscale"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "validation: 4 images (2 held-out, 2 close-up composites)" in done.stdout
+    rows = {line.split(" | ")[0][2:]: line for line in done.stdout.splitlines() if line.startswith("| fast")}
+    assert list(rows) == ["fast", "fast+flip", "fast+flip+multiscale"]
+
+    spec = importlib.util.spec_from_file_location("validate", REPO / "tools" / "validate.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    samples, labels = tool.validation_samples(str(config))
+    model = load_model("fast")
+    for name, options in {"fast": {}, "fast+flip+multiscale": {"tta": True, "scales": MULTISCALE}}.items():
+        scores = np.array([iou(model.predict(image, **options), mask) for image, mask in samples])
+        parts = [scores[:2].mean(), scores[2:].mean(), scores.mean()]
+        assert labels == ["held-out"] * 2 + ["close-up composites"] * 2
+        assert rows[name].endswith(" | ".join(f"{v:.4f}" for v in parts) + " |")
