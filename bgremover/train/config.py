@@ -17,9 +17,9 @@ import yaml
 @dataclass
 class TrainConfig:
     """Every knob of a training run. The defaults are the from-ImageNet recipe with the composite and
-    real-photo options the shipped models were trained with; the shipped default model itself is the
-    2026-11-26 Lite2 model fine-tuned in two stages (``--init-from``: the exact commands are in
-    docs/training.md and the model card).
+    real-photo options the shipped models were trained with; the shipped models themselves are
+    fine-tunes (``--init-from``) and weight averages descending from the 2026-11-26 Lite2 model: the
+    exact commands are in docs/training.md and the model cards.
 
     Example:
         >>> cfg = TrainConfig.from_dict({"epochs": 2, "lr": 3e-4})
