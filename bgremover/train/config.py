@@ -132,15 +132,10 @@ class TrainConfig:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike) -> TrainConfig:
-        """Load a ``.yaml``/``.yml`` or ``.json`` file. A run's file written before ``val_seed``
-        existed held out its validation photos by ``seed``: it keeps them (so ``--resume`` and
-        ``tools/validate.py`` see the same split)."""
+        """Load a ``.yaml``/``.yml`` or ``.json`` file."""
         text = Path(path).read_text()
         values = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
-        values = values or {}
-        if "seed" in values and "val_seed" not in values:
-            values = {**values, "val_seed": values["seed"]}
-        return cls.from_dict(values)
+        return cls.from_dict(values or {})
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
