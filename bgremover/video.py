@@ -164,7 +164,9 @@ def _decoded(container, audio: bool, name: str) -> Iterator[tuple[str, object]]:
     import av
 
     streams = [container.streams.video[0], *(container.streams.audio[:1] if audio else [])]
-    streams[0].thread_type = "AUTO"
+    # slice threads, not frame threads: with torch loaded, FFmpeg's frame threading can hang when
+    # decoding stops before the end (Ctrl-C, a length limit), PyAV-Org/PyAV#1849
+    streams[0].thread_type = "SLICE"
     count = 0
     try:
         for packet in container.demux(*streams):
