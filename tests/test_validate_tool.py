@@ -30,9 +30,9 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     samples, labels = tool.validation_samples(str(config))
+    assert labels == ["held-out"] * 2 + ["close-up composites"] * 2
     model = load_model("fast")
     for name, options in {"fast": {}, "fast+flip+multiscale": {"tta": True, "scales": MULTISCALE}}.items():
         scores = np.array([iou(model.predict(image, **options), mask) for image, mask in samples])
         parts = [scores[:2].mean(), scores[2:].mean(), scores.mean()]
-        assert labels == ["held-out"] * 2 + ["close-up composites"] * 2
         assert rows[name].endswith(" | ".join(f"{v:.4f}" for v in parts) + " |")
