@@ -10,6 +10,7 @@ import pytest
 
 from bgremover.data import (
     CLOSEUP_FRAMINGS,
+    PORTRAIT_LENS_FRAMINGS,
     CompositeConfig,
     CopyPaste,
     PairTransform,
@@ -147,6 +148,35 @@ def test_validation_sees_user_framings_and_held_out_extra_photos():
     assert tuple(val[40][0].shape) == (3, 320, 320)  # one transform for every part
     with pytest.raises(ValueError, match="backgrounds"):
         build_datasets(TrainConfig(data=str(CCP), val_closeups=True))
+
+
+def test_portrait_lens_validation_defocuses_the_room_and_keeps_the_person_sharp():
+    """``val_bokeh`` adds one composite per validation person after the close-ups, framed as they are
+    but with the room always strongly defocused: drawn again without defocus, the person's mask and
+    detail are the same and the room's detail is gone. ``defocus_radius`` reaches the training composites."""
+    config = TrainConfig(
+        data=str(CCP),
+        backgrounds=(str(INDOOR),),
+        val_closeups=True,
+        val_bokeh=True,
+        max_val_images=3,
+        defocus_radius=(0.01, 0.04),
+    )
+    train, val = build_datasets(config)
+    assert train.transform.pre.config.defocus_radius == (0.01, 0.04)
+    held = val.stems[:3]
+    assert val.stems == held + [f"closeup-{s}" for s in held] + [f"bokeh-{s}" for s in held]
+    lens = val.parts[-1]
+    assert lens.compositor.config == PORTRAIT_LENS_FRAMINGS
+    sharp_framings = CompositeConfig(**{**vars(PORTRAIT_LENS_FRAMINGS), "defocus_p": 0.0})
+    sharp = CopyPaste.from_folder(str(INDOOR), config=sharp_framings, seed=config.val_seed + 1)
+    for index in range(3):
+        (blurred, mask), (plain, same_mask) = lens.load(index), sharp(*val.parts[0].load(index), seed=index)
+        assert np.array_equal(mask, same_mask)
+        person = cv2.erode((mask > 0.5).astype(np.uint8), np.ones((9, 9), np.uint8))
+        room = cv2.erode((mask < 0.5).astype(np.uint8), np.ones((9, 9), np.uint8))
+        assert 0.8 < sharpness(blurred, person) / sharpness(plain, person) < 1.25  # colours harmonised, detail kept
+        assert sharpness(blurred, room) < 0.3 * sharpness(plain, room)
 
 
 def test_validation_photos_do_not_depend_on_the_training_seed(tmp_path):

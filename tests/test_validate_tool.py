@@ -17,12 +17,18 @@ from tests.conftest import CCP, DATA, REPO
 
 def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
     config = tmp_path / "config.json"
-    settings = dict(data=str(CCP), backgrounds=[str(DATA / "backgrounds_indoor")], val_closeups=True, max_val_images=2)
+    settings = dict(
+        data=str(CCP),
+        backgrounds=[str(DATA / "backgrounds_indoor")],
+        val_closeups=True,
+        val_bokeh=True,
+        max_val_images=2,
+    )
     config.write_text(json.dumps(settings))
     command = [sys.executable, "tools/validate.py", "--config", str(config), "--model", "fast=fast"]
     done = subprocess.run([*command, "--tta", "--multiscale"], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "validation: 4 images (2 held-out, 2 close-up composites)" in done.stdout
+    assert "validation: 6 images (2 held-out, 2 close-up composites, 2 portrait-lens composites)" in done.stdout
     rows = {line.split(" | ")[0][2:]: line for line in done.stdout.splitlines() if line.startswith("| fast")}
     assert list(rows) == ["fast", "fast+flip", "fast+flip+multiscale"]
 
@@ -30,9 +36,9 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     samples, labels = tool.validation_samples(str(config))
-    assert labels == ["held-out"] * 2 + ["close-up composites"] * 2
+    assert labels == ["held-out"] * 2 + ["close-up composites"] * 2 + ["portrait-lens composites"] * 2
     model = load_model("fast")
     for name, options in {"fast": {}, "fast+flip+multiscale": {"tta": True, "scales": MULTISCALE}}.items():
         scores = np.array([iou(model.predict(image, **options), mask) for image, mask in samples])
-        parts = [scores[:2].mean(), scores[2:].mean(), scores.mean()]
+        parts = [scores[:2].mean(), scores[2:4].mean(), scores[4:].mean(), scores.mean()]
         assert rows[name].endswith(" | ".join(f"{v:.4f}" for v in parts) + " |")

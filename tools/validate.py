@@ -22,8 +22,10 @@ def part_labels(val) -> list[str]:
     from bgremover.data import CompositeSet, ConcatPairs
 
     parts = val.parts if isinstance(val, ConcatPairs) else [val]
+    composites = {"closeup-": "close-up composites", "bokeh-": "portrait-lens composites"}
     names = ["held-out"] + [
-        "close-up composites" if isinstance(part, CompositeSet) else "held-out extra" for part in parts[1:]
+        composites[part.stems[0].split("-")[0] + "-"] if isinstance(part, CompositeSet) else "held-out extra"
+        for part in parts[1:]
     ]
     return [name for part, name in zip(parts, names, strict=True) for _ in range(len(part))]
 

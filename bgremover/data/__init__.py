@@ -3,6 +3,7 @@
 from bgremover.data.coco import CocoPersonDataset
 from bgremover.data.compositing import (
     CLOSEUP_FRAMINGS,
+    PORTRAIT_LENS_FRAMINGS,
     CompositeConfig,
     CompositeSet,
     CopyPaste,
@@ -16,6 +17,7 @@ from bgremover.data.transforms import PairTransform, eval_pipeline, reset_pipeli
 
 __all__ = [
     "CLOSEUP_FRAMINGS",
+    "PORTRAIT_LENS_FRAMINGS",
     "CocoPersonDataset",
     "CompositeConfig",
     "CompositeSet",

@@ -19,6 +19,7 @@ can composite onto rooms no model has seen.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import zlib
 from collections.abc import Callable, Sequence
@@ -79,6 +80,11 @@ CLOSEUP_FRAMINGS = CompositeConfig(
     defocus_p=0.3,
     harmonize_p=0.5,
 )
+
+# The same framings through a portrait lens: the room always strongly defocused (disk radius 2-5 % of the
+# long side), as portrait photos and video calls with a blurred background show it — the validation part
+# ``TrainConfig.val_bokeh``.
+PORTRAIT_LENS_FRAMINGS = dataclasses.replace(CLOSEUP_FRAMINGS, defocus_p=1.0, defocus_radius=(0.02, 0.05))
 
 
 def person_crop(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

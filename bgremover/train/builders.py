@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from bgremover.data import (
     CLOSEUP_FRAMINGS,
+    PORTRAIT_LENS_FRAMINGS,
     CompositeConfig,
     CompositeSet,
     ConcatPairs,
@@ -80,7 +81,8 @@ def build_datasets(
 ) -> tuple[SegmentationFolder, PairDataset]:
     """Train set (augmented, composited onto ``config.backgrounds``) and validation set: the held-out
     photos, plus the ``val_holdout`` photos of ``extra_data`` and, with ``val_closeups``, a close-up
-    composite of each held-out person (:data:`~bgremover.data.CLOSEUP_FRAMINGS`)."""
+    composite of each held-out person (:data:`~bgremover.data.CLOSEUP_FRAMINGS`), with ``val_bokeh`` one
+    through a portrait lens (:data:`~bgremover.data.PORTRAIT_LENS_FRAMINGS`)."""
     if train_stems is None or val_stems is None:
         train_stems, val_stems = split_stems(config)
     train = SegmentationFolder(config.data, stems=train_stems, soft=config.soft_masks)
@@ -104,6 +106,7 @@ def build_datasets(
                 portrait_p=config.portrait_p,
                 closeup_p=config.closeup_p,
                 defocus_p=config.defocus_p,
+                defocus_radius=config.defocus_radius,
                 harmonize_p=config.harmonize_p,
                 occluder_p=config.occluder_p,
                 group_p=config.group_p,
@@ -124,11 +127,14 @@ def build_datasets(
     if config.max_val_images:
         val.pairs, val.stems = val.pairs[: config.max_val_images], val.stems[: config.max_val_images]
     parts = [val, *held_out]
-    if config.val_closeups:
+    lenses = {"val_closeups": ("closeup-", CLOSEUP_FRAMINGS), "val_bokeh": ("bokeh-", PORTRAIT_LENS_FRAMINGS)}
+    for offset, (option, (prefix, framings)) in enumerate(lenses.items()):
+        if not getattr(config, option):
+            continue
         if not config.backgrounds:
-            raise ValueError("val_closeups composites the validation people onto backgrounds: set backgrounds too")
-        rooms = CopyPaste.from_folder(*config.backgrounds, config=CLOSEUP_FRAMINGS, seed=config.val_seed)
-        parts.append(CompositeSet(val, rooms, prefix="closeup-"))
+            raise ValueError(f"{option} composites the validation people onto backgrounds: set backgrounds too")
+        rooms = CopyPaste.from_folder(*config.backgrounds, config=framings, seed=config.val_seed + offset)
+        parts.append(CompositeSet(val, rooms, prefix=prefix))
     val = val if len(parts) == 1 else ConcatPairs(parts)
     val.transform = PairTransform(config.image_size, train=False)
     return train, val

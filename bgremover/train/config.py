@@ -46,6 +46,8 @@ class TrainConfig:
     portrait_p: float = 0.2  # of a composite being a head-and-torso crop cut by the bottom edge
     closeup_p: float = 0.25  # of a composite being a head-and-shoulders close-up (webcam, video call)
     defocus_p: float = 0.3  # of a composite's background defocused (twice that for close-ups)
+    # the defocus disk's radius as a share of the canvas long side (0.05: a portrait lens at f/1.8)
+    defocus_radius: tuple[float, float] = (0.003, 0.015)
     harmonize_p: float = 0.5  # of a composite's people taking on some of the background's colours
     camera_p: float = 0.5  # of samples resampled / noised / JPEG-compressed (each with half this)
     occluder_p: float = 0.0  # of a composite getting a background-photo occluder in front of the people
@@ -65,6 +67,10 @@ class TrainConfig:
     # on the training rooms (people never trained on), and ``extra_data`` stems (fnmatch patterns) kept
     # out of training for validation, so that model selection sees the framings users have
     val_closeups: bool = False
+    # and one portrait-lens composite of each validation person: close-up or head-and-torso framing, the
+    # room strongly defocused (disk radius 2-5 % of the long side), as portrait photos and blurred
+    # video-call backgrounds show it
+    val_bokeh: bool = False
     val_holdout: tuple[str, ...] = ()
     # model
     arch: str = "attention_unet"
