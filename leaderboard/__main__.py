@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument(
                 "--averaged-from", nargs="+", default=(), metavar="TEXT", help="the models a weight average was made of"
             )
+            p.add_argument("--epoch", type=int, help="the weights are the run's epoch-N/ folder (--keep-epochs)")
         if name == "check":
             p.add_argument("--sample", type=int, default=3, help="images per (dataset, method)")
     args = parser.parse_args(argv)
@@ -64,7 +65,9 @@ def main(argv: list[str] | None = None) -> int:
 
         path = Path(args.limitations or Path(args.model) / "limitations.txt")
         limitations = [line.strip() for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
-        card = write_model_card(args.model, args.run, limitations, args.results, args.design, args.averaged_from)
+        card = write_model_card(
+            args.model, args.run, limitations, args.results, args.design, args.averaged_from, args.epoch
+        )
         print(f"wrote {card}")
         return 0
     if args.command == "table":

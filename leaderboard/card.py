@@ -149,7 +149,12 @@ def composite_description(config: dict) -> str:
     if config.get("closeup_p") is not None:  # runs since one camera for person and background
         parts.append("canvas sized so that the person is never enlarged")
     if config.get("defocus_p"):
-        parts.append(f"background defocused in {config['defocus_p']:.0%} (close-ups {2 * config['defocus_p']:.0%})")
+        low, high = config.get("defocus_radius", CompositeConfig.defocus_radius)  # runs before the knob: the default
+        close = min(1.0, 2 * config["defocus_p"])
+        parts.append(
+            f"background defocused in {config['defocus_p']:.0%} (close-ups {close:.0%}; "
+            f"disk radius {low:.1%}–{high:.1%} of the long side)"
+        )
     if config.get("harmonize_p"):
         parts.append(f"{config['harmonize_p']:.0%} with the person's colours moved towards the background's")
     if config.get("camera_p"):
@@ -219,6 +224,24 @@ def averaging(averaged_from: Sequence[str], run_dir: Path) -> list[str]:
     ]
 
 
+def kept_epoch(epochs: list[dict], number: int | None) -> list[str]:
+    """The recipe line of weights taken from one epoch's ``epoch-N/`` folder (``--keep-epochs``).
+
+    Example:
+        >>> kept_epoch([{"epoch": 0, "step": 158, "iou": 0.96}, {"epoch": 1, "step": 316, "iou": 0.97}], 1)[0][-58:]
+        "training's own validation IoU there 0.9600 (step 158)."
+    """
+    if number is None:
+        return []
+    found = [record for record in epochs if record["epoch"] == number - 1]
+    if not found:
+        raise ValueError(f"the run logged no epoch {number} (epoch-{number}/ is the weights after it)")
+    return [
+        f"- Weights: the run's `epoch-{number}` weights (`--keep-epochs`), chosen on validation by "
+        f"`tools/validate.py`; training's own validation IoU there {found[0]['iou']:.4f} (step {found[0]['step']})."
+    ]
+
+
 def write_model_card(
     model_dir: str | os.PathLike,
     run_dir: str | os.PathLike,
@@ -226,19 +249,21 @@ def write_model_card(
     results_dir: str | os.PathLike | None = None,
     design_dir: str | os.PathLike | None = None,
     averaged_from: Sequence[str] = (),
+    epoch: int | None = None,
 ) -> Path:
     """Write ``model_dir/README.md`` from ``run_dir/config.json``, its epoch log and the leaderboard.
 
     ``design_dir`` (leaderboard results of the ablation runs, plus ``cv/cv.json``) adds the design comparison.
     ``averaged_from`` describes the models whose weights were averaged into this one (``run_dir`` is
-    then one of them, whose data and recipe the card states).
+    then one of them, whose data and recipe the card states); ``epoch`` says the weights are the run's
+    ``epoch-N/`` folder rather than its best.
     """
     model_dir, run_dir = Path(model_dir), Path(run_dir)
     config = json.loads((run_dir / "config.json").read_text())
     model_config = json.loads((model_dir / "config.json").read_text())
     epochs = [json.loads(line) for line in (run_dir / "epochs.jsonl").read_text().splitlines() if line.strip()]
     best = max(epochs, key=lambda r: r["iou"])
-    best_label = "That run's best" if averaged_from else "Best"
+    best_label = "That run's best" if averaged_from or epoch is not None else "Best"
     results = load_results(Path(results_dir)) if results_dir else load_results()
     method = method_name(model_dir)
     working_size, _, square = run_settings(model_dir)
@@ -273,7 +298,8 @@ def write_model_card(
         f"{config['w_perceptual']}·VGG16 perceptual + {config['w_edge']}·Sobel edge, {hardware(config, run_dir)}.",
         *recipe_extras(config),
         *averaging(averaged_from, run_dir),
-        f"- {best_label} validation IoU {best['iou']:.4f} (epoch {best['epoch']}, step {best['step']}).",
+        *kept_epoch(epochs, epoch),
+        f"- {best_label} validation IoU {best['iou']:.4f} (epoch {best['epoch'] + 1}, step {best['step']}).",
         "",
         "## Results (measured by `python -m leaderboard run`)",
         "",

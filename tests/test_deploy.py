@@ -151,9 +151,18 @@ def test_card_of_a_weight_average_names_its_models_and_the_run_it_describes(tmp_
     card = write_model_card(model_dir, run, [], averaged_from=["the old tier", "a new fine-tune"]).read_text()
     assert "of 2 models of this network: the old tier; a new fine-tune. The data and recipe above" in card
     assert "those of `f4`, one of them." in card
-    assert "- That run's best validation IoU 0.9458 (epoch 1, step 316)." in card
+    assert "- That run's best validation IoU 0.9458 (epoch 2, step 316)." in card  # the log counts from 0
     plain = write_model_card(model_dir, run, []).read_text()
-    assert "- Best validation IoU 0.9458 (epoch 1, step 316)." in plain and "- Weights:" not in plain
+    assert "- Best validation IoU 0.9458 (epoch 2, step 316)." in plain and "- Weights:" not in plain
+    (run / "epochs.jsonl").write_text(
+        "".join(json.dumps({"epoch": e, "step": 158 * (e + 1), "iou": iou}) + "\n" for e, iou in ((0, 0.96), (1, 0.97)))
+    )
+    one = write_model_card(model_dir, run, [], epoch=1).read_text()
+    assert "- Weights: the run's `epoch-1` weights (`--keep-epochs`), chosen on validation by" in one
+    assert "training's own validation IoU there 0.9600 (step 158)." in one
+    assert "- That run's best validation IoU 0.9700 (epoch 2, step 316)." in one
+    with pytest.raises(ValueError, match="no epoch 3"):
+        write_model_card(model_dir, run, [], epoch=3)
 
 
 def test_card_design_section_reads_the_committed_ablations_and_cv(tmp_path):
@@ -193,6 +202,9 @@ def test_card_describes_the_runs_data_and_composites():
     assert "30% of the samples are these real photos as they are, 70% their people pasted" in text
     assert "from `backgrounds`, `backgrounds_indoor` (each drawn equally often" in text
     assert "25% head-and-shoulders close-ups" in text and "canvas sized so that the person is never enlarged" in text
+    assert "background defocused in 30% (close-ups 60%; disk radius 0.3%–1.5% of the long side)" in text
+    lens = data_description({**config, "defocus_p": 0.6, "defocus_radius": [0.003, 0.05]})
+    assert "background defocused in 60% (close-ups 100%; disk radius 0.3%–5.0% of the long side)" in lens
     old = {**config, "backgrounds": "../shared/data/backgrounds", "closeup_p": None, "defocus_p": 0, "camera_p": 0}
     old_text = data_description(old)
     assert "from `backgrounds` (four fifths of it;" in old_text and "never enlarged" not in old_text

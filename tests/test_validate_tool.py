@@ -26,7 +26,9 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
     )
     config.write_text(json.dumps(settings))
     command = [sys.executable, "tools/validate.py", "--config", str(config), "--model", "fast=fast"]
-    done = subprocess.run([*command, "--tta", "--multiscale"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [*command, "--tta", "--multiscale", "--digits", "6"], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     assert "validation: 6 images (2 held-out, 2 close-up composites, 2 portrait-lens composites)" in done.stdout
     rows = {line.split(" | ")[0][2:]: line for line in done.stdout.splitlines() if line.startswith("| fast")}
@@ -41,4 +43,4 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
     for name, options in {"fast": {}, "fast+flip+multiscale": {"tta": True, "scales": MULTISCALE}}.items():
         scores = np.array([iou(model.predict(image, **options), mask) for image, mask in samples])
         parts = [scores[:2].mean(), scores[2:4].mean(), scores[4:].mean(), scores.mean()]
-        assert rows[name].endswith(" | ".join(f"{v:.4f}" for v in parts) + " |")
+        assert rows[name].endswith(" | ".join(f"{v:.6f}" for v in parts) + " |")

@@ -4,7 +4,8 @@ validation set — the held-out photos, the held-out extra photos and the close-
 (checkpoints, working sizes, TTA) are chosen between.
 
     python tools/validate.py --config runs/fast2/config.json \\
-        --model shipped=fast new=runs/fast2/best [--option new@384=runs/fast2/best:384] [--tta] [--multiscale]
+        --model shipped=fast new=runs/fast2/best [--option new@384=runs/fast2/best:384] [--tta] [--multiscale] \\
+        [--digits 6]
 
 Prints IoU (per-image mean, threshold 0.5, main subject) per part of the validation set and over all.
 """
@@ -47,6 +48,7 @@ def main() -> None:
     parser.add_argument("--model", nargs="+", required=True, help="NAME=SOURCE[:WORKING_SIZE]")
     parser.add_argument("--tta", action="store_true", help="also score each model with flip TTA")
     parser.add_argument("--multiscale", action="store_true", help="also score each model with flip + multi-scale TTA")
+    parser.add_argument("--digits", type=int, default=4, help="decimals printed (more to tell near ties apart)")
     args = parser.parse_args()
     from bgremover import load_model
     from bgremover.constants import MULTISCALE
@@ -70,9 +72,9 @@ def main() -> None:
             for (image, mask), label in zip(samples, labels, strict=True):
                 alpha = segmenter.predict(image, **options)
                 scores[label].append(iou(alpha, mask))
-            row = [f"{np.mean(scores[p]):.4f}" for p in dict.fromkeys(labels)]
+            row = [f"{np.mean(scores[p]):.{args.digits}f}" for p in dict.fromkeys(labels)]
             total = np.mean([v for values in scores.values() for v in values])
-            print(f"| {name}{suffix} | " + " | ".join(row) + f" | {total:.4f} |", flush=True)
+            print(f"| {name}{suffix} | " + " | ".join(row) + f" | {total:.{args.digits}f} |", flush=True)
 
 
 if __name__ == "__main__":
