@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from tqdm import tqdm
@@ -38,6 +42,27 @@ def video_destination(video: Path, output: str, transparent: bool, video_format:
     return target / f"{video.stem}{suffix}"
 
 
+@contextlib.contextmanager
+def interrupt_flag() -> Iterator[threading.Event]:
+    """Ctrl-C sets the flag yielded here as well as raising ``KeyboardInterrupt``: an interrupt that
+    lands where Python ignores exceptions (a ``__del__``, a garbage-collector callback) is not lost,
+    and the frame loop stops at its next frame. Outside the main thread the flag is never set."""
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def interrupted(signum, frame):
+        flag.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def cut_videos(videos: list[Path], args: argparse.Namespace) -> list[tuple[Path, str]]:
     """Cut each video with a progress bar; returns the (file, reason) of each failure after reporting it."""
     if args.mask:
@@ -50,9 +75,11 @@ def cut_videos(videos: list[Path], args: argparse.Namespace) -> list[tuple[Path,
             destination = video_destination(video, args.output, transparent, args.format, len(videos) == 1)
             if destination.exists() and not args.overwrite:
                 raise BadVideoError(f"{destination} exists: pass --overwrite to replace it")
-            with tqdm(desc=video.name, unit="frame", dynamic_ncols=True) as bar:
+            with tqdm(desc=video.name, unit="frame", dynamic_ncols=True) as bar, interrupt_flag() as stop:
 
-                def progress(done: int, total: int | None, bar=bar) -> None:
+                def progress(done: int, total: int | None, bar=bar, stop=stop) -> None:
+                    if stop.is_set():
+                        raise KeyboardInterrupt
                     if total and bar.total != max(total, done):
                         bar.total = max(total, done)
                     bar.update(done - bar.n)

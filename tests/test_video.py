@@ -245,6 +245,31 @@ def test_interrupt_leaves_no_file(tmp_path, clip, fast):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_ctrl_c_that_python_swallows_still_stops_the_cli():
+    """An interrupt landing in a ``__del__`` is printed and ignored by Python; the CLI's flag keeps it."""
+    import os
+    import threading
+
+    from bgremover.video_cli import interrupt_flag
+
+    class Collected:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.2)  # the handler runs here, inside __del__: its KeyboardInterrupt is ignored
+
+    previous = signal.getsignal(signal.SIGINT)
+    with interrupt_flag() as stop:
+        assert not stop.is_set()
+        Collected()  # dropped at once
+        assert stop.is_set()
+    assert signal.getsignal(signal.SIGINT) is previous
+    outside = []
+    worker = threading.Thread(target=lambda: outside.append(interrupt_flag().__enter__().is_set()))
+    worker.start()
+    worker.join()
+    assert outside == [False] and signal.getsignal(signal.SIGINT) is previous
+
+
 def test_cli_cuts_a_video_with_progress_and_ctrl_c_leaves_nothing(tmp_path, photos):
     source = tmp_path / "clip.mp4"
     write_video(photos, source, fps=FPS)

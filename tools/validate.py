@@ -21,12 +21,12 @@ import numpy as np
 def part_labels(val) -> list[str]:
     """The part of the validation set each image belongs to."""
     from bgremover.data import CompositeSet, ConcatPairs
+    from bgremover.train.builders import VALIDATION_COMPOSITES
 
     parts = val.parts if isinstance(val, ConcatPairs) else [val]
-    composites = {"closeup-": "close-up composites", "bokeh-": "portrait-lens composites"}
+    composites = {prefix: name for prefix, _, name in VALIDATION_COMPOSITES.values()}
     names = ["held-out"] + [
-        composites[part.stems[0].split("-")[0] + "-"] if isinstance(part, CompositeSet) else "held-out extra"
-        for part in parts[1:]
+        composites[part.prefix] if isinstance(part, CompositeSet) else "held-out extra" for part in parts[1:]
     ]
     return [name for part, name in zip(parts, names, strict=True) for _ in range(len(part))]
 

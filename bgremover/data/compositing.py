@@ -345,7 +345,7 @@ class CompositeSet(PairDataset):
     """
 
     def __init__(self, people: PairDataset, compositor: CopyPaste, prefix: str = "", transform=None):
-        self.people, self.compositor, self.transform = people, compositor, transform
+        self.people, self.compositor, self.transform, self.prefix = people, compositor, transform, prefix
         self.stems = [f"{prefix}{stem}" for stem in people.stems]
 
     def __len__(self) -> int:

@@ -76,6 +76,13 @@ def split_stems(config: TrainConfig) -> tuple[list[str] | None, list[str]]:
     return sorted(set(root.stems) - set(val)), val
 
 
+# The composited validation parts: TrainConfig option -> (stem prefix, framings, the part's name).
+VALIDATION_COMPOSITES = {
+    "val_closeups": ("closeup-", CLOSEUP_FRAMINGS, "close-up composites"),
+    "val_bokeh": ("bokeh-", PORTRAIT_LENS_FRAMINGS, "portrait-lens composites"),
+}
+
+
 def build_datasets(
     config: TrainConfig, train_stems: list[str] | None = None, val_stems: list[str] | None = None
 ) -> tuple[SegmentationFolder, PairDataset]:
@@ -127,8 +134,7 @@ def build_datasets(
     if config.max_val_images:
         val.pairs, val.stems = val.pairs[: config.max_val_images], val.stems[: config.max_val_images]
     parts = [val, *held_out]
-    lenses = {"val_closeups": ("closeup-", CLOSEUP_FRAMINGS), "val_bokeh": ("bokeh-", PORTRAIT_LENS_FRAMINGS)}
-    for offset, (option, (prefix, framings)) in enumerate(lenses.items()):
+    for offset, (option, (prefix, framings, _)) in enumerate(VALIDATION_COMPOSITES.items()):
         if not getattr(config, option):
             continue
         if not config.backgrounds:

@@ -46,7 +46,7 @@ class TrainConfig:
     portrait_p: float = 0.2  # of a composite being a head-and-torso crop cut by the bottom edge
     closeup_p: float = 0.25  # of a composite being a head-and-shoulders close-up (webcam, video call)
     defocus_p: float = 0.3  # of a composite's background defocused (twice that for close-ups)
-    # the defocus disk's radius as a share of the canvas long side (0.05: a portrait lens at f/1.8)
+    # the defocus disk's radius as a share of the canvas long side (up to 0.05: a portrait lens's blur)
     defocus_radius: tuple[float, float] = (0.003, 0.015)
     harmonize_p: float = 0.5  # of a composite's people taking on some of the background's colours
     camera_p: float = 0.5  # of samples resampled / noised / JPEG-compressed (each with half this)
