@@ -228,7 +228,7 @@ def kept_epoch(epochs: list[dict], number: int | None) -> list[str]:
     """The recipe line of weights taken from one epoch's ``epoch-N/`` folder (``--keep-epochs``).
 
     Example:
-        >>> kept_epoch([{"epoch": 0, "step": 158, "iou": 0.96}, {"epoch": 1, "step": 316, "iou": 0.97}], 1)[0][-55:]
+        >>> kept_epoch([{"epoch": 0, "step": 158, "iou": 0.96}, {"epoch": 1, "step": 316, "iou": 0.97}], 1)[0][-54:]
         "training's own validation IoU there 0.9600 (step 158)."
     """
     if number is None:
