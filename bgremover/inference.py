@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -173,9 +174,15 @@ class OpenVinoNetwork:
         if precision:
             config["INFERENCE_PRECISION_HINT"] = precision
         self.compiled = ov.Core().compile_model(str(path), "CPU", config)
+        self._local = threading.local()
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        return np.asarray(self.compiled(batch)[0])[:, 0]
+        """Probabilities for ``batch``; each thread infers through its own request (one request
+        serves one call at a time, and a server calls the network from several threads)."""
+        request = getattr(self._local, "request", None)
+        if request is None:
+            request = self._local.request = self.compiled.create_infer_request()
+        return np.array(request.infer({0: batch})[0][:, 0])
 
 
 EXPORTED_BACKENDS = {"onnx": OnnxNetwork, "openvino": OpenVinoNetwork}
@@ -185,8 +192,8 @@ EXPORTED_BACKENDS = {"onnx": OnnxNetwork, "openvino": OpenVinoNetwork}
 def fastest_cpu_runtime(precision: str = "default") -> str:
     """``"openvino"`` where OpenVINO runs bf16 natively on this CPU (AVX-512-BF16 or AMX: a fifth to
     a half of ONNX Runtime's latency), else ``"onnx"`` (OpenVINO in fp32 is no faster than ONNX
-    Runtime). ``precision="f32"``: ``"onnx"``, the exact fp32 runtime (bf16 moved the default model's
-    IoU by up to 0.004 on DAVIS; ``benchmarks/runtimes.py``)."""
+    Runtime). ``precision="f32"``: ``"onnx"``, the exact fp32 runtime, for a model whose IoU bf16
+    moves too far (``benchmarks/runtimes.py`` and ``tools/validate.py`` measure it)."""
     if precision == "f32":
         return "onnx"
     try:

@@ -208,3 +208,22 @@ def test_card_describes_the_runs_data_and_composites():
     old = {**config, "backgrounds": "../shared/data/backgrounds", "closeup_p": None, "defocus_p": 0, "camera_p": 0}
     old_text = data_description(old)
     assert "from `backgrounds` (four fifths of it;" in old_text and "never enlarged" not in old_text
+
+
+def test_openvino_network_serves_several_threads_at_once(photos):
+    """A server calls the network from several threads: each call gets its own answer, never
+    "Infer Request is busy", and an answer is not overwritten by the thread's next call."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    openvino = load_model(backend="openvino")
+    batches = [
+        np.ascontiguousarray(rgb[None, :256, :256].transpose(0, 3, 1, 2), dtype=np.float32) / 255 for rgb in photos
+    ]
+    expected = [openvino.network(batch) for batch in batches]
+    first = openvino.network(batches[0])
+    openvino.network(batches[1])
+    np.testing.assert_array_equal(first, expected[0])  # kept after the same thread's next call
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(openvino.network, batches * 4))
+    for got, want in zip(answers, expected * 4, strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-5)
