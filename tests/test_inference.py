@@ -12,6 +12,7 @@ from bgremover import BadImageError, ModelNotFoundError, Segmenter, load_model, 
 from bgremover.compose import background_plate
 from bgremover.decoders.attention_unet import AttentionUNet
 from bgremover.hub import resolve_source
+from bgremover.metrics import iou
 from bgremover.subjects import main_subjects
 from tests.conftest import rng_image
 
@@ -67,16 +68,20 @@ def test_auto_backend_is_openvino_where_the_cpu_has_bf16():
     assert fastest_cpu_runtime() == "openvino" if has_bf16 else fastest_cpu_runtime() in ("onnx", "openvino")
 
 
-def test_default_tier_runs_an_exact_exported_runtime_that_matches_pytorch(default_model, photo_path, photos):
-    """The default model's run block asks for the fastest fp32 runtime: ONNX Runtime, whose answers
-    are PyTorch's (bf16 moved DAVIS IoU by 0.003–0.004, beyond the 0.002 budget)."""
-    from bgremover.inference import EXPORTED_BACKENDS, resolve_backend
+def test_default_tier_runs_the_fastest_exported_runtime_and_agrees_with_pytorch(default_model, photo_path, photos):
+    """The default model's run block asks for ``backend="auto"`` at the CPU's default precision:
+    OpenVINO where the CPU has bf16, else ONNX Runtime (fp32, PyTorch's answers)."""
+    from bgremover.inference import EXPORTED_BACKENDS, fastest_cpu_runtime, run_settings
 
-    assert resolve_backend("auto", "f32") == "onnx"
-    assert isinstance(default_model.network, EXPORTED_BACKENDS["onnx"])
+    assert run_settings(None) == (512, fastest_cpu_runtime(), False)
+    assert isinstance(default_model.network, EXPORTED_BACKENDS[fastest_cpu_runtime()])
     torch_model = load_model(device="cpu", backend="torch")
-    for image in [photo_path, photos[0]]:
-        assert np.abs(default_model.predict(image) - torch_model.predict(image)).max() < 1e-3
+    for image, least_iou in [(photo_path, 0.99), (photos[0], 0.95)]:  # a full photo; a 192×108 frame
+        a, b = torch_model.predict(image), default_model.predict(image)
+        if fastest_cpu_runtime() == "onnx":
+            assert np.abs(a - b).max() < 1e-3
+        else:  # bf16: the same mask but for edge pixels, which weigh more in a small frame
+            assert np.abs(a - b).mean() < 0.005 and iou(b, a) >= least_iou
 
 
 @pytest.mark.parametrize("square", [False, True])
@@ -104,10 +109,11 @@ def test_list_input_is_batched_and_matches_single(tiny):
         np.testing.assert_allclose(alpha, tiny.predict(image), atol=1e-5)
 
 
-def test_flip_tta_is_flip_equivariant(default_model, photo_path):
+def test_flip_tta_is_flip_equivariant(photo_path):
+    exact = load_model(device="cpu", backend="torch")  # fp32: bf16 rounds the two passes differently
     image = np.asarray(Image.open(photo_path).convert("RGB"))
-    alpha = default_model.predict(image, tta=True)
-    flipped = default_model.predict(np.ascontiguousarray(image[:, ::-1]), tta=True)
+    alpha = exact.predict(image, tta=True)
+    flipped = exact.predict(np.ascontiguousarray(image[:, ::-1]), tta=True)
     np.testing.assert_allclose(flipped[:, ::-1], alpha, atol=2e-3)
 
 

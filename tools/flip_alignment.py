@@ -1,0 +1,138 @@
+"""Where flip TTA gains and loses: the network's mirrored pass against its plain pass.
+
+For each photo the network runs on the image and on its mirror image (un-mirrored after). Prints,
+per set: IoU of the plain pass, the mirrored pass, their average (flip TTA) and their average after
+shifting the mirrored pass onto the plain one (phase correlation); how far apart the two passes are
+(network pixels, phase correlation: twice the output's own horizontal offset); and the horizontal
+shift of the plain pass (photo pixels, 0.25 px steps) that best fits the set's masks, which is where
+that set's masks sit against the network's output. ``--peers`` prints the same best fit for other
+methods of the leaderboard on the benchmark sets: masks that sit off the people show up as the
+same offset for every method.
+
+    python tools/flip_alignment.py --config runs/q7-bokeh/config.json [--data ../shared/data --per-set 40]
+        [--peers u2netp mediapipe_selfie]
+
+Sets: a training run's validation parts (``--config``); with ``--data``, CCP test, DAVIS and
+web_people photos (diagnosis only: never used to choose a model).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+SHIFTS = np.arange(-2.0, 2.01, 0.25)  # photo pixels tried when fitting the masks
+BENCHMARKS = ("ccp_test", "davis", "web_people")
+
+
+def shifted(image: np.ndarray, dx: float) -> np.ndarray:
+    """``image`` moved ``dx`` pixels to the right (bilinear, edges replicated)."""
+    matrix = np.float32([[1, 0, dx], [0, 1, 0]])
+    return cv2.warpAffine(image, matrix, image.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def best_fit(alphas: list[np.ndarray], masks: list[np.ndarray]) -> float:
+    """The horizontal shift (photo pixels, from :data:`SHIFTS`) of ``alphas`` that best fits ``masks``
+    (mean IoU; the middle of the best shifts where several tie).
+
+    Example:
+        >>> mask = np.zeros((20, 40), np.float32); mask[5:15, 10:30] = 1
+        >>> soft = cv2.blur(mask, (5, 1))  # an answer with soft edges...
+        >>> float(best_fit([np.roll(soft, -1, axis=1)], [mask]))  # ...one pixel left of the mask
+        1.0
+    """
+    from bgremover.metrics import iou
+
+    scores = [[iou(shifted(alpha, dx), mask) for dx in SHIFTS] for alpha, mask in zip(alphas, masks, strict=True)]
+    mean = np.mean(scores, axis=0)
+    return float(SHIFTS[mean == mean.max()].mean())  # the middle of tied shifts: IoU counts whole pixels
+
+
+def benchmark_samples(data: Path, per_set: int) -> tuple[list, list[str]]:
+    """Up to ``per_set`` evenly spaced (image, mask) pairs of CCP test, DAVIS and web_people."""
+    from bgremover.io import read_image
+
+    sets = {
+        "ccp_test": [
+            data / "ccp_person/images" / f"{s}.jpg" for s in (data / "ccp_person/splits/test.txt").read_text().split()
+        ],
+        "davis": sorted((data / "davis_person/images").iterdir()),
+        "web_people": sorted((data / "web_people/images").iterdir()),
+    }
+    samples, labels = [], []
+    for name, images in sets.items():
+        for path in images[:: max(1, len(images) // per_set)][:per_set]:
+            mask = cv2.imread(str(path.parent.parent / "masks" / f"{path.stem}.png"), cv2.IMREAD_GRAYSCALE)
+            samples.append((read_image(path), mask.astype(np.float32) / 255))
+            labels.append(name)
+    return samples, labels
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", required=True, help="a run's config.json (its validation set)")
+    parser.add_argument("--model", default=None, help="model source (default: the default model)")
+    parser.add_argument("--data", type=Path, default=None, help="benchmark data folder (diagnosis only)")
+    parser.add_argument("--per-set", type=int, default=40, help="photos per benchmark set")
+    parser.add_argument("--peers", nargs="*", default=[], help="leaderboard methods to fit to the benchmark masks too")
+    args = parser.parse_args()
+    from validate import validation_samples
+
+    from bgremover import load_model
+    from bgremover.inference import resize_for_network
+    from bgremover.metrics import iou
+    from bgremover.subjects import main_subjects
+
+    segmenter = load_model(args.model)
+    samples, labels = validation_samples(args.config)
+    if args.data is not None:
+        more, more_labels = benchmark_samples(args.data, args.per_set)
+        samples, labels = samples + more, labels + more_labels
+    scores, gaps, fits = defaultdict(list), defaultdict(list), defaultdict(list)
+    for (rgb, mask), label in zip(samples, labels, strict=True):
+        x = resize_for_network(rgb, segmenter.working_size, segmenter.square)
+        batch = np.ascontiguousarray(x[None].transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
+        plain = segmenter._forward(batch)[0]
+        mirrored = np.ascontiguousarray(segmenter._forward(np.ascontiguousarray(batch[..., ::-1]))[0][:, ::-1])
+        (gap, _), _ = cv2.phaseCorrelate(plain.astype(np.float64), mirrored.astype(np.float64))
+        gaps[label].append(gap)
+        passes = {
+            "plain": plain,
+            "mirrored": mirrored,
+            "flip average": (plain + mirrored) / 2,
+            "flip, aligned": (plain + shifted(mirrored, -gap)) / 2,
+        }
+        for name, prob in passes.items():
+            alpha = main_subjects(np.clip(cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR), 0, 1))
+            scores[name, label].append(iou(alpha, mask))
+            if name == "plain":
+                fits[label].append((alpha, mask))
+    columns = ["set", "photos", "plain", "mirrored", "flip average", "flip, aligned"]
+    columns += ["mirrored − plain (net px)", "best fit of the masks (photo px)"]
+    print("| " + " | ".join(columns) + " |")
+    print("|---|---|---|---|---|---|---|---|")
+    for label in dict.fromkeys(labels):
+        row = [f"{np.mean(scores[name, label]):.4f}" for name in ("plain", "mirrored", "flip average", "flip, aligned")]
+        best = best_fit(*zip(*fits[label], strict=True))
+        print(f"| {label} | {len(gaps[label])} | {' | '.join(row)} | {np.mean(gaps[label]):+.2f} | {best:+.2f} |")
+    if args.peers and args.data is not None:
+        from leaderboard.methods import all_methods
+
+        methods = all_methods()
+        benchmark = [(pair, label) for pair, label in zip(samples, labels, strict=True) if label in BENCHMARKS]
+        print("\n| method | " + " | ".join(f"best fit on {name} (photo px)" for name in BENCHMARKS) + " |")
+        print("|---|" + "---|" * len(BENCHMARKS))
+        for peer in args.peers:
+            answers = defaultdict(list)
+            for (image, mask), label in benchmark:
+                answers[label].append((methods[peer].predict(image).astype(np.float32), mask))
+            fits_by_set = [best_fit(*zip(*answers[name], strict=True)) for name in BENCHMARKS]
+            print(f"| {peer} | " + " | ".join(f"{v:+.2f}" for v in fits_by_set) + " |")
+
+
+if __name__ == "__main__":
+    main()
