@@ -53,21 +53,16 @@ def best_fit(alphas: list[np.ndarray], masks: list[np.ndarray]) -> float:
 
 
 def benchmark_samples(data: Path, per_set: int) -> tuple[list, list[str]]:
-    """Up to ``per_set`` evenly spaced (image, mask) pairs of CCP test, DAVIS and web_people."""
-    from bgremover.io import read_image
+    """Up to ``per_set`` evenly spaced (image, mask) pairs of each of :data:`BENCHMARKS`."""
+    from bgremover.io import read_image, read_mask
+    from leaderboard.datasets import benchmarks
 
-    sets = {
-        "ccp_test": [
-            data / "ccp_person/images" / f"{s}.jpg" for s in (data / "ccp_person/splits/test.txt").read_text().split()
-        ],
-        "davis": sorted((data / "davis_person/images").iterdir()),
-        "web_people": sorted((data / "web_people/images").iterdir()),
-    }
+    sets = benchmarks(data)
     samples, labels = [], []
-    for name, images in sets.items():
-        for path in images[:: max(1, len(images) // per_set)][:per_set]:
-            mask = cv2.imread(str(path.parent.parent / "masks" / f"{path.stem}.png"), cv2.IMREAD_GRAYSCALE)
-            samples.append((read_image(path), mask.astype(np.float32) / 255))
+    for name in BENCHMARKS:
+        pairs = sets[name].pairs
+        for image, mask in pairs[:: max(1, len(pairs) // per_set)][:per_set]:
+            samples.append((read_image(image), read_mask(mask)))
             labels.append(name)
     return samples, labels
 
