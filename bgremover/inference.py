@@ -22,13 +22,27 @@ from bgremover.run_config import RunConfig
 from bgremover.subjects import select_subjects
 
 
-def resize_for_network(image: np.ndarray, long_side: int, square: bool = False) -> np.ndarray:
-    """``image`` resized to ``long_side`` on its long side, or to ``long_side``² whatever its aspect
-    when ``square`` (area interpolation when shrinking, bilinear when enlarging)."""
-    height, width = image.shape[:2]
+def network_size(height: int, width: int, long_side: int, square: bool = False) -> tuple[int, int]:
+    """(width, height) the network sees for a ``height``×``width`` image: ``long_side`` on the long
+    side, or ``long_side``² whatever the aspect when ``square``.
+
+    Example:
+        >>> network_size(825, 550, 512), network_size(825, 550, 256, square=True)
+        ((341, 512), (256, 256))
+    """
+    if square:
+        return long_side, long_side
     scale = long_side / max(height, width)
-    size = (long_side, long_side) if square else (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def resize_for_network(image: np.ndarray, long_side: int, square: bool = False) -> np.ndarray:
+    """``image`` resized to :func:`network_size` (area interpolation when shrinking, bilinear when
+    enlarging)."""
+    height, width = image.shape[:2]
+    shrink = long_side < max(height, width)
+    size = network_size(height, width, long_side, square)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
 class Segmenter:
@@ -127,8 +141,8 @@ class Segmenter:
     ) -> list[np.ndarray]:
         if not scales:
             raise ValueError("scales must name at least one scale")
-        base = [resize_for_network(rgb, self.working_size, self.square) for rgb in rgbs]
-        sums = [np.zeros(b.shape[:2], np.float32) for b in base]
+        base = [network_size(*rgb.shape[:2], self.working_size, self.square) for rgb in rgbs]  # (w, h)
+        sums = [np.zeros(size[::-1], np.float32) for size in base]
         for scale in scales:
             scaled = [resize_for_network(rgb, round(self.working_size * scale), self.square) for rgb in rgbs]
             groups: dict[tuple[int, ...], list[int]] = {}
@@ -137,7 +151,7 @@ class Segmenter:
             for indices in groups.values():
                 probs = self._probabilities([scaled[i] for i in indices], tta)
                 for i, prob in zip(indices, probs, strict=True):
-                    sums[i] += cv2.resize(prob, base[i].shape[1::-1], interpolation=cv2.INTER_LINEAR)
+                    sums[i] += cv2.resize(prob, base[i], interpolation=cv2.INTER_LINEAR)
         alphas = []
         for rgb, total in zip(rgbs, sums, strict=True):
             alpha = cv2.resize(total / len(scales), rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR)
