@@ -90,9 +90,8 @@ def main() -> None:
     scores, gaps, fits = defaultdict(list), defaultdict(list), defaultdict(list)
     for (rgb, mask), label in zip(samples, labels, strict=True):
         x = resize_for_network(rgb, segmenter.working_size, segmenter.square)
-        batch = np.ascontiguousarray(x[None].transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
-        plain = segmenter._forward(batch)[0]
-        mirrored = np.ascontiguousarray(segmenter._forward(np.ascontiguousarray(batch[..., ::-1]))[0][:, ::-1])
+        plain = segmenter._probabilities([x], flip=False)[0]
+        mirrored = np.ascontiguousarray(segmenter._probabilities([x[:, ::-1]], flip=False)[0][:, ::-1])
         (gap, _), _ = cv2.phaseCorrelate(plain.astype(np.float64), mirrored.astype(np.float64))
         gaps[label].append(gap)
         passes = {
