@@ -9,6 +9,13 @@ import cv2
 import numpy as np
 import torch
 
+# Masks are resampled as their image is (area when shrinking, bilinear when enlarging), so that they
+# stay on it: albumentations' default nearest-neighbour mask resampling puts each mask about half an
+# output pixel right of and below its image, and a network trained on such pairs learns that offset.
+SAME_RESAMPLING = dict(
+    interpolation=cv2.INTER_LINEAR, mask_interpolation=cv2.INTER_LINEAR, area_for_downscale="image_mask"
+)
+
 
 @lru_cache(maxsize=16)
 def train_pipeline(size: int, rotate90_p: float = 0.05, squash_p: float = 0.0, camera_p: float = 0.0) -> A.Compose:
@@ -45,19 +52,19 @@ def train_pipeline(size: int, rotate90_p: float = 0.05, squash_p: float = 0.0, c
                 [
                     A.Sequential(
                         [
-                            A.LongestMaxSize(max_size=size, area_for_downscale="image"),
+                            A.LongestMaxSize(max_size=size, **SAME_RESAMPLING),
                             A.PadIfNeeded(size, size, position="random", border_mode=cv2.BORDER_REPLICATE),
                         ],
                         p=(1 - squash_p) / 2,
                     ),
                     A.Sequential(
                         [
-                            A.SmallestMaxSize(max_size=size, area_for_downscale="image"),
+                            A.SmallestMaxSize(max_size=size, **SAME_RESAMPLING),
                             A.RandomCrop(size, size),
                         ],
                         p=(1 - squash_p) / 2,
                     ),
-                    A.Resize(size, size, interpolation=cv2.INTER_AREA, p=squash_p),
+                    A.Resize(size, size, interpolation=cv2.INTER_AREA, mask_interpolation=cv2.INTER_AREA, p=squash_p),
                 ],
                 p=1.0,
             ),
@@ -78,7 +85,7 @@ def eval_pipeline(size: int) -> A.Compose:
     """Deterministic: long side to ``size``, replicate-pad to size×size (centred)."""
     return A.Compose(
         [
-            A.LongestMaxSize(max_size=size, area_for_downscale="image"),
+            A.LongestMaxSize(max_size=size, **SAME_RESAMPLING),
             A.PadIfNeeded(size, size, position="center", border_mode=cv2.BORDER_REPLICATE),
         ]
     )
