@@ -41,3 +41,16 @@ def test_plain_and_flip_average_columns_are_the_models_own_predictions(tmp_path)
         photos, got_plain, _, got_flip, _, gap, _ = rows[part]
         assert (photos, got_plain, got_flip) == ("3", f"{plain:.4f}", f"{flip:.4f}")
         assert abs(float(gap)) < 3  # network pixels between the passes: a fraction, never a misregistration
+
+
+def test_best_fit_finds_known_horizontal_and_vertical_offsets():
+    """The docstring examples of the tool (tools/ is outside the doctest paths): an answer one pixel
+    left of its mask fits best moved +1 px right; one pixel below, moved 1 px up."""
+    import doctest
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("flip_alignment", REPO / "tools" / "flip_alignment.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = doctest.testmod(module)
+    assert result.attempted >= 4 and result.failed == 0

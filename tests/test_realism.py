@@ -102,6 +102,8 @@ def test_background_folders_split_into_train_and_held_out_rooms():
     train, held, every = (background_files(INDOOR, split) for split in ("train", "heldout", "all"))
     assert not set(train) & set(held) and sorted(train + held) == every
     assert 0.15 < len(held) / len(every) < 0.25
+    fit, val = background_files(INDOOR, "fit"), background_files(INDOOR, "val")
+    assert not set(fit) & set(val) and sorted(fit + val) == train and 0.15 < len(val) / len(every) < 0.25
     with pytest.raises(ValueError, match="split"):
         background_files(INDOOR, "test")
 
@@ -122,6 +124,27 @@ def test_training_uses_real_extra_photos_and_never_the_held_out_rooms():
     assert {p.stem for p in extra} <= set(train.stems)
     used = set(train.transform.pre.backgrounds)
     assert used == set(background_files(INDOOR, "train")) and not used & set(background_files(INDOOR, "heldout"))
+
+
+@pytest.mark.parametrize("val_rooms", [False, True])
+def test_validation_rooms_are_kept_from_training_when_asked(val_rooms):
+    """``val_rooms``: the validation composites use a fifth of each folder that training never draws
+    (and training the other three of its four fifths); without it they reuse the training rooms.
+    The benchmark fifth stays out of both."""
+    config = TrainConfig(
+        data=str(CCP), backgrounds=(str(INDOOR),), val_closeups=True, val_bokeh=True, val_rooms=val_rooms
+    )
+    train, val = build_datasets(config)
+    trained = set(train.transform.pre.backgrounds)
+    validated = [set(part.compositor.backgrounds) for part in val.parts[1:]]
+    assert len(validated) == 2 and validated[0] == validated[1]
+    benchmark = set(background_files(INDOOR, "heldout"))
+    assert not (trained | validated[0]) & benchmark
+    if val_rooms:
+        assert trained == set(background_files(INDOOR, "fit")) and validated[0] == set(background_files(INDOOR, "val"))
+        assert not trained & validated[0] and 0.15 < len(validated[0]) / len(trained | validated[0] | benchmark) < 0.25
+    else:
+        assert trained == validated[0] == set(background_files(INDOOR, "train"))
 
 
 def test_validation_sees_user_framings_and_held_out_extra_photos():

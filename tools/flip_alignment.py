@@ -4,13 +4,14 @@ For each photo the network runs on the image and on its mirror image (un-mirrore
 per set: IoU of the plain pass, the mirrored pass, their average (flip TTA) and their average after
 shifting the mirrored pass onto the plain one (phase correlation); how far apart the two passes are
 (network pixels, phase correlation: twice the output's own horizontal offset); and the horizontal
-shift of the plain pass (photo pixels, 0.25 px steps) that best fits the set's masks, which is where
-that set's masks sit against the network's output. ``--peers`` prints the same best fit for other
-methods of the leaderboard on the benchmark sets: masks that sit off the people show up as the
-same offset for every method.
+and vertical shifts of the plain pass (photo pixels, 0.25 px steps) that best fit the set's masks,
+which is where that set's masks sit against the network's output. ``--shifts`` adds flip averages
+with the mirrored pass moved a fixed number of network pixels to the right first. ``--peers``
+prints the same best fits for other methods of the leaderboard on the benchmark sets: masks that
+sit off the people show up as the same offset for every method.
 
     python tools/flip_alignment.py --config runs/q7-bokeh/config.json [--data ../shared/data --per-set 40]
-        [--peers u2netp mediapipe_selfie]
+        [--shifts 0.25 0.5 0.75] [--peers u2netp mediapipe_selfie]
 
 Sets: a training run's validation parts (``--config``); with ``--data``, CCP test, DAVIS and
 web_people photos (diagnosis only: never used to choose a model).
@@ -29,25 +30,28 @@ SHIFTS = np.arange(-2.0, 2.01, 0.25)  # photo pixels tried when fitting the mask
 BENCHMARKS = ("ccp_test", "davis", "web_people")
 
 
-def shifted(image: np.ndarray, dx: float) -> np.ndarray:
-    """``image`` moved ``dx`` pixels to the right (bilinear, edges replicated)."""
-    matrix = np.float32([[1, 0, dx], [0, 1, 0]])
+def shifted(image: np.ndarray, dx: float, dy: float = 0.0) -> np.ndarray:
+    """``image`` moved ``dx`` pixels to the right and ``dy`` down (bilinear, edges replicated)."""
+    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
     return cv2.warpAffine(image, matrix, image.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def best_fit(alphas: list[np.ndarray], masks: list[np.ndarray]) -> float:
-    """The horizontal shift (photo pixels, from :data:`SHIFTS`) of ``alphas`` that best fits ``masks``
-    (mean IoU; the middle of the best shifts where several tie).
+def best_fit(alphas: list[np.ndarray], masks: list[np.ndarray], vertical: bool = False) -> float:
+    """The horizontal (``vertical``: downward) shift (photo pixels, from :data:`SHIFTS`) of ``alphas``
+    that best fits ``masks`` (mean IoU; the middle of the best shifts where several tie).
 
     Example:
         >>> mask = np.zeros((20, 40), np.float32); mask[5:15, 10:30] = 1
         >>> soft = cv2.blur(mask, (5, 1))  # an answer with soft edges...
         >>> float(best_fit([np.roll(soft, -1, axis=1)], [mask]))  # ...one pixel left of the mask
         1.0
+        >>> float(best_fit([np.roll(soft.T, 1, axis=0)], [mask.T], vertical=True))  # one pixel below
+        -1.0
     """
     from bgremover.metrics import iou
 
-    scores = [[iou(shifted(alpha, dx), mask) for dx in SHIFTS] for alpha, mask in zip(alphas, masks, strict=True)]
+    moves = [(0.0, d) if vertical else (d, 0.0) for d in SHIFTS]
+    scores = [[iou(shifted(alpha, *move), mask) for move in moves] for alpha, mask in zip(alphas, masks, strict=True)]
     mean = np.mean(scores, axis=0)
     return float(SHIFTS[mean == mean.max()].mean())  # the middle of tied shifts: IoU counts whole pixels
 
@@ -73,6 +77,7 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="model source (default: the default model)")
     parser.add_argument("--data", type=Path, default=None, help="benchmark data folder (diagnosis only)")
     parser.add_argument("--per-set", type=int, default=40, help="photos per benchmark set")
+    parser.add_argument("--shifts", nargs="*", type=float, default=[], help="fixed moves of the mirrored pass (net px)")
     parser.add_argument("--peers", nargs="*", default=[], help="leaderboard methods to fit to the benchmark masks too")
     args = parser.parse_args()
     from validate import validation_samples
@@ -99,33 +104,35 @@ def main() -> None:
             "mirrored": mirrored,
             "flip average": (plain + mirrored) / 2,
             "flip, aligned": (plain + shifted(mirrored, -gap)) / 2,
-        }
+        } | {f"flip, mirrored {dx:+.2f}": (plain + shifted(mirrored, dx)) / 2 for dx in args.shifts}
         for name, prob in passes.items():
             alpha = main_subjects(np.clip(cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR), 0, 1))
             scores[name, label].append(iou(alpha, mask))
             if name == "plain":
                 fits[label].append((alpha, mask))
-    columns = ["set", "photos", "plain", "mirrored", "flip average", "flip, aligned"]
-    columns += ["mirrored − plain (net px)", "best fit of the masks (photo px)"]
+    names = list(passes)
+    columns = ["set", "photos", *names, "mirrored − plain (net px)", "best fit of the masks, x / y (photo px)"]
     print("| " + " | ".join(columns) + " |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---" * len(columns) + "|")
     for label in dict.fromkeys(labels):
-        row = [f"{np.mean(scores[name, label]):.4f}" for name in ("plain", "mirrored", "flip average", "flip, aligned")]
-        best = best_fit(*zip(*fits[label], strict=True))
-        print(f"| {label} | {len(gaps[label])} | {' | '.join(row)} | {np.mean(gaps[label]):+.2f} | {best:+.2f} |")
+        row = [f"{np.mean(scores[name, label]):.4f}" for name in names]
+        x, y = (best_fit(*zip(*fits[label], strict=True), vertical=v) for v in (False, True))
+        row += [f"{np.mean(gaps[label]):+.2f}", f"{x:+.2f} / {y:+.2f}"]
+        print(f"| {label} | {len(gaps[label])} | {' | '.join(row)} |")
     if args.peers and args.data is not None:
         from leaderboard.methods import all_methods
 
         methods = all_methods()
         benchmark = [(pair, label) for pair, label in zip(samples, labels, strict=True) if label in BENCHMARKS]
-        print("\n| method | " + " | ".join(f"best fit on {name} (photo px)" for name in BENCHMARKS) + " |")
+        print("\n| method | " + " | ".join(f"best fit on {name}, x / y (photo px)" for name in BENCHMARKS) + " |")
         print("|---|" + "---|" * len(BENCHMARKS))
         for peer in args.peers:
             answers = defaultdict(list)
             for (image, mask), label in benchmark:
                 answers[label].append((methods[peer].predict(image).astype(np.float32), mask))
-            fits_by_set = [best_fit(*zip(*answers[name], strict=True)) for name in BENCHMARKS]
-            print(f"| {peer} | " + " | ".join(f"{v:+.2f}" for v in fits_by_set) + " |")
+            pairs = [list(zip(*answers[name], strict=True)) for name in BENCHMARKS]
+            cells = [f"{best_fit(*pair):+.2f} / {best_fit(*pair, vertical=True):+.2f}" for pair in pairs]
+            print(f"| {peer} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

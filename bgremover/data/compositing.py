@@ -14,7 +14,9 @@ photo: a table, a laptop, a railing) is laid over the people and labelled backgr
 
 Background folders are split by file name: a fixed fifth of every folder
 (:func:`background_files` with ``split="heldout"``) is never used for training, so benchmarks
-can composite onto rooms no model has seen.
+can composite onto rooms no model has seen; another fifth (``split="val"``) can be kept from
+training for validation alone (``TrainConfig.val_rooms``), so that model selection sees rooms the
+model has not seen either.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from bgremover.data.realism import disk_blur, harmonize
 from bgremover.io import read_image
 
 HELDOUT_EVERY = 5  # one background in five (by a hash of its file name) is kept out of training
+# background splits (:func:`background_files`): the residues of a file name's CRC-32 modulo HELDOUT_EVERY
+BACKGROUND_SPLITS = {"train": {1, 2, 3, 4}, "heldout": {0}, "val": {1}, "fit": {2, 3, 4}, "all": {0, 1, 2, 3, 4}}
 PersonSource = Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
 
@@ -132,18 +136,26 @@ def paste(
 def background_files(folder: str | os.PathLike, split: str = "train") -> list[Path]:
     """The image files of a background folder (or its ``images/`` subfolder) in one split.
 
-    ``"train"``: four fifths, ``"heldout"``: the other fifth (fixed by a CRC-32 of each file name, so
-    it never changes when files are added), ``"all"``: every file.
+    Fixed by a CRC-32 of each file name, so a split never changes when files are added:
+    ``"heldout"`` is a fifth kept for benchmarks, ``"train"`` the other four fifths; within those,
+    ``"val"`` is a fifth of the folder kept for validation and ``"fit"`` the remaining three fifths,
+    trained on when validation uses ``"val"``. ``"all"``: every file.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> for i in range(100):
+        ...     (folder / f"room{i}.jpg").touch()
+        >>> sizes = {split: len(background_files(folder, split)) for split in BACKGROUND_SPLITS}
+        >>> sizes["fit"] + sizes["val"] == sizes["train"] and sizes["train"] + sizes["heldout"] == sizes["all"]
+        True
     """
-    if split not in ("train", "heldout", "all"):
-        raise ValueError(f"split must be 'train', 'heldout' or 'all', got {split!r}")
+    if split not in BACKGROUND_SPLITS:
+        raise ValueError(f"split must be one of {', '.join(map(repr, BACKGROUND_SPLITS))}, got {split!r}")
     folder = Path(folder)
     folder = folder / "images" if (folder / "images").is_dir() else folder
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if split == "all":
-        return files
-    held = [zlib.crc32(p.name.encode()) % HELDOUT_EVERY == 0 for p in files]
-    return [p for p, h in zip(files, held, strict=True) if h == (split == "heldout")]
+    return [p for p in files if zlib.crc32(p.name.encode()) % HELDOUT_EVERY in BACKGROUND_SPLITS[split]]
 
 
 class CopyPaste:

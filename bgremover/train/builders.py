@@ -89,7 +89,8 @@ def build_datasets(
     """Train set (augmented, composited onto ``config.backgrounds``) and validation set: the held-out
     photos, plus the ``val_holdout`` photos of ``extra_data`` and, with ``val_closeups``, a close-up
     composite of each held-out person (:data:`~bgremover.data.CLOSEUP_FRAMINGS`), with ``val_bokeh`` one
-    through a portrait lens (:data:`~bgremover.data.PORTRAIT_LENS_FRAMINGS`)."""
+    through a portrait lens (:data:`~bgremover.data.PORTRAIT_LENS_FRAMINGS`); those composites use
+    rooms kept from training with ``val_rooms``, else training rooms."""
     if train_stems is None or val_stems is None:
         train_stems, val_stems = split_stems(config)
     train = SegmentationFolder(config.data, stems=train_stems, soft=config.soft_masks)
@@ -106,6 +107,7 @@ def build_datasets(
     if config.backgrounds and config.composite_p > 0:
         composite = CopyPaste.from_folder(
             *config.backgrounds,
+            split="fit" if config.val_rooms else "train",
             people=lambda rng: train.load(int(rng.integers(len(train)))),
             config=CompositeConfig(
                 p=config.composite_p,
@@ -139,7 +141,8 @@ def build_datasets(
             continue
         if not config.backgrounds:
             raise ValueError(f"{option} composites the validation people onto backgrounds: set backgrounds too")
-        rooms = CopyPaste.from_folder(*config.backgrounds, config=framings, seed=config.val_seed + offset)
+        split = "val" if config.val_rooms else "train"
+        rooms = CopyPaste.from_folder(*config.backgrounds, split=split, config=framings, seed=config.val_seed + offset)
         parts.append(CompositeSet(val, rooms, prefix=prefix))
     val = val if len(parts) == 1 else ConcatPairs(parts)
     val.transform = PairTransform(config.image_size, train=False)

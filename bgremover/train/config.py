@@ -72,6 +72,10 @@ class TrainConfig:
     # video-call backgrounds show it
     val_bokeh: bool = False
     val_holdout: tuple[str, ...] = ()
+    # validation composites on rooms kept from training (a fifth of each background folder: split "val"
+    # of background_files; training then uses the other three of its four fifths), so that model
+    # selection sees rooms the model has not seen; off: validation composites reuse the training rooms
+    val_rooms: bool = False
     # model
     arch: str = "attention_unet"
     encoder: str = "tf_efficientnet_lite0"
