@@ -220,7 +220,7 @@ def averaging(averaged_from: Sequence[str], run_dir: Path) -> list[str]:
     return [
         f"- Weights: the uniform average (`tools/average_weights.py`) of {len(averaged_from)} models of this network: "
         + "; ".join(averaged_from)
-        + f". The data and recipe above are those of `{run_dir.name}`, one of them."
+        + f". The data and recipe above are those of `{run_dir.name}`, the run (or one of the runs) they came from."
     ]
 
 

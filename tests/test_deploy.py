@@ -150,7 +150,7 @@ def test_card_of_a_weight_average_names_its_models_and_the_run_it_describes(tmp_
     (run / "epochs.jsonl").write_text(json.dumps({"epoch": 1, "step": 316, "iou": 0.9458}) + "\n")
     card = write_model_card(model_dir, run, [], averaged_from=["the old tier", "a new fine-tune"]).read_text()
     assert "of 2 models of this network: the old tier; a new fine-tune. The data and recipe above" in card
-    assert "those of `f4`, one of them." in card
+    assert "those of `f4`, the run (or one of the runs) they came from." in card
     assert "- That run's best validation IoU 0.9458 (epoch 2, step 316)." in card  # the log counts from 0
     plain = write_model_card(model_dir, run, []).read_text()
     assert "- Best validation IoU 0.9458 (epoch 2, step 316)." in plain and "- Weights:" not in plain
