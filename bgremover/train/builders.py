@@ -94,6 +94,7 @@ def build_datasets(
     if train_stems is None or val_stems is None:
         train_stems, val_stems = split_stems(config)
     train = SegmentationFolder(config.data, stems=train_stems, soft=config.soft_masks)
+    train_rooms, val_rooms = ("fit", "val") if config.val_rooms else ("train", "train")  # background_files splits
     held_out = []
     for folder in config.extra_data:
         pairs = find_pairs(folder)
@@ -107,7 +108,7 @@ def build_datasets(
     if config.backgrounds and config.composite_p > 0:
         composite = CopyPaste.from_folder(
             *config.backgrounds,
-            split="fit" if config.val_rooms else "train",
+            split=train_rooms,
             people=lambda rng: train.load(int(rng.integers(len(train)))),
             config=CompositeConfig(
                 p=config.composite_p,
@@ -141,8 +142,9 @@ def build_datasets(
             continue
         if not config.backgrounds:
             raise ValueError(f"{option} composites the validation people onto backgrounds: set backgrounds too")
-        split = "val" if config.val_rooms else "train"
-        rooms = CopyPaste.from_folder(*config.backgrounds, split=split, config=framings, seed=config.val_seed + offset)
+        rooms = CopyPaste.from_folder(
+            *config.backgrounds, split=val_rooms, config=framings, seed=config.val_seed + offset
+        )
         parts.append(CompositeSet(val, rooms, prefix=prefix))
     val = val if len(parts) == 1 else ConcatPairs(parts)
     val.transform = PairTransform(config.image_size, train=False)
