@@ -93,6 +93,7 @@ def main() -> None:
         more, more_labels = benchmark_samples(args.data, args.per_set)
         samples, labels = samples + more, labels + more_labels
     scores, gaps, fits = defaultdict(list), defaultdict(list), defaultdict(list)
+    names = ["plain", "mirrored", "flip average", "flip, aligned", *(f"flip, mirrored {dx:+.2f}" for dx in args.shifts)]
     for (rgb, mask), label in zip(samples, labels, strict=True):
         x = resize_for_network(rgb, segmenter.working_size, segmenter.square)
         plain = segmenter._probabilities([x], flip=False)[0]
@@ -104,13 +105,12 @@ def main() -> None:
             "mirrored": mirrored,
             "flip average": (plain + mirrored) / 2,
             "flip, aligned": (plain + shifted(mirrored, -gap)) / 2,
-        } | {f"flip, mirrored {dx:+.2f}": (plain + shifted(mirrored, dx)) / 2 for dx in args.shifts}
+        } | {name: (plain + shifted(mirrored, dx)) / 2 for name, dx in zip(names[4:], args.shifts, strict=True)}
         for name, prob in passes.items():
             alpha = main_subjects(np.clip(cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR), 0, 1))
             scores[name, label].append(iou(alpha, mask))
             if name == "plain":
                 fits[label].append((alpha, mask))
-    names = list(passes)
     columns = ["set", "photos", *names, "mirrored − plain (net px)", "best fit of the masks, x / y (photo px)"]
     print("| " + " | ".join(columns) + " |")
     print("|---" * len(columns) + "|")
