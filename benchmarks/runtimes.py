@@ -1,10 +1,14 @@
-"""PyTorch fp32 versus ONNX Runtime versus OpenVINO on the same model (CPU, threads fixed), and
-which runtime ``backend="auto"`` picks on this CPU.
+"""PyTorch fp32 versus ONNX Runtime versus OpenVINO (fp32, its CPU default precision, and the model's
+int8 file where it ships one) on the same model (CPU, threads fixed), and which runtime
+``backend="auto"`` picks on this CPU.
 
-p50/p95 batch-1 latency of the network at 256 and 512 px long side, as a ratio to PyTorch fp32
-measured in the same run (runs interleaved), the largest difference between the outputs, and IoU on
-real benchmark photos (``--data``; the same samples as ``benchmarks.inference``) — OpenVINO in fp32
-and with its CPU default precision (bf16 on CPUs that have it):
+p50/p95 batch-1 latency of the network on a real photo (CCP test 0005) at the model's working size
+and twice it (squashed to size² when the model runs square), as a ratio to PyTorch fp32 measured in
+the same run, the largest difference between the outputs, and IoU on real benchmark photos
+(``--data``; the same samples as ``benchmarks.inference``). Runtimes are timed in blocks of calls,
+the blocks rotated over several rounds: interleaving single calls would charge each runtime for
+ONNX Runtime's worker threads, which keep spinning for a while after every call. The int8 file runs
+at its own size only:
 
     python -m benchmarks.runtimes [--model default] [--threads 2] [--repeats 30] [--data ../shared/data]
 """
@@ -18,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-SIZES = ((256, 171), (512, 341))  # a portrait photo's shape at each long side
+ROUNDS = 3  # blocks per runtime, rotated so that slow drift of the machine spreads over all of them
 
 
 def main() -> None:
@@ -28,21 +32,27 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--data", type=Path, help="benchmark data folder for IoU, e.g. ../shared/data")
     parser.add_argument("--per-set", type=int, default=15, help="photos per benchmark set for IoU")
-    parser.add_argument("--long-side", type=int, default=512, help="working size for IoU")
+    parser.add_argument("--long-side", type=int, default=None, help="working size for IoU (default: the model's)")
     args = parser.parse_args()
     import torch
 
+    from benchmarks.inference import network_input
+    from bgremover import settings
     from bgremover.deploy.export import export_onnx
-    from bgremover.hub import load_network
-    from bgremover.inference import OnnxNetwork, OpenVinoNetwork, fastest_cpu_runtime
+    from bgremover.hub import load_network, run_config
+    from bgremover.inference import FixedSizeNetwork, OnnxNetwork, OpenVinoNetwork, fastest_cpu_runtime, int8_file
+    from bgremover.io import read_image
 
     torch.set_num_threads(args.threads)
     network = load_network(args.model)
+    run = run_config(args.model)
 
     def pytorch(batch: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
             return torch.sigmoid(network(torch.from_numpy(batch)))[:, 0].numpy()
 
+    data = args.data or Path(settings.data_dir() or "../shared/data")
+    photo = read_image(data / "ccp_person" / "images" / "0005.jpg")
     with tempfile.TemporaryDirectory() as tmp:
         path = export_onnx(args.model, Path(tmp) / "model.onnx")
         runners = {
@@ -51,36 +61,47 @@ def main() -> None:
             "openvino f32": OpenVinoNetwork(path, args.threads, precision="f32"),
             "openvino default": OpenVinoNetwork(path, args.threads),
         }
-        print(f"model {args.model}, {args.threads} threads, {args.repeats} interleaved runs; ratios to pytorch fp32")
-        print(f"backend='auto' on this CPU: {fastest_cpu_runtime()}")
+        int8 = int8_file(args.model)
+        if int8 is not None:
+            runners["openvino int8"] = FixedSizeNetwork(int8, lambda: None, args.threads)
+        print(f"model {args.model}, {args.threads} threads, {args.repeats} runs each in {ROUNDS} rotated blocks")
+        print(f"backend='auto' on this CPU: {fastest_cpu_runtime(run.precision)} (run precision {run.precision})")
         print("| runtime | input | p50 ms | p95 ms | p95 vs pytorch fp32 | max |Δ| vs pytorch fp32 |")
         print("|---|---|---|---|---|---|")
-        rng = np.random.default_rng(0)
-        for height, width in SIZES:
-            batch = rng.random((1, 3, height, width), dtype=np.float32)
-            outputs = {name: np.asarray(run(batch)) for name, run in runners.items()}  # warm-up
-            times = {name: [] for name in runners}
-            for _ in range(args.repeats):
-                for name, run in runners.items():
-                    started = time.perf_counter()
-                    run(batch)
-                    times[name].append((time.perf_counter() - started) * 1000)
+        for size in (run.working_size, 2 * run.working_size):
+            batch = network_input(photo, size, run.square)
+            here = {
+                n: r for n, r in runners.items() if not isinstance(r, FixedSizeNetwork) or r.size == batch.shape[2:]
+            }
+            outputs = {name: np.asarray(go(batch)) for name, go in here.items()}  # warm-up
+            times = {name: [] for name in here}
+            block = max(1, args.repeats // ROUNDS)
+            for _ in range(ROUNDS):
+                for name, go in here.items():
+                    for _ in range(block):
+                        started = time.perf_counter()
+                        go(batch)
+                        times[name].append((time.perf_counter() - started) * 1000)
             base = np.percentile(times["pytorch fp32"], 95)
-            for name in runners:
+            shape = "×".join(map(str, batch.shape[2:]))
+            for name in here:
                 p50, p95 = np.percentile(times[name], [50, 95])
                 diff = np.abs(outputs[name] - outputs["pytorch fp32"]).max()
-                print(f"| {name} | {height}×{width} | {p50:.1f} | {p95:.1f} | {p95 / base:.2f}× | {diff:.1e} |")
+                print(f"| {name} | {shape} | {p50:.1f} | {p95:.1f} | {p95 / base:.2f}× | {diff:.1e} |")
         if args.data:
-            print_accuracy(runners, args.data, args.per_set, args.long_side)
+            fixed = {n: r for n, r in runners.items() if not isinstance(r, FixedSizeNetwork)}
+            if int8 is not None and run.square and (args.long_side or run.working_size) == run.working_size:
+                fixed["openvino int8"] = runners["openvino int8"]
+            print_accuracy(fixed, args.data, args.per_set, args.long_side or run.working_size, run.square)
 
 
-def print_accuracy(runners: dict, data_dir: Path, per_set: int, long_side: int) -> None:
+def print_accuracy(runners: dict, data_dir: Path, per_set: int, long_side: int, square: bool) -> None:
     """Mean IoU per runtime on the benchmark samples, and its change against PyTorch fp32."""
     from benchmarks.inference import accuracy
 
-    scores = {name: accuracy(run, data_dir, per_set, long_side, False) for name, run in runners.items()}
+    scores = {name: accuracy(run, data_dir, per_set, long_side, square) for name, run in runners.items()}
     sets = list(scores["pytorch fp32"])
-    print(f"\nIoU at {long_side} px long side, {per_set} photos per set")
+    print(f"\nIoU at {f'{long_side}²' if square else f'{long_side} px long side'}, {per_set} photos per set")
     print("| runtime | " + " | ".join(f"{n} IoU" for n in sets) + " | ΔIoU vs pytorch fp32 |")
     print("|---|" + "---|" * len(sets) + "---|")
     for name, values in scores.items():

@@ -60,10 +60,11 @@ def cut_files(
     multiscale: bool = False,
     refine: bool = False,
     subject: str = DEFAULT_SUBJECT,
+    precision: str | None = None,
 ) -> list[tuple[Path, str]]:
     """Cut every image in ``inputs`` (files and folders, recursively) into ``output`` (structure kept,
     PNG); returns the (file, reason) of each failure after reporting it."""
-    segmenter = load_model(model, device=device, backend=backend)
+    segmenter = load_model(model, device=device, backend=backend, precision=precision)
     out_dir = Path(output)
     failures: list[tuple[Path, str]] = []
     jobs = collect_inputs(inputs)

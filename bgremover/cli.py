@@ -120,7 +120,7 @@ def _cv(args: argparse.Namespace) -> int:
 
 
 def _cut_options(parser: argparse.ArgumentParser) -> None:
-    from bgremover.constants import BACKENDS, DEFAULT_SUBJECT, SUBJECTS
+    from bgremover.constants import BACKENDS, DEFAULT_SUBJECT, PRECISIONS, SUBJECTS
 
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, or folders of images")
     parser.add_argument(
@@ -146,6 +146,12 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
         choices=BACKENDS,
         default=None,
         help="torch | onnx | openvino | auto (the faster of the two on this CPU); default: the tier's",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=None,
+        help="default (bf16 where the CPU has it) | f32 | int8 (the model's int8 OpenVINO file); default: the tier's",
     )
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: auto)")
     video = parser.add_argument_group("video")
@@ -180,6 +186,7 @@ def _cut(args: argparse.Namespace) -> int:
             multiscale=args.multiscale,
             refine=args.refine,
             subject=args.subject,
+            precision=args.precision,
         )
     if videos:
         failures += cut_videos(videos, args)
@@ -187,30 +194,70 @@ def _cut(args: argparse.Namespace) -> int:
 
 
 def _export_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("format", choices=["onnx"], help="export format")
+    parser.add_argument(
+        "format",
+        choices=["onnx", "openvino-int8"],
+        help="onnx: dynamic height/width (--int8: also onnxruntime int8); openvino-int8: NNCF int8 at the "
+        "model's square working size (needs nncf; write it into the model folder as openvino_int8.xml and "
+        "set the run precision to int8 to have load_model use it)",
+    )
     parser.add_argument("--model", default=None, help="default | fast | model folder | Hub repo id")
-    parser.add_argument("-o", "--output", default="bgremover.onnx", help="output file")
+    parser.add_argument("-o", "--output", default=None, help="default: bgremover.onnx / bgremover-int8.xml")
     parser.add_argument("--opset", type=int, default=17)
-    parser.add_argument("--int8", action="store_true", help="also write an int8 model (<output>-int8.onnx)")
-    parser.add_argument("--calibration", help="data folder for static int8 calibration (else dynamic int8)")
-    parser.add_argument("--calibration-images", type=int, default=64)
+    parser.add_argument("--int8", action="store_true", help="onnx: also write an int8 model (<output>-int8.onnx)")
+    parser.add_argument(
+        "--calibration",
+        nargs="+",
+        help="data folders of training photos for int8 calibration (their trainval split where they have one); "
+        "onnx without it: dynamic int8",
+    )
+    parser.add_argument("--calibration-images", type=int, default=64, help="about this many photos per folder")
+    parser.add_argument(
+        "--preset", choices=["performance", "mixed"], default="performance", help="openvino-int8: NNCF preset"
+    )
 
 
-@command("export", "export a model (ONNX with dynamic height/width; optional int8)", _export_options)
+def _calibration_images(args: argparse.Namespace):
+    from pathlib import Path
+
+    from bgremover.data import SegmentationFolder
+
+    for folder in args.calibration or []:
+        split = "trainval" if (Path(folder) / "splits" / "trainval.txt").is_file() else None
+        yield from SegmentationFolder(folder, split=split).sample_images(args.calibration_images)
+
+
+@command("export", "export a model (ONNX with dynamic height/width, optional int8; OpenVINO int8)", _export_options)
 def _export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    if args.format == "openvino-int8":
+        from bgremover.deploy.openvino_int8 import quantize_openvino
+        from bgremover.hub import run_config
+
+        run = run_config(args.model)
+        if not run.square:
+            print(
+                f"openvino-int8 fixes the input size, so the model must run square (its run block: "
+                f"working_size {run.working_size}, square false)",
+                file=sys.stderr,
+            )
+            return 2
+        if not args.calibration:
+            print("openvino-int8 needs --calibration: folders of training photos", file=sys.stderr)
+            return 2
+        output = args.output or "bgremover-int8.xml"
+        path = quantize_openvino(args.model, output, _calibration_images(args), run.working_size, args.preset)
+        print(f"wrote {path} and {path.with_suffix('.bin')} ({run.working_size}×{run.working_size} inputs)")
+        return 0
     from bgremover.deploy.export import export_onnx
 
-    path = export_onnx(args.model, args.output, args.opset)
+    path = export_onnx(args.model, args.output or "bgremover.onnx", args.opset)
     print(f"wrote {path}")
     if args.int8:
-        from bgremover.data import SegmentationFolder
         from bgremover.deploy.quantize import quantize_onnx
 
-        images = None
-        if args.calibration:
-            images = SegmentationFolder(args.calibration, split="trainval").sample_images(args.calibration_images)
+        images = _calibration_images(args) if args.calibration else None
         print(f"wrote {quantize_onnx(path, Path(path).with_name(Path(path).stem + '-int8.onnx'), images)}")
     return 0
 

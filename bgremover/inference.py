@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from bgremover import settings
-from bgremover.constants import AUTO, BACKENDS, DEFAULT_SUBJECT, SUBJECTS, WORKING_SIZE
+from bgremover.constants import AUTO, BACKENDS, DEFAULT_SUBJECT, INT8_FILE, PRECISIONS, SUBJECTS, WORKING_SIZE
 from bgremover.hub import load_network, run_config
 from bgremover.io import ImageSource, read_image
 from bgremover.refine import refine_alpha
@@ -179,7 +179,13 @@ class OpenVinoNetwork:
     """An exported model run by OpenVINO on the CPU at its default precision (bf16 on CPUs that have
     it: about half onnxruntime's latency here, IoU within 0.002; see ``benchmarks/runtimes.py``)."""
 
-    def __init__(self, path: str | os.PathLike, threads: int | None = None, precision: str | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        threads: int | None = None,
+        precision: str | None = None,
+        shape: Sequence[int] | None = None,
+    ):
         import openvino as ov
 
         config = {"PERFORMANCE_HINT": "LATENCY"}
@@ -187,7 +193,11 @@ class OpenVinoNetwork:
             config["INFERENCE_NUM_THREADS"] = threads
         if precision:
             config["INFERENCE_PRECISION_HINT"] = precision
-        self.compiled = ov.Core().compile_model(str(path), "CPU", config)
+        core = ov.Core()
+        model = core.read_model(str(path))
+        if shape is not None:  # compiled for this input shape only: static kernels
+            model.reshape(list(shape))
+        self.compiled = core.compile_model(model, "CPU", config)
         self._local = threading.local()
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
@@ -199,6 +209,39 @@ class OpenVinoNetwork:
         return np.array(request.infer({0: batch})[0][:, 0])
 
 
+class FixedSizeNetwork:
+    """An int8 OpenVINO model compiled for one input height and width
+    (:mod:`bgremover.deploy.openvino_int8`), with ``fallback`` (built on first need) running every other
+    size unquantized: multi-scale TTA, a caller's own working size.
+
+    Example:
+        >>> net = FixedSizeNetwork("fast/openvino_int8.xml", lambda: OpenVinoNetwork("fast.onnx"))  # doctest: +SKIP
+        >>> net.size  # doctest: +SKIP
+        (256, 256)
+    """
+
+    def __init__(self, path: str | os.PathLike, fallback: Callable[[], OpenVinoNetwork], threads: int | None = None):
+        import openvino as ov
+
+        shape = ov.Core().read_model(str(path)).input(0).get_partial_shape()
+        if shape[2].is_dynamic or shape[3].is_dynamic:
+            raise ValueError(f"{path}: an int8 model for FixedSizeNetwork needs a fixed height and width, got {shape}")
+        self.size = (shape[2].get_length(), shape[3].get_length())
+        # compiled for batch 1, a batch run image by image: p50 12.6 ms against 14.7 ms with the batch
+        # left dynamic (the fast tier at 256², 2 threads, AMD EPYC, 2026-12-02)
+        self.int8 = OpenVinoNetwork(path, threads, shape=(1, 3, *self.size))
+        self._make_fallback, self._fallback = fallback, None
+        self._lock = threading.Lock()
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        if batch.shape[2:] == self.size:
+            return np.concatenate([self.int8(batch[i : i + 1]) for i in range(len(batch))])
+        with self._lock:
+            if self._fallback is None:
+                self._fallback = self._make_fallback()
+        return self._fallback(batch)
+
+
 EXPORTED_BACKENDS = {"onnx": OnnxNetwork, "openvino": OpenVinoNetwork}
 
 
@@ -207,13 +250,16 @@ def fastest_cpu_runtime(precision: str = "default") -> str:
     """``"openvino"`` where OpenVINO runs bf16 natively on this CPU (AVX-512-BF16 or AMX: a fifth to
     a half of ONNX Runtime's latency), else ``"onnx"`` (OpenVINO in fp32 is no faster than ONNX
     Runtime). ``precision="f32"``: ``"onnx"``, the exact fp32 runtime, for a model whose IoU bf16
-    moves too far (``benchmarks/runtimes.py`` and ``tools/validate.py`` measure it)."""
+    moves too far (``benchmarks/runtimes.py`` and ``tools/validate.py`` measure it).
+    ``precision="int8"``: ``"openvino"`` wherever it is installed (a model's int8 file runs there)."""
     if precision == "f32":
         return "onnx"
     try:
         import openvino as ov
     except ImportError:
         return "onnx"
+    if precision == "int8":
+        return "openvino"
     return "openvino" if "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "onnx"
 
 
@@ -243,6 +289,25 @@ def onnx_file(source: str | os.PathLike | None) -> Path:
     return target
 
 
+def int8_file(source: str | os.PathLike | None) -> Path | None:
+    """The model's int8 OpenVINO file (``INT8_FILE`` and its ``.bin``) if it ships one, else ``None``."""
+    from bgremover.hub import resolve_source
+
+    resolved = resolve_source(source)
+    folder = Path(resolved)
+    if folder.is_dir():
+        return folder / INT8_FILE if (folder / INT8_FILE).is_file() else None
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError
+
+    try:
+        xml = hf_hub_download(resolved, INT8_FILE)
+        hf_hub_download(resolved, str(Path(INT8_FILE).with_suffix(".bin")))
+    except EntryNotFoundError:
+        return None
+    return Path(xml)
+
+
 def run_settings(source: str | os.PathLike | None) -> tuple[int, str, bool]:
     """(working size, backend, square) a model runs with by default: its config.json's run block
     (:class:`~bgremover.run_config.RunConfig`); a bare ``.onnx`` file: 512 px long side."""
@@ -256,6 +321,7 @@ def load_model(
     working_size: int | None = None,
     backend: str | None = None,
     square: bool | None = None,
+    precision: str | None = None,
 ) -> Segmenter:
     """A :class:`Segmenter` for ``source``: ``None``/"default" (the committed model), "fast",
     a local ``save_pretrained`` folder, or a Hugging Face Hub repo id (cache and
@@ -266,15 +332,25 @@ def load_model(
     (onnxruntime unless ``backend="openvino"``).
     ``working_size``, ``backend`` and ``square`` default to the model's run block
     (:func:`run_settings`; ``"fast"``: 256², ``"auto"``), so a copied folder runs as its card says.
+    ``precision`` (default: the run block's): ``"int8"`` runs the folder's int8 OpenVINO file
+    (:data:`~bgremover.constants.INT8_FILE`, if it has one) for its input size under the ``"openvino"``
+    and ``"auto"`` backends; ``"default"`` or ``"f32"`` run the unquantized network.
     """
     if backend is not None and backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
-    default_size, default_backend, default_square = run_settings(source)
-    sizing = dict(working_size=working_size or default_size, square=default_square if square is None else square)
-    backend = resolve_backend(backend or default_backend)
-    if source is not None and str(source).endswith(".onnx") and Path(source).is_file():
+    if precision is not None and precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}: one of {', '.join(PRECISIONS)}")
+    bare_file = source is not None and str(source).endswith(".onnx")
+    run = RunConfig() if bare_file else run_config(source)
+    precision = precision or run.precision
+    sizing = dict(working_size=working_size or run.working_size, square=run.square if square is None else square)
+    backend = resolve_backend(backend or run.backend, precision)
+    if bare_file and Path(source).is_file():
         runtime = EXPORTED_BACKENDS.get(backend, OnnxNetwork)  # a file runs on onnxruntime unless told otherwise
         return Segmenter(runtime(source), device="cpu", **sizing)
+    if backend == "openvino" and precision == "int8" and (int8 := int8_file(source)) is not None:
+        network = FixedSizeNetwork(int8, lambda: OpenVinoNetwork(onnx_file(source)))
+        return Segmenter(network, device="cpu", **sizing)
     if backend in EXPORTED_BACKENDS:
         return Segmenter(EXPORTED_BACKENDS[backend](onnx_file(source)), device="cpu", **sizing)
     return Segmenter(load_network(source), device=device, **sizing)

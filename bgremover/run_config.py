@@ -21,8 +21,9 @@ class RunConfig:
     """``working_size``: long side the network sees (``square``: resized to ``working_size``² whatever
     the aspect); ``backend``: the default runtime (``"auto"``: the fastest exported one on the CPU);
     ``precision``: ``"f32"`` keeps ``"auto"`` to exact fp32 runtimes, ``"default"`` lets it use bf16
-    where the CPU has it; ``mean``/``std``: the normalisation applied inside the network to RGB in
-    [0, 1] (for the record: callers pass RGB in [0, 1])."""
+    where the CPU has it, ``"int8"`` runs the folder's int8 OpenVINO file where it ships one;
+    ``mean``/``std``: the normalisation applied inside the network to RGB in [0, 1] (for the record:
+    callers pass RGB in [0, 1])."""
 
     working_size: int = WORKING_SIZE
     square: bool = False

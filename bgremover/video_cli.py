@@ -67,7 +67,7 @@ def cut_videos(videos: list[Path], args: argparse.Namespace) -> list[tuple[Path,
     """Cut each video with a progress bar; returns the (file, reason) of each failure after reporting it."""
     if args.mask:
         return [(video, "--mask applies to images; a video gets its cut-out") for video in videos]
-    segmenter = load_model(args.model, device=args.device, backend=args.backend)
+    segmenter = load_model(args.model, device=args.device, backend=args.backend, precision=args.precision)
     transparent = args.bg in ("transparent", "none")
     failures: list[tuple[Path, str]] = []
     for video in videos:

@@ -7,6 +7,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from bgremover.constants import INT8_FILE
 from bgremover.data import CompositeConfig
 from bgremover.hub import resolve_source, run_config
 from bgremover.inference import run_settings
@@ -93,6 +94,7 @@ RUNTIMES = {  # (run block backend, precision): how the card names the default r
     ("openvino", "default"): ", in OpenVINO",
     ("auto", "f32"): ", in ONNX Runtime fp32",
     ("auto", "default"): ", in OpenVINO where the CPU has bf16, else ONNX Runtime",
+    ("auto", "int8"): ", its int8 file in OpenVINO (`openvino_int8.xml`; without OpenVINO: ONNX Runtime fp32)",
 }
 
 
@@ -274,6 +276,14 @@ def write_model_card(
     run_size += RUNTIMES.get((run.backend, run.precision), "")
     methods = methods_in(results)
     size_mb = (model_dir / "model.safetensors").stat().st_size / 2**20
+    int8 = model_dir / INT8_FILE
+    int8_note = (
+        f" Its int8 file ({(int8.stat().st_size + int8.with_suffix('.bin').stat().st_size) / 2**20:.1f} MB, "
+        f"{working_size}² inputs) is NNCF post-training quantization calibrated on training photos "
+        '(`bgremover export openvino-int8`); `precision="default"` runs the network unquantized.'
+        if int8.is_file()
+        else ""
+    )
     lines = [
         "---",
         "library_name: bgremover",
@@ -285,7 +295,7 @@ def write_model_card(
         "",
         f"{architecture(model_config, config)}, for person/background segmentation. Input: RGB in [0, 1], any "
         f"size (run at {run_size}); output: person logits. {size_mb:.1f} MB (safetensors). "
-        f'Load with `bgremover.load_model("{model_dir}")`; it is `{method}` on the leaderboard.',
+        f'Load with `bgremover.load_model("{model_dir}")`; it is `{method}` on the leaderboard.{int8_note}',
         "",
         "## Training",
         "",

@@ -63,9 +63,10 @@ def test_cut_mask_and_background_options(tmp_path, tiny_model_dir):
     assert ok.returncode == 0 and Image.open(tmp_path / "c" / "p.png").mode == "RGB"
 
 
-@pytest.mark.parametrize("backend", ["onnx", "openvino"])
-def test_cut_with_an_exported_backend_matches_torch(tmp_path, photo_path, backend):
-    """The fast tier on a real photo: a person-shaped mask, the same through every runtime."""
+@pytest.mark.parametrize("backend, precision", [("onnx", "default"), ("openvino", "int8"), ("openvino", "default")])
+def test_cut_with_an_exported_backend_matches_torch(tmp_path, photo_path, backend, precision):
+    """The fast tier on a real photo: a person-shaped mask, the same through every runtime, its int8
+    file (the tier's own precision) included."""
     (tmp_path / "p.jpg").write_bytes(photo_path.read_bytes())
     masks = {}
     for name in ("torch", backend):
@@ -80,13 +81,15 @@ def test_cut_with_an_exported_backend_matches_torch(tmp_path, photo_path, backen
             "fast",
             "--backend",
             name,
+            "--precision",
+            precision,
             BGREMOVER_CACHE=str(tmp_path / "cache"),
         )
         assert result.returncode == 0, result.stderr
         masks[name] = np.asarray(Image.open(out / "p.png"), dtype=np.int16)
     person = masks["torch"] >= 128
     assert 0.05 < person.mean() < 0.6  # a person, not a constant map
-    assert np.abs(masks[backend] - masks["torch"]).mean() <= 2  # 8-bit alpha; OpenVINO may run in bf16
+    assert np.abs(masks[backend] - masks["torch"]).mean() <= 2  # 8-bit alpha; OpenVINO may run bf16 or int8
     agree = (masks[backend] >= 128) == person
     assert agree.mean() >= 0.995
 
@@ -152,3 +155,24 @@ def test_inputs_with_one_stem_get_distinct_outputs(tmp_path, tiny_model_dir):
     assert ok.returncode == 0, ok.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["photo.tiff.png", "photo.webp.png"]
     assert "2 of 2 images written" in ok.stdout
+
+
+def test_export_openvino_int8_writes_a_square_models_int8_file_and_refuses_other_runs(tmp_path, tiny_model_dir):
+    import json
+    import shutil
+
+    from tests.conftest import CCP
+
+    refused = run_cli("export", "openvino-int8", "--model", str(tiny_model_dir), "--calibration", str(CCP))
+    assert refused.returncode == 2 and "the model must run square" in refused.stderr
+    folder = tmp_path / "square"
+    shutil.copytree(tiny_model_dir, folder)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "run": {"working_size": 64, "square": True}}))
+    missing = run_cli("export", "openvino-int8", "--model", str(folder))
+    assert missing.returncode == 2 and "needs --calibration" in missing.stderr
+    xml = folder / "openvino_int8.xml"
+    calibration = ("--calibration", str(CCP), str(CCP.parent / "people_extra"), "--calibration-images", "3")
+    done = run_cli("export", "openvino-int8", "--model", str(folder), *calibration, "-o", str(xml))
+    assert done.returncode == 0, done.stderr
+    assert "(64×64 inputs)" in done.stdout and "FakeQuantize" in xml.read_text() and xml.with_suffix(".bin").is_file()

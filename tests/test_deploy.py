@@ -227,3 +227,70 @@ def test_openvino_network_serves_several_threads_at_once(photos):
         answers = list(pool.map(openvino.network, batches * 4))
     for got, want in zip(answers, expected * 4, strict=True):
         np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+INT8_SIZE = 128  # small, so that calibration and inference stay quick
+
+
+@pytest.fixture(scope="module")
+def openvino_int8_folder(tmp_path_factory) -> Path:
+    """A copy of the fast tier's folder run square at INT8_SIZE² with ``precision="int8"``, holding its
+    network quantized by NNCF on eight training photos."""
+    from bgremover.constants import INT8_FILE
+    from bgremover.deploy.openvino_int8 import quantize_openvino
+    from bgremover.hub import resolve_source
+
+    folder = tmp_path_factory.mktemp("fast-int8")
+    for name in ("config.json", "model.safetensors"):
+        shutil.copy(Path(resolve_source("fast")) / name, folder / name)
+    config = json.loads((folder / "config.json").read_text())
+    config["run"].update(working_size=INT8_SIZE, square=True, backend="auto", precision="int8")
+    (folder / "config.json").write_text(json.dumps(config))
+    train = SegmentationFolder(CCP, split="trainval")
+    quantize_openvino(folder, folder / INT8_FILE, (train.load(i)[0] for i in range(0, 800, 100)), INT8_SIZE)
+    return folder
+
+
+def test_openvino_int8_runs_its_size_quantized_and_every_other_size_unquantized(openvino_int8_folder, photos):
+    from bgremover.constants import INT8_FILE
+    from bgremover.inference import FixedSizeNetwork, OpenVinoNetwork
+
+    xml = openvino_int8_folder / INT8_FILE
+    assert "FakeQuantize" in xml.read_text()  # int8 compute, not only int8 storage
+    assert xml.with_suffix(".bin").stat().st_size < (openvino_int8_folder / "model.safetensors").stat().st_size / 2
+    int8 = load_model(openvino_int8_folder)
+    unquantized = load_model(openvino_int8_folder, precision="default")
+    assert isinstance(int8.network, FixedSizeNetwork) and int8.network.size == (INT8_SIZE, INT8_SIZE)
+    assert not isinstance(unquantized.network, FixedSizeNetwork)
+    assert (int8.working_size, int8.square) == (INT8_SIZE, True)
+    # measured 0.994 and 0.991 on the CCP photos, 0.925 on the DAVIS frame (a small person: few pixels at 128²)
+    for rgb, bound in zip(photos, (0.97, 0.97, 0.88), strict=True):
+        a, b = unquantized.predict(rgb, subject="all"), int8.predict(rgb, subject="all")
+        assert b.shape == a.shape == rgb.shape[:2] and b.dtype == np.float32 and 0 <= b.min() <= b.max() <= 1
+        assert iou(b, a) >= bound
+    assert int8.network._fallback is None  # its own size never needs the unquantized network
+    frames = np.zeros((4, 3, INT8_SIZE, INT8_SIZE), np.float32)
+    assert int8.network(frames).shape == (4, INT8_SIZE, INT8_SIZE)  # a video batch
+    multiscale = int8.predict(photos[0], scales=(0.75, 1.0), subject="all")
+    assert isinstance(int8.network._fallback, OpenVinoNetwork)  # 96² went to the unquantized network
+    assert iou(multiscale, unquantized.predict(photos[0], scales=(0.75, 1.0), subject="all")) >= 0.95
+
+
+def test_openvino_int8_errors_name_the_problem(tmp_path, tiny_model_dir):
+    from bgremover.deploy.openvino_int8 import quantize_openvino
+    from bgremover.inference import FixedSizeNetwork
+
+    with pytest.raises(ValueError, match=r"written as a \.xml file"):
+        quantize_openvino(tiny_model_dir, tmp_path / "model.onnx", [np.zeros((64, 64, 3), np.uint8)], 64)
+    with pytest.raises(ValueError, match="at least one calibration image"):
+        quantize_openvino(tiny_model_dir, tmp_path / "model.xml", [], 64)
+    with pytest.raises(ValueError, match="preset must be one of performance, mixed"):
+        quantize_openvino(tiny_model_dir, tmp_path / "model.xml", [np.zeros((64, 64, 3), np.uint8)], 64, "fast")
+    with pytest.raises(ValueError, match="unknown precision 'fp16': one of default, f32, int8"):
+        load_model(tiny_model_dir, precision="fp16")
+    import openvino as ov
+
+    dynamic = ov.Core().read_model(str(export_onnx(tiny_model_dir, tmp_path / "tiny.onnx")))
+    ov.save_model(dynamic, str(tmp_path / "d.xml"))
+    with pytest.raises(ValueError, match="needs a fixed height and width"):
+        FixedSizeNetwork(tmp_path / "d.xml", lambda: None)

@@ -38,21 +38,29 @@ def test_default_model_finds_the_person(default_model, photo_path):
     assert iou(alpha, gt) > 0.8
 
 
-def test_fast_tier_runs_onnx_at_its_size_and_finds_the_person(photo_path, tmp_path, monkeypatch):
+def test_fast_tier_runs_its_int8_file_at_its_size_and_finds_the_person(photo_path, tmp_path, monkeypatch):
+    """The fast tier's run block: 256² squashed, ``precision="int8"``: its int8 OpenVINO file, agreeing
+    with the unquantized network and PyTorch on a real photo."""
     from bgremover.hub import run_config
-    from bgremover.inference import EXPORTED_BACKENDS, fastest_cpu_runtime
+    from bgremover.inference import EXPORTED_BACKENDS, FixedSizeNetwork, fastest_cpu_runtime, int8_file
     from bgremover.io import read_mask
     from bgremover.metrics import iou
 
     monkeypatch.setenv("BGREMOVER_CACHE", str(tmp_path))  # the ONNX export lands here
     fast = load_model("fast")
-    size = run_config("fast").working_size
-    assert isinstance(fast.network, EXPORTED_BACKENDS[fastest_cpu_runtime()]) and fast.working_size == size <= 384
-    assert fast.square == run_config("fast").square is True
+    run = run_config("fast")
+    assert (run.precision, fast.working_size, fast.square) == ("int8", run.working_size, True)
+    assert int8_file("fast") is not None and isinstance(fast.network, FixedSizeNetwork)
+    assert fast.network.size == (run.working_size, run.working_size) and run.working_size <= 384
+    unquantized = load_model("fast", precision="default")
+    assert isinstance(unquantized.network, EXPORTED_BACKENDS[fastest_cpu_runtime()])
     by_folder = load_model(resolve_source("fast"), backend="torch")
-    assert (by_folder.working_size, by_folder.square) == (size, fast.square)
+    assert (by_folder.working_size, by_folder.square) == (run.working_size, True)
     gt = read_mask(photo_path.parent.parent / "masks" / f"{photo_path.stem}.png")
-    assert iou(fast.predict(photo_path), gt) > 0.8
+    alpha = fast.predict(photo_path)
+    assert iou(alpha, gt) > 0.8
+    assert iou(alpha, unquantized.predict(photo_path)) >= 0.97 and iou(alpha, by_folder.predict(photo_path)) >= 0.97
+    assert fast.network._fallback is None  # every call at its own size
 
 
 def test_auto_backend_is_openvino_where_the_cpu_has_bf16():

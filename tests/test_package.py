@@ -20,7 +20,7 @@ for name in ("default", "fast"):
     model = bgremover.load_model(name)
     cutout = bgremover.remove_background(sys.argv[2], model=model)
     cutout.save(f"{name}.png")
-    print(name, model.working_size, round(iou(model.predict(sys.argv[2]), gt), 3))
+    print(name, model.working_size, round(iou(model.predict(sys.argv[2]), gt), 3), type(model.network).__name__)
 """
 
 
@@ -46,6 +46,7 @@ def test_wheel_declares_dependencies_and_extras(wheel):
     for tier in ("bgremover-lite2", "bgremover-fast"):
         assert f"bgremover/pretrained/{tier}/model.safetensors" in names
         assert f"bgremover/pretrained/{tier}/config.json" in names
+    assert {f"bgremover/pretrained/bgremover-fast/openvino_int8.{suffix}" for suffix in ("xml", "bin")} <= set(names)
 
 
 def test_installed_wheel_cuts_a_photo_with_both_models_outside_the_checkout(wheel, tmp_path, photo_path):
@@ -68,8 +69,9 @@ def test_installed_wheel_cuts_a_photo_with_both_models_outside_the_checkout(whee
     )
     assert done.returncode == 0, done.stderr[-3000:]
     lines = [line.split() for line in done.stdout.splitlines() if line.startswith(("default ", "fast "))]
-    scores = {name: (int(size), float(score)) for name, size, score in lines}
+    scores = {name: (int(size), float(score)) for name, size, score, _ in lines}
     assert scores["default"][0] == 512 and scores["fast"][0] == 256
+    assert {name: network for name, _, _, network in lines}["fast"] == "FixedSizeNetwork"  # its int8 file
     assert all(score > 0.8 for _, score in scores.values())
     assert (work / "default.png").stat().st_size > 10_000 and (work / "fast.png").stat().st_size > 10_000
 

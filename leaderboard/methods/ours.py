@@ -6,8 +6,8 @@ import numpy as np
 
 from bgremover import load_model
 from bgremover.constants import DEFAULT_SUBJECT, MULTISCALE
-from bgremover.hub import MODELS_DIR, NAMED_MODELS, PRETRAINED_DIR
-from bgremover.inference import resolve_backend, run_settings
+from bgremover.hub import MODELS_DIR, NAMED_MODELS, PRETRAINED_DIR, run_config, tier_installed
+from bgremover.inference import int8_file, resolve_backend, run_settings
 from leaderboard.methods.base import Method, MethodUnavailable
 
 RUNTIME_NAMES = {"onnx": ", ONNX Runtime", "openvino": ", OpenVINO"}
@@ -31,23 +31,33 @@ class Ours(Method):
         backend: str | None = None,
         square: bool | None = None,
         subject: str = DEFAULT_SUBJECT,
+        precision: str | None = None,
     ):
         self.name, self.source, self.subject = name, source, subject
         self.tta, self.scales, self.refine = tta, tuple(scales), refine
-        default_size, default_backend, default_square = run_settings(source)
-        self.working_size, self.backend = working_size or default_size, resolve_backend(backend or default_backend)
-        self.square = default_square if square is None else square
+        run = run_config(source)
+        self.precision = precision or run.precision
+        self.working_size = working_size or run.working_size
+        self.backend = resolve_backend(backend or run.backend, self.precision)
+        self.square = run.square if square is None else square
         side = self.working_size
         self.resolution = f"{side}×{side} (squashed)" if self.square else f"long side {side}"
         self.resolution += f" × {self.scales}" if len(self.scales) > 1 else ""
         self.resolution += RUNTIME_NAMES.get(self.backend, "")
+        if self.backend == "openvino" and self.precision == "int8" and int8_file(source) is not None:
+            self.resolution += " int8"
         self.resolution += ", every person" if subject == "all" else ""
         self.segmenter = None
 
     def load(self) -> None:
         try:
             self.segmenter = load_model(
-                self.source, device="cpu", working_size=self.working_size, backend=self.backend, square=self.square
+                self.source,
+                device="cpu",
+                working_size=self.working_size,
+                backend=self.backend,
+                square=self.square,
+                precision=self.precision,
             )
         except FileNotFoundError as err:
             raise MethodUnavailable(str(err)) from err
@@ -73,4 +83,8 @@ def our_methods() -> list[Ours]:
     if MODELS_DIR.is_dir():
         others += sorted(p for p in MODELS_DIR.iterdir() if (p / "config.json").is_file())
     methods += [Ours(f"ours:{folder.name}", str(folder)) for folder in others if (folder / "config.json").is_file()]
+    fast = str(others[0])
+    if tier_installed("fast") and run_config(fast).precision == "int8" and int8_file(fast) is not None:
+        # the int8 tier's unquantized numbers beside it
+        methods.append(Ours(f"ours:{NAMED_MODELS['fast']}:unquantized", fast, precision="default"))
     return methods
