@@ -151,7 +151,8 @@ class Segmenter:
             for indices in groups.values():
                 probs = self._probabilities([scaled[i] for i in indices], tta)
                 for i, prob in zip(indices, probs, strict=True):
-                    sums[i] += cv2.resize(prob, base[i], interpolation=cv2.INTER_LINEAR)
+                    same = prob.shape[::-1] == base[i]
+                    sums[i] += prob if same else cv2.resize(prob, base[i], interpolation=cv2.INTER_LINEAR)
         alphas = []
         for rgb, total in zip(rgbs, sums, strict=True):
             alpha = cv2.resize(total / len(scales), rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR)

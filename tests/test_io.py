@@ -58,6 +58,19 @@ def test_sources_bytes_arrays_and_paths(corpus):
     assert read_image(np.ones((5, 6, 4), np.uint16) * 65535).max() == 255
     with pytest.raises(BadImageError, match="array"):
         read_image(np.zeros((5, 6, 2)))
+    with pytest.raises(BadImageError, match="the image is 6×1; it must be at least 2×2 pixels"):
+        read_image(np.zeros((1, 6, 3), np.uint8))
+
+
+def test_arrays_come_back_as_the_same_pixels_in_a_copy_of_their_own():
+    """An RGB or gray array gives the pixels Pillow would give, contiguous, never the caller's buffer."""
+    rgb = np.asarray(photo())
+    strided = np.asarray(photo().resize((192, 64)))[:, ::2]  # not contiguous
+    for array in (rgb, strided, rgb[..., 0], rgb.astype(np.float32) / 255):
+        got = read_image(array)
+        via_pillow = np.asarray(Image.fromarray(array if array.dtype == np.uint8 else rgb).convert("RGB"))
+        assert got.flags.c_contiguous and not np.shares_memory(got, array)
+        assert np.array_equal(got, via_pillow)
     with pytest.raises(BadImageError, match="no such file"):
         read_image("/nonexistent/photo.jpg")
 

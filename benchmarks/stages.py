@@ -1,0 +1,77 @@
+"""Where a photo's time goes: p50/p95 of each stage of ``Segmenter.predict`` on real photos, next to
+the whole call, for a model at its run block's size and runtime (CPU, threads fixed):
+
+    python -m benchmarks.stages --data ../shared/data [--model fast] [--repeats 60]
+
+Stages: resizing the photo to the network's input, the network (through the model's default
+runtime), resizing the probabilities back to the photo, and the main-subject selection. The whole
+call also converts to float and clips; its p50 minus the stages' is that overhead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+PHOTOS = ("ccp_person/images/0005.jpg", "davis_person/images/dance-jump_00030.jpg")  # portrait, 16:9 frame
+
+
+def time_stages(seg, rgb: np.ndarray, repeats: int) -> dict[str, list[float]]:
+    """Milliseconds per run of each stage of ``seg.predict(rgb)``, and of the whole call."""
+    import cv2
+
+    from bgremover.inference import resize_for_network
+    from bgremover.subjects import select_subjects
+
+    small = resize_for_network(rgb, seg.working_size, seg.square)
+    batch = np.ascontiguousarray(small[None].transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
+    prob = seg._forward(batch)[0]
+    alpha = np.clip(cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+    stages = {
+        "resize in": lambda: resize_for_network(rgb, seg.working_size, seg.square),
+        "network": lambda: seg._forward(batch),
+        "resize out": lambda: cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR),
+        "main subject": lambda: select_subjects(alpha, "main"),
+        "whole predict": lambda: seg.predict(rgb),
+    }
+    for _ in range(3):
+        seg.predict(rgb)  # warm-up
+    times = {name: [] for name in stages}
+    for _ in range(repeats):
+        for name, stage in stages.items():
+            started = time.perf_counter()
+            stage()
+            times[name].append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, help="benchmark data folder, e.g. ../shared/data")
+    parser.add_argument("--model", default="fast")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=60)
+    args = parser.parse_args()
+    import cv2
+    import torch
+
+    from bgremover import load_model
+    from bgremover.io import read_image
+
+    torch.set_num_threads(args.threads)
+    cv2.setNumThreads(args.threads)
+    seg = load_model(args.model, device="cpu")
+    print(f"model {args.model} ({type(seg.network).__name__}), {args.threads} threads, {args.repeats} runs")
+    print("| photo | stage | p50 ms | p95 ms |\n|---|---|---|---|")
+    for relative in PHOTOS:
+        rgb = read_image(args.data / relative)
+        size = f"{relative.split('/')[-1]} ({rgb.shape[0]}×{rgb.shape[1]})"
+        for name, values in time_stages(seg, rgb, args.repeats).items():
+            print(f"| {size} | {name} | {np.percentile(values, 50):.1f} | {np.percentile(values, 95):.1f} |")
+
+
+if __name__ == "__main__":
+    main()
