@@ -213,6 +213,13 @@ def test_hub_repo_id_loads_offline_from_cache(tiny_model_dir, tmp_path, monkeypa
     image = rng_image(50, 70)
     np.testing.assert_array_equal(segmenter.predict(image), reference.predict(image))
     assert isinstance(segmenter.network, AttentionUNet)
+    from bgremover.inference import int8_file
+
+    assert int8_file("someone/bgremover-tiny") is None  # offline, and the cache has no int8 file
+    for suffix in ("xml", "bin"):
+        (repo / "snapshots" / revision / f"openvino_int8.{suffix}").write_text("stand-in")
+    found = int8_file("someone/bgremover-tiny")
+    assert found is not None and found.name == "openvino_int8.xml" and found.with_suffix(".bin").is_file()
 
 
 def test_main_subject_keeps_the_subject_and_drops_the_bystander(default_model, subject_and_bystander):
