@@ -228,8 +228,8 @@ class FixedSizeNetwork:
         if shape[2].is_dynamic or shape[3].is_dynamic:
             raise ValueError(f"{path}: an int8 model for FixedSizeNetwork needs a fixed height and width, got {shape}")
         self.size = (shape[2].get_length(), shape[3].get_length())
-        # compiled for batch 1, a batch run image by image: p50 12.6 ms against 14.7 ms with the batch
-        # left dynamic (the fast tier at 256², 2 threads, AMD EPYC, 2026-12-02)
+        # compiled for batch 1, a batch run image by image: p50 12.7 ms against 19.9 ms with the batch
+        # left dynamic (the fast tier at 256², 2 threads, AMD EPYC, 2026-12-02; benchmarks/runtimes.py)
         self.int8 = OpenVinoNetwork(path, threads, shape=(1, 3, *self.size))
         self._make_fallback, self._fallback = fallback, None
         self._lock = threading.Lock()
