@@ -180,13 +180,8 @@ class OpenVinoNetwork:
     """An exported model run by OpenVINO on the CPU at its default precision (bf16 on CPUs that have
     it: about half onnxruntime's latency here, IoU within 0.002; see ``benchmarks/runtimes.py``)."""
 
-    def __init__(
-        self,
-        path: str | os.PathLike,
-        threads: int | None = None,
-        precision: str | None = None,
-        shape: Sequence[int] | None = None,
-    ):
+    def __init__(self, model, threads: int | None = None, precision: str | None = None):
+        """``model``: a model file's path, or an ``openvino.Model`` already read (e.g. reshaped)."""
         import openvino as ov
 
         config = {"PERFORMANCE_HINT": "LATENCY"}
@@ -194,11 +189,8 @@ class OpenVinoNetwork:
             config["INFERENCE_NUM_THREADS"] = threads
         if precision:
             config["INFERENCE_PRECISION_HINT"] = precision
-        core = ov.Core()
-        model = core.read_model(str(path))
-        if shape is not None:  # compiled for this input shape only: static kernels
-            model.reshape(list(shape))
-        self.compiled = core.compile_model(model, "CPU", config)
+        model = model if isinstance(model, ov.Model) else str(model)
+        self.compiled = ov.Core().compile_model(model, "CPU", config)
         self._local = threading.local()
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
@@ -224,13 +216,15 @@ class FixedSizeNetwork:
     def __init__(self, path: str | os.PathLike, fallback: Callable[[], OpenVinoNetwork], threads: int | None = None):
         import openvino as ov
 
-        shape = ov.Core().read_model(str(path)).input(0).get_partial_shape()
+        model = ov.Core().read_model(str(path))
+        shape = model.input(0).get_partial_shape()
         if shape[2].is_dynamic or shape[3].is_dynamic:
             raise ValueError(f"{path}: an int8 model for FixedSizeNetwork needs a fixed height and width, got {shape}")
         self.size = (shape[2].get_length(), shape[3].get_length())
         # compiled for batch 1, a batch run image by image: p50 12.7 ms against 19.9 ms with the batch
         # left dynamic (the fast tier at 256², 2 threads, AMD EPYC, 2026-12-02; benchmarks/runtimes.py)
-        self.int8 = OpenVinoNetwork(path, threads, shape=(1, 3, *self.size))
+        model.reshape([1, 3, *self.size])
+        self.int8 = OpenVinoNetwork(model, threads)
         self._make_fallback, self._fallback = fallback, None
         self._lock = threading.Lock()
 
@@ -309,6 +303,14 @@ def int8_file(source: str | os.PathLike | None) -> Path | None:
     return Path(xml)
 
 
+def runs_int8_file(source: str | os.PathLike | None, backend: str, precision: str) -> Path | None:
+    """The int8 file ``source`` runs with under the resolved ``backend`` and ``precision``, if any:
+    ``"openvino"`` at ``"int8"`` with a model that ships one (:func:`int8_file`)."""
+    if backend != "openvino" or precision != "int8" or str(source).endswith(".onnx"):
+        return None
+    return int8_file(source)
+
+
 def run_settings(source: str | os.PathLike | None) -> tuple[int, str, bool]:
     """(working size, backend, square) a model runs with by default: its config.json's run block
     (:class:`~bgremover.run_config.RunConfig`); a bare ``.onnx`` file: 512 px long side."""
@@ -349,7 +351,7 @@ def load_model(
     if bare_file and Path(source).is_file():
         runtime = EXPORTED_BACKENDS.get(backend, OnnxNetwork)  # a file runs on onnxruntime unless told otherwise
         return Segmenter(runtime(source), device="cpu", **sizing)
-    if backend == "openvino" and precision == "int8" and (int8 := int8_file(source)) is not None:
+    if (int8 := runs_int8_file(source, backend, precision)) is not None:
         network = FixedSizeNetwork(int8, lambda: OpenVinoNetwork(onnx_file(source)))
         return Segmenter(network, device="cpu", **sizing)
     if backend in EXPORTED_BACKENDS:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from bgremover import load_model
-from bgremover.constants import DEFAULT_SUBJECT, MULTISCALE
+from bgremover.constants import AUTO, DEFAULT_SUBJECT, MULTISCALE
 from bgremover.hub import MODELS_DIR, NAMED_MODELS, PRETRAINED_DIR, run_config, tier_installed
-from bgremover.inference import int8_file, resolve_backend, run_settings
+from bgremover.inference import resolve_backend, run_settings, runs_int8_file
 from leaderboard.methods.base import Method, MethodUnavailable
 
 RUNTIME_NAMES = {"onnx": ", ONNX Runtime", "openvino": ", OpenVINO"}
@@ -44,7 +44,7 @@ class Ours(Method):
         self.resolution = f"{side}×{side} (squashed)" if self.square else f"long side {side}"
         self.resolution += f" × {self.scales}" if len(self.scales) > 1 else ""
         self.resolution += RUNTIME_NAMES.get(self.backend, "")
-        if self.backend == "openvino" and self.precision == "int8" and int8_file(source) is not None:
+        if runs_int8_file(source, self.backend, self.precision) is not None:
             self.resolution += " int8"
         self.resolution += ", every person" if subject == "all" else ""
         self.segmenter = None
@@ -84,7 +84,7 @@ def our_methods() -> list[Ours]:
         others += sorted(p for p in MODELS_DIR.iterdir() if (p / "config.json").is_file())
     methods += [Ours(f"ours:{folder.name}", str(folder)) for folder in others if (folder / "config.json").is_file()]
     fast = str(others[0])
-    if tier_installed("fast") and run_config(fast).precision == "int8" and int8_file(fast) is not None:
+    if tier_installed("fast") and runs_int8_file(fast, resolve_backend(AUTO, "int8"), run_config(fast).precision):
         # the int8 tier's unquantized numbers beside it
         methods.append(Ours(f"ours:{NAMED_MODELS['fast']}:unquantized", fast, precision="default"))
     return methods
