@@ -3,9 +3,10 @@ the whole call, for a model at its run block's size and runtime (CPU, threads fi
 
     python -m benchmarks.stages --data ../shared/data [--model fast] [--repeats 60]
 
-Stages: resizing the photo to the network's input, the network (through the model's default
-runtime), resizing the probabilities back to the photo, and the main-subject selection. The whole
-call also converts to float and clips; its p50 minus the stages' is that overhead.
+Stages: reading the photo's array (and, for comparison, the round trip through Pillow that
+``read_image`` made before 2026-12-02), resizing the photo to the network's input, the network
+(through the model's default runtime), resizing the probabilities back to the photo, and the
+main-subject selection. The whole call also converts to float and clips; its p50 minus the stages' is that overhead.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ PHOTOS = ("ccp_person/images/0005.jpg", "davis_person/images/dance-jump_00030.jp
 def time_stages(seg, rgb: np.ndarray, repeats: int) -> dict[str, list[float]]:
     """Milliseconds per run of each stage of ``seg.predict(rgb)``, and of the whole call."""
     import cv2
+    from PIL import Image
 
     from bgremover.inference import resize_for_network
+    from bgremover.io import read_image
     from bgremover.subjects import select_subjects
 
     small = resize_for_network(rgb, seg.working_size, seg.square)
@@ -31,6 +34,8 @@ def time_stages(seg, rgb: np.ndarray, repeats: int) -> dict[str, list[float]]:
     prob = seg._forward(batch)[0]
     alpha = np.clip(cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
     stages = {
+        "read the array": lambda: read_image(rgb),
+        "(read it through Pillow, as before 2026-12-02)": lambda: read_image(Image.fromarray(rgb)),
         "resize in": lambda: resize_for_network(rgb, seg.working_size, seg.square),
         "network": lambda: seg._forward(batch),
         "resize out": lambda: cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR),

@@ -118,7 +118,7 @@ def _array_to_rgb(array: np.ndarray, max_pixels: int) -> np.ndarray:
         return read_image(Image.fromarray(array), max_pixels=max_pixels)
     if array.shape[0] < 2 or array.shape[1] < 2:
         raise BadImageError(f"the image is {array.shape[1]}×{array.shape[0]}; it must be at least 2×2 pixels")
-    # RGB or gray: copied as it is (through Pillow it cost 5.6 ms for an 842×550 photo, 2026-12-02)
+    # RGB or gray: copied as it is (0.2 ms for an 842×550 photo; 5.3 ms through Pillow: benchmarks/stages.py)
     rgb = array if array.ndim == 3 else np.repeat(array[..., None], 3, axis=2)
     return np.array(rgb, dtype=np.uint8, order="C", copy=True)
 
