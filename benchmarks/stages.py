@@ -6,7 +6,9 @@ the whole call, for a model at its run block's size and runtime (CPU, threads fi
 Stages: reading the photo's array (and, for comparison, the round trip through Pillow that
 ``read_image`` made before 2026-12-02), resizing the photo to the network's input, the network
 (through the model's default runtime), resizing the probabilities back to the photo, and the
-main-subject selection. The whole call also converts to float and clips; its p50 minus the stages' is that overhead.
+main-subject selection (at the network's resolution, and for comparison on the photo-size alpha,
+where ``predict`` made it before 2026-12-02, night). The whole call also converts to float and
+clips; its p50 minus the stages' is that overhead.
 """
 
 from __future__ import annotations
@@ -17,7 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-PHOTOS = ("ccp_person/images/0005.jpg", "davis_person/images/dance-jump_00030.jpg")  # portrait, 16:9 frame
+PHOTOS = (  # a portrait, a 16:9 frame with a dozen people, one with an audience
+    "ccp_person/images/0005.jpg",
+    "davis_person/images/dance-jump_00030.jpg",
+    "davis_person/images/breakdance_00010.jpg",
+)
 
 
 def time_stages(seg, rgb: np.ndarray, repeats: int) -> dict[str, list[float]]:
@@ -31,7 +37,7 @@ def time_stages(seg, rgb: np.ndarray, repeats: int) -> dict[str, list[float]]:
 
     small = resize_for_network(rgb, seg.working_size, seg.square)
     batch = np.ascontiguousarray(small[None].transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
-    prob = seg._forward(batch)[0]
+    prob = np.clip(seg._forward(batch)[0], 0.0, 1.0)
     alpha = np.clip(cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
     stages = {
         "read the array": lambda: read_image(rgb),
@@ -39,7 +45,8 @@ def time_stages(seg, rgb: np.ndarray, repeats: int) -> dict[str, list[float]]:
         "resize in": lambda: resize_for_network(rgb, seg.working_size, seg.square),
         "network": lambda: seg._forward(batch),
         "resize out": lambda: cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR),
-        "main subject": lambda: select_subjects(alpha, "main"),
+        "main subject, at the network's resolution": lambda: select_subjects(prob, "main"),
+        "(main subject on the photo-size alpha, as before 2026-12-02, night)": lambda: select_subjects(alpha, "main"),
         "whole predict": lambda: seg.predict(rgb),
     }
     for _ in range(3):

@@ -230,6 +230,9 @@ def test_main_subject_keeps_the_subject_and_drops_the_bystander(default_model, s
     assert main[bystander > 0.5].max() == 0.0  # the bystander is dropped
     assert np.array_equal(main[subject > 0.5], everyone[subject > 0.5])  # the subject is untouched
     assert (main <= everyone).all()
+    # chosen at the network's resolution, as main_subjects chooses on the photo-size alpha
+    on_photo = main_subjects(everyone) >= 0.5
+    assert ((main >= 0.5) != on_photo).sum() <= 1e-3 * on_photo.sum()
     with pytest.raises(ValueError, match="subject must be one of all, main"):
         default_model.predict(path, subject="largest")
 
