@@ -37,15 +37,23 @@ def check(
             if not result["available"] or method_name not in methods:
                 continue
             method = methods[method_name]
-            for stem in list(result["per_image"])[:sample]:
-                rgb, gt = read_image(pairs[stem][0]), read_mask(pairs[stem][1])
-                fresh = image_metrics(method.predict(rgb), gt, rgb, lpips)
-                for metric, committed in result["per_image"][stem].items():
-                    tolerance = TOLERANCE.get(metric, TOLERANCE["default"])
-                    scale = max(abs(committed), 1.0) if metric in ("sad", "gradient_error") else 1.0
-                    if abs(fresh[metric] - committed) > tolerance * scale:
-                        problems.append(
-                            f"{name}/{method_name}/{stem}: {metric} committed {committed:.6f}, now {fresh[metric]:.6f}"
-                        )
+            try:
+                problems += _recheck(method, result["per_image"], pairs, sample, lpips, f"{name}/{method_name}")
+            finally:
+                method.close()
             log(f"checked {name}/{method_name} on {min(sample, len(result['per_image']))} images")
+    return problems
+
+
+def _recheck(method: Method, per_image: dict, pairs: dict, sample: int, lpips, label: str) -> list[str]:
+    """Mismatches between ``method``'s fresh metrics and the committed ones on the first ``sample`` images."""
+    problems = []
+    for stem in list(per_image)[:sample]:
+        rgb, gt = read_image(pairs[stem][0]), read_mask(pairs[stem][1])
+        fresh = image_metrics(method.predict(rgb), gt, rgb, lpips)
+        for metric, committed in per_image[stem].items():
+            tolerance = TOLERANCE.get(metric, TOLERANCE["default"])
+            scale = max(abs(committed), 1.0) if metric in ("sad", "gradient_error") else 1.0
+            if abs(fresh[metric] - committed) > tolerance * scale:
+                problems.append(f"{label}/{stem}: {metric} committed {committed:.6f}, now {fresh[metric]:.6f}")
     return problems

@@ -139,7 +139,10 @@ def run(
         )
         for method in methods.values():
             started = time.perf_counter()
-            result = evaluate_method(method, benchmark, lpips, limit)
+            try:
+                result = evaluate_method(method, benchmark, lpips, limit)
+            finally:
+                method.close()
             document["results"][method.name] = result
             status = f"IoU {result['mean']['iou']:.4f}" if result["available"] else f"unavailable: {result['reason']}"
             log(f"{benchmark.name:12s} {method.name:28s} {status} ({time.perf_counter() - started:.0f} s)")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -47,10 +49,30 @@ def test_each_method_returns_valid_alpha_or_says_why(name, two_images):
     except MethodUnavailable as err:
         assert len(str(err)) > 15  # a reason a reader can act on
         return
-    for rgb in two_images:
-        alpha = method.predict(rgb)
-        assert alpha.shape == rgb.shape[:2] and alpha.dtype == np.float32
-        assert alpha.min() >= 0.0 and alpha.max() <= 1.0 and alpha.max() > alpha.min()
+    try:
+        for rgb in two_images:
+            alpha = method.predict(rgb)
+            assert alpha.shape == rgb.shape[:2] and alpha.dtype == np.float32
+            assert alpha.min() >= 0.0 and alpha.max() <= 1.0 and alpha.max() > alpha.min()
+    finally:
+        method.close()
+
+
+def test_a_run_with_mediapipe_exits_without_a_traceback(tmp_path):
+    """``run`` closes every method: a MediaPipe segmenter left open prints a TypeError traceback
+    when the interpreter exits."""
+    pytest.importorskip("mediapipe")
+    code = (
+        "from pathlib import Path; from leaderboard.datasets import benchmarks; from leaderboard.harness import run;"
+        "from leaderboard.methods import all_methods;"
+        f"sets = benchmarks({str(DATA)!r}); out = Path({str(tmp_path)!r});"
+        "methods = {'mediapipe_selfie': all_methods()['mediapipe_selfie']};"
+        "run(methods, {'cihp_sample': sets['cihp_sample']}, out, limit=1)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "mediapipe_selfie" in done.stdout and "IoU" in done.stdout
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr[-2000:]
 
 
 def test_u2netp_runs_through_the_generic_onnx_adapter(two_images):

@@ -14,9 +14,10 @@ class MethodUnavailable(RuntimeError):
 class Method(ABC):
     """A background-removal method under test.
 
-    ``name`` is unique; ``resolution`` documents the working resolution. :meth:`load` prepares
-    the method (raising :class:`MethodUnavailable` with a reason when it cannot run);
-    :meth:`predict` maps an RGB uint8 H×W×3 image to a float32 H×W alpha in [0, 1].
+        ``name`` is unique; ``resolution`` documents the working resolution. :meth:`load` prepares
+        the method (raising :class:`MethodUnavailable` with a reason when it cannot run);
+        :meth:`predict` maps an RGB uint8 H×W×3 image to a float32 H×W alpha in [0, 1]; :meth:`close`
+    releases what ``load`` holds.
     """
 
     name: str = ""
@@ -25,6 +26,9 @@ class Method(ABC):
 
     def load(self) -> None:  # noqa: B027 - optional hook
         """Load weights or packages; raise :class:`MethodUnavailable` if impossible."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release what :meth:`load` holds (threads, native handles); :meth:`load` may follow."""
 
     @abstractmethod
     def predict(self, rgb: np.ndarray) -> np.ndarray:

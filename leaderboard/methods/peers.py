@@ -164,8 +164,16 @@ class MediaPipeSelfie(Method):
         options = vision.ImageSegmenterOptions(
             base_options=BaseOptions(model_asset_path=str(path)), output_confidence_masks=True
         )
+        self.close()
         self.segmenter = vision.ImageSegmenter.create_from_options(options)
         self.mp = mp
+
+    def close(self) -> None:
+        # MediaPipe's worker threads stop before atexit hooks run, so a segmenter still open when
+        # the interpreter exits prints a TypeError traceback from its __del__
+        if self.segmenter is not None:
+            self.segmenter.close()
+            self.segmenter = None
 
     def predict(self, rgb: np.ndarray) -> np.ndarray:
         if self.segmenter is None:
