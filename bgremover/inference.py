@@ -156,7 +156,7 @@ class Segmenter:
         alphas = []
         for rgb, total in zip(rgbs, sums, strict=True):
             # the main subject is chosen at the network's resolution, a fraction of the photo's pixels:
-            # 0.6 ms instead of 4.1 ms on a 480p frame with a dozen people, fast tier (benchmarks/stages.py)
+            # 0.8 ms instead of 5.6 ms on a 480p frame with a dozen people, fast tier (benchmarks/stages.py)
             prob = select_subjects(np.clip(total / len(scales), 0.0, 1.0), subject)
             alpha = cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR)
             np.clip(alpha, 0.0, 1.0, out=alpha)  # in place: a photo-size copy costs its page faults

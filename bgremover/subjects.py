@@ -40,27 +40,6 @@ def main_subjects(
         >>> bool(main_subjects(alpha)[7, 22] == 0), bool(main_subjects(alpha, low=0.2)[7, 22] == alpha[7, 22])
         (True, True)
     """
-    band = subject_band(alpha, min_share, threshold, low)
-    return alpha if band is None else (alpha * band).astype(alpha.dtype)
-
-
-def subject_band(
-    alpha: np.ndarray, min_share: float = MAIN_SHARE, threshold: float = 0.5, low: float | None = None
-) -> np.ndarray | None:
-    """The uint8 mask (1: keep) that :func:`main_subjects` multiplies ``alpha`` by: the main
-    regions dilated by about 1 % of the image diagonal; ``None`` when ``alpha`` stays whole (no
-    region, or one).
-
-    Example:
-        >>> alpha = np.zeros((100, 100), np.float32)
-        >>> alpha[10:90, 10:50] = 1.0
-        >>> subject_band(alpha) is None  # one region: nothing to drop
-        True
-        >>> alpha[80:90, 80:85] = 0.9
-        >>> band = subject_band(alpha)
-        >>> int(band[50, 30]), int(band[50, 51]), int(band[85, 82])  # inside, in the soft-edge band, dropped
-        (1, 1, 0)
-    """
     if alpha.ndim != 2:
         raise ValueError(f"alpha must be H×W, got shape {alpha.shape}")
     if not 0 < min_share <= 1:
@@ -71,14 +50,16 @@ def subject_band(
         (alpha >= (threshold if low is None else low)).astype(np.uint8), connectivity=8
     )
     if count <= 2:  # nothing, or one region
-        return None
+        return alpha
     areas = np.bincount(labels[alpha >= threshold], minlength=count)
     areas[0] = 0  # the background
     if areas.max() == 0:  # nothing at the threshold
-        return None
-    kept = (areas >= min_share * areas.max()).astype(np.uint8)[labels]  # a lookup per label
+        return alpha
+    keep = np.flatnonzero(areas >= min_share * areas.max())
+    kept = np.isin(labels, keep).astype(np.uint8)
     radius = max(2, round(0.01 * np.hypot(*alpha.shape)))
-    return cv2.dilate(kept, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))
+    band = cv2.dilate(kept, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))
+    return (alpha * band).astype(alpha.dtype)
 
 
 def select_subjects(alpha: np.ndarray, subject: str) -> np.ndarray:
