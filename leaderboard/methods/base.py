@@ -14,9 +14,9 @@ class MethodUnavailable(RuntimeError):
 class Method(ABC):
     """A background-removal method under test.
 
-        ``name`` is unique; ``resolution`` documents the working resolution. :meth:`load` prepares
-        the method (raising :class:`MethodUnavailable` with a reason when it cannot run);
-        :meth:`predict` maps an RGB uint8 H×W×3 image to a float32 H×W alpha in [0, 1]; :meth:`close`
+    ``name`` is unique; ``resolution`` documents the working resolution. :meth:`load` prepares
+    the method (raising :class:`MethodUnavailable` with a reason when it cannot run);
+    :meth:`predict` maps an RGB uint8 H×W×3 image to a float32 H×W alpha in [0, 1]; :meth:`close`
     releases what ``load`` holds.
     """
 
