@@ -13,6 +13,16 @@ from bgremover.metrics import iou
 from tests.conftest import CCP, DATA, REPO
 
 
+def load_tool():
+    """tools/flip_alignment.py as a module (tools/ is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("flip_alignment", REPO / "tools" / "flip_alignment.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_plain_and_flip_average_columns_are_the_models_own_predictions(tmp_path):
     config = tmp_path / "config.json"
     config.write_text(
@@ -21,17 +31,21 @@ def test_plain_and_flip_average_columns_are_the_models_own_predictions(tmp_path)
         )
     )
     done = subprocess.run(
-        [sys.executable, "tools/flip_alignment.py", "--config", str(config), "--model", "fast"],
+        [sys.executable, "tools/flip_alignment.py", "--config", str(config), "--model", "fast", "--sides"],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    rows = {line.split(" | ")[0][2:]: line.split(" | ")[1:] for line in done.stdout.splitlines()[2:]}
+    parts, by_side = (table.splitlines()[2:] for table in done.stdout.strip().split("\n\n"))
+    rows = {line.split(" | ")[0][2:]: line.split(" | ")[1:] for line in parts}
     assert list(rows) == ["held-out", "close-up composites"]
+    sides = {tuple(line[2:].split(" | ")[:2]): line.split(" | ")[2:5] for line in by_side}
     sys.path.insert(0, str(REPO / "tools"))
     from validate import validation_samples
+
+    touched_sides = load_tool().touched_sides
 
     samples, _ = validation_samples(str(config))
     model = load_model("fast")
@@ -41,16 +55,18 @@ def test_plain_and_flip_average_columns_are_the_models_own_predictions(tmp_path)
         photos, got_plain, _, got_flip, _, gap, _ = rows[part]
         assert (photos, got_plain, got_flip) == ("3", f"{plain:.4f}", f"{flip:.4f}")
         assert abs(float(gap)) < 3  # network pixels between the passes: a fraction, never a misregistration
+        for side in {touched_sides(mask) for _, mask in pairs}:
+            group = [(image, mask) for image, mask in pairs if touched_sides(mask) == side]
+            plain = np.mean([iou(model.predict(image), mask) for image, mask in group])
+            assert sides[part, side][:2] == [str(len(group)), f"{plain:.4f}"]
+    assert sum(int(count) for (part, _), (count, *_) in sides.items() if part == "all") == len(samples)
 
 
 def test_best_fit_finds_known_horizontal_and_vertical_offsets():
     """The docstring examples of the tool (tools/ is outside the doctest paths): an answer one pixel
-    left of its mask fits best moved +1 px right; one pixel below, moved 1 px up."""
+    left of its mask fits best moved +1 px right; one pixel below, moved 1 px up; a person cut by
+    the right edge touches the left one once mirrored."""
     import doctest
-    import importlib.util
 
-    spec = importlib.util.spec_from_file_location("flip_alignment", REPO / "tools" / "flip_alignment.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    result = doctest.testmod(module)
-    assert result.attempted >= 4 and result.failed == 0
+    result = doctest.testmod(load_tool())
+    assert result.attempted >= 5 and result.failed == 0

@@ -8,10 +8,13 @@ and vertical shifts of the plain pass (photo pixels, 0.25 px steps) that best fi
 which is where that set's masks sit against the network's output. ``--shifts`` adds flip averages
 with the mirrored pass moved a fixed number of network pixels to the right first. ``--peers``
 prints the same best fits for other methods of the leaderboard on the benchmark sets: masks that
-sit off the people show up as the same offset for every method.
+sit off the people show up as the same offset for every method. ``--sides`` splits each set by
+the vertical frame edges its people touch, with the mirrored pass's loss and its standard error
+for each: a network that is not mirror-symmetric at the frame's edges (timm's TF-style "same"
+padding pads only the right and bottom) would lose on one side and gain on the other.
 
     python tools/flip_alignment.py --config runs/q7-bokeh/config.json [--data ../shared/data --per-set 40]
-        [--shifts 0.25 0.5 0.75] [--peers u2netp mediapipe_selfie]
+        [--shifts 0.25 0.5 0.75] [--peers u2netp mediapipe_selfie] [--sides]
 
 Sets: a training run's validation parts (``--config``); with ``--data``, CCP test, DAVIS and
 web_people photos (diagnosis only: never used to choose a model).
@@ -56,6 +59,30 @@ def best_fit(alphas: list[np.ndarray], masks: list[np.ndarray], vertical: bool =
     return float(SHIFTS[mean == mean.max()].mean())  # the middle of tied shifts: IoU counts whole pixels
 
 
+def touched_sides(mask: np.ndarray, band: int = 2, share: float = 0.02) -> str:
+    """Which vertical edges of the frame the person in ``mask`` touches (more than ``share`` of the
+    ``band`` outermost columns): ``"left"``, ``"right"``, ``"both"`` or ``"neither"``.
+
+    Example:
+        >>> mask = np.zeros((10, 20), np.float32); mask[2:, 15:] = 1
+        >>> touched_sides(mask), touched_sides(mask[:, ::-1]), touched_sides(np.pad(mask, ((0, 0), (0, 3))))
+        ('right', 'left', 'neither')
+    """
+    left, right = (bool((mask[:, cols] > 0.5).mean() > share) for cols in (slice(0, band), slice(-band, None)))
+    return {(True, True): "both", (True, False): "left", (False, True): "right"}.get((left, right), "neither")
+
+
+def print_sides(pairs: dict[tuple[str, str], list[tuple[float, float]]]) -> None:
+    """The plain and mirrored passes' IoU per set and touched edge, with the mirrored pass's loss."""
+    print("\n| set | people touch | photos | plain | mirrored | mirrored − plain | standard error |")
+    print("|---|---|---|---|---|---|---|")
+    for (label, side), scores in pairs.items():
+        plain, mirrored = np.array(scores).T
+        error = np.std(mirrored - plain, ddof=1) / np.sqrt(len(plain)) if len(plain) > 1 else float("nan")
+        cells = f"{plain.mean():.4f} | {mirrored.mean():.4f} | {np.mean(mirrored - plain):+.4f} | {error:.4f}"
+        print(f"| {label} | {side} | {len(plain)} | {cells} |")
+
+
 def benchmark_samples(data: Path, per_set: int) -> tuple[list, list[str]]:
     """Up to ``per_set`` evenly spaced (image, mask) pairs of each of :data:`BENCHMARKS`."""
     from bgremover.io import read_image, read_mask
@@ -79,6 +106,7 @@ def main() -> None:
     parser.add_argument("--per-set", type=int, default=40, help="photos per benchmark set")
     parser.add_argument("--shifts", nargs="*", type=float, default=[], help="fixed moves of the mirrored pass (net px)")
     parser.add_argument("--peers", nargs="*", default=[], help="leaderboard methods to fit to the benchmark masks too")
+    parser.add_argument("--sides", action="store_true", help="split the passes by the frame edges people touch")
     args = parser.parse_args()
     from validate import validation_samples
 
@@ -92,7 +120,7 @@ def main() -> None:
     if args.data is not None:
         more, more_labels = benchmark_samples(args.data, args.per_set)
         samples, labels = samples + more, labels + more_labels
-    scores, gaps, fits = defaultdict(list), defaultdict(list), defaultdict(list)
+    scores, gaps, fits, sides = defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list)
     names = ["plain", "mirrored", "flip average", "flip, aligned", *(f"flip, mirrored {dx:+.2f}" for dx in args.shifts)]
     for (rgb, mask), label in zip(samples, labels, strict=True):
         x = resize_for_network(rgb, segmenter.working_size, segmenter.square)
@@ -111,6 +139,9 @@ def main() -> None:
             scores[name, label].append(iou(alpha, mask))
             if name == "plain":
                 fits[label].append((alpha, mask))
+        pair = (scores["plain", label][-1], scores["mirrored", label][-1])
+        for group in (label, "all"):
+            sides[group, touched_sides(mask)].append(pair)
     columns = ["set", "photos", *names, "mirrored − plain (net px)", "best fit of the masks, x / y (photo px)"]
     print("| " + " | ".join(columns) + " |")
     print("|---" * len(columns) + "|")
@@ -119,6 +150,8 @@ def main() -> None:
         x, y = (best_fit(*zip(*fits[label], strict=True), vertical=v) for v in (False, True))
         row += [f"{np.mean(gaps[label]):+.2f}", f"{x:+.2f} / {y:+.2f}"]
         print(f"| {label} | {len(gaps[label])} | {' | '.join(row)} |")
+    if args.sides:
+        print_sides(dict(sorted(sides.items())))
     if args.peers and args.data is not None:
         from leaderboard.methods import all_methods
 
