@@ -232,3 +232,47 @@ def test_indoor_close_up_benchmark_is_held_out_and_reproducible(tmp_path):
     again = synthetic.build(DATA, tmp_path / "again", limit=3)
     for stem in sorted(p.stem for p in (again / "masks").glob("*.png")):
         assert (again / "images" / f"{stem}.jpg").read_bytes() == (first / "images" / f"{stem}.jpg").read_bytes()
+
+
+def test_real_close_ups_are_crops_of_the_photo_cut_by_the_bottom_edge():
+    """A photo left as it is can become a close-up of its person: a sub-array of the photo (one
+    camera for person and room, nothing resampled), the person's head and shoulders filling it from
+    the bottom edge."""
+    height, width, top, tall = 800, 400, 60, 720
+    image = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    mask = np.zeros((height, width), np.float32)
+    mask[top : top + tall, 100:300] = 1
+    composite = CopyPaste([np.zeros((64, 64, 3), np.uint8)], config=CompositeConfig(p=0.0, real_closeup_p=1.0))
+    for seed in range(10):
+        crop, crop_mask = composite(image, mask, seed=seed)
+        rows, cols = crop.shape[:2]
+        corners = np.argwhere((image[: height - rows + 1, : width - cols + 1] == crop[0, 0]).all(axis=2))
+        y0, x0 = next((y, x) for y, x in corners if np.array_equal(image[y : y + rows, x : x + cols], crop))
+        assert np.array_equal(mask[y0 : y0 + rows, x0 : x0 + cols], crop_mask)
+        assert y0 <= top < y0 + rows <= top + 0.4 * tall + 1  # the head in, the body cut below the shoulders
+        assert framing(crop_mask) == "close-up", (seed, crop.shape)
+
+
+def test_real_close_ups_leave_small_people_and_every_other_draw_as_they_were():
+    """A close-up of a 120-px person would be mostly enlargement: the photo stays as it is; and
+    ``real_closeup_p=0`` (the default) draws nothing more: the same composites, seed for seed."""
+    background = np.full((240, 320, 3), 90, np.uint8)
+    person = checkered_person()
+    cropped = CopyPaste([background], config=CompositeConfig(p=0.0, real_closeup_p=1.0))
+    assert all(np.array_equal(out, given) for out, given in zip(cropped(*person, seed=0), person, strict=True))
+    plain = CopyPaste([background], config=CompositeConfig(p=0.5))
+    off = CopyPaste([background], config=CompositeConfig(p=0.5, real_closeup_p=0.0))
+    for seed in range(8):
+        for a, b in zip(plain(*person, seed=seed), off(*person, seed=seed), strict=True):
+            assert np.array_equal(a, b)
+
+
+def test_training_crops_real_photos_to_close_ups_without_compositing_any():
+    """``real_closeup_p`` works on its own: with no composites, CCP's full-body photos come out of the
+    training set as close-ups (without it, the augmentation's own crops make a few)."""
+    config = TrainConfig(data=str(CCP), backgrounds=(str(BACKGROUNDS),), composite_p=0.0, real_closeup_p=1.0)
+    train, _ = build_datasets(config)
+    plain, _ = build_datasets(TrainConfig(data=str(CCP), backgrounds=(str(BACKGROUNDS),), composite_p=0.0))
+    for dataset, least, most in ((train, 14, 16), (plain, 0, 5)):
+        labels = [framing(dataset.transform(*dataset.load(k), size=320, seed=k)[1]) for k in range(0, 80, 5)]
+        assert least <= labels.count("close-up") <= most, labels

@@ -8,6 +8,7 @@ from bgremover.data.compositing import (
     CompositeSet,
     CopyPaste,
     background_files,
+    closeup_crop,
     paste,
     person_crop,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "PairTransform",
     "SegmentationFolder",
     "background_files",
+    "closeup_crop",
     "eval_pipeline",
     "find_pairs",
     "paste",

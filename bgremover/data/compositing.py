@@ -56,6 +56,9 @@ class CompositeConfig:
     closeup_p: float = 0.0  # of a head-and-shoulders close-up filling most of the frame (webcam, video call)
     closeup_keep: tuple[float, float] = (0.17, 0.4)  # share of the person's height kept, from the top
     closeup_height: tuple[float, float] = (0.7, 1.1)  # of the canvas height
+    # of a photo left as it is (not composited) being cropped to a close-up of its people instead:
+    # person and room then share the camera they were photographed with (:func:`closeup_crop`)
+    real_closeup_p: float = 0.0
     defocus_p: float = 0.0  # of the background defocused (close-ups: twice as likely)
     defocus_radius: tuple[float, float] = (0.003, 0.015)  # disk radius, share of the canvas long side
     harmonize_p: float = 0.0  # of the person's colours moved towards the background's
@@ -99,6 +102,43 @@ def person_crop(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.nda
     return image[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], mask[
         ys.min() : ys.max() + 1, xs.min() : xs.max() + 1
     ]
+
+
+def closeup_crop(
+    image: np.ndarray,
+    mask: np.ndarray,
+    rng: np.random.Generator,
+    keep: tuple[float, float] = (0.17, 0.4),
+    aspects: tuple[float, ...] = (0.75, 1.0, 4 / 3, 16 / 9, 9 / 16),
+    headroom: tuple[float, float] = (0.05, 0.3),
+    min_height: int = 96,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A photo cropped, not resampled, to a head-and-shoulders close-up of its people: the top
+    ``keep`` share of their bounding box, cut by the frame's bottom edge, with ``headroom`` (a share
+    of the kept height) above, at a width/height ratio from ``aspects`` around the kept part's centre
+    (narrower where the photo is). A crop lower than ``min_height`` px would be mostly enlargement;
+    the photo is then returned as it is, as it is when the mask is empty.
+
+    Example:
+        >>> image = np.zeros((600, 400, 3), np.uint8); mask = np.zeros((600, 400), np.float32)
+        >>> mask[100:580, 150:250] = 1  # a standing person, 480 px tall
+        >>> crop, crop_mask = closeup_crop(image, mask, np.random.default_rng(0))
+        >>> bool(crop_mask[-1].any()), 96 <= crop.shape[0] <= 0.4 * 480 * 1.3 + 1, crop.shape[:2] == crop_mask.shape
+        (True, True, True)
+    """
+    ys, _ = np.nonzero(mask > 0.5)
+    if len(ys) == 0:
+        return image, mask
+    top = int(ys.min())
+    kept = max(2, int((ys.max() + 1 - top) * rng.uniform(*keep)))
+    bottom, y0 = top + kept, max(0, top - int(kept * rng.uniform(*headroom)))
+    if bottom - y0 < min_height:
+        return image, mask
+    cols = np.nonzero((mask[top:bottom] > 0.5).any(axis=0))[0]
+    center = (cols.min() + cols.max() + 1) / 2 + rng.uniform(-0.2, 0.2) * (cols.max() + 1 - cols.min())
+    width = int(min(image.shape[1], max(2, round((bottom - y0) * float(rng.choice(aspects))))))
+    x0 = int(np.clip(round(center - width / 2), 0, image.shape[1] - width))
+    return image[y0:bottom, x0 : x0 + width], mask[y0:bottom, x0 : x0 + width]
 
 
 def paste(
@@ -271,6 +311,8 @@ class CopyPaste:
             self._rng, self._process_seed = np.random.default_rng([self.seed or 0, seed]), torch.initial_seed()
         cfg, rng = self.config, self.rng
         if rng.random() >= cfg.p:
+            if cfg.real_closeup_p > 0 and rng.random() < cfg.real_closeup_p:
+                return closeup_crop(image, mask, rng, cfg.closeup_keep, cfg.canvas_aspects)
             return image, mask
         if rng.random() < cfg.empty_p:
             canvas = self._background()

@@ -105,7 +105,7 @@ def build_datasets(
         train.pairs += extra
         train.stems += [image.stem for image, _ in extra]
     composite = None
-    if config.backgrounds and config.composite_p > 0:
+    if config.backgrounds and (config.composite_p > 0 or config.real_closeup_p > 0):
         composite = CopyPaste.from_folder(
             *config.backgrounds,
             split=train_rooms,
@@ -115,6 +115,7 @@ def build_datasets(
                 empty_p=config.empty_p,
                 portrait_p=config.portrait_p,
                 closeup_p=config.closeup_p,
+                real_closeup_p=config.real_closeup_p,
                 defocus_p=config.defocus_p,
                 defocus_radius=config.defocus_radius,
                 harmonize_p=config.harmonize_p,
