@@ -108,8 +108,8 @@ def closeup_crop(
     image: np.ndarray,
     mask: np.ndarray,
     rng: np.random.Generator,
-    keep: tuple[float, float] = (0.17, 0.4),
-    aspects: tuple[float, ...] = (0.75, 1.0, 4 / 3, 16 / 9, 9 / 16),
+    keep: tuple[float, float] = CompositeConfig.closeup_keep,
+    aspects: tuple[float, ...] = CompositeConfig.canvas_aspects,
     headroom: tuple[float, float] = (0.05, 0.3),
     min_height: int = 96,
 ) -> tuple[np.ndarray, np.ndarray]:
