@@ -10,17 +10,7 @@ import numpy as np
 
 from bgremover import load_model
 from bgremover.metrics import iou
-from tests.conftest import CCP, DATA, REPO
-
-
-def load_tool():
-    """tools/flip_alignment.py as a module (tools/ is not a package)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("flip_alignment", REPO / "tools" / "flip_alignment.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import CCP, DATA, REPO, load_tool
 
 
 def test_plain_and_flip_average_columns_are_the_models_own_predictions(tmp_path):
@@ -45,7 +35,7 @@ def test_plain_and_flip_average_columns_are_the_models_own_predictions(tmp_path)
     sys.path.insert(0, str(REPO / "tools"))
     from validate import validation_samples
 
-    touched_sides = load_tool().touched_sides
+    touched_sides = load_tool("flip_alignment").touched_sides
 
     samples, _ = validation_samples(str(config))
     model = load_model("fast")
@@ -68,5 +58,5 @@ def test_best_fit_finds_known_horizontal_and_vertical_offsets():
     the right edge touches the left one once mirrored."""
     import doctest
 
-    result = doctest.testmod(load_tool())
+    result = doctest.testmod(load_tool("flip_alignment"))
     assert result.attempted >= 5 and result.failed == 0

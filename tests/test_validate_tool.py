@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import numpy as np
 from bgremover import load_model
 from bgremover.constants import MULTISCALE
 from bgremover.metrics import iou
-from tests.conftest import CCP, DATA, REPO
+from tests.conftest import CCP, DATA, REPO, load_tool
 
 
 def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
@@ -34,9 +33,7 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
     rows = {line.split(" | ")[0][2:]: line for line in done.stdout.splitlines() if line.startswith("| fast")}
     assert list(rows) == ["fast", "fast+flip", "fast+flip+multiscale"]
 
-    spec = importlib.util.spec_from_file_location("validate", REPO / "tools" / "validate.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool("validate")
     samples, labels = tool.validation_samples(str(config))
     assert labels == ["held-out"] * 2 + ["close-up composites"] * 2 + ["portrait-lens composites"] * 2
     model = load_model("fast")
@@ -44,3 +41,22 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
         scores = np.array([iou(model.predict(image, **options), mask) for image, mask in samples])
         parts = [scores[:2].mean(), scores[2:4].mean(), scores[4:].mean(), scores.mean()]
         assert rows[name].endswith(" | ".join(f"{v:.6f}" for v in parts) + " |")
+
+
+def test_committed_recipe_validates_on_80_held_out_photos_and_their_two_composites():
+    from bgremover.train.builders import build_datasets
+    from bgremover.train.config import TrainConfig
+
+    recipe = TrainConfig.from_file(REPO / "configs" / "default-finetune.yaml")
+    assert recipe.data == "../shared/data/ccp_person"  # the checkout's neighbour, as every documented command
+    moved = {
+        "data": str(CCP),
+        "extra_data": [str(DATA / "people_extra")],
+        "backgrounds": [str(DATA / "backgrounds"), str(DATA / "backgrounds_indoor")],
+    }
+    config = TrainConfig.from_dict(recipe.to_dict() | moved)
+    train, val = build_datasets(config)
+    tool = load_tool("validate")
+    labels = tool.part_labels(val)
+    assert labels == ["held-out"] * 80 + ["close-up composites"] * 80 + ["portrait-lens composites"] * 80
+    assert not set(val.parts[0].stems) & set(train.stems)  # validation people are never trained on

@@ -13,7 +13,7 @@ the vertical frame edges its people touch, with the mirrored pass's loss and its
 for each: a network that is not mirror-symmetric at the frame's edges (timm's TF-style "same"
 padding pads only the right and bottom) would lose on one side and gain on the other.
 
-    python tools/flip_alignment.py --config runs/q7-bokeh/config.json [--data ../shared/data --per-set 40]
+    python tools/flip_alignment.py [--config RUN/config.json] [--data ../shared/data --per-set 40]
         [--shifts 0.25 0.5 0.75] [--peers u2netp mediapipe_selfie] [--sides]
 
 Sets: a training run's validation parts (``--config``); with ``--data``, CCP test, DAVIS and
@@ -100,7 +100,9 @@ def benchmark_samples(data: Path, per_set: int) -> tuple[list, list[str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", required=True, help="a run's config.json (its validation set)")
+    parser.add_argument(
+        "--config", help="a recipe or a run's config.json: its validation set (default: configs/default-finetune.yaml)"
+    )
     parser.add_argument("--model", default=None, help="model source (default: the default model)")
     parser.add_argument("--data", type=Path, default=None, help="benchmark data folder (diagnosis only)")
     parser.add_argument("--per-set", type=int, default=40, help="photos per benchmark set")

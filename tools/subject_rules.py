@@ -3,7 +3,7 @@ subject with hysteresis linking (:func:`bgremover.subjects.main_subjects` with `
 model's alphas: a training run's validation set (per part) and every benchmark set. The network runs
 once per image (every person kept); each rule is applied to that alpha.
 
-    python tools/subject_rules.py --config runs/q3/config.json --data ../shared/data [--model default]
+    python tools/subject_rules.py [--config RUN/config.json] --data ../shared/data [--model default]
 
 Prints IoU (per-image mean, threshold 0.5) per rule and set.
 """
@@ -43,7 +43,9 @@ def score(segmenter, samples, labels: list[str]) -> dict[tuple[str, str], float]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", required=True, help="a run's config.json (its validation set)")
+    parser.add_argument(
+        "--config", help="a recipe or a run's config.json: its validation set (default: configs/default-finetune.yaml)"
+    )
     parser.add_argument("--data", help="benchmark data folder (default: $BGREMOVER_DATA_DIR)")
     parser.add_argument("--model", default="default", help="model source")
     args = parser.parse_args()

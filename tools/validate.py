@@ -3,9 +3,11 @@ validation set — the held-out photos, the held-out extra photos and the close-
 :func:`bgremover.train.builders.build_datasets` — never on a benchmark set. This is how candidates
 (checkpoints, working sizes, TTA) are chosen between.
 
-    python tools/validate.py --config runs/fast2/config.json \\
-        --model shipped=fast new=runs/fast2/best [--option new@384=runs/fast2/best:384] [--tta] [--multiscale] \\
-        [--digits 6]
+    python tools/validate.py --model shipped=default new=runs/NAME/best new@384=runs/NAME/best:384 \\
+        [--config configs/default-finetune.yaml] [--tta] [--multiscale] [--digits 6]
+
+The validation set is the one of the committed recipe ``configs/default-finetune.yaml`` unless
+``--config`` names another run's (its data, split and validation options).
 
 Prints IoU (per-image mean, threshold 0.5, main subject) per part of the validation set and over all.
 """
@@ -14,8 +16,11 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
+
+RECIPE = Path(__file__).resolve().parents[1] / "configs" / "default-finetune.yaml"
 
 
 def part_labels(val) -> list[str]:
@@ -31,20 +36,22 @@ def part_labels(val) -> list[str]:
     return [name for part, name in zip(parts, names, strict=True) for _ in range(len(part))]
 
 
-def validation_samples(config_path: str) -> tuple[list, list[str]]:
-    """A run's validation set as users send photos (whole, unresized): (image, mask) pairs and the
-    part each belongs to."""
+def validation_samples(config_path: str | None = None) -> tuple[list, list[str]]:
+    """A run's validation set (the committed recipe's by default) as users send photos (whole,
+    unresized): (image, mask) pairs and the part each belongs to."""
     from bgremover.train.builders import build_datasets
     from bgremover.train.config import TrainConfig
 
-    _, val = build_datasets(TrainConfig.from_file(config_path))
+    _, val = build_datasets(TrainConfig.from_file(config_path or RECIPE))
     val.transform = None
     return [val.load(i) for i in range(len(val))], part_labels(val)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", required=True, help="a run's config.json (its data, split and validation options)")
+    parser.add_argument(
+        "--config", help="a recipe or a run's config.json: its validation set (default: configs/default-finetune.yaml)"
+    )
     parser.add_argument("--model", nargs="+", required=True, help="NAME=SOURCE[:WORKING_SIZE]")
     parser.add_argument("--tta", action="store_true", help="also score each model with flip TTA")
     parser.add_argument("--multiscale", action="store_true", help="also score each model with flip + multi-scale TTA")
