@@ -276,3 +276,24 @@ def test_training_crops_real_photos_to_close_ups_without_compositing_any():
     for dataset, least, most in ((train, 14, 16), (plain, 0, 5)):
         labels = [framing(dataset.transform(*dataset.load(k), size=320, seed=k)[1]) for k in range(0, 80, 5)]
         assert least <= labels.count("close-up") <= most, labels
+
+
+def test_real_close_up_validation_crops_each_held_out_photo_the_same_way_every_time():
+    """``val_real_closeups`` adds each held-out photo cropped (not resampled) to a close-up of its
+    person, with no backgrounds needed: the same crop on every build, whatever the training seed."""
+    base = dict(data=str(CCP), max_val_images=6, val_real_closeups=True)
+    val = build_datasets(TrainConfig(**base))[1]
+    held = val.parts[0].stems
+    assert val.stems == held + [f"real-closeup-{stem}" for stem in held]
+    again = build_datasets(TrainConfig(**base, seed=7))[1]
+    labels = []
+    for i in range(len(held)):
+        (photo, mask), (crop, crop_mask) = val.parts[0].load(i), val.parts[1].load(i)
+        assert np.array_equal(crop, again.parts[1].load(i)[0])
+        assert crop.shape[0] < 0.5 * photo.shape[0], (held[i], crop.shape)  # full-body photos, cut to the chest
+        labels.append(framing(crop_mask))
+        found = cv2.matchTemplate(photo, crop, cv2.TM_SQDIFF)
+        y0, x0 = np.unravel_index(found.argmin(), found.shape)
+        assert np.array_equal(photo[y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]], crop)  # a sub-array
+        assert np.array_equal(mask[y0 : y0 + crop.shape[0], x0 : x0 + crop.shape[1]], crop_mask)
+    assert labels.count("close-up") >= 4 and set(labels) <= {"close-up", "half-body"}, labels

@@ -21,6 +21,7 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
         backgrounds=[str(DATA / "backgrounds_indoor")],
         val_closeups=True,
         val_bokeh=True,
+        val_real_closeups=True,
         max_val_images=2,
     )
     config.write_text(json.dumps(settings))
@@ -29,18 +30,19 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
         [*command, "--tta", "--multiscale", "--digits", "6"], cwd=REPO, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
-    assert "validation: 6 images (2 held-out, 2 close-up composites, 2 portrait-lens composites)" in done.stdout
+    parts = ["held-out", "close-up composites", "portrait-lens composites", "real close-ups"]
+    assert f"validation: 8 images ({', '.join(f'2 {part}' for part in parts)})" in done.stdout
     rows = {line.split(" | ")[0][2:]: line for line in done.stdout.splitlines() if line.startswith("| fast")}
     assert list(rows) == ["fast", "fast+flip", "fast+flip+multiscale"]
 
     tool = load_tool("validate")
     samples, labels = tool.validation_samples(str(config))
-    assert labels == ["held-out"] * 2 + ["close-up composites"] * 2 + ["portrait-lens composites"] * 2
+    assert labels == [part for part in parts for _ in range(2)]
     model = load_model("fast")
     for name, options in {"fast": {}, "fast+flip+multiscale": {"tta": True, "scales": MULTISCALE}}.items():
         scores = np.array([iou(model.predict(image, **options), mask) for image, mask in samples])
-        parts = [scores[:2].mean(), scores[2:4].mean(), scores[4:].mean(), scores.mean()]
-        assert rows[name].endswith(" | ".join(f"{v:.6f}" for v in parts) + " |")
+        means = [*scores.reshape(4, 2).mean(axis=1), scores.mean()]
+        assert rows[name].endswith(" | ".join(f"{v:.6f}" for v in means) + " |")
 
 
 def test_committed_recipe_validates_on_80_held_out_photos_and_their_two_composites():

@@ -26,10 +26,10 @@ RECIPE = Path(__file__).resolve().parents[1] / "configs" / "default-finetune.yam
 def part_labels(val) -> list[str]:
     """The part of the validation set each image belongs to."""
     from bgremover.data import CompositeSet, ConcatPairs
-    from bgremover.train.builders import VALIDATION_COMPOSITES
+    from bgremover.train.builders import REAL_CLOSEUPS, VALIDATION_COMPOSITES
 
     parts = val.parts if isinstance(val, ConcatPairs) else [val]
-    composites = {prefix: name for prefix, _, name in VALIDATION_COMPOSITES.values()}
+    composites = {prefix: name for prefix, _, name in VALIDATION_COMPOSITES.values()} | dict([REAL_CLOSEUPS])
     names = ["held-out"] + [
         composites[part.prefix] if isinstance(part, CompositeSet) else "held-out extra" for part in parts[1:]
     ]

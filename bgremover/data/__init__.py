@@ -4,6 +4,7 @@ from bgremover.data.coco import CocoPersonDataset
 from bgremover.data.compositing import (
     CLOSEUP_FRAMINGS,
     PORTRAIT_LENS_FRAMINGS,
+    CloseupCrops,
     CompositeConfig,
     CompositeSet,
     CopyPaste,
@@ -19,6 +20,7 @@ from bgremover.data.transforms import PairTransform, eval_pipeline, reset_pipeli
 __all__ = [
     "CLOSEUP_FRAMINGS",
     "PORTRAIT_LENS_FRAMINGS",
+    "CloseupCrops",
     "CocoPersonDataset",
     "CompositeConfig",
     "CompositeSet",

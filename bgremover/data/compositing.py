@@ -382,6 +382,27 @@ class CopyPaste:
         target *= 1 - shape
 
 
+class CloseupCrops:
+    """:func:`closeup_crop` as a fixed compositor for :class:`CompositeSet`: the crop of an item
+    depends only on ``seed`` and the item's ``seed``, so a validation part of real close-ups (person
+    and room from one camera) is the same on every call and machine.
+
+    Example:
+        >>> image = np.zeros((600, 400, 3), np.uint8); mask = np.zeros((600, 400), np.float32)
+        >>> mask[100:580, 150:250] = 1
+        >>> crops = CloseupCrops(seed=0)
+        >>> a, b = crops(image, mask, seed=3), crops(image, mask, seed=3)
+        >>> a[0].shape == b[0].shape, a[0].shape[0] < 600, bool(a[1][-1].any())
+        (True, True, True)
+    """
+
+    def __init__(self, seed: int = 0):
+        self.seed = seed
+
+    def __call__(self, image: np.ndarray, mask: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        return closeup_crop(image, mask, np.random.default_rng([self.seed, seed]))
+
+
 class CompositeSet(PairDataset):
     """One fixed composite per person of ``people``: item ``i`` is ``compositor(*people.load(i), seed=i)``,
     the same on every call and machine (a benchmark or validation set built from held-out people).
@@ -398,7 +419,13 @@ class CompositeSet(PairDataset):
         (['room-a', 'room-b'], True)
     """
 
-    def __init__(self, people: PairDataset, compositor: CopyPaste, prefix: str = "", transform=None):
+    def __init__(
+        self,
+        people: PairDataset,
+        compositor: CopyPaste | CloseupCrops,
+        prefix: str = "",
+        transform=None,
+    ):
         self.people, self.compositor, self.transform, self.prefix = people, compositor, transform, prefix
         self.stems = [f"{prefix}{stem}" for stem in people.stems]
 

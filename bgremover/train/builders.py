@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from bgremover.data import (
     CLOSEUP_FRAMINGS,
     PORTRAIT_LENS_FRAMINGS,
+    CloseupCrops,
     CompositeConfig,
     CompositeSet,
     ConcatPairs,
@@ -81,6 +82,8 @@ VALIDATION_COMPOSITES = {
     "val_closeups": ("closeup-", CLOSEUP_FRAMINGS, "close-up composites"),
     "val_bokeh": ("bokeh-", PORTRAIT_LENS_FRAMINGS, "portrait-lens composites"),
 }
+# The part of real close-ups (``val_real_closeups``): stem prefix and name.
+REAL_CLOSEUPS = ("real-closeup-", "real close-ups")
 
 
 def build_datasets(
@@ -90,7 +93,8 @@ def build_datasets(
     photos, plus the ``val_holdout`` photos of ``extra_data`` and, with ``val_closeups``, a close-up
     composite of each held-out person (:data:`~bgremover.data.CLOSEUP_FRAMINGS`), with ``val_bokeh`` one
     through a portrait lens (:data:`~bgremover.data.PORTRAIT_LENS_FRAMINGS`); those composites use
-    rooms kept from training with ``val_rooms``, else training rooms."""
+    rooms kept from training with ``val_rooms``, else training rooms; with ``val_real_closeups`` each
+    held-out photo cropped to a close-up of its person (:class:`~bgremover.data.CloseupCrops`)."""
     if train_stems is None or val_stems is None:
         train_stems, val_stems = split_stems(config)
     train = SegmentationFolder(config.data, stems=train_stems, soft=config.soft_masks)
@@ -147,6 +151,9 @@ def build_datasets(
             *config.backgrounds, split=val_rooms, config=framings, seed=config.val_seed + offset
         )
         parts.append(CompositeSet(val, rooms, prefix=prefix))
+    if config.val_real_closeups:
+        crops = CloseupCrops(seed=config.val_seed + len(VALIDATION_COMPOSITES))
+        parts.append(CompositeSet(val, crops, prefix=REAL_CLOSEUPS[0]))
     val = val if len(parts) == 1 else ConcatPairs(parts)
     val.transform = PairTransform(config.image_size, train=False)
     return train, val

@@ -72,6 +72,9 @@ class TrainConfig:
     # room strongly defocused (disk radius 2-5 % of the long side), as portrait photos and blurred
     # video-call backgrounds show it
     val_bokeh: bool = False
+    # and one real close-up of each validation photo: the photo cropped, not resampled, to a
+    # head-and-shoulders close-up of its person (person and room from one camera; closeup_crop)
+    val_real_closeups: bool = False
     val_holdout: tuple[str, ...] = ()
     # validation composites on rooms kept from training (a fifth of each background folder: split "val"
     # of background_files; training then uses the other three of its four fifths), so that model
