@@ -21,11 +21,10 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
         backgrounds=[str(DATA / "backgrounds_indoor")],
         val_closeups=True,
         val_bokeh=True,
-        val_real_closeups=True,
         max_val_images=2,
     )
     config.write_text(json.dumps(settings))
-    command = [sys.executable, "tools/validate.py", "--config", str(config), "--model", "fast=fast"]
+    command = [sys.executable, "tools/validate.py", "--config", str(config), "--model", "fast=fast", "--real-closeups"]
     done = subprocess.run(
         [*command, "--tta", "--multiscale", "--digits", "6"], cwd=REPO, capture_output=True, text=True, timeout=300
     )
@@ -36,7 +35,7 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
     assert list(rows) == ["fast", "fast+flip", "fast+flip+multiscale"]
 
     tool = load_tool("validate")
-    samples, labels = tool.validation_samples(str(config))
+    samples, labels = tool.validation_samples(str(config), real_closeups=True)
     assert labels == [part for part in parts for _ in range(2)]
     model = load_model("fast")
     for name, options in {"fast": {}, "fast+flip+multiscale": {"tta": True, "scales": MULTISCALE}}.items():

@@ -4,7 +4,7 @@ validation set — the held-out photos, the held-out extra photos and the close-
 (checkpoints, working sizes, TTA) are chosen between.
 
     python tools/validate.py --model shipped=default new=runs/NAME/best new@384=runs/NAME/best:384 \\
-        [--config configs/default-finetune.yaml] [--tta] [--multiscale] [--digits 6]
+        [--config configs/default-finetune.yaml] [--real-closeups] [--tta] [--multiscale] [--digits 6]
 
 The validation set is the one of the committed recipe ``configs/default-finetune.yaml`` unless
 ``--config`` names another run's (its data, split and validation options).
@@ -36,13 +36,16 @@ def part_labels(val) -> list[str]:
     return [name for part, name in zip(parts, names, strict=True) for _ in range(len(part))]
 
 
-def validation_samples(config_path: str | None = None) -> tuple[list, list[str]]:
-    """A run's validation set (the committed recipe's by default) as users send photos (whole,
-    unresized): (image, mask) pairs and the part each belongs to."""
+def validation_samples(config_path: str | None = None, real_closeups: bool = False) -> tuple[list, list[str]]:
+    """A run's validation set (the committed recipe's by default; ``real_closeups``: with its part of
+    real close-ups too) as users send photos (whole, unresized): (image, mask) pairs and the part each
+    belongs to."""
     from bgremover.train.builders import build_datasets
     from bgremover.train.config import TrainConfig
 
-    _, val = build_datasets(TrainConfig.from_file(config_path or RECIPE))
+    config = TrainConfig.from_file(config_path or RECIPE)
+    config.val_real_closeups |= real_closeups
+    _, val = build_datasets(config)
     val.transform = None
     return [val.load(i) for i in range(len(val))], part_labels(val)
 
@@ -53,6 +56,9 @@ def main() -> None:
         "--config", help="a recipe or a run's config.json: its validation set (default: configs/default-finetune.yaml)"
     )
     parser.add_argument("--model", nargs="+", required=True, help="NAME=SOURCE[:WORKING_SIZE]")
+    parser.add_argument(
+        "--real-closeups", action="store_true", help="add the part of real close-ups (val_real_closeups) if not set"
+    )
     parser.add_argument("--tta", action="store_true", help="also score each model with flip TTA")
     parser.add_argument("--multiscale", action="store_true", help="also score each model with flip + multi-scale TTA")
     parser.add_argument("--digits", type=int, default=4, help="decimals printed (more to tell near ties apart)")
@@ -64,7 +70,7 @@ def main() -> None:
     variants = {"": {}} | ({"+flip": {"tta": True}} if args.tta else {})
     variants |= {"+flip+multiscale": {"tta": True, "scales": MULTISCALE}} if args.multiscale else {}
 
-    samples, labels = validation_samples(args.config)
+    samples, labels = validation_samples(args.config, args.real_closeups)
     print(f"validation: {len(samples)} images ({', '.join(f'{labels.count(p)} {p}' for p in dict.fromkeys(labels))})")
     print("\n| model | " + " | ".join(dict.fromkeys(labels)) + " | all |")
     print("|---" * (len(set(labels)) + 2) + "|")
