@@ -121,7 +121,10 @@ def run(
     limit: int | None = None,
     log=print,
 ) -> dict[str, dict]:
-    """Evaluate every method on every set; write ``<set>.json`` (merged with earlier results) and the table."""
+    """Evaluate every method on every set; write ``<set>.json`` (merged with earlier results) and the table.
+
+    A method that cannot run here (a package or weights missing) does not wipe out a result it has on
+    the same images from an earlier run: that result is kept, with the date it was measured."""
     fix_threads()
     lpips = LPIPS()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -129,6 +132,7 @@ def run(
     for benchmark in sets.values():
         path = out_dir / f"{benchmark.name}.json"
         document = json.loads(path.read_text()) if path.exists() else {"results": {}}
+        earlier_checksum, earlier_date = document.get("checksum"), document.get("environment", {}).get("date")
         document.update(
             dataset=benchmark.name,
             description=benchmark.description,
@@ -143,6 +147,12 @@ def run(
                 result = evaluate_method(method, benchmark, lpips, limit)
             finally:
                 method.close()
+            earlier = document["results"].get(method.name, {})
+            if not result["available"] and earlier.get("available") and earlier_checksum == document["checksum"]:
+                earlier.setdefault("measured", earlier_date)
+                kept = f"unavailable: {result['reason']}; kept its result of {earlier['measured']}"
+                log(f"{benchmark.name:12s} {method.name:28s} {kept}")
+                continue
             document["results"][method.name] = result
             status = f"IoU {result['mean']['iou']:.4f}" if result["available"] else f"unavailable: {result['reason']}"
             log(f"{benchmark.name:12s} {method.name:28s} {status} ({time.perf_counter() - started:.0f} s)")

@@ -182,3 +182,26 @@ def test_committed_results_reproduce_on_a_sample(sets):
     names = ("ours", "ours:pytorch-fp32", "ours+flip", "u2netp", "watershed")
     problems = check({n: METHODS[n] for n in names}, sets, sample=1, log=lambda *_: None)
     assert problems == []
+
+
+class WatershedWithoutItsPackage(METHODS["watershed"].__class__):
+    """The watershed method on a machine where its package is missing."""
+
+    def load(self) -> None:
+        raise MethodUnavailable("package opencv is not installed (pip install opencv-python-headless)")
+
+
+def test_a_method_unavailable_now_keeps_its_earlier_result_on_the_same_images(tmp_path, sets):
+    small = {"cihp_sample": sets["cihp_sample"]}
+    run({"watershed": METHODS["watershed"]}, small, tmp_path, limit=2, log=lambda *_: None)
+    measured = json.loads((tmp_path / "cihp_sample.json").read_text())
+    lines = []
+    now = {"watershed": WatershedWithoutItsPackage(), "modnet": METHODS["modnet"]}
+    run(now, small, tmp_path, limit=2, log=lines.append)
+    document = json.loads((tmp_path / "cihp_sample.json").read_text())
+    kept = document["results"]["watershed"]
+    assert kept["per_image"] == measured["results"]["watershed"]["per_image"] and kept["available"]
+    assert kept["measured"] == measured["environment"]["date"]
+    assert "opencv is not installed" in lines[0] and "kept its result of" in lines[0]
+    assert document["results"]["modnet"]["available"] is False  # never measured: says why
+    validate(document)

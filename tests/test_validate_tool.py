@@ -44,7 +44,7 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
         assert rows[name].endswith(" | ".join(f"{v:.6f}" for v in means) + " |")
 
 
-def test_committed_recipe_validates_on_80_held_out_photos_and_their_two_composites():
+def test_committed_recipe_validates_on_80_held_out_photos_their_two_composites_and_close_up_crops():
     from bgremover.train.builders import build_datasets
     from bgremover.train.config import TrainConfig
 
@@ -59,5 +59,6 @@ def test_committed_recipe_validates_on_80_held_out_photos_and_their_two_composit
     train, val = build_datasets(config)
     tool = load_tool("validate")
     labels = tool.part_labels(val)
-    assert labels == ["held-out"] * 80 + ["close-up composites"] * 80 + ["portrait-lens composites"] * 80
+    parts = ["held-out", "close-up composites", "portrait-lens composites", "real close-ups"]
+    assert labels == [part for part in parts for _ in range(80)]
     assert not set(val.parts[0].stems) & set(train.stems)  # validation people are never trained on
