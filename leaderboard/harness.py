@@ -150,11 +150,11 @@ def run(
             earlier = document["results"].get(method.name, {})
             if not result["available"] and earlier.get("available") and earlier_checksum == document["checksum"]:
                 earlier.setdefault("measured", earlier_date)
-                kept = f"unavailable: {result['reason']}; kept its result of {earlier['measured']}"
-                log(f"{benchmark.name:12s} {method.name:28s} {kept}")
-                continue
-            document["results"][method.name] = result
-            status = f"IoU {result['mean']['iou']:.4f}" if result["available"] else f"unavailable: {result['reason']}"
+                status = f"unavailable: {result['reason']}; kept its result of {earlier['measured']}"
+            else:
+                document["results"][method.name] = result
+                measured = result["available"]
+                status = f"IoU {result['mean']['iou']:.4f}" if measured else f"unavailable: {result['reason']}"
             log(f"{benchmark.name:12s} {method.name:28s} {status} ({time.perf_counter() - started:.0f} s)")
             path.write_text(json.dumps(document, indent=1))
         written[benchmark.name] = document
