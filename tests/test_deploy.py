@@ -127,7 +127,8 @@ def test_two_step_distillation_writes_a_loadable_student(tmp_path):
 
     split = tmp_path / "split.txt"
     split.write_text("\n".join(read_split(CCP / "splits" / "trainval.txt")[:8]))
-    overrides = dict(scales=(64,), w_perceptual=0.0, teacher="default", max_steps=2, epochs=1)
+    overrides = dict(scales=(64,), w_perceptual=0.0, teacher="default", teacher_scale=1.5, teacher_flip=True)
+    overrides |= dict(max_steps=2, epochs=1)
     config = TrainConfig(**{**TINY, "split": str(split), "out_dir": str(tmp_path / "student"), **overrides})
     Trainer(config).fit()
     steps = (tmp_path / "student" / "steps.jsonl").read_text()

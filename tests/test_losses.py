@@ -17,6 +17,7 @@ from bgremover.losses import (
     dice_loss,
     edge_loss,
     sobel_magnitude,
+    teacher_logits,
 )
 
 TARGET = torch.zeros(2, 1, 16, 16)
@@ -59,6 +60,38 @@ def test_edge_known_value():
 @pytest.mark.parametrize("fn", [bce_loss, dice_loss, edge_loss])
 def test_zero_at_target(fn):
     assert fn(PERFECT, TARGET).item() == pytest.approx(0.0, abs=1e-3)
+
+
+class Ramp(torch.nn.Module):
+    """A 'teacher' whose logit is the column index, whatever the image."""
+
+    def forward(self, x):
+        return torch.arange(x.shape[-1], dtype=torch.float32).expand(x.shape[0], 1, *x.shape[-2:])
+
+
+class Red(torch.nn.Module):
+    """A 'teacher' whose logit is ten times the red channel."""
+
+    def forward(self, x):
+        return 10 * x[:, :1]
+
+
+def test_teacher_flip_averages_the_mirrored_pass():
+    logits = teacher_logits(Ramp(), torch.rand(2, 3, 4, 5), flip=True)
+    torch.testing.assert_close(logits, torch.full((2, 1, 4, 5), 2.0))  # (j + (4 - j)) / 2
+    assert teacher_logits(Ramp(), torch.rand(1, 3, 4, 5))[0, 0, 0].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_teacher_scale_resizes_in_and_back():
+    gradient = torch.linspace(0, 1, 32).expand(1, 3, 24, 32).contiguous()  # smooth: resizing keeps it
+    for scale in (0.5, 1.5, 2.0):
+        logits = teacher_logits(Red(), gradient, scale=scale)
+        assert logits.shape == (1, 1, 24, 32)
+        torch.testing.assert_close(logits[..., 2:-2], 10 * gradient[:, :1, :, 2:-2], atol=0.02, rtol=0)
+    with pytest.raises(ValueError, match="scale must be positive"):
+        teacher_logits(Red(), gradient, scale=0.0)
+    with pytest.raises(ValueError, match=r"\(N, 3, H, W\)"):
+        teacher_logits(Red(), gradient[0])
 
 
 @pytest.fixture(scope="module")

@@ -114,6 +114,11 @@ def test_moving_average_decay_outside_the_unit_interval_is_refused():
         TrainConfig(ema_decay=1.0)
 
 
+def test_teacher_scale_must_be_positive():
+    with pytest.raises(ValueError, match="teacher_scale must be positive"):
+        TrainConfig(teacher_scale=0.0)
+
+
 def test_sigkill_mid_epoch_then_resume(tmp_path, split_file):
     config = tiny_config(tmp_path, split_file, epochs=50, checkpoint_every=2, scales=(96,))
     command = [sys.executable, "-m", "bgremover", "train", *cli_args(config)]

@@ -3,7 +3,7 @@
 from bgremover.losses.bce import BCELoss, bce_loss
 from bgremover.losses.composite import CompositeLoss
 from bgremover.losses.dice import DiceLoss, dice_loss
-from bgremover.losses.distillation import DistillationLoss, distillation_loss
+from bgremover.losses.distillation import DistillationLoss, distillation_loss, teacher_logits
 from bgremover.losses.edge import EdgeLoss, edge_loss, sobel_magnitude
 from bgremover.losses.perceptual import PerceptualLoss, load_vgg16_features, perceptual_loss
 
@@ -21,4 +21,5 @@ __all__ = [
     "load_vgg16_features",
     "perceptual_loss",
     "sobel_magnitude",
+    "teacher_logits",
 ]

@@ -104,6 +104,8 @@ class TrainConfig:
     teacher: str | None = None
     w_distill: float = 1.0
     distill_temperature: float = 2.0
+    teacher_scale: float = 1.0  # the teacher sees the batch resized by this (2.0: a 512-px teacher, 256-px batch)
+    teacher_flip: bool = False  # its logits averaged with its mirrored pass's (a mirror-symmetric target)
     # optimisation
     epochs: int = 30
     max_steps: int | None = None
@@ -132,6 +134,8 @@ class TrainConfig:
         for name in ("backgrounds", "extra_data", "val_holdout"):  # one string (as older configs wrote it), or none
             value = getattr(self, name)
             setattr(self, name, (value,) if isinstance(value, str) else tuple(value or ()))
+        if self.teacher_scale <= 0:
+            raise ValueError(f"teacher_scale must be positive, got {self.teacher_scale}")
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in (0, 1), got {self.ema_decay}")
 

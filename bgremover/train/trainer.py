@@ -15,7 +15,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from bgremover.hub import load_network
-from bgremover.losses import distillation_loss
+from bgremover.losses import distillation_loss, teacher_logits
 from bgremover.train.builders import (
     build_datasets,
     build_loss,
@@ -183,9 +183,8 @@ class Trainer:
                 logits = self.net(images)
                 total, terms = self.loss(logits, masks, images)
                 if self.teacher is not None:
-                    with torch.no_grad():
-                        teacher_logits = self.teacher(images)
-                    terms["distill"] = distillation_loss(logits, teacher_logits, config.distill_temperature)
+                    target = teacher_logits(self.teacher, images, config.teacher_scale, config.teacher_flip)
+                    terms["distill"] = distillation_loss(logits, target, config.distill_temperature)
                     total = total + config.w_distill * terms["distill"]
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(total).backward()
