@@ -198,10 +198,18 @@ def recipe_extras(config: dict) -> list[str]:
             f"- Squashed inputs: {config['squash_p']:.0%} of the samples resized to the square whatever their "
             "aspect, as the model is run."
         )
+    if config.get("real_closeup_p"):
+        lines.append(
+            f"- Real close-ups: {config['real_closeup_p']:.0%} of the real photos (those not composited) cropped, "
+            "not resampled, to a head-and-shoulders close-up of their person."
+        )
     if config.get("teacher"):
+        scale, flip = config.get("teacher_scale", 1.0), config.get("teacher_flip", False)
+        seen = "the same batches" + (f" enlarged {scale:g}×" if scale != 1.0 else "")
+        seen += ", its logits averaged with its mirrored pass's" if flip else ""
         lines.append(
             f"- Distilled from `{config['teacher']}`: + {config['w_distill']}·T²·BCE(σ(student/T), σ(teacher/T)), "
-            f"T={config['distill_temperature']}, teacher run on the same batches."
+            f"T={config['distill_temperature']}, teacher run on {seen}."
         )
     if config.get("prune_amount"):
         kind = "output channels (L2)" if config["prune_structured"] else "weights (L1)"

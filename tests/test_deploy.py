@@ -137,6 +137,7 @@ def test_two_step_distillation_writes_a_loadable_student(tmp_path):
     assert student.predict(np.zeros((40, 30, 3), np.uint8)).shape == (40, 30)
     card = write_model_card(tmp_path / "student" / "best", tmp_path / "student", ["misses small people"]).read_text()
     assert card.startswith("---\nlibrary_name: bgremover") and "Distilled from `default`" in card
+    assert "teacher run on the same batches enlarged 1.5×, its logits averaged with its mirrored pass's." in card
     assert "| ours |" in card and "- misses small people" in card and "`ours:best` on the leaderboard" in card
     environment = json.loads((tmp_path / "student" / "environment.json").read_text())  # written by the trainer
     assert environment["cores"] == os.cpu_count() and environment["device"] == "cpu"

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from bgremover.io import read_image
+from leaderboard.card import recipe_extras
 from leaderboard.check import check
 from leaderboard.datasets import Benchmark, benchmarks
 from leaderboard.harness import run
@@ -205,3 +206,13 @@ def test_a_method_unavailable_now_keeps_its_earlier_result_on_the_same_images(tm
     assert "opencv is not installed" in lines[0] and "kept its result of" in lines[0]
     assert document["results"]["modnet"]["available"] is False  # never measured: says why
     validate(document)
+
+
+def test_card_recipe_names_real_closeups_and_the_teacher_settings():
+    lines = recipe_extras({"real_closeup_p": 0.5, "teacher": "default", "w_distill": 1.0, "distill_temperature": 2.0})
+    assert lines[0] == (
+        "- Real close-ups: 50% of the real photos (those not composited) cropped, not resampled, "
+        "to a head-and-shoulders close-up of their person."
+    )
+    assert lines[1].endswith("teacher run on the same batches.")  # runs before the teacher knobs
+    assert recipe_extras({"real_closeup_p": 0.0}) == []
