@@ -86,7 +86,7 @@ def our_methods() -> list[Ours]:
     fast = str(others[0])
     if tier_installed("fast"):
         methods.append(Ours(f"ours:{NAMED_MODELS['fast']}+flip", fast, tta=True))
-    if tier_installed("fast") and runs_int8_file(fast, resolve_backend(AUTO, "int8"), run_config(fast).precision):
-        # the int8 tier's unquantized numbers beside it
-        methods.append(Ours(f"ours:{NAMED_MODELS['fast']}:unquantized", fast, precision="default"))
+        if runs_int8_file(fast, resolve_backend(AUTO, "int8"), run_config(fast).precision):
+            # the int8 tier's unquantized numbers beside it
+            methods.append(Ours(f"ours:{NAMED_MODELS['fast']}:unquantized", fast, precision="default"))
     return methods
