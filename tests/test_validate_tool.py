@@ -44,6 +44,26 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
         assert rows[name].endswith(" | ".join(f"{v:.6f}" for v in means) + " |")
 
 
+def test_threshold_scores_the_alpha_binarised_there_and_refuses_values_outside_0_1(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(dict(data=str(CCP), max_val_images=3)))
+    command = [sys.executable, "tools/validate.py", "--config", str(config), "--model", "fast=fast", "--digits", "6"]
+    done = subprocess.run([*command, "--threshold", "0.2"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    row = next(line for line in done.stdout.splitlines() if line.startswith("| fast |"))
+    samples, _ = load_tool("validate").validation_samples(str(config))
+    model = load_model("fast")
+    alphas, masks = [model.predict(image) for image, _ in samples], [mask for _, mask in samples]
+    low = np.mean([iou((alpha >= 0.2).astype(np.float32), mask) for alpha, mask in zip(alphas, masks, strict=True)])
+    plain = np.mean([iou(alpha, mask) for alpha, mask in zip(alphas, masks, strict=True)])
+    assert row.endswith(f"| {low:.6f} |")
+    assert any(((alpha >= 0.2) != (alpha >= 0.5)).any() for alpha in alphas)  # 0.2 binarises differently
+    assert f"{low:.6f}" != f"{plain:.6f}"
+
+    refused = subprocess.run([*command, "--threshold", "1.5"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "--threshold must lie strictly between 0 and 1, got 1.5" in refused.stderr
+
+
 def test_committed_recipe_validates_on_80_held_out_photos_their_two_composites_and_close_up_crops():
     from bgremover.train.builders import build_datasets
     from bgremover.train.config import TrainConfig

@@ -4,12 +4,13 @@ validation set — the held-out photos, the held-out extra photos and the close-
 (checkpoints, working sizes, TTA) are chosen between.
 
     python tools/validate.py --model shipped=default new=runs/NAME/best new@384=runs/NAME/best:384 \\
-        [--config configs/default-finetune.yaml] [--real-closeups] [--tta] [--multiscale] [--digits 6]
+        [--config configs/default-finetune.yaml] [--real-closeups] [--tta] [--multiscale] [--digits 6] [--threshold 0.4]
 
 The validation set is the one of the committed recipe ``configs/default-finetune.yaml`` unless
 ``--config`` names another run's (its data, split and validation options).
 
-Prints IoU (per-image mean, threshold 0.5, main subject) per part of the validation set and over all.
+Prints IoU (per-image mean, threshold 0.5 or ``--threshold``, main subject) per part of the validation set and
+over all.
 """
 
 from __future__ import annotations
@@ -62,7 +63,12 @@ def main() -> None:
     parser.add_argument("--tta", action="store_true", help="also score each model with flip TTA")
     parser.add_argument("--multiscale", action="store_true", help="also score each model with flip + multi-scale TTA")
     parser.add_argument("--digits", type=int, default=4, help="decimals printed (more to tell near ties apart)")
+    parser.add_argument(
+        "--threshold", type=float, default=0.5, help="alpha from which a pixel counts as person (default 0.5)"
+    )
     args = parser.parse_args()
+    if not 0 < args.threshold < 1:
+        parser.error(f"--threshold must lie strictly between 0 and 1, got {args.threshold}")
     from bgremover import load_model
     from bgremover.constants import MULTISCALE
     from bgremover.metrics import iou
@@ -84,7 +90,7 @@ def main() -> None:
             scores = defaultdict(list)
             for (image, mask), label in zip(samples, labels, strict=True):
                 alpha = segmenter.predict(image, **options)
-                scores[label].append(iou(alpha, mask))
+                scores[label].append(iou((alpha >= args.threshold).astype(np.float32), mask))
             row = [f"{np.mean(scores[p]):.{args.digits}f}" for p in dict.fromkeys(labels)]
             total = np.mean([v for values in scores.values() for v in values])
             print(f"| {name}{suffix} | " + " | ".join(row) + f" | {total:.{args.digits}f} |", flush=True)
