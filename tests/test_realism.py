@@ -116,6 +116,28 @@ def test_each_background_folder_is_drawn_equally_often():
     assert 0.45 < np.mean(draws < len(outdoor)) < 0.55  # 133 outdoor photos against ~480 rooms
 
 
+def test_close_up_centre_and_height_set_where_the_frame_cuts_the_person():
+    """A narrow close-up centred at 5-10 % of the width is cut by the left edge and never touches the
+    right one; one taller than the frame (height 1.3-1.4) is cut by the top edge too. The training
+    options reach the compositor."""
+    background = np.full((300, 400, 3), 128, np.uint8)
+    person = checkered_person(200, 40)
+
+    def masks(**knobs):
+        composite = CopyPaste([background], config=CompositeConfig(p=1.0, closeup_p=1.0, canvas_aspects=(4 / 3,), **knobs))
+        return [composite(*person, seed=s)[1] for s in range(8)]
+
+    for mask in masks(closeup_center=(0.05, 0.1)):
+        assert mask[:, 0].any() and not mask[:, -1].any() and mask[-1].any()
+    assert not any(mask[0].any() for mask in masks(closeup_height=(0.7, 0.9)))
+    assert all(mask[0].any() for mask in masks(closeup_height=(1.3, 1.4)))
+    train, _ = build_datasets(
+        TrainConfig(data=str(CCP), backgrounds=(str(INDOOR),), closeup_center=(0.05, 0.1), closeup_height=(1.3, 1.4))
+    )
+    config = train.transform.pre.config
+    assert (config.closeup_center, config.closeup_height) == ((0.05, 0.1), (1.3, 1.4))
+
+
 def test_training_uses_real_extra_photos_and_never_the_held_out_rooms():
     config = TrainConfig(data=str(CCP), extra_data=(str(EXTRA),), extra_repeat=2, backgrounds=(str(INDOOR),))
     train, val = build_datasets(config)

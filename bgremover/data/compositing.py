@@ -55,7 +55,8 @@ class CompositeConfig:
     portrait_p: float = 0.3
     closeup_p: float = 0.0  # of a head-and-shoulders close-up filling most of the frame (webcam, video call)
     closeup_keep: tuple[float, float] = (0.17, 0.4)  # share of the person's height kept, from the top
-    closeup_height: tuple[float, float] = (0.7, 1.1)  # of the canvas height
+    closeup_height: tuple[float, float] = (0.7, 1.1)  # of the canvas height (above 1: the head cut by the top edge)
+    closeup_center: tuple[float, float] = (0.3, 0.7)  # its centre, a share of the canvas width (wider: cut by a side)
     # of a photo left as it is (not composited) being cropped to a close-up of its people instead:
     # person and room then share the camera they were photographed with (:func:`closeup_crop`)
     real_closeup_p: float = 0.0
@@ -336,7 +337,7 @@ class CopyPaste:
         target = np.zeros(canvas.shape[:2], np.float32)
         h_canvas, w_canvas = canvas.shape[:2]
         if closeup:
-            center = rng.uniform(0.3, 0.7) * w_canvas
+            center = rng.uniform(*cfg.closeup_center) * w_canvas
             self._place(canvas, target, person, alpha, height_frac, True, x_center=center, tint=tint)
         elif group:
             count = int(rng.integers(cfg.group_size[0], cfg.group_size[1] + 1))

@@ -119,6 +119,8 @@ def build_datasets(
                 empty_p=config.empty_p,
                 portrait_p=config.portrait_p,
                 closeup_p=config.closeup_p,
+                closeup_height=config.closeup_height,
+                closeup_center=config.closeup_center,
                 real_closeup_p=config.real_closeup_p,
                 defocus_p=config.defocus_p,
                 defocus_radius=config.defocus_radius,

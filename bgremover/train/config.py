@@ -45,6 +45,8 @@ class TrainConfig:
     empty_p: float = 0.1  # of a composite with nobody in it (background alone, an all-zero mask)
     portrait_p: float = 0.2  # of a composite being a head-and-torso crop cut by the bottom edge
     closeup_p: float = 0.25  # of a composite being a head-and-shoulders close-up (webcam, video call)
+    closeup_height: tuple[float, float] = (0.7, 1.1)  # a close-up's height, a share of the frame's
+    closeup_center: tuple[float, float] = (0.3, 0.7)  # its centre, a share of the frame's width
     real_closeup_p: float = 0.0  # of the real photos (not composited) cropped to a close-up of their people
     defocus_p: float = 0.3  # of a composite's background defocused (twice that for close-ups)
     # the defocus disk's radius as a share of the canvas long side (up to 0.05: a portrait lens's blur)
