@@ -124,7 +124,9 @@ def test_close_up_centre_and_height_set_where_the_frame_cuts_the_person():
     person = checkered_person(200, 40)
 
     def masks(**knobs):
-        composite = CopyPaste([background], config=CompositeConfig(p=1.0, closeup_p=1.0, canvas_aspects=(4 / 3,), **knobs))
+        composite = CopyPaste(
+            [background], config=CompositeConfig(p=1.0, closeup_p=1.0, canvas_aspects=(4 / 3,), **knobs)
+        )
         return [composite(*person, seed=s)[1] for s in range(8)]
 
     for mask in masks(closeup_center=(0.05, 0.1)):
