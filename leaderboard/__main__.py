@@ -1,4 +1,4 @@
-"""``python -m leaderboard run|check|table``."""
+"""``python -m leaderboard run|check|table|card|compare``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,20 @@ import argparse
 import sys
 from pathlib import Path
 
-from leaderboard.datasets import benchmarks
+from leaderboard.datasets import benchmarks, folder_benchmark
+from leaderboard.framing import FRAMINGS
 from leaderboard.report import RESULTS_DIR
+
+
+def _named(parser: argparse.ArgumentParser, option: str, specs: list[str]) -> list[tuple[str, str]]:
+    """``NAME=VALUE`` strings as (name, value) pairs; a malformed one is a usage error."""
+    pairs = []
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        if not sep or not name or not value:
+            parser.error(f"{option} takes NAME=VALUE, got {spec!r}")
+        pairs.append((name, value))
+    return pairs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,10 +30,26 @@ def main(argv: list[str] | None = None) -> int:
         ("check", "re-run a sample; fail if a committed number does not reproduce"),
         ("table", "regenerate results/README.md from the JSON"),
         ("card", "write a model folder's README.md (model card) from its training run and the results"),
+        ("compare", "compare methods photo by photo on one set against a baseline (paired, with standard errors)"),
     ]:
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--results", type=Path, default=RESULTS_DIR, help="results folder")
-        if name != "table":
+        if name in ("run", "check"):
+            p.add_argument(
+                "--folder",
+                nargs="+",
+                default=[],
+                metavar="NAME=PATH",
+                help="evaluate on these folders of images/ and masks/ (same stems) as sets NAME, e.g. "
+                "portraits=~/heldout (only these, unless --data-dir is given too); use with --results "
+                "to keep them out of the committed table",
+            )
+        if name == "compare":
+            p.add_argument("--dataset", required=True, help="the set to compare on (its results file's name)")
+            p.add_argument("--baseline", default="mediapipe_selfie", help="the method every other is compared with")
+            p.add_argument("--framing", choices=FRAMINGS, help="only the photos of this framing")
+            p.add_argument("--metric", default="iou", help="per-image metric (default: iou)")
+        if name not in ("table", "compare"):
             p.add_argument("--methods", nargs="*", help="method names (default: all)")
             p.add_argument("--datasets", nargs="*", help="dataset names (default: all)")
             p.add_argument("--data-dir", help="data folder (default: $BGREMOVER_DATA_DIR), e.g. ../shared/data")
@@ -70,6 +98,20 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"wrote {card}")
         return 0
+    if args.command == "compare":
+        from leaderboard.paired import markdown, paired_differences
+
+        path = args.results / f"{args.dataset}.json"
+        if not path.is_file():
+            parser.error(f"no results for {args.dataset!r} in {args.results} (run `python -m leaderboard run` first)")
+        import json
+
+        try:
+            rows = paired_differences(json.loads(path.read_text()), args.baseline, args.framing, args.metric)
+        except (ValueError, KeyError) as err:
+            parser.error(str(err).strip("'\""))
+        print(markdown(rows, args.baseline, args.metric))
+        return 0
     if args.command == "table":
         from leaderboard.report import write_markdown
 
@@ -78,10 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     from leaderboard.methods import Ours, all_methods
 
     methods = all_methods()
-    for spec in getattr(args, "model", []):
-        name, sep, source = spec.partition("=")
-        if not sep or not name or not source:
-            parser.error(f"--model takes NAME=SOURCE, got {spec!r}")
+    for name, source in _named(parser, "--model", getattr(args, "model", [])):
         methods[f"ours:{name}"] = Ours(
             f"ours:{name}",
             source,
@@ -95,11 +134,16 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             parser.error(f"unknown methods {unknown}; available: {sorted(methods)}")
         methods = {n: methods[n] for n in args.methods}
+    folders = _named(parser, "--folder", args.folder)
     try:
-        sets = benchmarks(args.data_dir)
+        sets = benchmarks(args.data_dir) if args.data_dir or not folders else {}
+        sets.update({name: folder_benchmark(name, path) for name, path in folders})
     except FileNotFoundError as err:
         parser.error(str(err))
     if args.datasets:
+        unknown = sorted(set(args.datasets) - set(sets))
+        if unknown:
+            parser.error(f"unknown datasets {unknown}; available: {sorted(sets)}")
         sets = {n: sets[n] for n in args.datasets}
     if args.command == "run":
         from leaderboard.harness import run

@@ -41,6 +41,16 @@ def _davis_clean_stems(root: Path) -> list[str]:
         return [row["stem"] for row in csv.DictReader(handle) if row["unannotated_bystanders"] == "0"]
 
 
+def folder_benchmark(name: str, folder: str | os.PathLike) -> Benchmark:
+    """A set of your own: every ``images/`` file of ``folder`` with its ``masks/`` PNG of the same stem
+    (e.g. held-out portraits that never leave your machine)."""
+    folder = Path(folder).expanduser()
+    pairs = tuple(find_pairs(folder)) if (folder / "images").is_dir() and (folder / "masks").is_dir() else ()
+    if not pairs:
+        raise FileNotFoundError(f"{folder} has no images/ with matching masks/ (same stems, masks as PNG)")
+    return Benchmark(name, f"{folder.name}: a folder of images and masks", pairs)
+
+
 def benchmarks(root: str | os.PathLike | None = None) -> dict[str, Benchmark]:
     """CCP test (200), DAVIS (119), DAVIS clean subset, web photos (290), the synthetic indoor close-up set
     (200, built on first use: :mod:`leaderboard.synthetic`) and the CIHP sample (5, qualitative)."""
