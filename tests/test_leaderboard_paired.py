@@ -9,7 +9,7 @@ import pytest
 
 from leaderboard.__main__ import main
 from leaderboard.datasets import folder_benchmark
-from leaderboard.paired import paired_differences
+from leaderboard.paired import compare_scores, paired_differences
 from leaderboard.report import load_results
 from tests.conftest import CCP
 
@@ -49,6 +49,8 @@ def test_paired_differences_known_answers():
         paired_differences(doc, "gone")
     with pytest.raises(ValueError, match="no photo of framing 'group'"):
         paired_differences(doc, "base", framing="group")
+    with pytest.raises(ValueError, match="equally long lists of photos"):
+        compare_scores([0.9, 0.8], [0.9])
 
 
 @pytest.fixture(scope="module")

@@ -82,3 +82,25 @@ def test_committed_recipe_validates_on_80_held_out_photos_their_two_composites_a
     parts = ["held-out", "close-up composites", "portrait-lens composites", "real close-ups"]
     assert labels == [part for part in parts for _ in range(80)]
     assert not set(val.parts[0].stems) & set(train.stems)  # validation people are never trained on
+
+
+def test_paired_rows_are_each_variants_difference_from_the_first_photo_by_photo(tmp_path):
+    from leaderboard.paired import compare_scores
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(dict(data=str(CCP), max_val_images=3)))
+    command = [sys.executable, "tools/validate.py", "--config", str(config), "--model", "fast=fast", "--tta"]
+    done = subprocess.run(
+        [*command, "--paired", "--digits", "6"], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "difference from fast, photo by photo (bootstrap standard error):" in done.stdout
+    row = next(line for line in done.stdout.splitlines() if line.startswith(("| fast+flip | +", "| fast+flip | -")))
+    samples, _ = load_tool("validate").validation_samples(str(config))
+    model = load_model("fast")
+    plain = [iou(model.predict(image), mask) for image, mask in samples]
+    flipped = [iou(model.predict(image, tta=True), mask) for image, mask in samples]
+    stats = compare_scores(flipped, plain)
+    cell = f"{stats['mean_difference']:+.6f} ({stats['standard_error']:.6f})"
+    assert row == f"| fast+flip | {cell} | {cell} |"  # one part (held-out) and all
+    assert stats["mean_difference"] != 0 and stats["standard_error"] > 0

@@ -5,12 +5,15 @@ validation set — the held-out photos, the held-out extra photos and the close-
 
     python tools/validate.py --model shipped=default new=runs/NAME/best new@384=runs/NAME/best:384 \\
         [--config configs/default-finetune.yaml] [--real-closeups] [--tta] [--multiscale] [--digits 6] [--threshold 0.4]
+        [--paired]
 
 The validation set is the one of the committed recipe ``configs/default-finetune.yaml`` unless
 ``--config`` names another run's (its data, split and validation options).
 
 Prints IoU (per-image mean, threshold 0.5 or ``--threshold``, main subject) per part of the validation set and
-over all.
+over all. ``--paired`` adds every other row's difference from the first model's, photo by photo, with its
+bootstrap standard error (:func:`leaderboard.paired.compare_scores`): whether a candidate's gain is larger than
+what the validation photos' spread can tell.
 """
 
 from __future__ import annotations
@@ -66,12 +69,16 @@ def main() -> None:
     parser.add_argument(
         "--threshold", type=float, default=0.5, help="alpha from which a pixel counts as person (default 0.5)"
     )
+    parser.add_argument(
+        "--paired", action="store_true", help="also print each row's paired difference from the first model's"
+    )
     args = parser.parse_args()
     if not 0 < args.threshold < 1:
         parser.error(f"--threshold must lie strictly between 0 and 1, got {args.threshold}")
     from bgremover import load_model
     from bgremover.constants import MULTISCALE
     from bgremover.metrics import iou
+    from leaderboard.paired import compare_scores
 
     variants = {"": {}} | ({"+flip": {"tta": True}} if args.tta else {})
     variants |= {"+flip+multiscale": {"tta": True, "scales": MULTISCALE}} if args.multiscale else {}
@@ -80,6 +87,8 @@ def main() -> None:
     print(f"validation: {len(samples)} images ({', '.join(f'{labels.count(p)} {p}' for p in dict.fromkeys(labels))})")
     print("\n| model | " + " | ".join(dict.fromkeys(labels)) + " | all |")
     print("|---" * (len(set(labels)) + 2) + "|")
+    parts = list(dict.fromkeys(labels))
+    rows = {}  # row name -> per-image IoU in the order of the samples
     for spec in args.model:
         name, source = spec.split("=", 1)
         size = None
@@ -87,13 +96,28 @@ def main() -> None:
             source, size = source.rsplit(":", 1)[0], int(source.rsplit(":", 1)[1])
         segmenter = load_model(source, working_size=size)
         for suffix, options in variants.items():
-            scores = defaultdict(list)
-            for (image, mask), label in zip(samples, labels, strict=True):
-                alpha = segmenter.predict(image, **options)
-                scores[label].append(iou((alpha >= args.threshold).astype(np.float32), mask))
-            row = [f"{np.mean(scores[p]):.{args.digits}f}" for p in dict.fromkeys(labels)]
-            total = np.mean([v for values in scores.values() for v in values])
-            print(f"| {name}{suffix} | " + " | ".join(row) + f" | {total:.{args.digits}f} |", flush=True)
+            ious = [
+                iou((segmenter.predict(image, **options) >= args.threshold).astype(np.float32), mask)
+                for image, mask in samples
+            ]
+            rows[name + suffix] = ious
+            by_part = defaultdict(list)
+            for value, label in zip(ious, labels, strict=True):
+                by_part[label].append(value)
+            row = [f"{np.mean(by_part[p]):.{args.digits}f}" for p in parts]
+            print(f"| {name}{suffix} | " + " | ".join(row) + f" | {np.mean(ious):.{args.digits}f} |", flush=True)
+    if args.paired and len(rows) > 1:
+        first, *others = rows
+        print(f"\ndifference from {first}, photo by photo (bootstrap standard error):\n")
+        print("| model | " + " | ".join(parts) + " | all |")
+        print("|---" * (len(parts) + 2) + "|")
+        masks = {p: [i for i, label in enumerate(labels) if label == p] for p in parts} | {"all": range(len(labels))}
+        for other in others:
+            cells = []
+            for indices in masks.values():
+                stats = compare_scores([rows[other][i] for i in indices], [rows[first][i] for i in indices])
+                cells.append(f"{stats['mean_difference']:+.{args.digits}f} ({stats['standard_error']:.{args.digits}f})")
+            print(f"| {other} | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":
