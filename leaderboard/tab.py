@@ -9,10 +9,14 @@ import numpy as np
 import plotly.graph_objects as go
 
 from bgremover import settings
+from leaderboard.paired import paired_differences
 from leaderboard.report import ALL_METRICS, LOWER_IS_BETTER, load_results, rows
 
 HEADLINE = ("iou", "dice", "ssim", "lpips")
 WORST_COUNT = 6
+BASELINE = "mediapipe_selfie"  # the free model a user would otherwise pick: every method is compared with it
+PAIRED_HEADERS = ["method", "photos", "better / worse", "mean difference (standard error)", "median difference"]
+MIN_FRAMING_PHOTOS = 20  # a framing gets its own photo-by-photo table from this many photos
 
 
 OURS_COLOUR, PEER_COLOUR = "#e8590c", "#868e96"
@@ -144,6 +148,23 @@ def render_worst(dataset: str, stems: list[str], data_dir: str | None) -> list[t
     return gallery
 
 
+def paired_rows(document: dict, framing: str | None = None, baseline: str = BASELINE) -> list[list]:
+    """IoU photo by photo against ``baseline`` (:func:`leaderboard.paired.paired_differences`) as
+    table rows; none where the baseline has no results on the set."""
+    if not document["results"].get(baseline, {}).get("available"):
+        return []
+    return [
+        [
+            row["method"],
+            row["photos"],
+            f"{row['better']} / {row['worse']}",
+            f"{row['mean_difference']:+.4f} ({row['standard_error']:.4f})",
+            f"{row['median_difference']:+.4f}",
+        ]
+        for row in paired_differences(document, baseline, framing)
+    ]
+
+
 def build_leaderboard_tab(results_dir: Path | None = None) -> None:
     """Add the "Leaderboard" tab to the current Blocks."""
     with gr.Tab("Leaderboard", elem_id="leaderboard-tab"):
@@ -181,6 +202,19 @@ def build_leaderboard_tab(results_dir: Path | None = None) -> None:
                     for metric in HEADLINE[2:]:
                         gr.Plot(bar_chart(document, metric))
                 gr.Plot(latency_scatter(document))
+                framings = list(document.get("framing", {}).values())
+                large = sorted({f for f in framings if framings.count(f) >= MIN_FRAMING_PHOTOS})
+                for framing in [None, *(large if len(large) > 1 else [])]:  # per framing where a set mixes them
+                    paired = paired_rows(document, framing)
+                    if not paired:
+                        continue
+                    gr.Markdown(
+                        f"**Photo by photo against MediaPipe Selfie**{f', {framing} photos only' if framing else ''}: "
+                        "the photos where each method's IoU is higher / lower, and the mean difference with its "
+                        "bootstrap standard error (a gap within about two standard errors is one these photos "
+                        "cannot tell)"
+                    )
+                    gr.Dataframe(paired, headers=PAIRED_HEADERS, interactive=False, elem_classes=["leaderboard-paired"])
                 worst = worst_cases(document)
                 if worst:
                     gr.Markdown("**Worst cases of our default model** (lowest IoU first)")

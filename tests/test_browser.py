@@ -112,6 +112,8 @@ def test_leaderboard_tab_shows_table_and_plots(page):
     page.wait_for_selector(".js-plotly-plot", state="visible", timeout=30_000)
     assert page.locator(".leaderboard-table").first.inner_text().count("ours") >= 1
     assert page.locator(".leaderboard-environment").first.inner_text().startswith("Measured on")
+    paired = page.locator(".leaderboard-paired").first.inner_text()  # CCP test, photo by photo against MediaPipe
+    assert "better / worse" in paired and "ours:bgremover-fast" in paired and "mediapipe_selfie" not in paired
     page.get_by_role("button", name="Show these images: photo | ground truth | our mask").first.click()
     page.wait_for_selector("#leaderboard-tab .gallery img, #leaderboard-tab button.thumbnail-item img", timeout=120_000)
     page.screenshot(path=str(ARTIFACTS / "leaderboard.png"), full_page=True)

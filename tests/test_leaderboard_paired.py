@@ -53,6 +53,19 @@ def test_paired_differences_known_answers():
         compare_scores([0.9, 0.8], [0.9])
 
 
+def test_the_tab_lists_every_method_against_mediapipe_photo_by_photo():
+    from leaderboard.tab import paired_rows
+
+    doc = document({"mediapipe_selfie": [0.9, 0.8, 0.7], "ours": [1.0, 0.9, 0.6]}, ["close-up", "close-up", "group"])
+    (row,) = paired_rows(doc)
+    assert row[:3] == ["ours", 3, "2 / 1"] and row[4] == "+0.1000" and row[3].startswith("+0.0333 (")
+    # differences +0.1, +0.1, -0.1: the standard error of their mean is their spread / sqrt(3)
+    assert float(row[3].split("(")[1].rstrip(")")) == pytest.approx(np.std([0.1, 0.1, -0.1]) / np.sqrt(3), rel=0.05)
+    assert paired_rows(doc, framing="close-up")[0][:3] == ["ours", 2, "2 / 0"]
+    del doc["results"]["mediapipe_selfie"]
+    assert paired_rows(doc) == []  # no baseline on this set: no table
+
+
 @pytest.fixture(scope="module")
 def own_folder(tmp_path_factory):
     """Three CCP test photos and their masks copied into a folder of one's own."""
