@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -104,12 +105,12 @@ def main(argv: list[str] | None = None) -> int:
         path = args.results / f"{args.dataset}.json"
         if not path.is_file():
             parser.error(f"no results for {args.dataset!r} in {args.results} (run `python -m leaderboard run` first)")
-        import json
-
         try:
             rows = paired_differences(json.loads(path.read_text()), args.baseline, args.framing, args.metric)
-        except (ValueError, KeyError) as err:
-            parser.error(str(err).strip("'\""))
+        except ValueError as err:
+            parser.error(str(err))
+        except KeyError:
+            parser.error(f"the results of {args.dataset!r} have no per-image {args.metric!r}")
         print(markdown(rows, args.baseline, args.metric))
         return 0
     if args.command == "table":

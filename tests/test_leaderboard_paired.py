@@ -107,6 +107,8 @@ def test_bad_folders_and_sets_get_clear_errors(own_folder, tmp_path, capsys):
         (["run", "--folder", "no-equals-sign"], "--folder takes NAME=VALUE"),
         (["run", "--folder", f"x={own_folder}", "--datasets", "y"], "unknown datasets ['y']"),
         (["compare", "--results", str(tmp_path), "--dataset", "mine"], "no results for 'mine'"),
+        (["compare", "--dataset", "web_people", "--metric", "nonsense"], "have no per-image 'nonsense'"),
+        (["compare", "--dataset", "web_people", "--baseline", "nobody"], "'nobody' has no results on this set"),
     ]:
         with pytest.raises(SystemExit):
             main(argv)

@@ -85,9 +85,9 @@ def main() -> None:
 
     samples, labels = validation_samples(args.config, args.real_closeups)
     print(f"validation: {len(samples)} images ({', '.join(f'{labels.count(p)} {p}' for p in dict.fromkeys(labels))})")
-    print("\n| model | " + " | ".join(dict.fromkeys(labels)) + " | all |")
-    print("|---" * (len(set(labels)) + 2) + "|")
     parts = list(dict.fromkeys(labels))
+    print("\n| model | " + " | ".join(parts) + " | all |")
+    print("|---" * (len(parts) + 2) + "|")
     rows = {}  # row name -> per-image IoU in the order of the samples
     for spec in args.model:
         name, source = spec.split("=", 1)
