@@ -81,6 +81,15 @@ def paired_differences(
     return sorted(rows, key=lambda row: -row["mean_difference"])
 
 
+def difference_cells(row: dict) -> list[str]:
+    """A row's photos better / worse, mean difference (standard error) and median difference, as printed."""
+    return [
+        f"{row['better']} / {row['worse']}",
+        f"{row['mean_difference']:+.4f} ({row['standard_error']:.4f})",
+        f"{row['median_difference']:+.4f}",
+    ]
+
+
 def markdown(rows: list[dict], baseline: str, metric: str = "iou") -> str:
     """The rows of :func:`paired_differences` as a Markdown table."""
     lines = [
@@ -89,9 +98,7 @@ def markdown(rows: list[dict], baseline: str, metric: str = "iou") -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        lines.append(
-            f"| {row['method']} | {row['photos']} | {row['mean']:.4f} | {row['median']:.4f} | "
-            f"{row['better']} / {row['worse']} | {row['mean_difference']:+.4f} ({row['standard_error']:.4f}) | "
-            f"{row['median_difference']:+.4f} |"
-        )
+        scores = [f"{row['mean']:.4f}", f"{row['median']:.4f}"]
+        cells = [row["method"], str(row["photos"]), *scores, *difference_cells(row)]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from bgremover import settings
-from leaderboard.paired import paired_differences
+from leaderboard.paired import difference_cells, paired_differences
 from leaderboard.report import ALL_METRICS, LOWER_IS_BETTER, load_results, rows
 
 HEADLINE = ("iou", "dice", "ssim", "lpips")
@@ -153,16 +153,8 @@ def paired_rows(document: dict, framing: str | None = None, baseline: str = BASE
     table rows; none where the baseline has no results on the set."""
     if not document["results"].get(baseline, {}).get("available"):
         return []
-    return [
-        [
-            row["method"],
-            row["photos"],
-            f"{row['better']} / {row['worse']}",
-            f"{row['mean_difference']:+.4f} ({row['standard_error']:.4f})",
-            f"{row['median_difference']:+.4f}",
-        ]
-        for row in paired_differences(document, baseline, framing)
-    ]
+    compared = paired_differences(document, baseline, framing)
+    return [[row["method"], row["photos"], *difference_cells(row)] for row in compared]
 
 
 def build_leaderboard_tab(results_dir: Path | None = None) -> None:

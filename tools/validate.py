@@ -19,7 +19,6 @@ what the validation photos' spread can tell.
 from __future__ import annotations
 
 import argparse
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -86,8 +85,9 @@ def main() -> None:
     samples, labels = validation_samples(args.config, args.real_closeups)
     print(f"validation: {len(samples)} images ({', '.join(f'{labels.count(p)} {p}' for p in dict.fromkeys(labels))})")
     parts = list(dict.fromkeys(labels))
-    print("\n| model | " + " | ".join(parts) + " | all |")
-    print("|---" * (len(parts) + 2) + "|")
+    columns = {p: [i for i, label in enumerate(labels) if label == p] for p in parts} | {"all": range(len(labels))}
+    header = "| model | " + " | ".join(columns) + " |\n" + "|---" * (len(columns) + 1) + "|"
+    print("\n" + header)
     rows = {}  # row name -> per-image IoU in the order of the samples
     for spec in args.model:
         name, source = spec.split("=", 1)
@@ -101,20 +101,14 @@ def main() -> None:
                 for image, mask in samples
             ]
             rows[name + suffix] = ious
-            by_part = defaultdict(list)
-            for value, label in zip(ious, labels, strict=True):
-                by_part[label].append(value)
-            row = [f"{np.mean(by_part[p]):.{args.digits}f}" for p in parts]
-            print(f"| {name}{suffix} | " + " | ".join(row) + f" | {np.mean(ious):.{args.digits}f} |", flush=True)
+            row = [f"{np.mean([ious[i] for i in indices]):.{args.digits}f}" for indices in columns.values()]
+            print(f"| {name}{suffix} | " + " | ".join(row) + " |", flush=True)
     if args.paired and len(rows) > 1:
         first, *others = rows
-        print(f"\ndifference from {first}, photo by photo (bootstrap standard error):\n")
-        print("| model | " + " | ".join(parts) + " | all |")
-        print("|---" * (len(parts) + 2) + "|")
-        masks = {p: [i for i, label in enumerate(labels) if label == p] for p in parts} | {"all": range(len(labels))}
+        print(f"\ndifference from {first}, photo by photo (bootstrap standard error):\n\n" + header)
         for other in others:
             cells = []
-            for indices in masks.values():
+            for indices in columns.values():
                 stats = compare_scores([rows[other][i] for i in indices], [rows[first][i] for i in indices])
                 cells.append(f"{stats['mean_difference']:+.{args.digits}f} ({stats['standard_error']:.{args.digits}f})")
             print(f"| {other} | " + " | ".join(cells) + " |", flush=True)
