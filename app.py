@@ -18,11 +18,11 @@ from PIL import Image
 
 from bgremover import BadImageError, load_model, settings
 from bgremover.constants import DEFAULT_SUBJECT
-from bgremover.hub import resolve_source, run_config, tier_installed
+from bgremover.hub import resolve_source, tier_installed
 from bgremover.serve.monitor import DriftReference, Monitor
 from bgremover.serve.service import DEFAULT_MODEL, CutRequest, CutService, result_summary
 from leaderboard.tab import build_leaderboard_tab
-from webapp.components import PhotoInput, background_inputs
+from webapp.components import PhotoInput, background_inputs, model_choice, subject_choice
 from webapp.live_tab import build_live_tab
 from webapp.monitor_tab import build_monitor_tab
 from webapp.video_tab import build_video_tab
@@ -87,12 +87,6 @@ def example_images() -> list[str]:
     return paths
 
 
-MODEL_LABELS = {
-    DEFAULT_MODEL: f"Quality ({run_config('default').working_size} px)",
-    "fast": f"Fast ({run_config('fast').working_size} px, real-time)" if tier_installed("fast") else "Fast",
-}
-
-
 def build_app(service: CutService) -> gr.Blocks:
     """The Blocks app around ``service``."""
 
@@ -152,22 +146,11 @@ def build_app(service: CutService) -> gr.Blocks:
                         height=IMAGE_HEIGHT,
                         elem_id="input-image",
                     )
-                    model = gr.Radio(
-                        [(MODEL_LABELS.get(name, name), name) for name in service.model_names],
-                        value=DEFAULT_MODEL,
-                        label="Model",
-                        visible=len(service.model_names) > 1,
-                        elem_id="model-choice",
-                    )
+                    model = model_choice(service.model_names, DEFAULT_MODEL, "model-choice")
                     background, color, background_image = background_inputs(BACKGROUNDS)
                     button = gr.Button("Cut out", variant="primary", elem_id="cut-button")
                     with gr.Accordion("More options", open=False, elem_id="more-options"):
-                        subject = gr.Radio(
-                            [("Everyone", "all"), ("Main subject only", "main")],
-                            value=DEFAULT_SUBJECT,
-                            label="People",
-                            elem_id="subject-choice",
-                        )
+                        subject = subject_choice(elem_id="subject-choice")
                         with gr.Row():
                             flip = gr.Checkbox(label="TTA: horizontal flip", elem_id="tta-flip")
                             multiscale = gr.Checkbox(label="TTA: multi-scale (0.75/1/1.25)", elem_id="tta-multiscale")
@@ -215,11 +198,12 @@ def build_app(service: CutService) -> gr.Blocks:
             )
         build_video_tab(service, gpu)
         build_live_tab(service)
-        build_monitor_tab(service.monitor)
+        refresh_monitor, monitor_outputs = build_monitor_tab(service.monitor)
         build_leaderboard_tab()
         with gr.Row(visible=False):
             stats_button, stats_json = gr.Button(), gr.JSON(label="statistics")
         stats_button.click(stats_api, None, stats_json, api_name="stats")
+        demo.load(refresh_monitor, None, monitor_outputs, api_visibility="private", show_progress="hidden")
     return demo
 
 

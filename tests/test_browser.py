@@ -119,6 +119,30 @@ def test_leaderboard_tab_shows_table_and_plots(page):
     page.screenshot(path=str(ARTIFACTS / "leaderboard.png"), full_page=True)
 
 
+def test_monitor_tab_is_filled_when_the_page_opens(page, app_url, photo_path):
+    from gradio_client import Client, handle_file
+
+    client = Client(app_url, verbose=False)
+    client.predict(handle_file(str(photo_path)), api_name="/cut")
+    requests = client.predict(api_name="/stats")["requests"]
+    fresh = page.context.browser.new_page()
+    try:
+        fresh.goto(app_url)
+        fresh.get_by_role("tab", name="Monitor").click()
+        # filled by the page's load event, before the first 5 s refresh
+        fresh.wait_for_function("document.querySelector('#monitor-status').innerText.includes('Requests')", timeout=4_000)
+        assert f"Requests {requests} " in fresh.locator("#monitor-status").inner_text()
+    finally:
+        fresh.close()
+
+
+def test_video_tab_names_the_models_as_the_cut_out_tab_does(page):
+    page.get_by_role("tab", name="Video").click()
+    fast = f"Fast ({run_config('fast').working_size} px, real-time)"
+    assert page.locator("#video-model").get_by_label(fast).is_visible()
+    assert page.locator("#video-model").get_by_label(f"Quality ({run_config('default').working_size} px)").is_visible()
+
+
 def test_video_tab_cuts_an_uploaded_clip(page, clip):
     page.get_by_role("tab", name="Video").click()
     page.set_input_files("#input-video input[type=file]", str(clip))

@@ -7,6 +7,37 @@ from pathlib import Path
 import gradio as gr
 
 from bgremover import BadImageError, read_image
+from bgremover.constants import DEFAULT_SUBJECT
+from bgremover.hub import run_config, tier_installed
+from bgremover.serve.service import DEFAULT_MODEL
+
+SUBJECT_CHOICES = [("Everyone", "all"), ("Main subject only", "main")]
+
+
+def model_label(name: str) -> str:
+    """What the model radios call a model: the two tiers by what they are for and their working size,
+    any other model by its name."""
+    if name == DEFAULT_MODEL:
+        return f"Quality ({run_config('default').working_size} px)"
+    if name == "fast" and tier_installed("fast"):
+        return f"Fast ({run_config('fast').working_size} px, real-time)"
+    return name
+
+
+def model_choice(names: list[str], value: str, elem_id: str) -> gr.Radio:
+    """The model radio of a tab (hidden when the service has one model)."""
+    return gr.Radio(
+        [(model_label(name), name) for name in names],
+        value=value,
+        label="Model",
+        visible=len(names) > 1,
+        elem_id=elem_id,
+    )
+
+
+def subject_choice(**kwargs) -> gr.Radio:
+    """Everyone, or only the main subject(s) (:mod:`bgremover.subjects`)."""
+    return gr.Radio(SUBJECT_CHOICES, value=DEFAULT_SUBJECT, label="People", **kwargs)
 
 
 class PhotoInput(gr.Image):

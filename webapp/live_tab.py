@@ -5,8 +5,8 @@ from __future__ import annotations
 import gradio as gr
 
 from bgremover import BadImageError
-from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.serve.service import CutService, LiveSession
+from webapp.components import subject_choice
 
 LIVE_BACKGROUNDS = ["blur", "color", "greenscreen"]
 FRAME_INTERVAL_S = 0.05  # how often the browser sends a frame (the model keeps up at 256² on 2 cores)
@@ -40,9 +40,7 @@ def build_live_tab(service: CutService) -> None:
                 )
                 background = gr.Radio(LIVE_BACKGROUNDS, value="blur", label="Background")
                 color = gr.ColorPicker(value="#2a6fdb", label="Background colour", visible=False)
-                subject = gr.Radio(
-                    [("Everyone", "all"), ("Main subject only", "main")], value=DEFAULT_SUBJECT, label="People"
-                )
+                subject = subject_choice()
             with gr.Column():
                 output = gr.Image(label="Background replaced", type="numpy", elem_id="live-output")
                 fps = gr.Textbox(label="Frames per second", interactive=False, elem_id="live-fps")

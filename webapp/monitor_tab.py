@@ -55,16 +55,23 @@ def anomaly_rows(summary: dict) -> list[list]:
     ]
 
 
-def build_monitor_tab(monitor: Monitor) -> None:
-    """Add the "Monitor" tab (refreshes every 5 s) to the current Blocks."""
+def build_monitor_tab(monitor: Monitor):
+    """Add the "Monitor" tab (refreshes every 5 s) to the current Blocks; returns its refresh function and
+    outputs, for the page's load event to fill it at once."""
     with gr.Tab("Monitor"):
-        status = gr.Markdown()
-        chart = gr.Plot()
-        anomalies = gr.Dataframe(headers=["time", "anomalies", "quality"], interactive=False, label="recent anomalies")
 
         def refresh():
             summary = monitor.summary()
             return status_markdown(summary), drift_figure(summary, monitor.drift_threshold), anomaly_rows(summary)
 
+        gr.Markdown(
+            "This server's requests: latency, errors, memory, and whether the photos people send still look "
+            "like the ones the model was trained on (a drift test against the model's reference statistics). "
+            "Refreshed every 5 s."
+        )
+        status = gr.Markdown(elem_id="monitor-status")
+        chart = gr.Plot()
+        anomalies = gr.Dataframe(headers=["time", "anomalies", "quality"], interactive=False, label="recent anomalies")
         timer = gr.Timer(5.0)
         timer.tick(refresh, None, [status, chart, anomalies], api_visibility="private", show_progress="hidden")
+        return refresh, [status, chart, anomalies]

@@ -7,7 +7,7 @@ import gradio as gr
 from bgremover import BadImageError, BadVideoError, settings
 from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.serve.service import CutRequest, CutService
-from webapp.components import background_inputs
+from webapp.components import background_inputs, model_choice, subject_choice
 
 VIDEO_BACKGROUNDS = ["transparent", "color", "image", "blur", "greenscreen"]
 FORMAT_LABELS = [
@@ -71,19 +71,11 @@ def build_video_tab(service: CutService, gpu=lambda fn: fn) -> None:
         with gr.Row():
             with gr.Column():
                 video = gr.Video(label="Clip", sources=["upload"], elem_id="input-video")
-                model = gr.Radio(
-                    [(name.capitalize(), name) for name in service.model_names],
-                    value=live_default,
-                    label="Model",
-                    visible=len(service.model_names) > 1,
-                    elem_id="video-model",
-                )
+                model = model_choice(service.model_names, live_default, "video-model")
                 background, color, background_image = background_inputs(VIDEO_BACKGROUNDS)
                 output_format = gr.Dropdown(FORMAT_LABELS, value="webm", label="Output format")
                 with gr.Row():
-                    subject = gr.Radio(
-                        [("Everyone", "all"), ("Main subject only", "main")], value=DEFAULT_SUBJECT, label="People"
-                    )
+                    subject = subject_choice()
                     stabilize = gr.Checkbox(value=True, label="Stabilise edges across frames")
                 button = gr.Button("Cut out video", variant="primary", elem_id="cut-video-button")
             with gr.Column():
