@@ -130,7 +130,8 @@ def test_monitor_tab_is_filled_when_the_page_opens(page, app_url, photo_path):
         fresh.goto(app_url)
         fresh.get_by_role("tab", name="Monitor").click()
         # filled by the page's load event, before the first 5 s refresh
-        fresh.wait_for_function("document.querySelector('#monitor-status').innerText.includes('Requests')", timeout=4_000)
+        status = "document.querySelector('#monitor-status').innerText.includes('Requests')"
+        fresh.wait_for_function(status, timeout=4_000)
         assert f"Requests {requests} " in fresh.locator("#monitor-status").inner_text()
     finally:
         fresh.close()
