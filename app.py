@@ -1,10 +1,13 @@
-"""bgremover — Gradio Blocks app: "Cut out" (upload, TTA toggles, refine, backgrounds) and "Leaderboard".
+"""bgremover — Gradio Blocks app: Cut out, Video, Live, Monitor and Leaderboard.
 
 Run ``python app.py`` (``BGREMOVER_MODEL`` picks the model: default, fast, a folder or a Hub repo id;
 ``GRADIO_SERVER_PORT``/``GRADIO_SERVER_NAME`` the address). Scripts call ``/cut`` and ``/mask``::
 
     from gradio_client import Client, handle_file
     png_path, info = Client("http://127.0.0.1:7860/").predict(handle_file("photo.jpg"), api_name="/cut")
+
+or, in one HTTP call, ``curl -F file=@photo.jpg http://127.0.0.1:7860/api/remove -o cutout.png``
+(:mod:`webapp.rest`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from leaderboard.tab import build_leaderboard_tab
 from webapp.components import PhotoInput, background_inputs, model_choice, subject_choice
 from webapp.live_tab import build_live_tab
 from webapp.monitor_tab import build_monitor_tab
+from webapp.rest import remove_route
 from webapp.video_tab import build_video_tab
 
 try:  # ZeroGPU on Hugging Face Spaces
@@ -215,7 +219,8 @@ def main() -> None:
     service = CutService(load_model(source), monitor=Monitor(reference), extra_models=fast)
     demo = build_app(service)
     service.warm_up()  # in the background: the page is served at once
-    demo.queue(max_size=64, default_concurrency_limit=2).launch(show_error=True, css=CSS)
+    routes = [remove_route(service)]  # POST /api/remove: one call from curl or any HTTP client
+    demo.queue(max_size=64, default_concurrency_limit=2).launch(show_error=True, css=CSS, app_kwargs={"routes": routes})
 
 
 if __name__ == "__main__":

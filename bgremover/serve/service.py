@@ -82,7 +82,7 @@ class CutRequest:
     threshold: float = 0.0
     background: str = "transparent"
     color: str = "#ffffff"
-    background_image: str | None = None
+    background_image: str | bytes | None = None  # a path, or the file's bytes
     model: str = DEFAULT_MODEL
     subject: str = DEFAULT_SUBJECT  # "all" | "main"
 

@@ -1,0 +1,93 @@
+"""``POST /api/remove`` of the running app, called as curl would (multipart upload, PNG back)."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from bgremover import load_model
+from tests.corpus import EXPECT_RESULT, expected_size, write_corpus
+
+
+def post(url: str, path, params: dict | None = None, **files) -> httpx.Response:
+    uploads = {"file": (path.name, path.read_bytes())} | {k: (v.name, v.read_bytes()) for k, v in files.items()}
+    return httpx.post(url + "api/remove", files=uploads, params=params or {}, timeout=120)
+
+
+def test_cut_out_is_the_librarys_alpha(app_url, photo_path):
+    response = post(app_url, photo_path)
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    result = Image.open(io.BytesIO(response.content))
+    assert result.mode == "RGBA" and result.size == Image.open(photo_path).size
+    alpha = np.asarray(result)[..., 3] / 255.0
+    assert np.abs(alpha - load_model(device="cpu").predict(photo_path)).max() <= 1 / 255 + 1e-6
+    assert response.headers["x-bgremover-model"] == "default"
+    assert response.headers["x-bgremover-size"] == "x".join(map(str, result.size))
+
+
+def test_options_mask_threshold_fast_model_and_background_photo(app_url, photo_path):
+    mask = post(app_url, photo_path, {"mask": "true", "threshold": "0.5", "model": "fast"})
+    assert mask.status_code == 200 and mask.headers["x-bgremover-model"] == "fast"
+    values = np.asarray(Image.open(io.BytesIO(mask.content)))
+    assert values.ndim == 2 and set(np.unique(values)) == {0, 255}
+    expected = load_model("fast").predict(photo_path) >= 0.5
+    assert ((values == 255) == expected).mean() > 0.999  # the same network; int8 in both, same thresholding
+
+    green = Image.open(io.BytesIO(post(app_url, photo_path, {"background": "#00ff00"}).content))
+    assert green.mode == "RGB"
+    corner = np.asarray(green)[:8, :8].reshape(-1, 3)
+    assert (np.abs(corner.astype(int) - [0, 255, 0]).max(axis=1) <= 2).mean() > 0.9  # a background corner
+
+    behind = post(app_url, photo_path, background_image=photo_path)
+    assert behind.status_code == 200 and Image.open(io.BytesIO(behind.content)).mode == "RGB"
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"model": "huge"}, "unknown model 'huge'"),
+        ({"background": "plaid"}, "'plaid' is not 'transparent', 'blur', a colour"),
+        ({"subject": "crowd"}, "subject must be one of all, main"),
+        ({"threshold": "3"}, "threshold must be a number in [0, 1)"),
+        ({"mask": "maybe"}, "mask must be true or false"),
+    ],
+)
+def test_bad_options_answer_400_in_the_librarys_words(app_url, photo_path, params, words):
+    response = post(app_url, photo_path, params)
+    assert response.status_code == 400 and words in response.json()["error"]
+
+
+def test_bad_files_answer_in_words_and_the_server_keeps_serving(app_url, tmp_path, photo_path):
+    missing = httpx.post(app_url + "api/remove", timeout=60)
+    assert missing.status_code == 400 and "multipart form field 'file'" in missing.json()["error"]
+    corpus = write_corpus(tmp_path)
+    for name, good in EXPECT_RESULT.items():
+        response = post(app_url, corpus[name])
+        if good:
+            assert response.status_code == 200, (name, response.text)
+            assert Image.open(io.BytesIO(response.content)).size == expected_size(name), name
+        else:
+            assert response.status_code == 400, name
+            assert response.json()["error"].startswith(corpus[name].name), name
+    assert post(app_url, photo_path).status_code == 200
+
+
+def test_a_file_over_the_limit_is_refused_with_413(monkeypatch, photo_path):
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from bgremover.serve.service import CutService
+    from webapp.rest import remove_route
+
+    service = CutService(load_model("fast"))
+    client = TestClient(FastAPI(routes=[remove_route(service)]))
+    monkeypatch.setenv("BGREMOVER_MAX_BYTES", str(photo_path.stat().st_size - 1))
+    response = client.post("/api/remove", files={"file": (photo_path.name, photo_path.read_bytes())})
+    assert response.status_code == 413 and "larger than the limit" in response.json()["error"]
+    assert service.monitor.summary()["errors"] == 1
+    monkeypatch.setenv("BGREMOVER_MAX_BYTES", str(photo_path.stat().st_size))
+    assert client.post("/api/remove", files={"file": (photo_path.name, photo_path.read_bytes())}).status_code == 200
