@@ -61,16 +61,24 @@ def cut_files(
     refine: bool = False,
     subject: str = DEFAULT_SUBJECT,
     precision: str | None = None,
+    overwrite: bool = False,
 ) -> list[tuple[Path, str]]:
     """Cut every image in ``inputs`` (files and folders, recursively) into ``output`` (structure kept,
-    PNG); returns the (file, reason) of each failure after reporting it."""
+    PNG); returns the (file, reason) of each failure after reporting it. An existing output is
+    replaced only with ``overwrite``, and an input photo never (the output folder may hold them)."""
     segmenter = load_model(model, device=device, backend=backend, precision=precision)
     out_dir = Path(output)
     failures: list[tuple[Path, str]] = []
     jobs = collect_inputs(inputs)
+    originals = {path.resolve() for path, _ in jobs}
     scales = MULTISCALE if multiscale else (1.0,)
     for path, relative in tqdm(jobs, desc="cutting", unit="img", disable=not jobs):
+        target = out_dir / relative
         try:
+            if target.resolve() in originals:
+                raise ValueError(f"its output {target} would replace an input photo: choose another output folder")
+            if target.exists() and not overwrite:
+                raise ValueError(f"{target} exists: pass --overwrite to replace it")
             rgb = read_image(path, segmenter.max_pixels)
             alpha = segmenter.predict(rgb, tta=tta, scales=scales, refine=refine, subject=subject)
             result = (
@@ -82,7 +90,6 @@ def cut_files(
             failures.append((path, str(err)))
             tqdm.write(f"skipped {path}: {err}", file=sys.stderr)
             continue
-        target = out_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         result.save(target)
     done = len(jobs) - len(failures)

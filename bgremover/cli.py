@@ -154,6 +154,9 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
         help="default (bf16 where the CPU has it) | f32 | int8 (the model's int8 OpenVINO file); default: the tier's",
     )
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: auto)")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace existing outputs (never an input photo or video)"
+    )
     video = parser.add_argument_group("video")
     video.add_argument(
         "--format",
@@ -163,7 +166,6 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
     )
     video.add_argument("--no-stabilize", action="store_true", help="no temporal smoothing of alpha")
     video.add_argument("--batch-size", type=int, default=4, help="frames per network call (default: 4)")
-    video.add_argument("--overwrite", action="store_true", help="replace an existing output video")
 
 
 @command("cut", "remove the background of images, folders and videos", _cut_options)
@@ -187,6 +189,7 @@ def _cut(args: argparse.Namespace) -> int:
             refine=args.refine,
             subject=args.subject,
             precision=args.precision,
+            overwrite=args.overwrite,
         )
     if videos:
         failures += cut_videos(videos, args)

@@ -157,6 +157,26 @@ def test_inputs_with_one_stem_get_distinct_outputs(tmp_path, tiny_model_dir):
     assert "2 of 2 images written" in ok.stdout
 
 
+def test_cut_never_replaces_an_input_and_replaces_an_output_only_with_overwrite(tmp_path, tiny_model_dir):
+    photo().save(tmp_path / "selfie.png")
+    photo(70, 50).save(tmp_path / "other.jpg")
+    original = (tmp_path / "selfie.png").read_bytes()
+    model = ("--model", str(tiny_model_dir))
+    for flags in ((), ("--overwrite",)):  # into the photos' own folder: selfie.png is its own output
+        result = run_cli("cut", str(tmp_path / "selfie.png"), "-o", str(tmp_path), *model, *flags)
+        assert result.returncode == 1 and "would replace an input photo" in result.stderr
+        assert (tmp_path / "selfie.png").read_bytes() == original
+
+    out = tmp_path / "out"
+    assert run_cli("cut", str(tmp_path / "other.jpg"), "-o", str(out), *model).returncode == 0
+    first = (out / "other.png").read_bytes()
+    again = run_cli("cut", str(tmp_path / "other.jpg"), "-o", str(out), "--bg", "white", *model)
+    assert again.returncode == 1 and "exists: pass --overwrite" in again.stderr and "0 of 1" in again.stdout
+    assert (out / "other.png").read_bytes() == first
+    replaced = run_cli("cut", str(tmp_path / "other.jpg"), "-o", str(out), "--bg", "white", "--overwrite", *model)
+    assert replaced.returncode == 0 and Image.open(out / "other.png").mode == "RGB"
+
+
 def test_export_openvino_int8_writes_a_square_models_int8_file_and_refuses_other_runs(tmp_path, tiny_model_dir):
     import json
     import shutil
