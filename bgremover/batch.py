@@ -10,7 +10,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from bgremover.compose import compose
-from bgremover.constants import DEFAULT_SUBJECT, IMAGE_SUFFIXES, MULTISCALE
+from bgremover.constants import DEFAULT_SUBJECT, IMAGE_SUFFIXES, MULTISCALE, OUTPUT_IMAGE_SUFFIXES
 from bgremover.inference import load_model
 from bgremover.io import BadImageError, read_image
 
@@ -44,8 +44,30 @@ def distinct_outputs(jobs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
     ]
     if len({relative for _, relative in renamed}) < len(renamed):
         clashes = sorted({str(r) for _, r in renamed if sum(1 for _, o in renamed if o == r) > 1})
-        raise ValueError(f"several inputs would be written to the same file: {', '.join(clashes)}")
+        raise ValueError(
+            f"several inputs would be written to the same file: {', '.join(clashes)}; cut them into separate folders"
+        )
     return renamed
+
+
+SAVE_OPTIONS = {".webp": {"lossless": True}, ".jpg": {"quality": 95}, ".jpeg": {"quality": 95}}
+
+
+def output_plan(inputs: list[str], output: Path, transparent: bool) -> tuple[list[tuple[Path, Path]], Path]:
+    """(jobs, folder they are written under): :func:`collect_inputs` for an output folder; the one
+    input photo and the file's own name when ``output`` names an image file.
+
+    Example:
+        >>> output_plan(["a/photo.jpg"], Path("cut.webp"), transparent=True)
+        ([(PosixPath('a/photo.jpg'), PosixPath('cut.webp'))], PosixPath('.'))
+    """
+    if output.suffix.lower() not in OUTPUT_IMAGE_SUFFIXES:
+        return collect_inputs(inputs), output
+    if len(inputs) != 1 or Path(inputs[0]).is_dir():
+        raise ValueError(f"{output} names one file, but several images or a folder were given: name a folder")
+    if transparent and output.suffix.lower() in (".jpg", ".jpeg"):
+        raise ValueError(f"{output}: JPEG has no transparency; name a .png or .webp file, or give --bg")
+    return [(Path(inputs[0]), Path(output.name))], output.parent
 
 
 def cut_files(
@@ -63,13 +85,13 @@ def cut_files(
     precision: str | None = None,
     overwrite: bool = False,
 ) -> list[tuple[Path, str]]:
-    """Cut every image in ``inputs`` (files and folders, recursively) into ``output`` (structure kept,
-    PNG); returns the (file, reason) of each failure after reporting it. An existing output is
-    replaced only with ``overwrite``, and an input photo never (the output folder may hold them)."""
+    """Cut every image in ``inputs`` (files and folders, recursively) into the folder ``output``
+    (structure kept, PNG), or one image into the file ``output`` when it ends in .png, .webp or .jpg;
+    returns the (file, reason) of each failure after reporting it. An existing output is replaced
+    only with ``overwrite``, and an input photo never (the output folder may hold them)."""
+    jobs, out_dir = output_plan(inputs, Path(output), transparent=not mask and background in ("transparent", "none"))
     segmenter = load_model(model, device=device, backend=backend, precision=precision)
-    out_dir = Path(output)
     failures: list[tuple[Path, str]] = []
-    jobs = collect_inputs(inputs)
     originals = {path.resolve() for path, _ in jobs}
     scales = MULTISCALE if multiscale else (1.0,)
     for path, relative in tqdm(jobs, desc="cutting", unit="img", disable=not jobs):
@@ -91,7 +113,7 @@ def cut_files(
             tqdm.write(f"skipped {path}: {err}", file=sys.stderr)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        result.save(target)
+        result.save(target, **SAVE_OPTIONS.get(target.suffix.lower(), {}))
     done = len(jobs) - len(failures)
-    print(f"{done} of {len(jobs)} images written to {out_dir}" + (f"; {len(failures)} failed" if failures else ""))
+    print(f"{done} of {len(jobs)} images written to {output}" + (f"; {len(failures)} failed" if failures else ""))
     return failures

@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from bgremover.errors import ModelNotFoundError, WeightsUnavailableError
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
 
 
@@ -127,7 +129,8 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         default="cutouts",
-        help="output folder (default: cutouts); for one video, a file: .webm, .mov, .mp4 or .zip",
+        help="output folder (default: cutouts); for one image a file (.png, .webp, .jpg), for one video a file "
+        "(.webm, .mov, .mp4, .zip)",
     )
     parser.add_argument("--mask", action="store_true", help="write the alpha mask instead of the cut-out")
     parser.add_argument("--tta", action="store_true", help="flip test-time augmentation")
@@ -361,6 +364,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
+    except (ValueError, ModelNotFoundError, WeightsUnavailableError) as err:  # BadImageError, BadVideoError too
+        print(f"bgremover: error: {err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130  # Ctrl-C: outputs in progress were removed, finished ones kept
 

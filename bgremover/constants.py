@@ -9,5 +9,6 @@ BACKENDS = ("torch", "onnx", "openvino", AUTO)
 PRECISIONS = ("default", "f32", "int8")  # "auto" may trade exactness for speed: bf16 under "default", int8 under "int8"
 INT8_FILE = "openvino_int8.xml"  # a model folder's OpenVINO int8 model (with its .bin): bgremover.deploy.openvino_int8
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+OUTPUT_IMAGE_SUFFIXES = (".png", ".webp", ".jpg", ".jpeg")  # ``cut -o NAME.png``: one photo into that file
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v", ".mpg", ".mpeg", ".ogv")
 VIDEO_OUTPUT_SUFFIXES = (".webm", ".mov", ".mp4", ".zip")

@@ -177,6 +177,31 @@ def test_cut_never_replaces_an_input_and_replaces_an_output_only_with_overwrite(
     assert replaced.returncode == 0 and Image.open(out / "other.png").mode == "RGB"
 
 
+def test_cut_one_photo_into_a_named_file(tmp_path, tiny_model_dir):
+    photo().save(tmp_path / "p.jpg")
+    model = ("--model", str(tiny_model_dir))
+    ok = run_cli("cut", str(tmp_path / "p.jpg"), "-o", str(tmp_path / "cut.webp"), *model)
+    assert ok.returncode == 0 and f"written to {tmp_path / 'cut.webp'}" in ok.stdout
+    webp = Image.open(tmp_path / "cut.webp")
+    png = run_cli("cut", str(tmp_path / "p.jpg"), "-o", str(tmp_path / "cut.png"), *model)
+    assert png.returncode == 0 and webp.format == "WEBP" and webp.mode == "RGBA"
+    assert np.array_equal(np.asarray(webp), np.asarray(Image.open(tmp_path / "cut.png")))  # lossless
+    jpeg = run_cli("cut", str(tmp_path / "p.jpg"), "-o", str(tmp_path / "cut.jpg"), *model)
+    assert jpeg.returncode == 2 and "JPEG has no transparency" in jpeg.stderr and "Traceback" not in jpeg.stderr
+    assert not (tmp_path / "cut.jpg").exists()
+    white = run_cli("cut", str(tmp_path / "p.jpg"), "-o", str(tmp_path / "cut.jpg"), "--bg", "white", *model)
+    assert white.returncode == 0 and Image.open(tmp_path / "cut.jpg").mode == "RGB"
+    several = run_cli("cut", str(tmp_path / "p.jpg"), str(tmp_path / "cut.png"), "-o", str(tmp_path / "x.png"), *model)
+    assert several.returncode == 2 and "names one file" in several.stderr and not (tmp_path / "x.png").exists()
+
+
+def test_cli_errors_are_one_line_in_the_librarys_words(tmp_path):
+    photo().save(tmp_path / "p.jpg")
+    result = run_cli("cut", str(tmp_path / "p.jpg"), "-o", str(tmp_path / "out"), "--model", "no-such-model")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("bgremover: error: model source 'no-such-model' is not one of")
+
+
 def test_export_openvino_int8_writes_a_square_models_int8_file_and_refuses_other_runs(tmp_path, tiny_model_dir):
     import json
     import shutil
