@@ -132,7 +132,9 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
         help="output folder (default: cutouts); for one image a file (.png, .webp, .jpg), for one video a file "
         "(.webm, .mov, .mp4, .zip)",
     )
-    parser.add_argument("--mask", action="store_true", help="write the alpha mask instead of the cut-out")
+    parser.add_argument(
+        "--mask", action="store_true", help="write the alpha mask instead of the cut-out (a video: its matte)"
+    )
     parser.add_argument("--tta", action="store_true", help="flip test-time augmentation")
     parser.add_argument("--multiscale", action="store_true", help="average scales 0.75, 1.0, 1.25")
     parser.add_argument("--refine", action="store_true", help="guided-filter edge refinement")

@@ -12,6 +12,8 @@ when complete, so an error or Ctrl-C never leaves a half-written file under the 
 | ``.mp4`` | (refused: no alpha channel) | H.264 (yuv420p) | AAC |
 | ``.zip`` | RGBA PNG per frame | RGB PNG per frame | — |
 
+``mask=True`` writes the alpha matte instead (white on black, opaque; grey PNGs in a ZIP).
+
 Example:
     >>> from bgremover import remove_background_video
     >>> remove_background_video("clip.mp4", "clip.webm", model=load_model("fast"))  # doctest: +SKIP
@@ -253,8 +255,9 @@ class _ZipFrames:
 
     def write(self, pixels: np.ndarray, pts: int, seconds: float) -> None:
         index = len(self.times) - 1
-        code = cv2.COLOR_RGBA2BGRA if pixels.shape[2] == 4 else cv2.COLOR_RGB2BGR
-        ok, png = cv2.imencode(".png", cv2.cvtColor(pixels, code))
+        if pixels.ndim == 3:
+            pixels = cv2.cvtColor(pixels, cv2.COLOR_RGBA2BGRA if pixels.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+        ok, png = cv2.imencode(".png", pixels)
         if not ok:
             raise BadVideoError(f"could not encode frame {index} as PNG")
         self.archive.writestr(f"frame_{index:06d}.png", png.tobytes())
@@ -297,9 +300,10 @@ class _Encoder:
         import av
 
         if (pixels.shape[0], pixels.shape[1]) != (self.height, self.width):
-            pad = ((0, self.height - pixels.shape[0]), (0, self.width - pixels.shape[1]), (0, 0))
+            pad = ((0, self.height - pixels.shape[0]), (0, self.width - pixels.shape[1]), *[(0, 0)] * (pixels.ndim - 2))
             pixels = np.pad(pixels, pad, mode="edge")
-        frame = av.VideoFrame.from_ndarray(pixels, format="rgba" if pixels.shape[2] == 4 else "rgb24")
+        channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+        frame = av.VideoFrame.from_ndarray(pixels, format={1: "gray", 3: "rgb24", 4: "rgba"}[channels])
         frame.pts = max(pts, self.last_pts + 1)
         self.last_pts = frame.pts
         self.container.mux(self.video.encode(frame))
@@ -395,19 +399,22 @@ def remove_background_video(
     max_seconds: float | None = None,
     overwrite: bool = False,
     progress: Progress | None = None,
+    mask: bool = False,
     **predict_options,
 ) -> VideoResult:
     """Cut the people out of every frame of ``source`` and write ``destination`` (see the module's table).
 
     ``background``: ``"transparent"``, ``"blur"``, ``"greenscreen"``, a colour or an image, as
-    :func:`~bgremover.compose.compose`. ``stabilize`` steadies alpha across frames
-    (:mod:`bgremover.temporal`). Audio is kept where the container allows. ``max_seconds`` refuses
-    longer clips; ``overwrite=False`` refuses an existing destination. ``progress(done, total)`` is
-    called after each frame (``total`` is an estimate, ``None`` when the clip does not say).
+    :func:`~bgremover.compose.compose`. ``mask``: write the alpha matte instead (the person white on
+    black: an opaque video, or grey PNG frames, for an editor's track matte; ``background`` is not
+    used). ``stabilize`` steadies alpha across frames (:mod:`bgremover.temporal`). Audio is kept
+    where the container allows. ``max_seconds`` refuses longer clips; ``overwrite=False`` refuses an
+    existing destination. ``progress(done, total)`` is called after each frame (``total`` is an
+    estimate, ``None`` when the clip does not say).
     ``predict_options`` (``tta``, ``scales``, ``refine``) go to :meth:`~bgremover.inference.Segmenter.predict`.
     """
     source, destination = Path(source), Path(destination)
-    transparent = isinstance(background, str) and background in ("transparent", "none")
+    transparent = not mask and isinstance(background, str) and background in ("transparent", "none")
     encoding = encoding_for(destination, transparent)
     if destination.exists() and not overwrite:
         raise BadVideoError(f"{destination.name} exists; choose another name or allow overwriting")
@@ -453,7 +460,7 @@ def remove_background_video(
         plates: dict[tuple[int, int], np.ndarray | None] = {}
 
         def plate_for(rgb: np.ndarray) -> np.ndarray | None:
-            if transparent or background == "blur":
+            if mask or transparent or background == "blur":
                 return None if transparent else background_plate("blur", rgb)
             if rgb.shape[:2] not in plates:  # an image or colour: made once
                 plates[rgb.shape[:2]] = background_plate(background, rgb)
@@ -467,7 +474,8 @@ def remove_background_video(
                 tick = time.perf_counter()
                 pts, at = times[index]
                 first = times[0][0] or 0
-                output.write(_pixels(rgb, alpha, plate_for(rgb)), index if pts is None else pts - first, at)
+                pixels = _alpha8(alpha) if mask else _pixels(rgb, alpha, plate_for(rgb))
+                output.write(pixels, index if pts is None else pts - first, at)
                 seconds["encode"] += time.perf_counter() - tick
                 if progress is not None:
                     progress(index + 1, info.frames)
@@ -482,10 +490,14 @@ def remove_background_video(
     return VideoResult(destination, len(times), shape[1], shape[0], float(info.fps), audio, seconds, notes)
 
 
+def _alpha8(alpha: np.ndarray) -> np.ndarray:
+    return np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
 def _pixels(rgb: np.ndarray, alpha: np.ndarray, plate: np.ndarray | None) -> np.ndarray:
     """RGBA without a plate (transparent output), else the frame blended over it."""
     if plate is None:
-        return np.dstack([rgb, np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)])
+        return np.dstack([rgb, _alpha8(alpha)])
     return blend(rgb, alpha, plate)
 
 

@@ -65,10 +65,8 @@ def interrupt_flag() -> Iterator[threading.Event]:
 
 def cut_videos(videos: list[Path], args: argparse.Namespace) -> list[tuple[Path, str]]:
     """Cut each video with a progress bar; returns the (file, reason) of each failure after reporting it."""
-    if args.mask:
-        return [(video, "--mask applies to images; a video gets its cut-out") for video in videos]
     segmenter = load_model(args.model, device=args.device, backend=args.backend, precision=args.precision)
-    transparent = args.bg in ("transparent", "none")
+    transparent = not args.mask and args.bg in ("transparent", "none")
     failures: list[tuple[Path, str]] = []
     for video in videos:
         try:
@@ -94,6 +92,7 @@ def cut_videos(videos: list[Path], args: argparse.Namespace) -> list[tuple[Path,
                     subject=args.subject,
                     overwrite=args.overwrite,
                     progress=progress,
+                    mask=args.mask,
                     tta=args.tta,
                     scales=MULTISCALE if args.multiscale else (1.0,),
                     refine=args.refine,

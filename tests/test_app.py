@@ -110,6 +110,22 @@ def test_cut_video_endpoint_returns_a_transparent_clip(client, clip, tmp_path):
     assert probe_video(zipped).frames == 6
 
 
+def test_cut_video_endpoint_writes_the_alpha_matte(client, clip):
+    import av
+
+    from bgremover import load_model, read_frames
+
+    path, info = client.predict(
+        handle_file(str(clip)), "matte", "#ffffff", None, "fast", "main", False, "mp4", api_name="/cut_video"
+    )
+    assert path.endswith(".mp4") and info["frames"] == 6
+    with av.open(path) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    expected = load_model("fast").predict([rgb for rgb, _ in read_frames(clip)])
+    for frame, alpha in zip(frames, expected, strict=True):  # white on black, as the library's alpha
+        assert np.abs(frame.astype(float) - alpha[..., None] * 255).mean() < 4
+
+
 def test_cut_video_refuses_bad_clips_in_plain_words(client, clip, tmp_path):
     not_video = tmp_path / "notes.mp4"
     not_video.write_text("hello\n" * 100)

@@ -93,6 +93,23 @@ def test_zip_alpha_equals_predict_on_each_frame(tmp_path, clip, fast, decoded):
     assert times[1:3] == ["0,0.000000", "1,0.100000"]
 
 
+def test_matte_video_and_zip_carry_the_alpha(tmp_path, clip, fast, decoded):
+    reference = [np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8) for a in fast.predict(decoded)]
+    result = remove_background_video(clip, tmp_path / "matte.zip", "blur", model=fast, stabilize=False, mask=True)
+    frames = zip_frames(tmp_path / "matte.zip")
+    assert result.frames == len(frames) == 6
+    for k, (frame, expected) in enumerate(zip(frames, reference, strict=True)):
+        assert frame.shape == (SIZE[1], SIZE[0]) and np.array_equal(frame, expected), f"frame {k}"  # grey PNGs
+
+    result = remove_background_video(clip, tmp_path / "matte.mp4", model=fast, stabilize=False, mask=True)
+    frames, facts = decode_rgba(tmp_path / "matte.mp4")  # an opaque H.264 video: no alpha needed in .mp4
+    assert result.audio and facts["audio"] == ["aac"] and len(frames) == 6
+    for frame, expected in zip(frames, reference, strict=True):
+        grey = frame[..., :3].astype(int)
+        assert np.abs(grey - expected[..., None]).mean() < 4  # lossy, limited-range luma: a few levels
+        assert np.abs(grey[..., 0] - grey[..., 2]).max() <= 3  # no colour
+
+
 def test_predict_video_streams_frames_and_alphas(clip, fast, decoded):
     pairs = list(fast.predict_video(clip, batch_size=4))
     assert len(pairs) == 6
@@ -297,6 +314,11 @@ def test_cli_cuts_a_video_with_progress_and_ctrl_c_leaves_nothing(tmp_path, phot
         [*cli, str(source), "-o", str(tmp_path / "out.webm")], capture_output=True, text=True, cwd=REPO
     )
     assert again.returncode == 1 and "pass --overwrite" in again.stderr
+    matte = subprocess.run(
+        [*cli, str(source), "--mask", "-o", str(tmp_path / "out")], capture_output=True, text=True, cwd=REPO
+    )
+    assert matte.returncode == 0, matte.stderr  # a matte is opaque: .mp4 by default
+    assert probe_video(tmp_path / "out" / "clip.mp4").frames == 6
 
     long_clip = tmp_path / "long.mp4"
     write_video((photos[i % 6] for i in range(3000)), long_clip, fps=25)
@@ -309,7 +331,7 @@ def test_cli_cuts_a_video_with_progress_and_ctrl_c_leaves_nothing(tmp_path, phot
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130 and "interrupted: nothing was written for long.mp4" in stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "long.mp4", "out.webm"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "long.mp4", "out", "out.webm"]
 
 
 def test_service_cuts_video_within_limits_and_leaves_no_stray_files(tmp_path, clip, fast, monkeypatch):

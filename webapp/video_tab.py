@@ -6,10 +6,10 @@ import gradio as gr
 
 from bgremover import BadImageError, BadVideoError, settings
 from bgremover.constants import DEFAULT_SUBJECT
-from bgremover.serve.service import CutRequest, CutService
+from bgremover.serve.service import MATTE, CutRequest, CutService
 from webapp.components import background_inputs, model_choice, subject_choice
 
-VIDEO_BACKGROUNDS = ["transparent", "color", "image", "blur", "greenscreen"]
+VIDEO_BACKGROUNDS = ["transparent", "color", "image", "blur", "greenscreen", (f"alpha {MATTE}", MATTE)]
 FORMAT_LABELS = [
     ("WebM — VP9, transparent where the background is", "webm"),
     ("MP4 — H.264 (green screen when transparent)", "mp4"),

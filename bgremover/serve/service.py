@@ -31,6 +31,7 @@ DEFAULT_MODEL = "default"  # the service's main model (the library's name); othe
 # at one path while another request downloads it. A per-request PNG text chunk keeps paths unique.
 PNG_REQUEST_KEY = "bgremover-request"
 VIDEO_FORMATS = ("webm", "mp4", "mov", "zip")  # what the app offers for a clip
+MATTE = "matte"  # a clip's "background" that asks for its alpha matte (white on black) instead of the cut-out
 
 
 def _malloc_trim():
@@ -228,7 +229,8 @@ class CutService:
         stabilize: bool = True,
         progress: Progress | None = None,
     ) -> tuple[Path, dict]:
-        """Cut a clip into ``out_dir`` (a fresh name each call) within the app's limits
+        """Cut a clip (or, with ``request.background == "matte"``, write its alpha matte) into ``out_dir`` (a fresh
+        name each call) within the app's limits
         (:func:`bgremover.settings.video_max_seconds`, :func:`~bgremover.settings.video_max_bytes`);
         returns the output's path and the call's info. Raises ``BadVideoError``/``ValueError`` with
         a user message; recorded in the monitor's error count."""
@@ -241,8 +243,9 @@ class CutService:
             if size > limit:
                 raise BadVideoError(f"the clip is {size / 2**20:.0f} MiB; the limit is {limit / 2**20:.0f} MiB")
             segmenter = self.model(request.model)
-            background = request.background_spec()
-            if output_format == "mp4" and background == "transparent":
+            mask = request.background == MATTE
+            background = "transparent" if mask else request.background_spec()
+            if output_format == "mp4" and background == "transparent" and not mask:
                 background = "greenscreen"  # MP4 has no alpha: the nearest thing an editor can key
             path = self.new_output("cutout", f".{output_format}")
             result = remove_background_video(
@@ -255,6 +258,7 @@ class CutService:
                 max_seconds=settings.video_max_seconds(),
                 overwrite=True,
                 progress=progress,
+                mask=mask,
             )
         except (ValueError, OSError):
             self.monitor.record_error()
