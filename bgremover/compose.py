@@ -7,6 +7,7 @@ import numpy as np
 from PIL import Image, ImageColor
 
 from bgremover.constants import DEFAULT_SUBJECT, IMAGE_SUFFIXES
+from bgremover.errors import BadImageError
 from bgremover.inference import Segmenter, load_model
 from bgremover.io import ImageSource, read_image
 
@@ -54,6 +55,26 @@ def background_plate(background: Background, image: np.ndarray) -> np.ndarray | 
     plate = cv2.resize(plate, (max(width, round(plate.shape[1] * scale)), max(height, round(plate.shape[0] * scale))))
     top, left = (plate.shape[0] - height) // 2, (plate.shape[1] - width) // 2
     return plate[top : top + height, left : left + width]
+
+
+def prepared_background(background: Background) -> Background:
+    """``background`` checked once and made cheap to reuse across many photos: an image file is read
+    into an array (a colour, ``"blur"`` and the like stay as they are). Raises the message
+    :func:`background_plate` would, before any photo is cut.
+
+    Example:
+        >>> prepared_background("#00ff00")
+        '#00ff00'
+        >>> prepared_background(np.zeros((2, 3, 3), np.uint8)).shape
+        (2, 3, 3)
+    """
+    if isinstance(background, str) and background.lower().endswith(IMAGE_SUFFIXES):
+        try:
+            return read_image(background)
+        except BadImageError as err:
+            raise BadImageError(f"the background image: {err}") from None
+    background_plate(background, np.zeros((2, 2, 3), np.uint8))
+    return background
 
 
 def compose(

@@ -195,8 +195,16 @@ def test_cut_one_photo_into_a_named_file(tmp_path, tiny_model_dir):
     assert several.returncode == 2 and "names one file" in several.stderr and not (tmp_path / "x.png").exists()
 
 
-def test_cli_errors_are_one_line_in_the_librarys_words(tmp_path):
+def test_cli_errors_are_one_line_in_the_librarys_words(tmp_path, tiny_model_dir):
+    (tmp_path / "empty").mkdir()
+    empty = run_cli("cut", str(tmp_path / "empty"), "-o", str(tmp_path / "out"), "--model", str(tiny_model_dir))
+    assert empty.returncode == 1 and "no images found in" in empty.stderr and "jpg" in empty.stderr
     photo().save(tmp_path / "p.jpg")
+    for background, words in (("gone.jpg", "the background image: no such file: gone.jpg"), ("#zz", "'#zz' is not")):
+        result = run_cli("cut", str(tmp_path / "p.jpg"), "-o", str(tmp_path / "out"), "--bg", background)
+        assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()  # refused before any photo was cut
+
     result = run_cli("cut", str(tmp_path / "p.jpg"), "-o", str(tmp_path / "out"), "--model", "no-such-model")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("bgremover: error: model source 'no-such-model' is not one of")
