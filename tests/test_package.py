@@ -76,6 +76,64 @@ def test_installed_wheel_cuts_a_photo_with_both_models_outside_the_checkout(whee
     assert (work / "default.png").stat().st_size > 10_000 and (work / "fast.png").stat().st_size > 10_000
 
 
+def test_installed_wheel_serves_the_app_outside_the_checkout(wheel, tmp_path, photo_path):
+    import time
+    import urllib.request
+
+    import httpx
+
+    from tests.conftest import free_port
+
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        scripts = archive.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    assert {"webapp/app.py", "leaderboard/results/web_people.json"} <= names
+    assert "bgremover-app = webapp.app:main" in scripts
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    port = free_port()
+    env = {
+        "PYTHONPATH": str(target),
+        "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "BGREMOVER_CACHE": str(tmp_path / "cache"),
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "PATH": "",
+    }
+    log = tmp_path / "app.log"
+    with open(log, "w") as handle:
+        process = subprocess.Popen(
+            [str(target / "bin" / "bgremover-app")], cwd=work, env=env, stdout=handle, stderr=handle
+        )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.time() + 120
+        while time.time() < deadline and process.poll() is None:
+            try:
+                page = urllib.request.urlopen(url, timeout=2).read().decode()
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise AssertionError(f"the installed app did not start: {log.read_text()[-3000:]}")
+        assert "bgremover" in page
+        files = {"file": (photo_path.name, photo_path.read_bytes())}
+        response = httpx.post(url + "api/remove", files=files, timeout=120)
+        assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+        config = urllib.request.urlopen(url + "config", timeout=10).read().decode()
+        assert "ours:bgremover-fast" in config  # the Leaderboard tab found its committed results
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 APP_SIDE = {"leaderboard", "webapp", "app", "gradio", "gradio_client", "plotly", "spaces"}
 
 

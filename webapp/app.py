@@ -1,0 +1,228 @@
+"""bgremover — Gradio Blocks app: Cut out, Video, Live, Monitor and Leaderboard.
+
+Run ``bgremover-app`` (installed with ``pip install "bgremover[app]"``) or ``python app.py`` in a
+checkout (``BGREMOVER_MODEL`` picks the model: default, fast, a folder or a Hub repo id;
+``GRADIO_SERVER_PORT``/``GRADIO_SERVER_NAME`` the address). Scripts call ``/cut`` and ``/mask``::
+
+    from gradio_client import Client, handle_file
+    png_path, info = Client("http://127.0.0.1:7860/").predict(handle_file("photo.jpg"), api_name="/cut")
+
+or, in one HTTP call, ``curl -F file=@photo.jpg http://127.0.0.1:7860/api/remove -o cutout.png``
+(:mod:`webapp.rest`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+from PIL import Image
+
+from bgremover import BadImageError, load_model, settings
+from bgremover.constants import DEFAULT_SUBJECT
+from bgremover.hub import resolve_source, tier_installed
+from bgremover.serve.monitor import DriftReference, Monitor
+from bgremover.serve.service import DEFAULT_MODEL, CutRequest, CutService, result_summary
+from leaderboard.tab import build_leaderboard_tab
+from webapp.components import PhotoInput, background_inputs, model_choice, subject_choice
+from webapp.live_tab import build_live_tab
+from webapp.monitor_tab import build_monitor_tab
+from webapp.rest import remove_route
+from webapp.video_tab import build_video_tab
+
+try:  # ZeroGPU on Hugging Face Spaces
+    import spaces
+
+    gpu = spaces.GPU
+except ImportError:
+
+    def gpu(fn):
+        return fn
+
+
+BACKGROUNDS = ["transparent", "color", "image", "blur"]
+IMAGE_HEIGHT = 360  # px: the photo and the results keep "Cut out" on a 1280×800 screen
+# Transparent results are shown over a checkerboard, as image editors show them.
+CSS = """
+#cutout img, #video-result video, #before-after img {
+  background-color: #fff;
+  background-image: conic-gradient(#d8d8d8 25%, transparent 0 50%, #d8d8d8 0 75%, transparent 0);
+  background-size: 20px 20px;
+}
+"""
+
+
+def _skimage(name: str):
+    def load() -> Image.Image:
+        from skimage import data
+
+        return Image.fromarray(getattr(data, name)())
+
+    return load
+
+
+def _matplotlib(name: str):
+    def load() -> Image.Image:
+        from matplotlib import cbook
+
+        return Image.open(cbook.get_sample_data(name))
+
+    return load
+
+
+EXAMPLES = {  # file name: (loader, credit); sample photos of scikit-image and Matplotlib, free of copyright
+    "astronaut.png": (_skimage("astronaut"), "half-body: Eileen Collins, NASA (public domain)"),
+    "grace_hopper.jpg": (_matplotlib("grace_hopper.jpg"), "portrait: Grace Hopper, U.S. Navy (public domain)"),
+    "cameraman.png": (_skimage("camera"), "camera operator: Lav Varshney (CC0)"),
+}
+
+
+def example_images() -> list[str]:
+    """The example photos, written once to a temp folder."""
+    folder = Path(tempfile.gettempdir()) / "bgremover-examples"
+    folder.mkdir(exist_ok=True)
+    paths = []
+    for name, (load, _) in EXAMPLES.items():
+        path = folder / name
+        if not path.exists():
+            load().save(path)
+        paths.append(str(path))
+    return paths
+
+
+def build_app(service: CutService) -> gr.Blocks:
+    """The Blocks app around ``service``."""
+
+    def run(image, flip, multiscale, refine, threshold, background, color, background_image, model, subject):
+        if image is None:
+            raise gr.Error("Upload an image first.")
+        request = CutRequest(
+            flip, multiscale, refine, float(threshold), background, color, background_image, model, subject
+        )
+        try:
+            return service.cut(image, request)
+        except (BadImageError, ValueError) as err:
+            raise gr.Error(str(err)) from None
+
+    @gpu
+    def cut_ui(image, flip, multiscale, refine, threshold, background, color, background_image, model, subject):
+        result = run(image, flip, multiscale, refine, threshold, background, color, background_image, model, subject)
+        before = Image.fromarray(result.rgb)
+        download = service.save_png(result.output, "cutout")
+        return (before, result.output), result.output, result.mask_image(), download, result_summary(result.info)
+
+    @gpu
+    def cut_api(
+        image,
+        flip=False,
+        multiscale=False,
+        refine=False,
+        threshold=0.0,
+        background="transparent",
+        color="#ffffff",
+        background_image=None,
+        model=DEFAULT_MODEL,
+        subject=DEFAULT_SUBJECT,
+    ):
+        result = run(image, flip, multiscale, refine, threshold, background, color, background_image, model, subject)
+        return result.output, result.info
+
+    def stats_api():
+        summary = service.monitor.summary()
+        summary["drift_scores"] = summary["drift_scores"][-50:]
+        return summary
+
+    @gpu
+    def mask_api(image, flip=False, multiscale=False, refine=False, model=DEFAULT_MODEL, subject=DEFAULT_SUBJECT):
+        result = run(image, flip, multiscale, refine, 0.0, "transparent", "#ffffff", None, model, subject)
+        return result.mask_image()
+
+    with gr.Blocks(title="bgremover", delete_cache=(600, 3600)) as demo:
+        gr.Markdown("# bgremover\nPerson background removal — an Attention U-Net that runs on a laptop CPU.")
+        with gr.Tab("Cut out"):
+            with gr.Row():
+                with gr.Column():
+                    image = PhotoInput(
+                        label="Photo",
+                        type="filepath",
+                        sources=["upload", "webcam", "clipboard"],
+                        height=IMAGE_HEIGHT,
+                        elem_id="input-image",
+                    )
+                    model = model_choice(service.model_names, DEFAULT_MODEL, "model-choice")
+                    background, color, background_image = background_inputs(BACKGROUNDS)
+                    button = gr.Button("Cut out", variant="primary", elem_id="cut-button")
+                    with gr.Accordion("More options", open=False, elem_id="more-options"):
+                        subject = subject_choice(elem_id="subject-choice")
+                        with gr.Row():
+                            flip = gr.Checkbox(label="TTA: horizontal flip", elem_id="tta-flip")
+                            multiscale = gr.Checkbox(label="TTA: multi-scale (0.75/1/1.25)", elem_id="tta-multiscale")
+                            refine = gr.Checkbox(label="Refine edges (guided filter)", elem_id="refine")
+                        threshold = gr.Slider(0.0, 0.95, value=0.0, step=0.05, label="Hard threshold (0 = soft alpha)")
+                    gr.Examples(example_images(), inputs=image, label="Examples")
+                    gr.Markdown("<sub>Examples: " + "; ".join(credit for _, credit in EXAMPLES.values()) + ".</sub>")
+                with gr.Column():
+                    summary = gr.Markdown(elem_id="result-summary")
+                    slider = gr.ImageSlider(
+                        label="Before / after", format="png", type="pil", height=IMAGE_HEIGHT, elem_id="before-after"
+                    )
+                    download = gr.DownloadButton("Download PNG")
+                    with gr.Row():
+                        cutout = gr.Image(
+                            label="Cut-out (PNG with alpha)",
+                            format="png",
+                            type="pil",
+                            image_mode="RGBA",
+                            height=IMAGE_HEIGHT,
+                            elem_id="cutout",
+                        )
+                        mask = gr.Image(label="Mask", format="png", type="pil", image_mode="L", height=IMAGE_HEIGHT)
+            inputs = [image, flip, multiscale, refine, threshold, background, color, background_image, model, subject]
+            button.click(
+                cut_ui,
+                inputs,
+                [slider, cutout, mask, download, summary],
+                api_visibility="private",
+                concurrency_limit=2,
+            )
+            with gr.Row(visible=False):
+                api_image = gr.File(label="image", type="filepath")
+                api_cut, api_mask = gr.Button(), gr.Button()
+                api_png = gr.Image(label="cutout", format="png", type="pil", image_mode="RGBA")
+                api_mask_png = gr.Image(label="mask", format="png", type="pil", image_mode="L")
+                api_info = gr.JSON(label="details")
+            api_cut.click(cut_api, [api_image, *inputs[1:]], [api_png, api_info], api_name="cut", concurrency_limit=2)
+            api_mask.click(
+                mask_api,
+                [api_image, flip, multiscale, refine, model, subject],
+                api_mask_png,
+                api_name="mask",
+                concurrency_limit=2,
+            )
+        build_video_tab(service, gpu)
+        build_live_tab(service)
+        refresh_monitor, monitor_outputs = build_monitor_tab(service.monitor)
+        build_leaderboard_tab()
+        with gr.Row(visible=False):
+            stats_button, stats_json = gr.Button(), gr.JSON(label="statistics")
+        stats_button.click(stats_api, None, stats_json, api_name="stats")
+        demo.load(refresh_monitor, None, monitor_outputs, api_visibility="private", show_progress="hidden")
+    return demo
+
+
+def main() -> None:
+    source = settings.model()
+    folder = resolve_source(source)
+    reference = DriftReference.load(folder) if os.path.isdir(folder) else None
+    fast = {"fast": lambda: load_model("fast")} if tier_installed("fast") else {}
+    service = CutService(load_model(source), monitor=Monitor(reference), extra_models=fast)
+    demo = build_app(service)
+    service.warm_up()  # in the background: the page is served at once
+    routes = [remove_route(service)]  # POST /api/remove: one call from curl or any HTTP client
+    demo.queue(max_size=64, default_concurrency_limit=2).launch(show_error=True, css=CSS, app_kwargs={"routes": routes})
+
+
+if __name__ == "__main__":
+    main()
