@@ -80,33 +80,38 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """``python app.py`` on the committed default model, as a subprocess on a free port."""
+def start_app(command: list[str], cwd: Path, env: dict[str, str], log: Path):
+    """Start the app (``command``) on ``env``'s ``GRADIO_SERVER_PORT``; its process once the page answers."""
     import subprocess
-    import sys
     import time
     import urllib.request
 
-    port = free_port()
-    log = tmp_path_factory.mktemp("app") / "app.log"
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1", "PYTHONPATH": str(REPO)}
     with open(log, "w") as handle:
-        process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=handle, stderr=handle)
-    url = f"http://127.0.0.1:{port}/"
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=handle, stderr=handle)
+    url = f"http://127.0.0.1:{env['GRADIO_SERVER_PORT']}/"
     deadline = time.time() + 120
     while time.time() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"app exited: {log.read_text()[-3000:]}")
         try:
             urllib.request.urlopen(url, timeout=2)
-            break
+            return process
         except OSError:
             time.sleep(0.5)
-    else:
-        process.kill()
-        raise RuntimeError(f"app did not start: {log.read_text()[-3000:]}")
-    yield url
+    process.kill()
+    raise RuntimeError(f"app did not start: {log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """``python app.py`` on the committed default model, as a subprocess on a free port."""
+    import sys
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("app") / "app.log"
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1", "PYTHONPATH": str(REPO)}
+    process = start_app([sys.executable, "app.py"], REPO, env, log)
+    yield f"http://127.0.0.1:{port}/"
     process.terminate()
     process.wait(timeout=30)
 

@@ -49,13 +49,20 @@ def test_wheel_declares_dependencies_and_extras(wheel):
     assert {f"bgremover/pretrained/bgremover-fast/openvino_int8.{suffix}" for suffix in ("xml", "bin")} <= set(names)
 
 
-def test_installed_wheel_cuts_a_photo_with_both_models_outside_the_checkout(wheel, tmp_path, photo_path):
-    target = tmp_path / "site"
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory):
+    """The wheel installed (without its dependencies, which this environment has) into its own folder."""
+    target = tmp_path_factory.mktemp("site")
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
         check=True,
         capture_output=True,
     )
+    return target
+
+
+def test_installed_wheel_cuts_a_photo_with_both_models_outside_the_checkout(installed, tmp_path, photo_path):
+    target = installed
     work = tmp_path / "elsewhere"
     work.mkdir()
     mask = photo_path.parent.parent / "masks" / f"{photo_path.stem}.png"
@@ -76,20 +83,13 @@ def test_installed_wheel_cuts_a_photo_with_both_models_outside_the_checkout(whee
     assert (work / "default.png").stat().st_size > 10_000 and (work / "fast.png").stat().st_size > 10_000
 
 
-def test_installed_wheel_serves_the_app_outside_the_checkout(wheel, tmp_path, photo_path):
-    import time
+def test_installed_wheel_serves_the_app_outside_the_checkout(wheel, installed, tmp_path, photo_path):
     import urllib.request
 
     import httpx
 
-    from tests.conftest import free_port
+    from tests.conftest import free_port, start_app
 
-    target = tmp_path / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-        check=True,
-        capture_output=True,
-    )
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         scripts = archive.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
@@ -99,7 +99,7 @@ def test_installed_wheel_serves_the_app_outside_the_checkout(wheel, tmp_path, ph
     work.mkdir()
     port = free_port()
     env = {
-        "PYTHONPATH": str(target),
+        "PYTHONPATH": str(installed),
         "GRADIO_SERVER_PORT": str(port),
         "GRADIO_SERVER_NAME": "127.0.0.1",
         "BGREMOVER_CACHE": str(tmp_path / "cache"),
@@ -107,23 +107,10 @@ def test_installed_wheel_serves_the_app_outside_the_checkout(wheel, tmp_path, ph
         "GRADIO_ANALYTICS_ENABLED": "False",
         "PATH": "",
     }
-    log = tmp_path / "app.log"
-    with open(log, "w") as handle:
-        process = subprocess.Popen(
-            [str(target / "bin" / "bgremover-app")], cwd=work, env=env, stdout=handle, stderr=handle
-        )
+    process = start_app([str(installed / "bin" / "bgremover-app")], work, env, tmp_path / "app.log")
     try:
         url = f"http://127.0.0.1:{port}/"
-        deadline = time.time() + 120
-        while time.time() < deadline and process.poll() is None:
-            try:
-                page = urllib.request.urlopen(url, timeout=2).read().decode()
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise AssertionError(f"the installed app did not start: {log.read_text()[-3000:]}")
-        assert "bgremover" in page
+        assert "bgremover" in urllib.request.urlopen(url, timeout=10).read().decode()
         files = {"file": (photo_path.name, photo_path.read_bytes())}
         response = httpx.post(url + "api/remove", files=files, timeout=120)
         assert response.status_code == 200 and response.headers["content-type"] == "image/png"
