@@ -19,7 +19,9 @@ def collect_inputs(inputs: list[str]) -> list[tuple[Path, Path]]:
     """(file, output path relative to the output folder) for files and folders (recursive)."""
     jobs: list[tuple[Path, Path]] = []
     for item in map(Path, inputs):
-        if item.is_dir():
+        if str(item) == STDIO:
+            jobs.append((item, Path("stdin.png")))
+        elif item.is_dir():
             for path in sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
                 jobs.append((path, path.relative_to(item).with_suffix(".png")))
         else:
@@ -50,20 +52,27 @@ def distinct_outputs(jobs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
     return renamed
 
 
+STDIO = "-"  # as an input: the image's bytes on stdin; as the output: one PNG on stdout
 SAVE_OPTIONS = {".webp": {"lossless": True}, ".jpg": {"quality": 95}, ".jpeg": {"quality": 95}}
 
 
-def output_plan(inputs: list[str], output: Path, transparent: bool) -> tuple[list[tuple[Path, Path]], Path]:
+def output_plan(inputs: list[str], output: Path, transparent: bool) -> tuple[list[tuple[Path, Path]], Path | None]:
     """(jobs, folder they are written under): :func:`collect_inputs` for an output folder; the one
-    input photo and the file's own name when ``output`` names an image file.
+    input photo and the file's own name when ``output`` names an image file; the one photo and
+    ``None`` (stdout) for ``-``.
 
     Example:
         >>> output_plan(["a/photo.jpg"], Path("cut.webp"), transparent=True)
         ([(PosixPath('a/photo.jpg'), PosixPath('cut.webp'))], PosixPath('.'))
     """
+    single = len(inputs) == 1 and not Path(inputs[0]).is_dir()
+    if str(output) == STDIO:
+        if not single:
+            raise ValueError("-o - writes one image to stdout, but several images or a folder were given")
+        return collect_inputs(inputs), None
     if output.suffix.lower() not in OUTPUT_IMAGE_SUFFIXES:
         return collect_inputs(inputs), output
-    if len(inputs) != 1 or Path(inputs[0]).is_dir():
+    if not single:
         raise ValueError(f"{output} names one file, but several images or a folder were given: name a folder")
     if transparent and output.suffix.lower() in (".jpg", ".jpeg"):
         raise ValueError(f"{output}: JPEG has no transparency; name a .png or .webp file, or give --bg")
@@ -85,10 +94,11 @@ def cut_files(
     precision: str | None = None,
     overwrite: bool = False,
 ) -> list[tuple[Path, str]]:
-    """Cut every image in ``inputs`` (files and folders, recursively) into the folder ``output``
-    (structure kept, PNG), or one image into the file ``output`` when it ends in .png, .webp or .jpg;
-    returns the (file, reason) of each failure after reporting it. An existing output is replaced
-    only with ``overwrite``, and an input photo never (the output folder may hold them)."""
+    """Cut every image in ``inputs`` (files and folders, recursively; ``-``: stdin) into the folder
+    ``output`` (structure kept, PNG), or one image into the file ``output`` when it ends in .png,
+    .webp or .jpg, or onto stdout as PNG for ``-``; returns the (file, reason) of each failure after
+    reporting it. An existing output is replaced only with ``overwrite``, and an input photo never
+    (the output folder may hold them)."""
     jobs, out_dir = output_plan(inputs, Path(output), transparent=not mask and background in ("transparent", "none"))
     if not jobs:
         looked = ", ".join(sorted({suffix.lstrip(".") for suffix in IMAGE_SUFFIXES}))
@@ -100,13 +110,13 @@ def cut_files(
     originals = {path.resolve() for path, _ in jobs}
     scales = MULTISCALE if multiscale else (1.0,)
     for path, relative in tqdm(jobs, desc="cutting", unit="img", disable=not jobs):
-        target = out_dir / relative
+        target = None if out_dir is None else out_dir / relative
         try:
-            if target.resolve() in originals:
+            if target is not None and target.resolve() in originals:
                 raise ValueError(f"its output {target} would replace an input photo: choose another output folder")
-            if target.exists() and not overwrite:
+            if target is not None and target.exists() and not overwrite:
                 raise ValueError(f"{target} exists: pass --overwrite to replace it")
-            rgb = read_image(path, segmenter.max_pixels)
+            rgb = read_image(sys.stdin.buffer.read() if str(path) == STDIO else path, segmenter.max_pixels)
             alpha = segmenter.predict(rgb, tta=tta, scales=scales, refine=refine, subject=subject)
             result = (
                 Image.fromarray(np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8), "L")
@@ -115,10 +125,15 @@ def cut_files(
             )
         except (BadImageError, ValueError) as err:
             failures.append((path, str(err)))
-            tqdm.write(f"skipped {path}: {err}", file=sys.stderr)
+            tqdm.write(f"skipped {'stdin' if str(path) == STDIO else path}: {err}", file=sys.stderr)
+            continue
+        if target is None:
+            result.save(sys.stdout.buffer, format="PNG")
+            sys.stdout.flush()
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         result.save(target, **SAVE_OPTIONS.get(target.suffix.lower(), {}))
     done = len(jobs) - len(failures)
-    print(f"{done} of {len(jobs)} images written to {output}" + (f"; {len(failures)} failed" if failures else ""))
+    summary = f"{done} of {len(jobs)} images written to {'stdout' if out_dir is None else output}"
+    print(summary + (f"; {len(failures)} failed" if failures else ""), file=sys.stdout if out_dir else sys.stderr)
     return failures

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 from torch import nn
@@ -77,7 +79,9 @@ def load_network(source: str | os.PathLike | None = None) -> nn.Module:
     from bgremover.factory import DEFAULT_ARCH, architecture
 
     config = read_config(source)
-    network = architecture(config.get("arch", DEFAULT_ARCH)).load().from_pretrained(resolve_source(source))
+    # huggingface_hub prints "Loading weights from local directory" on stdout, where `cut - -o -` writes its PNG
+    with contextlib.redirect_stdout(sys.stderr):
+        network = architecture(config.get("arch", DEFAULT_ARCH)).load().from_pretrained(resolve_source(source))
     network.run_config = RunConfig.from_config(config)
     return network.eval()
 

@@ -195,6 +195,26 @@ def test_cut_one_photo_into_a_named_file(tmp_path, tiny_model_dir):
     assert several.returncode == 2 and "names one file" in several.stderr and not (tmp_path / "x.png").exists()
 
 
+def test_cut_pipes_stdin_to_stdout(tmp_path, tiny_model_dir):
+    import io
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "bgremover", "cut", "-", "--model", str(tiny_model_dir)]
+    jpeg = io.BytesIO()
+    photo(80, 60).save(jpeg, format="JPEG")
+    piped = subprocess.run([*command, "-o", "-"], input=jpeg.getvalue(), capture_output=True, env=env, timeout=300)
+    assert piped.returncode == 0, piped.stderr.decode()
+    cutout = Image.open(io.BytesIO(piped.stdout))  # stdout holds the PNG and nothing else
+    assert cutout.format == "PNG" and cutout.mode == "RGBA" and cutout.size == (80, 60)
+    assert b"written to stdout" in piped.stderr
+    folder = subprocess.run(
+        [*command, "-o", str(tmp_path / "out")], input=jpeg.getvalue(), capture_output=True, env=env, timeout=300
+    )
+    assert folder.returncode == 0 and Image.open(tmp_path / "out" / "stdin.png").size == (80, 60)
+    text = subprocess.run([*command, "-o", "-"], input=b"hello", capture_output=True, env=env, timeout=300)
+    assert text.returncode == 1 and text.stdout == b"" and b"skipped stdin: the image is not an image" in text.stderr
+
+
 def test_cli_errors_are_one_line_in_the_librarys_words(tmp_path, tiny_model_dir):
     (tmp_path / "empty").mkdir()
     empty = run_cli("cut", str(tmp_path / "empty"), "-o", str(tmp_path / "out"), "--model", str(tiny_model_dir))
