@@ -30,7 +30,7 @@ def test_cut_out_is_the_librarys_alpha(app_url, photo_path):
 
 
 def test_options_mask_threshold_fast_model_and_background_photo(app_url, photo_path):
-    mask = post(app_url, photo_path, {"mask": "true", "threshold": "0.5", "model": "fast"})
+    mask = post(app_url, photo_path, {"mask": "true", "threshold": "0.5", "model": "fast", "multiscale": "false"})
     assert mask.status_code == 200 and mask.headers["x-bgremover-model"] == "fast"
     values = np.asarray(Image.open(io.BytesIO(mask.content)))
     assert values.ndim == 2 and set(np.unique(values)) == {0, 255}
@@ -54,6 +54,7 @@ def test_options_mask_threshold_fast_model_and_background_photo(app_url, photo_p
         ({"subject": "crowd"}, "subject must be one of all, main"),
         ({"threshold": "3"}, "threshold must be a number in [0, 1)"),
         ({"mask": "maybe"}, "mask must be true or false"),
+        ({"multiscale": "2"}, "multiscale must be true or false"),
     ],
 )
 def test_bad_options_answer_400_in_the_librarys_words(app_url, photo_path, params, words):

@@ -7,7 +7,7 @@
 
 Query options: ``model`` (default | fast), ``background`` (transparent | blur | greenscreen | a colour:
 ``white``, ``#00ff00``), ``subject`` (main | all), ``mask`` (the alpha as a grey PNG instead of the
-cut-out), ``tta``, ``refine``, ``threshold`` (0 keeps the soft alpha). A bad photo or option answers
+cut-out), ``tta``, ``multiscale``, ``refine``, ``threshold`` (0 keeps the soft alpha). A bad photo or option answers
 400 (a file over the size limit 413) with ``{"error": "..."}`` in the library's words; the response's
 ``X-Bgremover-*`` headers carry the latency, size and model.
 """
@@ -63,6 +63,7 @@ def _request(query: dict[str, str], background_image: bytes | None) -> CutReques
     """The :class:`CutRequest` that the query's options ask for."""
     request = CutRequest(
         flip=_flag("tta", query["tta"]),
+        multiscale=_flag("multiscale", query["multiscale"]),
         refine=_flag("refine", query["refine"]),
         threshold=_threshold(query["threshold"]),
         model=query["model"],
@@ -90,10 +91,19 @@ def remove_route(service: CutService, concurrency: int = 2) -> APIRoute:
         subject: str = DEFAULT_SUBJECT,
         mask: str = "false",
         tta: str = "false",
+        multiscale: str = "false",
         refine: str = "false",
         threshold: str = "0",
     ) -> Response:
-        query = dict(model=model, background=background, subject=subject, tta=tta, refine=refine, threshold=threshold)
+        query = dict(
+            model=model,
+            background=background,
+            subject=subject,
+            tta=tta,
+            multiscale=multiscale,
+            refine=refine,
+            threshold=threshold,
+        )
         try:
             if file is None:
                 raise ValueError("send the photo as the multipart form field 'file' (curl -F file=@photo.jpg ...)")
