@@ -1,7 +1,7 @@
 """The app's entry point in a checkout and on Hugging Face Spaces (installed: ``bgremover-app``);
-the app itself is :mod:`webapp.app`."""
+the app itself is :mod:`bgremover_app.app`."""
 
-from webapp.app import build_app, main
+from bgremover_app.app import build_app, main
 
 __all__ = ["build_app", "main"]
 

@@ -149,7 +149,7 @@ def test_every_endpoint_names_its_inputs_and_outputs(client, photo_path):
 
 def test_examples_are_credited_photos_of_a_person(segmenter):
     """Each example the page offers loads, is credited, and holds a person the model finds."""
-    from webapp import app
+    from bgremover_app import app
 
     paths = app.example_images()
     assert len(paths) == len(app.EXAMPLES) >= 3

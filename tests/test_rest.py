@@ -82,7 +82,7 @@ def test_a_file_over_the_limit_is_refused_with_413(monkeypatch, photo_path):
     from fastapi.testclient import TestClient
 
     from bgremover.serve.service import CutService
-    from webapp.rest import remove_route
+    from bgremover_app.rest import remove_route
 
     service = CutService(load_model("fast"))
     client = TestClient(FastAPI(routes=[remove_route(service)]))

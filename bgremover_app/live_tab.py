@@ -6,7 +6,7 @@ import gradio as gr
 
 from bgremover import BadImageError
 from bgremover.serve.service import CutService, LiveSession
-from webapp.components import subject_choice
+from bgremover_app.components import subject_choice
 
 LIVE_BACKGROUNDS = ["blur", "color", "greenscreen"]
 FRAME_INTERVAL_S = 0.05  # how often the browser sends a frame (the model keeps up at 256² on 2 cores)

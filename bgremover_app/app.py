@@ -8,7 +8,7 @@ checkout (``BGREMOVER_MODEL`` picks the model: default, fast, a folder or a Hub 
     png_path, info = Client("http://127.0.0.1:7860/").predict(handle_file("photo.jpg"), api_name="/cut")
 
 or, in one HTTP call, ``curl -F file=@photo.jpg http://127.0.0.1:7860/api/remove -o cutout.png``
-(:mod:`webapp.rest`).
+(:mod:`bgremover_app.rest`).
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.hub import resolve_source, tier_installed
 from bgremover.serve.monitor import DriftReference, Monitor
 from bgremover.serve.service import DEFAULT_MODEL, CutRequest, CutService, result_summary
+from bgremover_app.components import PhotoInput, background_inputs, model_choice, subject_choice
+from bgremover_app.live_tab import build_live_tab
+from bgremover_app.monitor_tab import build_monitor_tab
+from bgremover_app.rest import remove_route
+from bgremover_app.video_tab import build_video_tab
 from leaderboard.tab import build_leaderboard_tab
-from webapp.components import PhotoInput, background_inputs, model_choice, subject_choice
-from webapp.live_tab import build_live_tab
-from webapp.monitor_tab import build_monitor_tab
-from webapp.rest import remove_route
-from webapp.video_tab import build_video_tab
 
 try:  # ZeroGPU on Hugging Face Spaces
     import spaces

@@ -7,7 +7,7 @@ import gradio as gr
 from bgremover import BadImageError, BadVideoError, settings
 from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.serve.service import MATTE, CutRequest, CutService
-from webapp.components import background_inputs, model_choice, subject_choice
+from bgremover_app.components import background_inputs, model_choice, subject_choice
 
 VIDEO_BACKGROUNDS = ["transparent", "color", "image", "blur", "greenscreen", (f"alpha {MATTE}", MATTE)]
 FORMAT_LABELS = [
