@@ -460,7 +460,7 @@ def remove_background_video(
         plates: dict[tuple[int, int], np.ndarray | None] = {}
 
         def plate_for(rgb: np.ndarray) -> np.ndarray | None:
-            if mask or transparent or background == "blur":
+            if transparent or background == "blur":
                 return None if transparent else background_plate("blur", rgb)
             if rgb.shape[:2] not in plates:  # an image or colour: made once
                 plates[rgb.shape[:2]] = background_plate(background, rgb)
