@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from bgremover.compose import compose, prepared_background
+from bgremover.compose import compose, is_transparent, prepared_background
 from bgremover.constants import DEFAULT_SUBJECT, IMAGE_SUFFIXES, MULTISCALE, OUTPUT_IMAGE_SUFFIXES
 from bgremover.inference import load_model
 from bgremover.io import BadImageError, read_image
@@ -99,7 +99,7 @@ def cut_files(
     .webp or .jpg, or onto stdout as PNG for ``-``; returns the (file, reason) of each failure after
     reporting it. An existing output is replaced only with ``overwrite``, and an input photo never
     (the output folder may hold them)."""
-    jobs, out_dir = output_plan(inputs, Path(output), transparent=not mask and background in ("transparent", "none"))
+    jobs, out_dir = output_plan(inputs, Path(output), transparent=not mask and is_transparent(background))
     if not jobs:
         looked = ", ".join(sorted({suffix.lstrip(".") for suffix in IMAGE_SUFFIXES}))
         print(f"no images found in {', '.join(inputs)} (looked for {looked})", file=sys.stderr)

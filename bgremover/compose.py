@@ -23,6 +23,16 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return np.clip(fg * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
+def is_transparent(background: Background) -> bool:
+    """Whether ``background`` asks for a transparent result (``"transparent"`` or ``"none"``).
+
+    Example:
+        >>> is_transparent("none"), is_transparent("#ffffff"), is_transparent((0, 0, 0))
+        (True, False, False)
+    """
+    return isinstance(background, str) and background in ("transparent", "none")
+
+
 def background_plate(background: Background, image: np.ndarray) -> np.ndarray | None:
     """The H×W×3 uint8 plate for ``background`` (``None`` for transparent).
 
@@ -34,7 +44,7 @@ def background_plate(background: Background, image: np.ndarray) -> np.ndarray | 
         [255, 0, 0]
     """
     height, width = image.shape[:2]
-    if isinstance(background, str) and background in ("transparent", "none"):
+    if is_transparent(background):
         return None
     if isinstance(background, str) and background == "blur":
         sigma = max(height, width) / 60

@@ -34,7 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bgremover.compose import Background, background_plate, blend
+from bgremover.compose import Background, background_plate, blend, is_transparent
 from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.constants import VIDEO_OUTPUT_SUFFIXES as OUTPUT_SUFFIXES
 from bgremover.errors import BadVideoError
@@ -414,7 +414,7 @@ def remove_background_video(
     ``predict_options`` (``tta``, ``scales``, ``refine``) go to :meth:`~bgremover.inference.Segmenter.predict`.
     """
     source, destination = Path(source), Path(destination)
-    transparent = not mask and isinstance(background, str) and background in ("transparent", "none")
+    transparent = not mask and is_transparent(background)
     encoding = encoding_for(destination, transparent)
     if destination.exists() and not overwrite:
         raise BadVideoError(f"{destination.name} exists; choose another name or allow overwriting")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from bgremover.compose import is_transparent
 from bgremover.constants import MULTISCALE, VIDEO_OUTPUT_SUFFIXES, VIDEO_SUFFIXES
 from bgremover.errors import BadVideoError
 from bgremover.inference import load_model
@@ -66,7 +67,7 @@ def interrupt_flag() -> Iterator[threading.Event]:
 def cut_videos(videos: list[Path], args: argparse.Namespace) -> list[tuple[Path, str]]:
     """Cut each video with a progress bar; returns the (file, reason) of each failure after reporting it."""
     segmenter = load_model(args.model, device=args.device, backend=args.backend, precision=args.precision)
-    transparent = not args.mask and args.bg in ("transparent", "none")
+    transparent = not args.mask and is_transparent(args.bg)
     failures: list[tuple[Path, str]] = []
     for video in videos:
         try:
