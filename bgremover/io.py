@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import typing
 import warnings
 from pathlib import Path
 
@@ -23,18 +24,45 @@ from bgremover.errors import BadImageError
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
-ImageSource = str | os.PathLike | bytes | Image.Image | np.ndarray
+ImageSource = str | os.PathLike | bytes | typing.BinaryIO | Image.Image | np.ndarray
+
+_SOURCES = "a path, bytes, a binary file object, a PIL image or a numpy array"
+
+
+def _read_stream(stream: typing.BinaryIO, max_bytes: int) -> bytes:
+    """The bytes of an open file or upload (``open(..., "rb")``, ``io.BytesIO``, a web framework's upload)."""
+    data = stream.read(max_bytes + 1)
+    if isinstance(data, str):
+        raise BadImageError("the file object is open in text mode; open it with 'rb'")
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise BadImageError(f"the file object's read() gave {type(data).__name__}, not bytes")
+    if len(data) > max_bytes:
+        raise BadImageError(f"the file is more than {max_bytes} bytes; the limit is {max_bytes}")
+    return bytes(data)
+
+
+def _source_name(source: object) -> str:
+    if isinstance(source, str | os.PathLike):
+        return Path(source).name
+    name = getattr(source, "name", None) if hasattr(source, "read") else None
+    return Path(name).name if isinstance(name, str) and name else "the image"
 
 
 def _open(source: ImageSource, max_bytes: int) -> Image.Image:
     if isinstance(source, Image.Image):
         return source
+    if hasattr(source, "read"):
+        source = _read_stream(source, max_bytes)
+    if isinstance(source, bytearray | memoryview):
+        source = bytes(source)
     if isinstance(source, bytes):
         if not source:
             raise BadImageError("the file is empty (0 bytes)")
         if len(source) > max_bytes:
             raise BadImageError(f"the file is {len(source)} bytes; the limit is {max_bytes}")
         return Image.open(io.BytesIO(source))
+    if not isinstance(source, str | os.PathLike):
+        raise TypeError(f"bgremover reads {_SOURCES}, not {type(source).__name__}")
     path = Path(source)
     if not path.is_file():
         raise BadImageError(f"no such file: {path.name}")
@@ -63,7 +91,7 @@ def read_image(
     max_pixels: int | None = None,
     max_bytes: int | None = None,
 ) -> np.ndarray:
-    """Decode ``source`` (path, bytes, PIL image or numpy array) to an RGB uint8 H×W×3 array.
+    """Decode ``source`` (path, bytes, binary file object, PIL image or numpy array) to RGB uint8 H×W×3.
 
     EXIF orientation is applied; grayscale, palette, CMYK, 16-bit and alpha images are converted
     (transparent pixels become white); an animated image gives its first frame. Images above
@@ -74,7 +102,7 @@ def read_image(
     max_bytes = max_bytes or settings.max_bytes()
     if isinstance(source, np.ndarray):
         return _array_to_rgb(source, max_pixels)
-    name = Path(source).name if isinstance(source, str | os.PathLike) else "the image"
+    name = _source_name(source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

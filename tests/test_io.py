@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -60,6 +62,28 @@ def test_sources_bytes_arrays_and_paths(corpus):
         read_image(np.zeros((5, 6, 2)))
     with pytest.raises(BadImageError, match="the image is 6×1; it must be at least 2×2 pixels"):
         read_image(np.zeros((1, 6, 3), np.uint8))
+
+
+def test_binary_file_objects_read_like_their_path(corpus):
+    """An open file, a BytesIO or a web framework's upload gives the pixels its path gives."""
+    from_path = read_image(corpus["photo.webp"])
+    with open(corpus["photo.webp"], "rb") as stream:
+        assert np.array_equal(read_image(stream), from_path)
+    assert np.array_equal(read_image(io.BytesIO(corpus["photo.webp"].read_bytes())), from_path)
+    assert np.array_equal(read_image(bytearray(corpus["photo.webp"].read_bytes())), from_path)
+    with open(corpus["truncated.jpg"], "rb") as stream, pytest.raises(BadImageError, match=r"^truncated\.jpg is"):
+        read_image(stream)
+    with open(corpus["photo.webp"], "rb") as stream, pytest.raises(BadImageError, match="more than 10 bytes"):
+        read_image(stream, max_bytes=10)
+    with pytest.raises(BadImageError, match="empty"):
+        read_image(io.BytesIO(b""))
+    with open(corpus["photo.webp"], encoding="latin-1") as text, pytest.raises(BadImageError, match="'rb'"):
+        read_image(text)
+
+
+def test_other_types_are_refused_by_name():
+    with pytest.raises(TypeError, match=r"^bgremover reads a path, bytes, .* not int$"):
+        read_image(42)
 
 
 def test_arrays_come_back_as_the_same_pixels_in_a_copy_of_their_own():
