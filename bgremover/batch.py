@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from bgremover.compose import compose, is_transparent, prepared_background
+from bgremover.compose import check_threshold, compose, hard_mask, is_transparent, prepared_background
 from bgremover.constants import DEFAULT_SUBJECT, IMAGE_SUFFIXES, MULTISCALE, OUTPUT_IMAGE_SUFFIXES
 from bgremover.inference import load_model
 from bgremover.io import BadImageError, read_image
@@ -93,12 +93,16 @@ def cut_files(
     subject: str = DEFAULT_SUBJECT,
     precision: str | None = None,
     overwrite: bool = False,
+    threshold: float | None = None,
+    foreground_estimation: bool = False,
 ) -> list[tuple[Path, str]]:
     """Cut every image in ``inputs`` (files and folders, recursively; ``-``: stdin) into the folder
     ``output`` (structure kept, PNG), or one image into the file ``output`` when it ends in .png,
     .webp or .jpg, or onto stdout as PNG for ``-``; returns the (file, reason) of each failure after
     reporting it. An existing output is replaced only with ``overwrite``, and an input photo never
-    (the output folder may hold them)."""
+    (the output folder may hold them). ``threshold`` and ``foreground_estimation`` are those of
+    :func:`~bgremover.compose.remove_background`."""
+    check_threshold(threshold)
     jobs, out_dir = output_plan(inputs, Path(output), transparent=not mask and is_transparent(background))
     if not jobs:
         looked = ", ".join(sorted({suffix.lstrip(".") for suffix in IMAGE_SUFFIXES}))
@@ -118,10 +122,12 @@ def cut_files(
                 raise ValueError(f"{target} exists: pass --overwrite to replace it")
             rgb = read_image(sys.stdin.buffer.read() if str(path) == STDIO else path, segmenter.max_pixels)
             alpha = segmenter.predict(rgb, tta=tta, scales=scales, refine=refine, subject=subject)
+            if threshold is not None:
+                alpha = hard_mask(alpha, threshold)
             result = (
                 Image.fromarray(np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8), "L")
                 if mask
-                else compose(rgb, alpha, background)
+                else compose(rgb, alpha, background, foreground_estimation)
             )
         except (BadImageError, ValueError) as err:
             failures.append((path, str(err)))

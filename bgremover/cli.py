@@ -139,6 +139,18 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--multiscale", action="store_true", help="average scales 0.75, 1.0, 1.25")
     parser.add_argument("--refine", action="store_true", help="guided-filter edge refinement")
     parser.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        metavar="T",
+        help="images: a hard mask, opaque where alpha >= T (0 < T < 1); default: soft alpha",
+    )
+    parser.add_argument(
+        "--foreground-estimation",
+        action="store_true",
+        help="images: take the background's colour out of the person's edges (hair); slower",
+    )
+    parser.add_argument(
         "--subject",
         choices=SUBJECTS,
         default=DEFAULT_SUBJECT,
@@ -179,6 +191,8 @@ def _cut(args: argparse.Namespace) -> int:
     from bgremover.video_cli import cut_videos, split_videos
 
     videos, images = split_videos(args.inputs)
+    if videos and (args.threshold is not None or args.foreground_estimation):
+        raise ValueError("--threshold and --foreground-estimation apply to images; cut videos in a separate call")
     failures = []
     if images:
         failures += cut_files(
@@ -195,6 +209,8 @@ def _cut(args: argparse.Namespace) -> int:
             subject=args.subject,
             precision=args.precision,
             overwrite=args.overwrite,
+            threshold=args.threshold,
+            foreground_estimation=args.foreground_estimation,
         )
     if videos:
         failures += cut_videos(videos, args)

@@ -140,9 +140,26 @@ def remove_background(
         >>> cutout.mode  # doctest: +SKIP
         'RGBA'
     """
+    check_threshold(threshold)
     segmenter = model or load_model()
     rgb = read_image(image, segmenter.max_pixels)
     alpha = segmenter.predict(rgb, tta=tta, scales=scales, refine=refine, subject=subject)
     if threshold is not None:
-        alpha = (alpha >= threshold).astype(np.float32)
+        alpha = hard_mask(alpha, threshold)
     return compose(rgb, alpha, background, foreground_estimation)
+
+
+def check_threshold(threshold: float | None) -> None:
+    """Refuse a hard-mask threshold outside (0, 1) before any photo is cut."""
+    if threshold is not None and not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
+
+
+def hard_mask(alpha: np.ndarray, threshold: float) -> np.ndarray:
+    """1 where ``alpha >= threshold``, else 0 (float32): a cut-out with hard edges.
+
+    Example:
+        >>> hard_mask(np.array([0.2, 0.5, 0.9], np.float32), 0.5).tolist()
+        [0.0, 1.0, 1.0]
+    """
+    return (alpha >= threshold).astype(np.float32)

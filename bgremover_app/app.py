@@ -95,11 +95,11 @@ def example_images() -> list[str]:
 def build_app(service: CutService) -> gr.Blocks:
     """The Blocks app around ``service``."""
 
-    def run(image, flip, multiscale, refine, threshold, background, color, background_image, model, subject):
+    def run(image, flip, multiscale, refine, threshold, background, color, background_image, model, subject, clean):
         if image is None:
             raise gr.Error("Upload an image first.")
         request = CutRequest(
-            flip, multiscale, refine, float(threshold), background, color, background_image, model, subject
+            flip, multiscale, refine, float(threshold), background, color, background_image, model, subject, bool(clean)
         )
         try:
             return service.cut(image, request)
@@ -107,8 +107,10 @@ def build_app(service: CutService) -> gr.Blocks:
             raise gr.Error(str(err)) from None
 
     @gpu
-    def cut_ui(image, flip, multiscale, refine, threshold, background, color, background_image, model, subject):
-        result = run(image, flip, multiscale, refine, threshold, background, color, background_image, model, subject)
+    def cut_ui(image, flip, multiscale, refine, threshold, background, color, background_image, model, subject, clean):
+        result = run(
+            image, flip, multiscale, refine, threshold, background, color, background_image, model, subject, clean
+        )
         before = Image.fromarray(result.rgb)
         download = service.save_png(result.output, "cutout")
         return (before, result.output), result.output, result.mask_image(), download, result_summary(result.info)
@@ -125,8 +127,21 @@ def build_app(service: CutService) -> gr.Blocks:
         background_image=None,
         model=DEFAULT_MODEL,
         subject=DEFAULT_SUBJECT,
+        foreground_estimation=False,
     ):
-        result = run(image, flip, multiscale, refine, threshold, background, color, background_image, model, subject)
+        result = run(
+            image,
+            flip,
+            multiscale,
+            refine,
+            threshold,
+            background,
+            color,
+            background_image,
+            model,
+            subject,
+            foreground_estimation,
+        )
         return result.output, result.info
 
     def stats_api():
@@ -136,7 +151,7 @@ def build_app(service: CutService) -> gr.Blocks:
 
     @gpu
     def mask_api(image, flip=False, multiscale=False, refine=False, model=DEFAULT_MODEL, subject=DEFAULT_SUBJECT):
-        result = run(image, flip, multiscale, refine, 0.0, "transparent", "#ffffff", None, model, subject)
+        result = run(image, flip, multiscale, refine, 0.0, "transparent", "#ffffff", None, model, subject, False)
         return result.mask_image()
 
     with gr.Blocks(title="bgremover", delete_cache=(600, 3600)) as demo:
@@ -161,6 +176,10 @@ def build_app(service: CutService) -> gr.Blocks:
                             multiscale = gr.Checkbox(label="TTA: multi-scale (0.75/1/1.25)", elem_id="tta-multiscale")
                             refine = gr.Checkbox(label="Refine edges (guided filter)", elem_id="refine")
                         threshold = gr.Slider(0.0, 0.95, value=0.0, step=0.05, label="Hard threshold (0 = soft alpha)")
+                        clean = gr.Checkbox(
+                            label="Clean edge colours (takes the old background's tint out of hair; slower)",
+                            elem_id="foreground-estimation",
+                        )
                     gr.Examples(example_images(), inputs=image, label="Examples")
                     gr.Markdown("<sub>Examples: " + "; ".join(credit for _, credit in EXAMPLES.values()) + ".</sub>")
                 with gr.Column():
@@ -179,7 +198,19 @@ def build_app(service: CutService) -> gr.Blocks:
                             elem_id="cutout",
                         )
                         mask = gr.Image(label="Mask", format="png", type="pil", image_mode="L", height=IMAGE_HEIGHT)
-            inputs = [image, flip, multiscale, refine, threshold, background, color, background_image, model, subject]
+            inputs = [
+                image,
+                flip,
+                multiscale,
+                refine,
+                threshold,
+                background,
+                color,
+                background_image,
+                model,
+                subject,
+                clean,
+            ]
             button.click(
                 cut_ui,
                 inputs,

@@ -7,7 +7,8 @@
 
 Query options: ``model`` (default | fast), ``background`` (transparent | blur | greenscreen | a colour:
 ``white``, ``#00ff00``), ``subject`` (main | all), ``mask`` (the alpha as a grey PNG instead of the
-cut-out), ``tta``, ``multiscale``, ``refine``, ``threshold`` (0 keeps the soft alpha). A bad photo or option answers
+cut-out), ``tta``, ``multiscale``, ``refine``, ``threshold`` (0 keeps the soft alpha),
+``foreground_estimation`` (take the old background's colour out of the edges). A bad photo or option answers
 400 (a file over the size limit 413) with ``{"error": "..."}`` in the library's words; the response's
 ``X-Bgremover-*`` headers carry the latency, size and model.
 """
@@ -66,6 +67,7 @@ def _request(query: dict[str, str], background_image: bytes | None) -> CutReques
         multiscale=_flag("multiscale", query["multiscale"]),
         refine=_flag("refine", query["refine"]),
         threshold=_threshold(query["threshold"]),
+        foreground_estimation=_flag("foreground_estimation", query["foreground_estimation"]),
         model=query["model"],
         subject=query["subject"],
     )
@@ -94,6 +96,7 @@ def remove_route(service: CutService, concurrency: int = 2) -> APIRoute:
         multiscale: str = "false",
         refine: str = "false",
         threshold: str = "0",
+        foreground_estimation: str = "false",
     ) -> Response:
         query = dict(
             model=model,
@@ -103,6 +106,7 @@ def remove_route(service: CutService, concurrency: int = 2) -> APIRoute:
             multiscale=multiscale,
             refine=refine,
             threshold=threshold,
+            foreground_estimation=foreground_estimation,
         )
         try:
             if file is None:

@@ -7,7 +7,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from bgremover import load_model
+from bgremover import load_model, remove_background
 from tests.corpus import EXPECT_RESULT, expected_size, write_corpus
 
 
@@ -135,6 +135,12 @@ def test_cut_video_refuses_bad_clips_in_plain_words(client, clip, tmp_path):
         client.predict(handle_file(str(clip)), "image", "#ffffff", None, api_name="/cut_video")
     _, info = client.predict(handle_file(str(clip)), api_name="/cut_video")  # still serving
     assert info["frames"] == 6
+
+
+def test_cut_cleans_edge_colours_as_the_library_does(client, segmenter, photo_path):
+    png, _ = client.predict(handle_file(str(photo_path)), foreground_estimation=True, api_name="/cut")
+    expected = np.asarray(remove_background(photo_path, model=segmenter, foreground_estimation=True)).astype(int)
+    assert np.abs(np.asarray(Image.open(png)).astype(int) - expected).max() <= 1
 
 
 def test_every_endpoint_names_its_inputs_and_outputs(client, photo_path):

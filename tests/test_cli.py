@@ -249,3 +249,29 @@ def test_export_openvino_int8_writes_a_square_models_int8_file_and_refuses_other
     done = run_cli("export", "openvino-int8", "--model", str(folder), *calibration, "-o", str(xml))
     assert done.returncode == 0, done.stderr
     assert "(64×64 inputs)" in done.stdout and "FakeQuantize" in xml.read_text() and xml.with_suffix(".bin").is_file()
+
+
+def test_cut_threshold_and_foreground_estimation_match_the_library(tmp_path, photo_path):
+    """``--threshold`` writes a hard mask, ``--foreground-estimation`` the library's spill-free colours."""
+    from bgremover import load_model, remove_background
+
+    (tmp_path / "p.jpg").write_bytes(photo_path.read_bytes())
+    model = load_model("fast")
+    hard = run_cli(
+        "cut", str(tmp_path / "p.jpg"), "-o", str(tmp_path / "m.png"), "--mask", "--model", "fast", "--threshold", "0.7"
+    )
+    assert hard.returncode == 0, hard.stderr
+    written = np.asarray(Image.open(tmp_path / "m.png"))
+    assert np.array_equal(written, np.where(model.predict(tmp_path / "p.jpg") >= 0.7, 255, 0))
+    clean = run_cli(
+        "cut", str(tmp_path / "p.jpg"), "-o", str(tmp_path / "c.png"), "--model", "fast", "--foreground-estimation"
+    )
+    assert clean.returncode == 0, clean.stderr
+    expected = remove_background(tmp_path / "p.jpg", model=model, foreground_estimation=True)
+    plain = np.asarray(remove_background(tmp_path / "p.jpg", model=model)).astype(int)
+    got = np.asarray(Image.open(tmp_path / "c.png")).astype(int)
+    assert np.abs(got - np.asarray(expected).astype(int)).max() <= 1
+    assert np.abs(got[..., :3] - plain[..., :3]).max() > 20  # the edge colours did change
+    refused = run_cli("cut", str(tmp_path / "p.jpg"), "-o", str(tmp_path / "x"), "--threshold", "1.5")
+    assert refused.returncode == 2 and "bgremover: error: threshold must be between 0 and 1" in refused.stderr
+    assert not (tmp_path / "x").exists()

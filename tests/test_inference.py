@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from bgremover import BadImageError, ModelNotFoundError, Segmenter, load_model, remove_background
-from bgremover.compose import background_plate
+from bgremover.compose import background_plate, compose, estimate_foreground
 from bgremover.decoders.attention_unet import AttentionUNet
 from bgremover.hub import resolve_source
 from bgremover.metrics import iou
@@ -165,9 +165,28 @@ def test_remove_background_kinds(tiny, background, tmp_path):
 def test_threshold_and_foreground_estimation(tiny):
     image = rng_image(32, 32)
     hard = remove_background(image, model=tiny, threshold=0.5)
-    assert set(np.unique(np.asarray(hard)[..., 3])) <= {0, 255}
+    soft = tiny.predict(image)
+    assert np.array_equal(np.asarray(hard)[..., 3], np.where(soft >= 0.5, 255, 0))
     spill_free = remove_background(image, model=tiny, foreground_estimation=True)
-    assert spill_free.mode == "RGBA" and spill_free.size == (32, 32)
+    assert np.array_equal(np.asarray(spill_free)[..., 3], np.asarray(remove_background(image, model=tiny))[..., 3])
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match=f"threshold must be between 0 and 1 \\(exclusive\\), got {bad}"):
+            remove_background(image, model=tiny, threshold=bad)
+
+
+def test_foreground_estimation_takes_the_background_colour_out_of_soft_edges():
+    """A red person fading into a green background: the blended edge pixels come back red."""
+    ramp = np.tile(np.linspace(0.0, 1.0, 64, dtype=np.float32), (48, 1))
+    red, green = np.array([220, 30, 30], np.float64), np.array([20, 200, 40], np.float64)
+    image = np.clip(ramp[..., None] * red + (1 - ramp[..., None]) * green + 0.5, 0, 255).astype(np.uint8)
+    edge = (ramp > 0.2) & (ramp < 0.8)
+    foreground = estimate_foreground(image, ramp)
+    before = np.abs(image[edge].astype(float) - red).mean()
+    after = np.abs(foreground[edge].astype(float) - red).mean()
+    assert before > 50 and after < 2, (before, after)  # 63 and 0.04 on this ramp
+    assert np.array_equal(
+        np.asarray(compose(image, ramp, "transparent", foreground_estimation=True))[..., :3], foreground
+    )
 
 
 def test_bad_background_is_clear():

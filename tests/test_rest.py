@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bgremover import load_model
+from bgremover import load_model, remove_background
 from tests.corpus import EXPECT_RESULT, expected_size, write_corpus
 
 
@@ -46,6 +46,14 @@ def test_options_mask_threshold_fast_model_and_background_photo(app_url, photo_p
     assert behind.status_code == 200 and Image.open(io.BytesIO(behind.content)).mode == "RGB"
 
 
+def test_clean_edge_colours_are_the_librarys(app_url, photo_path):
+    response = post(app_url, photo_path, {"model": "fast", "foreground_estimation": "true"})
+    assert response.status_code == 200
+    expected = remove_background(photo_path, model=load_model("fast"), foreground_estimation=True)
+    got = np.asarray(Image.open(io.BytesIO(response.content))).astype(int)
+    assert np.abs(got - np.asarray(expected).astype(int)).max() <= 1
+
+
 @pytest.mark.parametrize(
     "params, words",
     [
@@ -55,6 +63,7 @@ def test_options_mask_threshold_fast_model_and_background_photo(app_url, photo_p
         ({"threshold": "3"}, "threshold must be a number in [0, 1)"),
         ({"mask": "maybe"}, "mask must be true or false"),
         ({"multiscale": "2"}, "multiscale must be true or false"),
+        ({"foreground_estimation": "on"}, "foreground_estimation must be true or false"),
     ],
 )
 def test_bad_options_answer_400_in_the_librarys_words(app_url, photo_path, params, words):

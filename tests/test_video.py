@@ -319,6 +319,14 @@ def test_cli_cuts_a_video_with_progress_and_ctrl_c_leaves_nothing(tmp_path, phot
     )
     assert matte.returncode == 0, matte.stderr  # a matte is opaque: .mp4 by default
     assert probe_video(tmp_path / "out" / "clip.mp4").frames == 6
+    image_only = subprocess.run(
+        [*cli, str(source), "--threshold", "0.5", "-o", str(tmp_path / "hard")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert image_only.returncode == 2 and "--threshold and --foreground-estimation apply to images" in image_only.stderr
+    assert not (tmp_path / "hard").exists()
 
     long_clip = tmp_path / "long.mp4"
     write_video((photos[i % 6] for i in range(3000)), long_clip, fps=25)

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from bgremover import settings
-from bgremover.compose import background_plate, blend, compose
+from bgremover.compose import background_plate, blend, compose, hard_mask
 from bgremover.constants import DEFAULT_SUBJECT, MULTISCALE
 from bgremover.inference import Segmenter
 from bgremover.io import read_image
@@ -86,6 +86,7 @@ class CutRequest:
     background_image: str | bytes | None = None  # a path, or the file's bytes
     model: str = DEFAULT_MODEL
     subject: str = DEFAULT_SUBJECT  # "all" | "main"
+    foreground_estimation: bool = False  # take the background's colour out of the edges
 
     def background_spec(self):
         """What :func:`bgremover.compose.compose` takes for the chosen background."""
@@ -198,8 +199,8 @@ class CutService:
                 subject=request.subject,
             )
             if request.threshold > 0:
-                alpha = (alpha >= request.threshold).astype(np.float32)
-            output = compose(rgb, alpha, background)
+                alpha = hard_mask(alpha, request.threshold)
+            output = compose(rgb, alpha, background, request.foreground_estimation)
         except (ValueError, OSError):
             self.monitor.record_error()
             raise
