@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import typing
@@ -46,6 +47,18 @@ def _source_name(source: object) -> str:
         return Path(source).name
     name = getattr(source, "name", None) if hasattr(source, "read") else None
     return Path(name).name if isinstance(name, str) and name else "the image"
+
+
+@functools.cache
+def register_formats() -> bool:
+    """Teach Pillow the iPhone's HEIC/HEIF photos (through ``pillow-heif``, a dependency); ``False``
+    where that package is missing. Called before any image is read; idempotent."""
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:
+        return False
+    register_heif_opener()
+    return True
 
 
 def _open(source: ImageSource, max_bytes: int) -> Image.Image:
@@ -102,6 +115,7 @@ def read_image(
     max_bytes = max_bytes or settings.max_bytes()
     if isinstance(source, np.ndarray):
         return _array_to_rgb(source, max_pixels)
+    register_formats()
     name = _source_name(source)
     try:
         with warnings.catch_warnings():
@@ -121,7 +135,8 @@ def read_image(
     except BadImageError:
         raise
     except UnidentifiedImageError as err:
-        raise BadImageError(f"{name} is not an image format bgremover can read") from err
+        hint = "" if register_formats() else " (HEIC photos need the pillow-heif package)"
+        raise BadImageError(f"{name} is not an image format bgremover can read{hint}") from err
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise BadImageError(f"{name} has more pixels than the limit of {max_pixels:,}") from err
     except (OSError, ValueError, SyntaxError, EOFError) as err:

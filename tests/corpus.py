@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from bgremover.io import register_formats
+
 # name -> True when a correct cut-out is expected, False when a clear error is expected
 EXPECT_RESULT = {
     "empty.jpg": False,
@@ -27,6 +29,8 @@ EXPECT_RESULT = {
     "exif_rotated.jpg": True,
     "animated.gif": True,
     "photo.webp": True,
+    "phone.heic": True,  # an iPhone's default format (pillow-heif)
+    "still.avif": True,
 }
 
 
@@ -69,6 +73,7 @@ def write_corpus(folder: Path) -> dict[str, Path]:
     palette = base.convert("P", palette=Image.Palette.ADAPTIVE, colors=16)
     palette.info["transparency"] = 0
     frames = [base, base.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
+    register_formats()  # HEIC encoding, as reading
     sixteen = Image.fromarray((np.asarray(base.convert("L"), np.uint16) * 257).astype(np.uint16))
     contents = {
         "empty.jpg": b"",
@@ -86,6 +91,8 @@ def write_corpus(folder: Path) -> dict[str, Path]:
         "exif_rotated.jpg": encode(base, "JPEG", exif=exif),
         "animated.gif": encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0),
         "photo.webp": encode(base, "WEBP", quality=90),
+        "phone.heic": encode(base, "HEIF", quality=90),
+        "still.avif": encode(base, "AVIF", quality=90),
     }
     paths = {}
     for name, data in contents.items():

@@ -45,9 +45,37 @@ def page(app_url, playwright):
     browser.close()
 
 
+def upload_photo(page, path: str) -> None:
+    """Upload into the Cut out tab's photo box and wait until the app holds it: a click on "Cut
+    out" while the upload is still in flight is not sent."""
+    with page.expect_response(lambda response: "/upload" in response.url and response.request.method == "POST"):
+        page.set_input_files("#input-image input[type=file]", path)
+    name = Path(path).name
+    page.wait_for_function(
+        "([name]) => { const img = document.querySelector('#input-image img');"
+        " return img !== null && img.src.includes(name); }",
+        arg=[name],
+        timeout=30_000,
+    )
+
+
+def cut_and_wait(page, words: str = "") -> str:
+    """Click "Cut out" and wait for the new summary (the one that starts "Cut out in", not the
+    old one under the "processing" bar); returns it."""
+    before = page.inner_text("#result-summary")
+    page.click("#cut-button")
+    page.wait_for_function(
+        "([before, words]) => { const text = document.querySelector('#result-summary').innerText.trim();"
+        " return text.startsWith('Cut out in') && text !== before.trim() && text.includes(words); }",
+        arg=[before, words],
+        timeout=90_000,
+    )
+    return page.inner_text("#result-summary")
+
+
 def test_upload_toggle_cut_shows_result(page, photo_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.set_input_files("#input-image input[type=file]", str(photo_path))
+    upload_photo(page, str(photo_path))
     page.click("#more-options")  # the accordion holding the finer options
     page.get_by_label("TTA: horizontal flip").check()
     page.click("#cut-button")
@@ -59,30 +87,34 @@ def test_upload_toggle_cut_shows_result(page, photo_path):
 
 
 def test_fast_model_choice_cuts_out(page, photo_path):
-    page.set_input_files("#input-image input[type=file]", str(photo_path))
+    upload_photo(page, str(photo_path))
     page.get_by_label(f"Fast ({run_config('fast').working_size} px, real-time)").check()
-    page.click("#cut-button")
-    page.wait_for_function(
-        "document.querySelector('#cutout img') && document.querySelector('#cutout img').src.includes('.png')",
-        timeout=60_000,
-    )
-    page.wait_for_function("document.querySelector('#result-summary').innerText.includes('fast model')", timeout=60_000)
+    cut_and_wait(page, "fast model")
+    assert ".png" in page.get_attribute("#cutout img", "src")
     page.screenshot(path=str(ARTIFACTS / "cut_out_fast.png"), full_page=True)
+
+
+def test_clean_edge_colours_option_cuts_out(page, photo_path):
+    upload_photo(page, str(photo_path))
+    if not page.is_visible("#foreground-estimation"):
+        page.click("#more-options")
+    page.locator("#foreground-estimation input").check()
+    cut_and_wait(page)
+    page.locator("#foreground-estimation input").uncheck()
 
 
 def test_bad_upload_answers_in_plain_words_and_the_page_keeps_working(page, tmp_path, photo_path):
     notes = tmp_path / "notes.jpg"
     notes.write_text("hello, not a photo\n" * 50)
-    page.set_input_files("#input-image input[type=file]", str(notes))
+    upload_photo(page, str(notes))
     page.click("#cut-button")
     toast = page.locator(".toast-body").filter(has_text="notes.jpg")
     toast.first.wait_for(timeout=30_000)
     message = toast.first.inner_text()
     assert "is not an image format bgremover can read" in message
     assert "preprocess" not in message and "/tmp" not in message and "Unidentified" not in message
-    page.set_input_files("#input-image input[type=file]", str(photo_path))
-    page.click("#cut-button")
-    page.wait_for_function("document.querySelector('#result-summary').innerText.includes('Cut out in')", timeout=60_000)
+    upload_photo(page, str(photo_path))
+    cut_and_wait(page)
 
 
 def test_layout_colour_only_for_colour_and_transparency_on_a_checkerboard(playwright, app_url, photo_path):
@@ -90,7 +122,7 @@ def test_layout_colour_only_for_colour_and_transparency_on_a_checkerboard(playwr
     try:
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(app_url)
-        page.set_input_files("#input-image input[type=file]", str(photo_path))
+        upload_photo(page, str(photo_path))
         page.wait_for_selector("#input-image img", timeout=30_000)
         box = page.locator("#cut-button").bounding_box()
         assert box["y"] + box["height"] <= 800  # above the fold on a 1280×800 screen

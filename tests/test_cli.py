@@ -11,6 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
+from bgremover.constants import IMAGE_SUFFIXES
 from tests.conftest import REPO
 from tests.corpus import EXPECT_RESULT, expected_size, photo, write_corpus
 
@@ -111,7 +112,7 @@ def test_corpus_through_cli(tmp_path, tiny_model_dir):
     assert not any(scratch.iterdir())  # no temporary files left behind
     for name, good in EXPECT_RESULT.items():
         out = tmp_path / "out" / (corpus[name].stem + ".png")
-        if not name.endswith((".jpg", ".png", ".gif", ".webp")):
+        if not name.endswith(IMAGE_SUFFIXES):
             continue  # .html is not picked up from folders
         if good:
             assert Image.open(out).size == expected_size(name), name

@@ -64,6 +64,13 @@ def test_sources_bytes_arrays_and_paths(corpus):
         read_image(np.zeros((1, 6, 3), np.uint8))
 
 
+@pytest.mark.parametrize("name", ["phone.heic", "still.avif"])
+def test_phone_formats_decode_to_the_photo(corpus, name):
+    """HEIC (an iPhone's default) and AVIF come back as the picture that was encoded."""
+    rgb = read_image(corpus[name])
+    assert np.abs(rgb.astype(int) - np.asarray(photo()).astype(int)).mean() < 4
+
+
 def test_binary_file_objects_read_like_their_path(corpus):
     """An open file, a BytesIO or a web framework's upload gives the pixels its path gives."""
     from_path = read_image(corpus["photo.webp"])
