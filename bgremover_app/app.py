@@ -95,22 +95,20 @@ def example_images() -> list[str]:
 def build_app(service: CutService) -> gr.Blocks:
     """The Blocks app around ``service``."""
 
-    def run(image, flip, multiscale, refine, threshold, background, color, background_image, model, subject, clean):
+    def run(image, *options):
+        """``options``: :class:`CutRequest`'s fields in order, as the UI's components give them."""
         if image is None:
             raise gr.Error("Upload an image first.")
-        request = CutRequest(
-            flip, multiscale, refine, float(threshold), background, color, background_image, model, subject, bool(clean)
-        )
+        request = CutRequest(*options)
+        request.threshold, request.foreground_estimation = float(request.threshold), bool(request.foreground_estimation)
         try:
             return service.cut(image, request)
         except (BadImageError, ValueError) as err:
             raise gr.Error(str(err)) from None
 
     @gpu
-    def cut_ui(image, flip, multiscale, refine, threshold, background, color, background_image, model, subject, clean):
-        result = run(
-            image, flip, multiscale, refine, threshold, background, color, background_image, model, subject, clean
-        )
+    def cut_ui(image, *options):
+        result = run(image, *options)
         before = Image.fromarray(result.rgb)
         download = service.save_png(result.output, "cutout")
         return (before, result.output), result.output, result.mask_image(), download, result_summary(result.info)
@@ -129,19 +127,8 @@ def build_app(service: CutService) -> gr.Blocks:
         subject=DEFAULT_SUBJECT,
         foreground_estimation=False,
     ):
-        result = run(
-            image,
-            flip,
-            multiscale,
-            refine,
-            threshold,
-            background,
-            color,
-            background_image,
-            model,
-            subject,
-            foreground_estimation,
-        )
+        options = (flip, multiscale, refine, threshold, background, color, background_image, model, subject)
+        result = run(image, *options, foreground_estimation)
         return result.output, result.info
 
     def stats_api():
@@ -198,19 +185,8 @@ def build_app(service: CutService) -> gr.Blocks:
                             elem_id="cutout",
                         )
                         mask = gr.Image(label="Mask", format="png", type="pil", image_mode="L", height=IMAGE_HEIGHT)
-            inputs = [
-                image,
-                flip,
-                multiscale,
-                refine,
-                threshold,
-                background,
-                color,
-                background_image,
-                model,
-                subject,
-                clean,
-            ]
+            options = [flip, multiscale, refine, threshold, background, color, background_image, model, subject, clean]
+            inputs = [image, *options]
             button.click(
                 cut_ui,
                 inputs,
@@ -224,7 +200,7 @@ def build_app(service: CutService) -> gr.Blocks:
                 api_png = gr.Image(label="cutout", format="png", type="pil", image_mode="RGBA")
                 api_mask_png = gr.Image(label="mask", format="png", type="pil", image_mode="L")
                 api_info = gr.JSON(label="details")
-            api_cut.click(cut_api, [api_image, *inputs[1:]], [api_png, api_info], api_name="cut", concurrency_limit=2)
+            api_cut.click(cut_api, [api_image, *options], [api_png, api_info], api_name="cut", concurrency_limit=2)
             api_mask.click(
                 mask_api,
                 [api_image, flip, multiscale, refine, model, subject],
