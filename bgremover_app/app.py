@@ -23,6 +23,7 @@ from PIL import Image
 from bgremover import BadImageError, load_model, settings
 from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.hub import resolve_source, tier_installed
+from bgremover.io import register_formats
 from bgremover.serve.monitor import DriftReference, Monitor
 from bgremover.serve.service import DEFAULT_MODEL, CutRequest, CutService, result_summary
 from bgremover_app.components import PhotoInput, background_inputs, model_choice, subject_choice
@@ -94,11 +95,15 @@ def example_images() -> list[str]:
 
 def build_app(service: CutService) -> gr.Blocks:
     """The Blocks app around ``service``."""
+    register_formats()  # the photo boxes decode uploads with Pillow: HEIC too, where a browser sends one
 
     def run(image, *options):
         """``options``: :class:`CutRequest`'s fields in order, as the UI's components give them."""
         if image is None:
-            raise gr.Error("Upload an image first.")
+            raise gr.Error(
+                "Upload a photo first: JPEG, PNG, WebP, AVIF, GIF, BMP or TIFF. The browser does not take an"
+                " iPhone's HEIC photos; cut those with `bgremover cut` or POST /api/remove."
+            )
         request = CutRequest(*options)
         request.threshold, request.foreground_estimation = float(request.threshold), bool(request.foreground_estimation)
         try:

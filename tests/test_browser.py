@@ -138,6 +138,27 @@ def test_layout_colour_only_for_colour_and_transparency_on_a_checkerboard(playwr
         browser.close()
 
 
+def test_a_heic_the_browser_does_not_take_is_explained(playwright, app_url, tmp_path, photo_path):
+    """Chromium does not upload an iPhone's HEIC into the photo box; "Cut out" then says what to do."""
+    from PIL import Image
+
+    from bgremover.io import register_formats
+
+    register_formats()
+    Image.open(photo_path).save(tmp_path / "IMG_0001.HEIC", "HEIF")
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(app_url)
+        page.set_input_files("#input-image input[type=file]", str(tmp_path / "IMG_0001.HEIC"))
+        page.click("#cut-button")
+        toast = page.locator(".toast-body").filter(has_text="Upload a photo first")
+        toast.first.wait_for(timeout=30_000)
+        assert "HEIC" in toast.first.inner_text() and "/api/remove" in toast.first.inner_text()
+    finally:
+        browser.close()
+
+
 def test_leaderboard_tab_shows_table_and_plots(page):
     page.get_by_role("tab", name="Leaderboard").click()
     page.wait_for_selector(".leaderboard-table table", state="visible", timeout=30_000)
