@@ -15,7 +15,7 @@ from leaderboard.check import check
 from leaderboard.datasets import Benchmark, benchmarks
 from leaderboard.harness import run
 from leaderboard.methods import MethodUnavailable, all_methods
-from leaderboard.report import SchemaError, load_results, validate
+from leaderboard.report import RESULTS_DIR, SchemaError, load_results, validate
 from tests.conftest import DATA
 
 METHODS = all_methods()
@@ -178,11 +178,34 @@ def test_tab_charts_are_scaled_to_the_data_and_readable():
 
 
 def test_committed_results_reproduce_on_a_sample(sets):
-    """The committed numbers of the fp32 methods (exact on any x86 CPU; the bf16 fast tier is not) come
-    back when their first photo of every set is measured again."""
+    """The committed numbers come back when the first photo of every set is measured again: the fp32
+    methods within :data:`TOLERANCE` on any x86 CPU, the default (OpenVINO: bf16 on AMD EPYC and on
+    Intel with AMX, fp32 elsewhere) within :data:`RUNTIME_TOLERANCE`, and the log says which is which."""
     names = ("ours", "ours:pytorch-fp32", "ours+flip", "u2netp", "watershed")
-    problems = check({n: METHODS[n] for n in names}, sets, sample=1, log=lambda *_: None)
+    lines = []
+    problems = check({n: METHODS[n] for n in names}, sets, sample=1, log=lines.append)
     assert problems == []
+    assert any(line.startswith("checked davis/ours:pytorch-fp32") and "fp32, within 0.002" in line for line in lines)
+    assert any(line.startswith("checked davis/ours on") and "runtime-dependent" in line for line in lines)
+
+
+def test_the_check_catches_a_moved_number_in_each_kind(sets, tmp_path):
+    """A committed number moved by more than its tolerance is reported: by 0.005 for an fp32 method,
+    by 0.05 for a runtime-dependent one; the same shift inside the runtime tolerance is not."""
+    document = json.loads((RESULTS_DIR / "davis.json").read_text())
+    stem = next(iter(document["results"]["ours"]["per_image"]))
+    document["results"] = {k: document["results"][k] for k in ("ours", "ours:pytorch-fp32")}
+    document["results"]["ours"]["per_image"][stem]["iou"] += 0.05
+    document["results"]["ours:pytorch-fp32"]["per_image"][stem]["iou"] += 0.005
+    (tmp_path / "davis.json").write_text(json.dumps(document))
+    methods = {n: METHODS[n] for n in ("ours", "ours:pytorch-fp32")}
+    problems = check(methods, {"davis": sets["davis"]}, sample=1, folder=tmp_path, log=lambda *_: None)
+    assert sorted(p.split(": ")[0] for p in problems) == [f"davis/ours/{stem}", f"davis/ours:pytorch-fp32/{stem}"]
+    assert all(" iou committed " in p for p in problems)
+    document["results"]["ours"]["per_image"][stem]["iou"] -= 0.035  # 0.015 off: inside the runtime tolerance
+    document["results"]["ours:pytorch-fp32"]["per_image"][stem]["iou"] -= 0.005
+    (tmp_path / "davis.json").write_text(json.dumps(document))
+    assert check(methods, {"davis": sets["davis"]}, sample=1, folder=tmp_path, log=lambda *_: None) == []
 
 
 class WatershedWithoutItsPackage(METHODS["watershed"].__class__):
