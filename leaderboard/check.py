@@ -57,7 +57,9 @@ def check(
             dependent = runtime_dependent(method, result)
             tolerances = RUNTIME_TOLERANCE if dependent else TOLERANCE
             try:
-                problems += _recheck(method, result["per_image"], pairs, sample, lpips, tolerances, f"{name}/{method_name}")
+                problems += _recheck(
+                    method, result["per_image"], pairs, sample, lpips, tolerances, f"{name}/{method_name}"
+                )
             finally:
                 method.close()
             how = (
@@ -69,7 +71,9 @@ def check(
     return problems
 
 
-def _recheck(method: Method, per_image: dict, pairs: dict, sample: int, lpips, tolerances: dict, label: str) -> list[str]:
+def _recheck(
+    method: Method, per_image: dict, pairs: dict, sample: int, lpips, tolerances: dict, label: str
+) -> list[str]:
     """Mismatches between ``method``'s fresh metrics and the committed ones on the first ``sample`` images."""
     problems = []
     for stem in list(per_image)[:sample]:
