@@ -12,7 +12,13 @@ from __future__ import annotations
 
 import importlib
 
-from bgremover.errors import BadImageError, BadVideoError, ModelNotFoundError, WeightsUnavailableError
+from bgremover.errors import (
+    BadBackgroundError,
+    BadImageError,
+    BadVideoError,
+    ModelNotFoundError,
+    WeightsUnavailableError,
+)
 
 _LAZY = {
     "ARCHITECTURES": "bgremover.factory",
@@ -30,6 +36,7 @@ _LAZY = {
 
 __all__ = [
     "ARCHITECTURES",
+    "BadBackgroundError",
     "BadImageError",
     "BadVideoError",
     "ModelNotFoundError",

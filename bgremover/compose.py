@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image, ImageColor
 
 from bgremover.constants import DEFAULT_SUBJECT, IMAGE_SUFFIXES
-from bgremover.errors import BadImageError
+from bgremover.errors import BadBackgroundError, BadImageError
 from bgremover.inference import Segmenter, load_model
 from bgremover.io import ImageSource, read_image
 
@@ -21,6 +21,31 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
     fg = estimate_foreground_ml(image.astype(np.float64) / 255.0, alpha.astype(np.float64))
     return np.clip(fg * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def parse_color(text: str) -> tuple[int, int, int]:
+    """The RGB of a colour written as ``"#rrggbb"``, ``"#rgb"``, a CSS name (``"white"``) or
+    ``"rgb(r, g, b)"`` with channels in 0–255; anything else raises :class:`BadBackgroundError`.
+    Never reads a file: this is what a network client's colour goes through.
+
+    Example:
+        >>> parse_color("#00ff00"), parse_color("rgb(10, 20, 30)")
+        ((0, 255, 0), (10, 20, 30))
+        >>> parse_color("rgb(300,0,0)")
+        Traceback (most recent call last):
+        ...
+        bgremover.errors.BadBackgroundError: colour 'rgb(300,0,0)' has a channel outside 0-255
+    """
+    shown = text if len(str(text)) <= 40 else f"{str(text)[:40]}..."
+    try:
+        rgb = ImageColor.getrgb(str(text))[:3]
+    except ValueError:
+        raise BadBackgroundError(
+            f"{shown!r} is not a colour: use #rrggbb, a colour name such as 'white', or rgb(r, g, b)"
+        ) from None
+    if not all(0 <= channel <= 255 for channel in rgb):
+        raise BadBackgroundError(f"colour {shown!r} has a channel outside 0-255")
+    return rgb
 
 
 def is_transparent(background: Background) -> bool:
@@ -52,14 +77,18 @@ def background_plate(background: Background, image: np.ndarray) -> np.ndarray | 
     if isinstance(background, str) and background == "greenscreen":
         background = GREEN_SCREEN
     if isinstance(background, tuple | list) and len(background) == 3:
+        if not all(isinstance(c, int | np.integer) and 0 <= c <= 255 for c in background):
+            raise BadBackgroundError(f"background colour {tuple(background)} needs three integers in 0-255")
         return np.broadcast_to(np.asarray(background, np.uint8), (height, width, 3)).copy()
     if isinstance(background, str) and not background.lower().endswith(IMAGE_SUFFIXES):
         try:
-            return np.broadcast_to(np.asarray(ImageColor.getrgb(background)[:3], np.uint8), (height, width, 3)).copy()
-        except ValueError as err:
-            raise ValueError(
-                f"background {background!r} is not 'transparent', 'blur', a colour or an image file"
-            ) from err
+            rgb = parse_color(background)
+        except BadBackgroundError as err:
+            raise BadBackgroundError(
+                f"background {background!r} is not 'transparent', 'blur', 'greenscreen', a colour or an image file"
+                f" ({err})"
+            ) from None
+        return np.broadcast_to(np.asarray(rgb, np.uint8), (height, width, 3)).copy()
     plate = read_image(background)
     scale = max(height / plate.shape[0], width / plate.shape[1])
     plate = cv2.resize(plate, (max(width, round(plate.shape[1] * scale)), max(height, round(plate.shape[0] * scale))))
@@ -78,11 +107,13 @@ def prepared_background(background: Background) -> Background:
         >>> prepared_background(np.zeros((2, 3, 3), np.uint8)).shape
         (2, 3, 3)
     """
-    if isinstance(background, str) and background.lower().endswith(IMAGE_SUFFIXES):
+    if isinstance(background, bytes | bytearray | np.ndarray | Image.Image) or (
+        isinstance(background, str) and background.lower().endswith(IMAGE_SUFFIXES)
+    ):
         try:
             return read_image(background)
         except BadImageError as err:
-            raise BadImageError(f"the background image: {err}") from None
+            raise BadBackgroundError(f"the background image: {err}") from None
     background_plate(background, np.zeros((2, 2, 3), np.uint8))
     return background
 

@@ -11,6 +11,10 @@ class BadVideoError(ValueError):
     """The input is not a video bgremover can read, or the requested output cannot be written."""
 
 
+class BadBackgroundError(ValueError):
+    """A background that is not ``"transparent"``, ``"blur"``, ``"greenscreen"``, a colour or a readable image."""
+
+
 class ModelNotFoundError(FileNotFoundError):
     """A model name, folder or Hub id that does not resolve to a usable model."""
 

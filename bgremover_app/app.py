@@ -26,7 +26,14 @@ from bgremover.hub import resolve_source, tier_installed
 from bgremover.io import register_formats
 from bgremover.serve.monitor import DriftReference, Monitor
 from bgremover.serve.service import DEFAULT_MODEL, CutRequest, CutService, result_summary
-from bgremover_app.components import PhotoInput, background_inputs, model_choice, subject_choice
+from bgremover_app.components import (
+    PhotoInput,
+    background_inputs,
+    model_choice,
+    subject_choice,
+    upload_bytes,
+    user_error,
+)
 from bgremover_app.live_tab import build_live_tab
 from bgremover_app.monitor_tab import build_monitor_tab
 from bgremover_app.rest import remove_route
@@ -106,10 +113,11 @@ def build_app(service: CutService) -> gr.Blocks:
             )
         request = CutRequest(*options)
         request.threshold, request.foreground_estimation = float(request.threshold), bool(request.foreground_estimation)
+        request.background_image = upload_bytes(request.background_image)
         try:
             return service.cut(image, request)
         except (BadImageError, ValueError) as err:
-            raise gr.Error(str(err)) from None
+            raise user_error(err) from None
 
     @gpu
     def cut_ui(image, *options):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import gradio as gr
@@ -40,6 +41,19 @@ def subject_choice(**kwargs) -> gr.Radio:
     return gr.Radio(SUBJECT_CHOICES, value=DEFAULT_SUBJECT, label="People", **kwargs)
 
 
+def user_error(message: object) -> gr.Error:
+    """A toast with ``message`` shown as text: Gradio renders a toast's message as HTML, and a
+    message may quote an upload's file name (``<img src=x onerror=...>.png``)."""
+    return gr.Error(html.escape(str(message), quote=False))
+
+
+def upload_bytes(path: str | None) -> bytes | None:
+    """The bytes of a file the browser or ``gradio_client`` uploaded (Gradio hands the handler a path in
+    its own upload cache, after refusing any path outside it), so the library never sees a path a
+    client chose."""
+    return None if not path else Path(path).read_bytes()
+
+
 class PhotoInput(gr.Image):
     """``gr.Image`` whose unreadable uploads (a text file named .jpg, a truncated photo) raise the
     library's :class:`~bgremover.BadImageError` message instead of Gradio's preprocessing traceback."""
@@ -54,10 +68,10 @@ class PhotoInput(gr.Image):
             try:
                 read_image(payload.path)
             except BadImageError as bad:
-                raise gr.Error(str(bad).replace(Path(payload.path).name, name)) from None
+                raise user_error(str(bad).replace(Path(payload.path).name, name)) from None
             except Exception:
                 pass
-            raise gr.Error(f"{name} is not an image bgremover can read ({type(err).__name__})") from None
+            raise user_error(f"{name} is not an image bgremover can read ({type(err).__name__})") from None
 
 
 def background_inputs_visibility(background: str) -> tuple[dict, dict]:

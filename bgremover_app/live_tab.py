@@ -5,8 +5,8 @@ from __future__ import annotations
 import gradio as gr
 
 from bgremover import BadImageError
-from bgremover.serve.service import CutService, LiveSession
-from bgremover_app.components import subject_choice
+from bgremover.serve.service import CutRequest, CutService, LiveSession
+from bgremover_app.components import subject_choice, user_error
 
 LIVE_BACKGROUNDS = ["blur", "color", "greenscreen"]
 FRAME_INTERVAL_S = 0.05  # how often the browser sends a frame (the model keeps up at 256² on 2 cores)
@@ -21,11 +21,11 @@ def build_live_tab(service: CutService) -> None:
             return None, "waiting for the camera", session
         if session is None or session.subject != subject:
             session = LiveSession(subject=subject)
-        plate = color if background == "color" else background
         try:
+            plate = CutRequest(background=background, color=color).background_spec()  # never a server path
             out = service.live_frame(frame, plate, session)
         except (BadImageError, ValueError) as err:
-            raise gr.Error(str(err)) from None
+            raise user_error(err) from None
         return out, f"{session.fps():.1f} fps ({service.live_model_name()} model)", session
 
     with gr.Tab("Live"):

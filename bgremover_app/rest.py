@@ -23,11 +23,12 @@ from fastapi import File, UploadFile
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
-from bgremover import BadImageError, settings
+from bgremover import BadBackgroundError, BadImageError, settings
+from bgremover.compose import parse_color
 from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.serve.service import DEFAULT_MODEL, CutRequest, CutService
 
-PLAIN_BACKGROUNDS = ("transparent", "blur")  # every other value is a colour (or "greenscreen")
+PLAIN_BACKGROUNDS = ("transparent", "blur", "greenscreen")  # every other value is parsed as a colour
 FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
@@ -76,6 +77,13 @@ def _request(query: dict[str, str], background_image: bytes | None) -> CutReques
     elif query["background"] in PLAIN_BACKGROUNDS:
         request.background = query["background"]
     else:
+        try:  # a colour, parsed as one: a network client never names a file on the server
+            parse_color(query["background"])
+        except BadBackgroundError as err:
+            raise BadBackgroundError(
+                f"background must be transparent, blur, greenscreen or a colour; {err}"
+                " (a background photo is sent as the form field 'background_image')"
+            ) from None
         request.background, request.color = "color", query["background"]
     return request
 

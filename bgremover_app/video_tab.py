@@ -7,7 +7,7 @@ import gradio as gr
 from bgremover import BadImageError, BadVideoError, settings
 from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.serve.service import MATTE, CutRequest, CutService
-from bgremover_app.components import background_inputs, model_choice, subject_choice
+from bgremover_app.components import background_inputs, model_choice, subject_choice, upload_bytes, user_error
 
 VIDEO_BACKGROUNDS = ["transparent", "color", "image", "blur", "greenscreen", (f"alpha {MATTE}", MATTE)]
 FORMAT_LABELS = [
@@ -28,7 +28,11 @@ def build_video_tab(service: CutService, gpu=lambda fn: fn) -> None:
         if not video:
             raise gr.Error("Upload a video first.")
         request = CutRequest(
-            background=background, color=color, background_image=background_image, model=model, subject=subject
+            background=background,
+            color=color,
+            background_image=upload_bytes(background_image),
+            model=model,
+            subject=subject,
         )
 
         def report(done: int, total: int | None) -> None:
@@ -37,7 +41,7 @@ def build_video_tab(service: CutService, gpu=lambda fn: fn) -> None:
         try:
             return service.cut_video(video, request, output_format, bool(stabilize), report)
         except (BadVideoError, BadImageError, ValueError) as err:
-            raise gr.Error(str(err)) from None
+            raise user_error(err) from None
 
     @gpu
     def cut_video_ui(

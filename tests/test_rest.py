@@ -58,7 +58,7 @@ def test_clean_edge_colours_are_the_librarys(app_url, photo_path):
     "params, words",
     [
         ({"model": "huge"}, "unknown model 'huge'"),
-        ({"background": "plaid"}, "'plaid' is not 'transparent', 'blur', a colour"),
+        ({"background": "plaid"}, "background must be transparent, blur, greenscreen or a colour; 'plaid' is not"),
         ({"subject": "crowd"}, "subject must be one of all, main"),
         ({"threshold": "3"}, "threshold must be a number in [0, 1)"),
         ({"mask": "maybe"}, "mask must be true or false"),

@@ -18,8 +18,9 @@ import numpy as np
 from PIL import Image
 
 from bgremover import settings
-from bgremover.compose import background_plate, blend, compose, hard_mask
+from bgremover.compose import background_plate, blend, compose, hard_mask, parse_color, prepared_background
 from bgremover.constants import DEFAULT_SUBJECT, MULTISCALE
+from bgremover.errors import BadBackgroundError
 from bgremover.inference import Segmenter
 from bgremover.io import read_image
 from bgremover.serve.monitor import Monitor
@@ -83,22 +84,32 @@ class CutRequest:
     threshold: float = 0.0
     background: str = "transparent"
     color: str = "#ffffff"
-    background_image: str | bytes | None = None  # a path, or the file's bytes
+    background_image: bytes | np.ndarray | None = None  # the uploaded file's bytes (never a server path)
     model: str = DEFAULT_MODEL
     subject: str = DEFAULT_SUBJECT  # "all" | "main"
     foreground_estimation: bool = False  # take the background's colour out of the edges
 
     def background_spec(self):
-        """What :func:`bgremover.compose.compose` takes for the chosen background."""
+        """What :func:`bgremover.compose.compose` takes for the chosen background. A request comes from
+        a network client, so nothing in it names a file: the colour is parsed as a colour only
+        (:func:`~bgremover.compose.parse_color`), and a background image is the upload's bytes."""
         if self.background == "color":
-            return self.color or "#ffffff"
+            return parse_color(self.color or "#ffffff")
         if self.background == "image":
-            if not self.background_image:
-                raise ValueError("choose a background image, or another background")
-            return self.background_image
-        if self.background in ("transparent", "blur"):
+            if self.background_image is None or len(self.background_image) == 0:
+                raise BadBackgroundError("choose a background image, or another background")
+            if not isinstance(self.background_image, bytes | bytearray | np.ndarray):
+                raise BadBackgroundError("a background image is sent as an upload, not named by a path")
+            return prepared_background(
+                np.asarray(self.background_image)
+                if isinstance(self.background_image, np.ndarray)
+                else bytes(self.background_image)
+            )
+        if self.background in ("transparent", "blur", "greenscreen"):
             return self.background
-        raise ValueError(f"unknown background {self.background!r}: transparent, color, image or blur")
+        raise BadBackgroundError(
+            f"unknown background {str(self.background)[:40]!r}: transparent, color, image, blur or greenscreen"
+        )
 
 
 @dataclass
