@@ -14,7 +14,16 @@ import torch
 from torch import nn
 
 from bgremover import settings
-from bgremover.constants import AUTO, BACKENDS, DEFAULT_SUBJECT, INT8_FILE, PRECISIONS, SUBJECTS, WORKING_SIZE
+from bgremover.constants import (
+    AUTO,
+    BACKENDS,
+    BEST_MODEL,
+    DEFAULT_SUBJECT,
+    INT8_FILE,
+    PRECISIONS,
+    SUBJECTS,
+    WORKING_SIZE,
+)
 from bgremover.hub import load_network, run_config
 from bgremover.io import ImageSource, read_image
 from bgremover.refine import refine_alpha
@@ -329,7 +338,8 @@ def load_model(
     square: bool | None = None,
     precision: str | None = None,
 ) -> Segmenter:
-    """A :class:`Segmenter` for ``source``: ``None``/"default" (the committed model), "fast",
+    """A :class:`Segmenter` for ``source``: ``None``/"default" (the committed model), "fast", "best"
+    (the default fused with rembg's U²-Net, :mod:`bgremover.fusion`; its peer's 176 MB fetched once),
     a local ``save_pretrained`` folder, or a Hugging Face Hub repo id (cache and
     ``HF_HUB_OFFLINE`` respected). CUDA is used when present unless ``device`` says otherwise.
     ``backend="onnx"`` runs the exported graph with onnxruntime (CPU), ``"openvino"`` with OpenVINO
@@ -342,6 +352,11 @@ def load_model(
     (:data:`~bgremover.constants.INT8_FILE`, if it has one) for its input size under the ``"openvino"``
     and ``"auto"`` backends; ``"default"`` or ``"f32"`` run the unquantized network.
     """
+    if source == BEST_MODEL:
+        from bgremover.fusion import load_best
+
+        options = dict(device=device, working_size=working_size, backend=backend, square=square, precision=precision)
+        return load_best(**options)
     if backend is not None and backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
     if precision is not None and precision not in PRECISIONS:

@@ -54,3 +54,44 @@ def load_state_dict(path: str | os.PathLike) -> dict:
     if path.suffix == ".safetensors":
         return load_file(str(path))
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def verified_download(file_name: str, url: str, sha256: str, subdir: str = "peers") -> Path:
+    """A pretrained file checked against ``sha256``: ``<weights dir>/<subdir>/<file_name>`` (the
+    offline override), else the cache (``BGREMOVER_CACHE``), else fetched once from ``url`` into the
+    cache. A file whose checksum differs is refused (a partial or altered download is never used)."""
+    import urllib.request
+
+    local = local_weight_file(subdir, file_name)
+    target = local or settings.cache_dir() / file_name
+    if not target.is_file():
+        part = target.with_name(f"{file_name}.{os.getpid()}.part")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            urllib.request.urlretrieve(url, part)
+        except OSError as err:
+            part.unlink(missing_ok=True)
+            raise WeightsUnavailableError(
+                f"{file_name} is not in the weights dir ({settings.WEIGHTS_DIR}/{subdir}/) or the cache, and "
+                f"the download from {url} failed ({err})"
+            ) from None
+        _check_sha256(part, sha256, url)
+        os.replace(part, target)
+        return target
+    _check_sha256(target, sha256, url)
+    return target
+
+
+def _check_sha256(path: Path, sha256: str, url: str) -> None:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != sha256:
+        if path.name.endswith(".part"):
+            path.unlink(missing_ok=True)
+        raise WeightsUnavailableError(
+            f"{path} does not have the published checksum (sha256 {sha256[:12]}...); fetch it again from {url}"
+        )

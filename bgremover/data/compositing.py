@@ -311,6 +311,8 @@ class CopyPaste:
         if seed is not None:
             self._rng, self._process_seed = np.random.default_rng([self.seed or 0, seed]), torch.initial_seed()
         cfg, rng = self.config, self.rng
+        if np.isnan(mask).any():  # a pseudo-labelled real frame: kept as the framing it is, never composited
+            return image, mask
         if rng.random() >= cfg.p:
             if cfg.real_closeup_p > 0 and rng.random() < cfg.real_closeup_p:
                 return closeup_crop(image, mask, rng, cfg.closeup_keep, cfg.canvas_aspects)

@@ -11,6 +11,7 @@ import torch
 from torch.utils.data import Dataset
 
 from bgremover.constants import IMAGE_SUFFIXES
+from bgremover.data.pseudo_labels import decode_label
 from bgremover.io import read_image, read_mask
 
 Transform = Callable[[np.ndarray, np.ndarray, int | None, int | None], tuple[np.ndarray, np.ndarray]]
@@ -92,6 +93,7 @@ class SegmentationFolder(PairDataset):
         self.stems = [image.stem for image, _ in self.pairs]
         self.transform = transform
         self.soft = soft
+        self.ignore_masks: set[Path] = set()  # pseudo-label masks: 128 marks unknown pixels (NaN in the label)
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -107,6 +109,8 @@ class SegmentationFolder(PairDataset):
         image, mask = read_image(image_path), read_mask(mask_path)
         if image.shape[:2] != mask.shape:
             raise ValueError(f"{image_path.stem}: image {image.shape[:2]} and mask {mask.shape} differ in size")
+        if mask_path in self.ignore_masks:
+            return image, decode_label(mask)
         return image, mask if self.soft else (mask >= 0.5).astype(np.float32)
 
 

@@ -11,10 +11,27 @@ from bgremover.losses.edge import edge_loss
 from bgremover.losses.perceptual import PerceptualLoss
 
 
+def fill_ignored(target: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """``target`` with its unknown pixels (NaN: a pseudo-label's uncertain pixels) set to the model's
+    own detached probability there, so that no loss term (BCE, Dice, perceptual, edge) sees an error
+    at them: BCE's gradient there is exactly zero.
+
+    Example:
+        >>> target = torch.tensor([[[[1.0, float("nan")]]]])
+        >>> fill_ignored(target, torch.zeros(1, 1, 1, 2)).tolist()
+        [[[[1.0, 0.5]]]]
+    """
+    unknown = torch.isnan(target)
+    if not unknown.any():
+        return target
+    return torch.where(unknown, torch.sigmoid(logits.detach().float()), target)
+
+
 class CompositeLoss(nn.Module):
     """Weighted sum of BCE, Dice, perceptual and edge terms; returns (total, {term: value}).
 
-    A zero weight skips its term entirely (no VGG is built when ``perceptual == 0``).
+    A zero weight skips its term entirely (no VGG is built when ``perceptual == 0``). Target pixels
+    that are NaN are unknown and left out (:func:`fill_ignored`).
 
     Example:
         >>> loss = CompositeLoss(perceptual=0.0)
@@ -43,11 +60,14 @@ class CompositeLoss(nn.Module):
         self, logits: torch.Tensor, target: torch.Tensor, image: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         logits = logits.float()
+        known = ~torch.isnan(target)
+        known = None if bool(known.all()) else known
+        target = fill_ignored(target, logits)
         terms: dict[str, torch.Tensor] = {}
         if self.weights["bce"]:
             terms["bce"] = bce_loss(logits, target)
         if self.weights["dice"]:
-            terms["dice"] = dice_loss(logits, target, self.dice_smooth)
+            terms["dice"] = dice_loss(logits, target, self.dice_smooth, known)
         if self.perceptual is not None:
             if image is None:
                 raise ValueError("the perceptual term needs the input image (B, 3, H, W)")

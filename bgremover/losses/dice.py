@@ -8,8 +8,12 @@ from torch import nn
 from bgremover.losses._checks import check_pair
 
 
-def dice_loss(logits: torch.Tensor, target: torch.Tensor, smooth: float = 1.0) -> torch.Tensor:
-    """1 − (2·Σpt + s) / (Σp + Σt + s) per image, averaged over the batch; p = σ(logits).
+def dice_loss(
+    logits: torch.Tensor, target: torch.Tensor, smooth: float = 1.0, known: torch.Tensor | None = None
+) -> torch.Tensor:
+    """1 − (2·Σpt + s) / (Σp + Σt + s) per image, averaged over the batch; p = σ(logits). ``known``
+    (bool, the target's shape): the sums run over those pixels only (a pseudo-label's unknown pixels
+    carry no gradient).
 
     Example:
         >>> logits = torch.full((1, 1, 2, 2), -100.0)  # p ≈ 0
@@ -19,6 +23,8 @@ def dice_loss(logits: torch.Tensor, target: torch.Tensor, smooth: float = 1.0) -
     check_pair(logits, target)
     prob = torch.sigmoid(logits.float()).flatten(1)
     target = target.float().flatten(1)
+    if known is not None:
+        prob, target = prob * known.flatten(1), target * known.flatten(1)
     inter = (prob * target).sum(1)
     score = (2 * inter + smooth) / (prob.sum(1) + target.sum(1) + smooth)
     return (1 - score).mean()

@@ -108,12 +108,18 @@ def build_datasets(
         extra = [pair for pair in pairs if pair not in held] * config.extra_repeat
         train.pairs += extra
         train.stems += [image.stem for image, _ in extra]
+    real_people = len(train)  # compositing draws its people from these: the real photos, not the pseudo-labelled
+    for folder in config.pseudo_data:
+        pseudo = find_pairs(folder) * config.pseudo_repeat
+        train.pairs += pseudo
+        train.stems += [image.stem for image, _ in pseudo]
+        train.ignore_masks |= {mask for _, mask in pseudo}
     composite = None
     if config.backgrounds and (config.composite_p > 0 or config.real_closeup_p > 0):
         composite = CopyPaste.from_folder(
             *config.backgrounds,
             split=train_rooms,
-            people=lambda rng: train.load(int(rng.integers(len(train)))),
+            people=lambda rng: train.load(int(rng.integers(real_people))),
             config=CompositeConfig(
                 p=config.composite_p,
                 empty_p=config.empty_p,

@@ -38,6 +38,10 @@ class TrainConfig:
     val_seed: int = 42
     extra_data: tuple[str, ...] = ()  # more folders of real photos (images/ + masks/), all of each used
     extra_repeat: int = 1  # how many times each extra folder is listed per epoch
+    # real frames labelled by teachers (tools/pseudo_label.py): masks with 128 where the label is unknown,
+    # those pixels left out of the loss; never composited or cropped (they are the framing users send)
+    pseudo_data: tuple[str, ...] = ()
+    pseudo_repeat: int = 1  # how many times each pseudo-labelled folder is listed per epoch (the mix knob)
     backgrounds: tuple[str, ...] = ()  # background folders, each drawn equally often (four fifths of each)
     image_size: int = 320
     scales: tuple[int, ...] = (256, 320, 384)
@@ -133,7 +137,12 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self):
-        for name in ("backgrounds", "extra_data", "val_holdout"):  # one string (as older configs wrote it), or none
+        for name in (
+            "backgrounds",
+            "extra_data",
+            "pseudo_data",
+            "val_holdout",
+        ):  # one string (as older configs wrote it), or none
             value = getattr(self, name)
             setattr(self, name, (value,) if isinstance(value, str) else tuple(value or ()))
         if self.teacher_scale <= 0:

@@ -15,7 +15,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from bgremover.hub import load_network
-from bgremover.losses import distillation_loss, teacher_logits
+from bgremover.losses import distillation_loss, fill_ignored, teacher_logits
 from bgremover.train.builders import (
     build_datasets,
     build_loss,
@@ -181,7 +181,8 @@ class Trainer:
             images, masks = images.to(self.device, non_blocking=True), masks.to(self.device, non_blocking=True)
             with autocast_context(self.device, config.amp):
                 logits = self.net(images)
-                total, terms = self.loss(logits, masks, images)
+                total, terms = self.loss(logits, masks, images)  # NaN (a pseudo-label's unknown) left out
+                masks = fill_ignored(masks, logits)  # for the hard-example miner's per-item BCE
                 if self.teacher is not None:
                     target = teacher_logits(self.teacher, images, config.teacher_scale, config.teacher_flip)
                     terms["distill"] = distillation_loss(logits, target, config.distill_temperature)

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from leaderboard.methods.base import Method, MethodUnavailable
 from leaderboard.methods.classic import GrabCut, Watershed
-from leaderboard.methods.ours import Ours, our_methods
-from leaderboard.methods.peers import ONNX_PRESETS, MediaPipeSelfie, OnnxPeer, OnnxPeerSpec, TorchvisionPerson
+from leaderboard.methods.ours import Best, Ours, our_methods
+from leaderboard.methods.peers import (
+    ONNX_PRESETS,
+    MediaPipeSelfie,
+    OnnxPeer,
+    OnnxPeerSpec,
+    TorchvisionPerson,
+    U2NetFull,
+)
 
 
 def all_methods() -> dict[str, Method]:
     """Name → method, ours first."""
     methods: list[Method] = [
         *our_methods(),
+        Best(),
         GrabCut(),
         Watershed(),
         TorchvisionPerson("deeplabv3"),
         TorchvisionPerson("maskrcnn"),
+        U2NetFull(),
         *(OnnxPeer(spec) for spec in ONNX_PRESETS.values()),
         MediaPipeSelfie(),
     ]
@@ -24,6 +33,7 @@ def all_methods() -> dict[str, Method]:
 
 __all__ = [
     "ONNX_PRESETS",
+    "Best",
     "GrabCut",
     "MediaPipeSelfie",
     "Method",
@@ -32,6 +42,7 @@ __all__ = [
     "OnnxPeerSpec",
     "Ours",
     "TorchvisionPerson",
+    "U2NetFull",
     "Watershed",
     "all_methods",
 ]

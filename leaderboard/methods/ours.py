@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bgremover import load_model
-from bgremover.constants import AUTO, DEFAULT_SUBJECT, MULTISCALE
+from bgremover.constants import AUTO, BEST_MODEL, DEFAULT_SUBJECT, MULTISCALE
 from bgremover.hub import MODELS_DIR, NAMED_MODELS, PRETRAINED_DIR, run_config, tier_installed
 from bgremover.inference import resolve_backend, run_settings, runs_int8_file
 from leaderboard.methods.base import Method, MethodUnavailable
@@ -90,3 +90,35 @@ def our_methods() -> list[Ours]:
             # the int8 tier's unquantized numbers beside it
             methods.append(Ours(f"ours:{NAMED_MODELS['fast']}:unquantized", fast, precision="default"))
     return methods
+
+
+class Best(Method):
+    """The ``best`` tier (:mod:`bgremover.fusion`): the default with flip TTA, averaged pixel by pixel
+    with rembg's U²-Net at the weight its config names."""
+
+    kind = "ours"
+    name = "ours:best"
+
+    def __init__(self):
+        from bgremover.fusion import FusionConfig
+
+        config = FusionConfig.load()
+        flip = " + flip" if config.flip else ""
+        self.resolution = f"{config.weight:g} × default (long side 512{flip}) + {1 - config.weight:g} × U²-Net (320²)"
+        self.segmenter = None
+
+    def load(self) -> None:
+        from bgremover.errors import WeightsUnavailableError
+
+        try:
+            self.segmenter = load_model(BEST_MODEL, device="cpu")
+        except WeightsUnavailableError as err:
+            raise MethodUnavailable(str(err)) from err
+
+    def close(self) -> None:
+        self.segmenter = None
+
+    def predict(self, rgb: np.ndarray) -> np.ndarray:
+        if self.segmenter is None:
+            self.load()
+        return self.segmenter.predict(rgb)

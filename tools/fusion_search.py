@@ -1,0 +1,66 @@
+"""Choose the ``best`` tier's fusion weight on the validation photos (never a benchmark set).
+
+    python tools/fusion_search.py [--config configs/default-finetune.yaml] [--weights 0.3 0.4 0.5 0.6 0.7]
+
+Runs the base model (flip TTA, every person) and rembg's U²-Net once per validation photo, then scores
+``w × base + (1 − w) × U²-Net`` (main subject, IoU at 0.5) for each ``w``, per part of the validation
+set, with precision and recall, and the paired difference from the base alone. Write the chosen
+weight into ``bgremover/pretrained/bgremover-best/config.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", help="a recipe or run config whose validation set to use")
+    parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0])
+    parser.add_argument("--real-closeups", action="store_true", help="add the real close-ups part")
+    args = parser.parse_args()
+    from validate import validation_samples
+
+    from bgremover import load_model
+    from bgremover.fusion import U2Net
+    from bgremover.metrics import iou
+    from bgremover.subjects import select_subjects
+    from leaderboard.paired import compare_scores
+
+    samples, labels = validation_samples(args.config, args.real_closeups)
+    base, peer = load_model("default"), U2Net()
+    maps = []
+    for i, (image, mask) in enumerate(samples):
+        maps.append((base.predict(image, tta=True, subject="all"), peer(np.asarray(image)), mask))
+        if i % 40 == 0:
+            print(f"{i}/{len(samples)}", file=sys.stderr, flush=True)
+    parts = [*dict.fromkeys(labels), "all"]
+    columns = {p: [i for i, label in enumerate(labels) if label == p or p == "all"] for p in parts}
+    print("| base weight | " + " | ".join(parts) + " | precision | recall | vs base (SE) |")
+    print("|---" * (len(parts) + 4) + "|")
+    scores = {}
+    for weight in args.weights:
+        ious, precision, recall = [], [], []
+        for base_map, peer_map, mask in maps:
+            pred = select_subjects((weight * base_map + (1 - weight) * peer_map).astype(np.float32), "main") >= 0.5
+            truth = mask >= 0.5
+            ious.append(iou(pred.astype(np.float32), mask))
+            precision.append((pred & truth).sum() / max(pred.sum(), 1))
+            recall.append((pred & truth).sum() / max(truth.sum(), 1))
+        scores[weight] = ious
+        cells = [f"{np.mean([ious[i] for i in columns[p]]):.4f}" for p in parts]
+        paired = compare_scores(ious, scores[1.0]) if 1.0 in scores else None
+        versus = f"{paired['mean_difference']:+.4f} ({paired['standard_error']:.4f})" if paired else "—"
+        print(
+            f"| {weight:g} | " + " | ".join(cells) + f" | {np.mean(precision):.4f} | {np.mean(recall):.4f} | {versus} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
