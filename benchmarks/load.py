@@ -5,6 +5,11 @@ calls, the latency distribution and the server's RSS before and after (from ``/s
 Not a test: the README quotes its numbers. Only loopback addresses are used.
 
     python -m benchmarks.load --clients 8 --requests 63 --image photo.jpg
+    python -m benchmarks.load --flood 80 --image photo.jpg   # the page while POST /api/remove is flooded
+
+``--flood N``: N concurrent ``POST /api/remove?tta=true&multiscale=true`` calls while ``GET /`` and
+``GET /config`` are timed over and over; prints their p50/p95 on a quiet server and during the flood
+(and the ratio), and how the flood's calls were answered (200, or 503 with ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -91,22 +96,72 @@ def run_load(url: str, image: str, clients: int, requests: int) -> dict:
     }
 
 
+def page_latencies(url: str, seconds: float | None = None, count: int = 20, until=None) -> list[float]:
+    """Milliseconds of ``GET /`` and ``GET /config`` alternately: ``count`` of them, or until ``until()``."""
+    import httpx
+
+    times = []
+    while (until is None and len(times) < count) or (until is not None and not until()):
+        started = time.perf_counter()
+        httpx.get(url + ("config" if len(times) % 2 else ""), timeout=120)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def run_flood(url: str, image: str, calls: int) -> dict:
+    """The page's latency quiet and during ``calls`` concurrent slow ``/api/remove`` calls."""
+    import httpx
+
+    quiet = page_latencies(url)
+    data = Path(image).read_bytes()
+
+    def call(_: int) -> int:
+        response = httpx.post(
+            url + "api/remove",
+            files={"file": ("photo.jpg", data)},
+            params={"tta": "true", "multiscale": "true"},
+            timeout=600,
+        )
+        return response.status_code
+
+    with ThreadPoolExecutor(calls) as pool:
+        futures = [pool.submit(call, i) for i in range(calls)]
+        flooded = page_latencies(url, until=lambda: all(f.done() for f in futures))
+        codes = [f.result() for f in futures]
+    return {"quiet": quiet, "flooded": flooded, "codes": {c: codes.count(c) for c in sorted(set(codes))}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="a running app on this machine (default: start one)")
     parser.add_argument("--image", required=True, help="the photo every call uploads")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=63, help="calls per client")
+    parser.add_argument("--flood", type=int, help="N concurrent POST /api/remove calls; time the page meanwhile")
     args = parser.parse_args()
     process = None
     url = args.url
     if url is None:
         process, url = start_app()
     try:
-        r = run_load(url, args.image, args.clients, args.requests)
+        if args.flood:
+            f = run_flood(url, args.image, args.flood)
+        else:
+            r = run_load(url, args.image, args.clients, args.requests)
     finally:
         if process is not None:
             process.terminate()
+    if args.flood:
+        q95, f95 = np.percentile(f["quiet"], 95), np.percentile(f["flooded"], 95)
+        print(
+            f"GET / and /config, quiet: p50 {np.median(f['quiet']):.0f} ms, p95 {q95:.0f} ms ({len(f['quiet'])} calls)"
+        )
+        print(
+            f"during {args.flood} concurrent POST /api/remove: p50 {np.median(f['flooded']):.0f} ms, "
+            f"p95 {f95:.0f} ms ({len(f['flooded'])} calls); p95 ratio {f95 / q95:.1f}x"
+        )
+        print("flood answers: " + ", ".join(f"{code}: {n}" for code, n in f["codes"].items()))
+        return
     growth = (r["rss_after_mb"] / r["rss_before_mb"] - 1) * 100
     print(
         f"{r['calls']} calls from {args.clients} clients: {r['failed']} failed, {r['wall_s']:.0f} s, "

@@ -101,3 +101,65 @@ def test_a_file_over_the_limit_is_refused_with_413(monkeypatch, photo_path):
     assert service.monitor.summary()["errors"] == 1
     monkeypatch.setenv("BGREMOVER_MAX_BYTES", str(photo_path.stat().st_size))
     assert client.post("/api/remove", files={"file": (photo_path.name, photo_path.read_bytes())}).status_code == 200
+
+
+def test_unknown_options_and_fields_answer_400_in_words(app_url, photo_path):
+    response = post(app_url, photo_path, {"modle": "fast"})
+    assert response.status_code == 400 and "unknown option 'modle'" in response.json()["error"]
+    text_file = httpx.post(app_url + "api/remove", data={"file": "photo.jpg"}, timeout=60)
+    assert text_file.status_code == 400 and "as a file in the form field" in text_file.json()["error"]
+    stray = httpx.post(
+        app_url + "api/remove", files={"file": (photo_path.name, photo_path.read_bytes()), "photo": ("x", b"1")}
+    )
+    assert stray.status_code == 400 and "unknown form field 'photo'" in stray.json()["error"]
+
+
+def test_a_bad_background_image_is_blamed_not_the_photo(app_url, photo_path, tmp_path):
+    junk = tmp_path / "beach.jpg"
+    junk.write_bytes(b"not a picture")
+    response = post(app_url, photo_path, background_image=junk)
+    assert response.status_code == 400
+    message = response.json()["error"]
+    assert message.startswith("the background image:") and photo_path.name not in message, message
+
+
+def test_a_huge_upload_is_refused_from_its_declared_length_before_the_body(app_url):
+    """1 GB announced, nothing sent: the 413 comes back at once (the server does not wait for the body)."""
+    import socket
+    from urllib.parse import urlparse
+
+    url = urlparse(app_url)
+    with socket.create_connection((url.hostname, url.port), timeout=30) as sock:
+        sock.sendall(
+            b"POST /api/remove HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+            b"Content-Length: 1000000000\r\n\r\n"
+        )
+        answer = b""
+        while b"}" not in answer:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        answer = answer.decode(errors="replace")
+    assert answer.startswith("HTTP/1.1 413") and "a photo may be at most" in answer, answer[:300]
+
+
+def test_a_flood_gets_503_with_retry_after_and_the_page_keeps_answering(app_url, photo_path):
+    """60 slow calls at once: at most two are cut at a time and sixteen wait; the rest are told to
+    retry, and the page is served while they run."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def call(_):
+        return post(app_url, photo_path, {"tta": "true", "multiscale": "true"})
+
+    with ThreadPoolExecutor(60) as pool:
+        calls = [pool.submit(call, i) for i in range(60)]
+        page = httpx.get(app_url, timeout=60)
+        page_done_while_flooded = not all(c.done() for c in calls)
+        answers = [c.result() for c in calls]
+    assert page.status_code == 200 and page_done_while_flooded
+    codes = [a.status_code for a in answers]
+    assert set(codes) == {200, 503} and codes.count(200) >= 18, codes
+    busy = next(a for a in answers if a.status_code == 503)
+    assert busy.headers["retry-after"] == "2" and "the server is busy" in busy.json()["error"]
+    assert post(app_url, photo_path).status_code == 200  # serving again once the flood has passed
