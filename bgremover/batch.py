@@ -10,7 +10,14 @@ from PIL import Image
 from tqdm import tqdm
 
 from bgremover.compose import check_threshold, compose, hard_mask, is_transparent, prepared_background
-from bgremover.constants import DEFAULT_SUBJECT, IMAGE_SUFFIXES, MULTISCALE, OUTPUT_IMAGE_SUFFIXES
+from bgremover.constants import (
+    DEFAULT_SUBJECT,
+    IMAGE_SUFFIXES,
+    MULTISCALE,
+    OUTPUT_IMAGE_SUFFIXES,
+    VIDEO_OUTPUT_SUFFIXES,
+    VIDEO_SUFFIXES,
+)
 from bgremover.inference import load_model
 from bgremover.io import BadImageError, read_image
 
@@ -53,6 +60,31 @@ def distinct_outputs(jobs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
 
 
 STDIO = "-"  # as an input: the image's bytes on stdin; as the output: one PNG on stdout
+
+
+def check_folder(folder: Path) -> None:
+    """Refuse an output folder that is, or lies under, an existing file (``-o notes.txt``,
+    ``-o notes.txt/out``) before anything is cut.
+
+    Example:
+        >>> check_folder(Path("/nonexistent/cutouts"))
+    """
+    for part in (folder, *folder.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise ValueError(f"{part} is a file, so the output cannot go in {folder}: name a folder")
+            return
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of an existing file: the same file under another name or a hard link."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 SAVE_OPTIONS = {".webp": {"lossless": True}, ".jpg": {"quality": 95}, ".jpeg": {"quality": 95}}
 
 
@@ -70,8 +102,13 @@ def output_plan(inputs: list[str], output: Path, transparent: bool) -> tuple[lis
         if not single:
             raise ValueError("-o - writes one image to stdout, but several images or a folder were given")
         return collect_inputs(inputs), None
-    if output.suffix.lower() not in OUTPUT_IMAGE_SUFFIXES:
+    suffix = output.suffix.lower()
+    if suffix not in OUTPUT_IMAGE_SUFFIXES and suffix in (*IMAGE_SUFFIXES, *VIDEO_SUFFIXES, *VIDEO_OUTPUT_SUFFIXES):
+        raise ValueError(f"{output}: photos are written as .png, .webp or .jpg files, or into a folder")
+    if suffix not in OUTPUT_IMAGE_SUFFIXES:
+        check_folder(output)
         return collect_inputs(inputs), output
+    check_folder(output.parent)
     if not single:
         raise ValueError(f"{output} names one file, but several images or a folder were given: name a folder")
     if transparent and output.suffix.lower() in (".jpg", ".jpeg"):
@@ -111,12 +148,12 @@ def cut_files(
     background = background if mask else prepared_background(background)
     segmenter = load_model(model, device=device, backend=backend, precision=precision)
     failures: list[tuple[Path, str]] = []
-    originals = {path.resolve() for path, _ in jobs}
+    originals = {file_identity(path) for path, _ in jobs} - {None}  # hard links and symlinks included
     scales = MULTISCALE if multiscale else (1.0,)
     for path, relative in tqdm(jobs, desc="cutting", unit="img", disable=not jobs):
         target = None if out_dir is None else out_dir / relative
         try:
-            if target is not None and target.resolve() in originals:
+            if target is not None and file_identity(target) in originals:
                 raise ValueError(f"its output {target} would replace an input photo: choose another output folder")
             if target is not None and target.exists() and not overwrite:
                 raise ValueError(f"{target} exists: pass --overwrite to replace it")

@@ -64,8 +64,21 @@ def read_config(source: str | os.PathLike | None) -> dict:
     if Path(resolved).is_dir():
         return json.loads((Path(resolved) / "config.json").read_text())
     from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-    return json.loads(Path(hf_hub_download(resolved, "config.json")).read_text())
+    try:
+        return json.loads(Path(hf_hub_download(resolved, "config.json")).read_text())
+    except LocalEntryNotFoundError:
+        raise ModelNotFoundError(
+            f"model {resolved!r} is not in the local Hugging Face cache and the Hub cannot be reached"
+            " (offline, or HF_HUB_OFFLINE is set)"
+        ) from None
+    except HfHubHTTPError as err:
+        status = getattr(err.response, "status_code", None)
+        raise ModelNotFoundError(
+            f"model {resolved!r} could not be fetched from the Hugging Face Hub (HTTP {status}:"
+            " no such repository, or it is private)"
+        ) from None
 
 
 def run_config(source: str | os.PathLike | None) -> RunConfig:

@@ -30,6 +30,8 @@ from bgremover.refine import refine_alpha
 from bgremover.run_config import RunConfig
 from bgremover.subjects import select_subjects
 
+MIN_SCALE, MAX_SCALE = 0.1, 4.0  # multi-scale TTA: the network sees 0.1× to 4× its working size
+
 
 def network_size(height: int, width: int, long_side: int, square: bool = False) -> tuple[int, int]:
     """(width, height) the network sees for a ``height``×``width`` image: ``long_side`` on the long
@@ -150,6 +152,12 @@ class Segmenter:
     ) -> list[np.ndarray]:
         if not scales:
             raise ValueError("scales must name at least one scale")
+        for scale in scales:
+            if not isinstance(scale, int | float) or not MIN_SCALE <= scale <= MAX_SCALE:
+                raise ValueError(
+                    f"each scale must be a number from {MIN_SCALE} to {MAX_SCALE} (times the working size),"
+                    f" got {scale!r}"
+                )
         base = [network_size(*rgb.shape[:2], self.working_size, self.square) for rgb in rgbs]  # (w, h)
         sums = [np.zeros(size[::-1], np.float32) for size in base]
         for scale in scales:
@@ -352,6 +360,11 @@ def load_model(
     (:data:`~bgremover.constants.INT8_FILE`, if it has one) for its input size under the ``"openvino"``
     and ``"auto"`` backends; ``"default"`` or ``"f32"`` run the unquantized network.
     """
+    if device is not None:
+        try:
+            torch.device(device)
+        except (RuntimeError, TypeError):
+            raise ValueError(f"unknown device {device!r}: cpu, cuda, cuda:N or mps") from None
     if source == BEST_MODEL:
         from bgremover.fusion import load_best
 

@@ -90,7 +90,10 @@ def _open(source: ImageSource, max_bytes: int) -> Image.Image:
 def _to_rgb(image: Image.Image) -> Image.Image:
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         array = np.asarray(image, dtype=np.float64)
-        peak = 65535.0 if image.mode.startswith("I;16") or array.max() > 255 else 255.0
+        if image.mode == "F" and array.max() <= 1.0:
+            peak = 1.0  # a float image in [0, 1] (scientific TIFFs, HDR exports)
+        else:
+            peak = 65535.0 if image.mode.startswith("I;16") or array.max() > 255 else 255.0
         image = Image.fromarray(np.clip(array / peak * 255.0 + 0.5, 0, 255).astype(np.uint8))
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
@@ -117,10 +120,12 @@ def read_image(
         return _array_to_rgb(source, max_pixels)
     register_formats()
     name = _source_name(source)
+    opened = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = _open(source, max_bytes)
+            opened = None if image is source else image  # closed below: a GIF or ICO keeps its file open
             width, height = image.size
             if width * height > max_pixels:
                 raise BadImageError(
@@ -139,8 +144,13 @@ def read_image(
         raise BadImageError(f"{name} is not an image format bgremover can read{hint}") from err
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise BadImageError(f"{name} has more pixels than the limit of {max_pixels:,}") from err
+    except PermissionError as err:
+        raise BadImageError(f"{name} cannot be read: permission denied") from err
     except (OSError, ValueError, SyntaxError, EOFError) as err:
         raise BadImageError(f"{name} is corrupt or truncated ({err})") from err
+    finally:
+        if opened is not None:
+            opened.close()
 
 
 def _array_to_rgb(array: np.ndarray, max_pixels: int) -> np.ndarray:

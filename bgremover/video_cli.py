@@ -12,8 +12,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from bgremover.batch import check_folder, file_identity
 from bgremover.compose import is_transparent
-from bgremover.constants import MULTISCALE, VIDEO_OUTPUT_SUFFIXES, VIDEO_SUFFIXES
+from bgremover.constants import IMAGE_SUFFIXES, MULTISCALE, VIDEO_OUTPUT_SUFFIXES, VIDEO_SUFFIXES
 from bgremover.errors import BadVideoError
 from bgremover.inference import load_model
 from bgremover.video import remove_background_video
@@ -35,10 +36,17 @@ def video_destination(video: Path, output: str, transparent: bool, video_format:
         'cutouts/clip.mp4'
     """
     target = Path(output)
+    if str(output) == "-" or target.suffix.lower() in IMAGE_SUFFIXES:
+        raise BadVideoError(
+            f"{output}: a video is written as a .webm, .mov, .mp4 or .zip file, or into a folder (not to stdout"
+            " or an image file)"
+        )
     if target.suffix.lower() in VIDEO_OUTPUT_SUFFIXES:
         if not single:
             raise BadVideoError(f"{output} names one file, but several videos were given: name a folder")
+        check_folder(target.parent)
         return target
+    check_folder(target)
     suffix = f".{video_format}" if video_format else (".webm" if transparent else ".mp4")
     return target / f"{video.stem}{suffix}"
 
@@ -72,6 +80,8 @@ def cut_videos(videos: list[Path], args: argparse.Namespace) -> list[tuple[Path,
     for video in videos:
         try:
             destination = video_destination(video, args.output, transparent, args.format, len(videos) == 1)
+            if file_identity(destination) is not None and file_identity(destination) == file_identity(video):
+                raise BadVideoError(f"{destination} is the input video itself: choose another output")
             if destination.exists() and not args.overwrite:
                 raise BadVideoError(f"{destination} exists: pass --overwrite to replace it")
             with tqdm(desc=video.name, unit="frame", dynamic_ncols=True) as bar, interrupt_flag() as stop:

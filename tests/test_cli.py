@@ -276,3 +276,56 @@ def test_cut_threshold_and_foreground_estimation_match_the_library(tmp_path, pho
     refused = run_cli("cut", str(tmp_path / "p.jpg"), "-o", str(tmp_path / "x"), "--threshold", "1.5")
     assert refused.returncode == 2 and "bgremover: error: threshold must be between 0 and 1" in refused.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_outputs_that_cannot_be_written_are_refused_before_any_cut(tmp_path, tiny_model_dir, clip):
+    """A file where the output folder should be, an output under a file, a photo into a .gif or .webm,
+    a video into an image file or stdout: one line each, exit 2, nothing written or replaced."""
+    source = tmp_path / "a.jpg"
+    photo().save(source)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me")
+    model = ("--model", str(tiny_model_dir))
+    cases = [
+        ((str(source), "-o", str(notes)), "notes.txt is a file"),
+        ((str(source), "-o", str(notes / "out.png")), "notes.txt is a file"),
+        ((str(source), "-o", str(tmp_path / "out.gif")), "photos are written as .png, .webp or .jpg"),
+        ((str(source), "-o", str(tmp_path / "out.webm")), "photos are written as .png, .webp or .jpg"),
+        ((str(clip), "-o", str(tmp_path / "out.png")), "a video is written as a .webm, .mov, .mp4 or .zip"),
+        ((str(clip), "-o", "-"), "a video is written as a .webm, .mov, .mp4 or .zip"),
+        ((str(clip), "-o", str(notes / "x.webm")), "notes.txt is a file"),
+    ]
+    for args, words in cases:
+        result = run_cli("cut", *args, *model)
+        assert result.returncode in (1, 2) and words in result.stderr, (args, result.stderr[-500:])
+        assert "Traceback" not in result.stderr, args
+    assert notes.read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg", "notes.txt"]  # no folder made, nothing written
+
+
+def test_overwrite_never_replaces_an_input_through_a_hard_link(tmp_path, tiny_model_dir):
+    source = tmp_path / "in" / "a.png"
+    source.parent.mkdir()
+    photo().save(source)
+    before = source.read_bytes()
+    (tmp_path / "out").mkdir()
+    os.link(source, tmp_path / "out" / "a.png")  # the output's name is the input under another path
+    result = run_cli("cut", str(source), "-o", str(tmp_path / "out"), "--overwrite", "--model", str(tiny_model_dir))
+    assert result.returncode == 1 and "would replace an input photo" in result.stderr
+    assert source.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("--model", "someone/nomodel"), "is not in the local Hugging Face cache"),
+        (("--device", "banana"), "unknown device 'banana'"),
+        (("--bg", "rgb(300,0,0)"), "outside 0-255"),
+    ],
+)
+def test_bad_model_device_and_colour_are_one_line(tmp_path, args, words):
+    source = tmp_path / "a.jpg"
+    photo().save(source)
+    result = run_cli("cut", str(source), "-o", str(tmp_path / "out"), *args, HF_HUB_OFFLINE="1")
+    assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr, result.stderr
+

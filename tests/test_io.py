@@ -114,3 +114,39 @@ def test_limits_are_configurable(corpus):
     with pytest.raises(BadImageError, match="pixels") as refused:  # 400 Mpx: Pillow refuses it while opening
         read_image(corpus["bomb.png"])
     assert str(refused.value) == "bomb.png has more pixels than the limit of 50,000,000"
+
+
+def test_a_float_tiff_in_zero_to_one_is_read_as_an_image(tmp_path):
+    from bgremover.io import read_image
+
+    ramp = np.tile(np.linspace(0.0, 1.0, 64, dtype=np.float32), (32, 1))
+    Image.fromarray(ramp, "F").save(tmp_path / "ramp.tif")
+    rgb = read_image(tmp_path / "ramp.tif")
+    assert rgb[0, 0].tolist() == [0, 0, 0] and rgb[0, -1].tolist() == [255, 255, 255]
+    assert abs(float(rgb.mean()) - 127.5) < 1.0
+
+
+def test_an_animated_gif_leaves_no_file_open(tmp_path):
+    """Pillow keeps a multi-frame file open until the image is closed; left to the garbage collector
+    it warns (ResourceWarning) and a server holds one descriptor per upload until then."""
+    import gc
+    import warnings
+
+    from bgremover.io import read_image
+
+    frames = [Image.new("RGB", (8, 8), (40 * i, 0, 0)) for i in range(3)]
+    frames[0].save(tmp_path / "a.gif", save_all=True, append_images=frames[1:])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        for _ in range(3):
+            assert read_image(tmp_path / "a.gif")[0, 0].tolist() == [0, 0, 0]
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)], [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize("scales", [(100.0,), (0,), (float("nan"),), ("1",)])
+def test_scales_outside_the_range_are_refused_in_words(scales):
+    from bgremover import load_model
+
+    with pytest.raises(ValueError, match=r"each scale must be a number from 0\.1 to 4\.0"):
+        load_model("fast").predict(np.zeros((32, 32, 3), np.uint8), scales=scales)
