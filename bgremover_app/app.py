@@ -14,14 +14,14 @@ or, in one HTTP call, ``curl -F file=@photo.jpg http://127.0.0.1:7860/api/remove
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
+import signal
+import sys
 
 import gradio as gr
 from PIL import Image
 
 from bgremover import BadImageError, load_model, settings
-from bgremover.constants import DEFAULT_SUBJECT
+from bgremover.constants import BEST_MODEL, DEFAULT_SUBJECT
 from bgremover.hub import resolve_source, tier_installed
 from bgremover.io import register_formats
 from bgremover.serve.monitor import DriftReference, Monitor
@@ -37,6 +37,7 @@ from bgremover_app.components import (
 from bgremover_app.live_tab import build_live_tab
 from bgremover_app.monitor_tab import build_monitor_tab
 from bgremover_app.rest import remove_route
+from bgremover_app.showcase import EXAMPLES_DIR, PHOTO_EXAMPLES, credits_line
 from bgremover_app.video_tab import build_video_tab
 from leaderboard.tab import build_leaderboard_tab
 
@@ -52,52 +53,20 @@ except ImportError:
 
 BACKGROUNDS = ["transparent", "color", "image", "blur"]
 IMAGE_HEIGHT = 360  # px: the photo and the results keep "Cut out" on a 1280×800 screen
-# Transparent results are shown over a checkerboard, as image editors show them.
+# Transparent results are shown over a checkerboard, as image editors show them. The slider's two layers
+# are drawn in the same box (Gradio draws the "after" layer centred and the "before" layer from the top
+# when the photo is taller than the box), so that at every position the photo and its cut-out line up.
 CSS = """
 #cutout img, #video-result video, #before-after img {
-  background-color: #fff;
-  background-image: conic-gradient(#d8d8d8 25%, transparent 0 50%, #d8d8d8 0 75%, transparent 0);
-  background-size: 20px 20px;
+  background-color: #fff !important;
+  background-image: conic-gradient(#d8d8d8 25%, transparent 0 50%, #d8d8d8 0 75%, transparent 0) !important;
+  background-size: 20px 20px !important;
 }
+#before-after .content img {
+  width: 100% !important; height: 100% !important; max-height: none !important; object-fit: contain;
+}
+#before-after .content img.fixed { top: 0 !important; left: 0 !important; }
 """
-
-
-def _skimage(name: str):
-    def load() -> Image.Image:
-        from skimage import data
-
-        return Image.fromarray(getattr(data, name)())
-
-    return load
-
-
-def _matplotlib(name: str):
-    def load() -> Image.Image:
-        from matplotlib import cbook
-
-        return Image.open(cbook.get_sample_data(name))
-
-    return load
-
-
-EXAMPLES = {  # file name: (loader, credit); sample photos of scikit-image and Matplotlib, free of copyright
-    "astronaut.png": (_skimage("astronaut"), "half-body: Eileen Collins, NASA (public domain)"),
-    "grace_hopper.jpg": (_matplotlib("grace_hopper.jpg"), "portrait: Grace Hopper, U.S. Navy (public domain)"),
-    "cameraman.png": (_skimage("camera"), "camera operator: Lav Varshney (CC0)"),
-}
-
-
-def example_images() -> list[str]:
-    """The example photos, written once to a temp folder."""
-    folder = Path(tempfile.gettempdir()) / "bgremover-examples"
-    folder.mkdir(exist_ok=True)
-    paths = []
-    for name, (load, _) in EXAMPLES.items():
-        path = folder / name
-        if not path.exists():
-            load().save(path)
-        paths.append(str(path))
-    return paths
 
 
 def build_app(service: CutService) -> gr.Blocks:
@@ -107,7 +76,7 @@ def build_app(service: CutService) -> gr.Blocks:
     def run(image, *options):
         """``options``: :class:`CutRequest`'s fields in order, as the UI's components give them."""
         if image is None:
-            raise gr.Error(
+            raise user_error(
                 "Upload a photo first: JPEG, PNG, WebP, AVIF, GIF, BMP or TIFF. The browser does not take an"
                 " iPhone's HEIC photos; cut those with `bgremover cut` or POST /api/remove."
             )
@@ -180,8 +149,14 @@ def build_app(service: CutService) -> gr.Blocks:
                             label="Clean edge colours (takes the old background's tint out of hair; slower)",
                             elem_id="foreground-estimation",
                         )
-                    gr.Examples(example_images(), inputs=image, label="Examples")
-                    gr.Markdown("<sub>Examples: " + "; ".join(credit for _, credit in EXAMPLES.values()) + ".</sub>")
+                    gr.Examples(
+                        [[str(EXAMPLES_DIR / name), people] for name, people, _ in PHOTO_EXAMPLES],
+                        inputs=[image, subject],
+                        example_labels=[label for _, _, label in PHOTO_EXAMPLES],
+                        label="Examples",
+                        elem_id="photo-examples",
+                    )
+                    gr.Markdown(credits_line(name for name, _, _ in PHOTO_EXAMPLES), elem_id="photo-credits")
                 with gr.Column():
                     summary = gr.Markdown(elem_id="result-summary")
                     slider = gr.ImageSlider(
@@ -236,8 +211,12 @@ def main() -> None:
     source = settings.model()
     folder = resolve_source(source)
     reference = DriftReference.load(folder) if os.path.isdir(folder) else None
-    fast = {"fast": lambda: load_model("fast")} if tier_installed("fast") else {}
-    service = CutService(load_model(source), monitor=Monitor(reference), extra_models=fast)
+    extra = {"fast": lambda: load_model("fast")} if tier_installed("fast") else {}
+    extra[BEST_MODEL] = lambda: load_model(BEST_MODEL)  # its U²-Net peer is fetched at the first request
+    service = CutService(
+        load_model(source), monitor=Monitor(reference), extra_models=extra, on_demand=frozenset({BEST_MODEL})
+    )
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a stopped server removes its users' cut-outs (atexit)
     demo = build_app(service)
     service.warm_up()  # in the background: the page is served at once
     routes = [remove_route(service)]  # POST /api/remove: one call from curl or any HTTP client

@@ -8,7 +8,7 @@ from pathlib import Path
 import gradio as gr
 
 from bgremover import BadImageError, read_image
-from bgremover.constants import DEFAULT_SUBJECT
+from bgremover.constants import BEST_MODEL, DEFAULT_SUBJECT
 from bgremover.hub import run_config, tier_installed
 from bgremover.serve.service import DEFAULT_MODEL
 
@@ -22,6 +22,8 @@ def model_label(name: str) -> str:
         return f"Quality ({run_config('default').working_size} px)"
     if name == "fast" and tier_installed("fast"):
         return f"Fast ({run_config('fast').working_size} px, real-time)"
+    if name == BEST_MODEL:
+        return "Best (quality fused with U²-Net, slower)"
     return name
 
 
@@ -43,8 +45,9 @@ def subject_choice(**kwargs) -> gr.Radio:
 
 def user_error(message: object) -> gr.Error:
     """A toast with ``message`` shown as text: Gradio renders a toast's message as HTML, and a
-    message may quote an upload's file name (``<img src=x onerror=...>.png``)."""
-    return gr.Error(html.escape(str(message), quote=False))
+    message may quote an upload's file name (``<img src=x onerror=...>.png``). Not written to the
+    server's log with a traceback: an ordinary bad upload is not an incident."""
+    return gr.Error(html.escape(str(message), quote=False), print_exception=False)  # a user's mistake, not a bug
 
 
 def upload_bytes(path: str | None) -> bytes | None:
@@ -59,6 +62,11 @@ class PhotoInput(gr.Image):
     library's :class:`~bgremover.BadImageError` message instead of Gradio's preprocessing traceback."""
 
     is_template = True  # the browser draws it as the ordinary Image component
+
+    def __init__(self, *args, image_mode=None, **kwargs):
+        """``image_mode=None``: the upload reaches the library as the file it is (Gradio's default "RGB"
+        would re-save it through Pillow first, which turns a 16-bit grey PNG white)."""
+        super().__init__(*args, image_mode=image_mode, **kwargs)
 
     def preprocess(self, payload):
         try:

@@ -8,6 +8,7 @@ from bgremover import BadImageError, BadVideoError, settings
 from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.serve.service import MATTE, CutRequest, CutService
 from bgremover_app.components import background_inputs, model_choice, subject_choice, upload_bytes, user_error
+from bgremover_app.showcase import EXAMPLES_DIR, VIDEO_EXAMPLE, credits_line
 
 VIDEO_BACKGROUNDS = ["transparent", "color", "image", "blur", "greenscreen", (f"alpha {MATTE}", MATTE)]
 FORMAT_LABELS = [
@@ -26,7 +27,7 @@ def build_video_tab(service: CutService, gpu=lambda fn: fn) -> None:
 
     def run(video, background, color, background_image, model, subject, stabilize, output_format, progress):
         if not video:
-            raise gr.Error("Upload a video first.")
+            raise user_error("Upload a video first.")
         request = CutRequest(
             background=background,
             color=color,
@@ -75,13 +76,18 @@ def build_video_tab(service: CutService, gpu=lambda fn: fn) -> None:
         with gr.Row():
             with gr.Column():
                 video = gr.Video(label="Clip", sources=["upload"], elem_id="input-video")
-                model = model_choice(service.model_names, live_default, "video-model")
+                clip_models = [name for name in service.model_names if name not in service.on_demand]  # frame rates
+                model = model_choice(clip_models, live_default, "video-model")
                 background, color, background_image = background_inputs(VIDEO_BACKGROUNDS)
                 output_format = gr.Dropdown(FORMAT_LABELS, value="webm", label="Output format")
                 with gr.Row():
                     subject = subject_choice()
                     stabilize = gr.Checkbox(value=True, label="Stabilise edges across frames")
                 button = gr.Button("Cut out video", variant="primary", elem_id="cut-video-button")
+                gr.Examples(
+                    [[str(EXAMPLES_DIR / VIDEO_EXAMPLE)]], inputs=video, label="Example", elem_id="video-examples"
+                )
+                gr.Markdown(credits_line([VIDEO_EXAMPLE]), elem_id="video-credits")
             with gr.Column():
                 result = gr.Video(label="Result", interactive=False, elem_id="video-result")
                 download = gr.File(label="Download", elem_id="video-download")

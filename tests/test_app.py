@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
@@ -153,14 +155,79 @@ def test_every_endpoint_names_its_inputs_and_outputs(client, photo_path):
     assert info["model"] == "default"
 
 
-def test_examples_are_credited_photos_of_a_person(segmenter):
-    """Each example the page offers loads, is credited, and holds a person the model finds."""
-    from bgremover_app import app
+def test_examples_are_credited_and_show_what_the_product_does(segmenter):
+    """Each example ships with the app, has its credit line in examples/CREDITS.md, and holds people
+    the model finds; "everyone" keeps the person cut by the frame's edge that "main subject" drops."""
+    from bgremover_app import showcase
 
-    paths = app.example_images()
-    assert len(paths) == len(app.EXAMPLES) >= 3
-    for path, (_, credit) in zip(paths, app.EXAMPLES.values(), strict=True):
-        assert "public domain" in credit or "CC0" in credit
-        rgb = np.asarray(Image.open(path).convert("RGB"))
-        assert min(rgb.shape[:2]) >= 256
-        assert 0.05 < (segmenter.predict(rgb) >= 0.5).mean() < 0.9, path
+    credits = (showcase.EXAMPLES_DIR / "CREDITS.md").read_text()
+    names = {name for name, _, _ in showcase.PHOTO_EXAMPLES} | {showcase.VIDEO_EXAMPLE}
+    assert names == set(showcase.CREDITS) and all((showcase.EXAMPLES_DIR / n).is_file() for n in names)
+    for name in names:
+        assert showcase.CREDITS[name] in credits, name
+    found = {}
+    for name, people, _ in showcase.PHOTO_EXAMPLES:
+        found[name, people] = segmenter.predict(showcase.EXAMPLES_DIR / name, subject=people) >= 0.5
+        assert 0.03 < found[name, people].mean() < 0.9, name
+    main, everyone = found["hands_raised_charades.jpg", "main"], found["hands_raised_charades.jpg", "all"]
+    assert not (main & ~everyone).any() and (everyone & ~main).sum() > 1000
+
+
+def test_the_photo_box_hands_a_16_bit_grey_png_to_the_library_as_it_is(tmp_path):
+    """Gradio's photo box used to re-save uploads as 8-bit RGB, which turned a 16-bit grey PNG white;
+    the library reads the file itself and keeps its tones."""
+    from gradio.data_classes import FileData
+
+    from bgremover import read_image
+    from bgremover_app.components import PhotoInput
+
+    ramp = np.tile(np.linspace(0, 65535, 64).astype(np.uint16), (48, 1))
+    path = tmp_path / "grey16.png"
+    Image.fromarray(ramp, "I;16").save(path)
+    handed = PhotoInput(type="filepath").preprocess(FileData(path=str(path), orig_name="grey16.png"))
+    rgb = read_image(handed)
+    assert rgb[0, 0].tolist() == [0, 0, 0] and rgb[0, -1].tolist() == [255, 255, 255]
+    assert abs(float(rgb.mean()) - 127.5) < 2
+
+
+def test_a_stopped_app_leaves_no_cut_outs_and_user_errors_leave_no_tracebacks(tmp_path):
+    """The server's folder of users' downloads goes when the server stops (SIGTERM, as a Space or
+    systemd stops it), and an ordinary bad upload is answered without a traceback in the log."""
+    import sys
+
+    from tests.conftest import REPO, free_port, start_app
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    port = free_port()
+    env = {
+        **os.environ,
+        "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "PYTHONPATH": str(REPO),
+        "TMPDIR": str(temp),
+        "BGREMOVER_MODEL": "fast",
+    }
+    log = tmp_path / "app.log"
+    process = start_app([sys.executable, "app.py"], REPO, env, log)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        junk = tmp_path / "notes.jpg"
+        junk.write_text("not a photo")
+        for _ in range(3):
+            with pytest.raises(Exception, match="is not an image format bgremover can read"):
+                client.predict(handle_file(str(junk)), api_name="/cut")
+        with pytest.raises(Exception, match="is not a colour"):
+            client.predict(
+                handle_file(str(REPO / "docs" / "images" / "astronaut.png")),
+                background="color",
+                color="/etc/hostname.png",
+                api_name="/cut",
+            )
+        assert [p.name for p in temp.iterdir() if p.name.startswith("bgremover-")]  # the downloads' folder
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert process.returncode == 0
+    assert not [p.name for p in temp.iterdir() if p.name.startswith("bgremover-")]
+    assert "Traceback" not in log.read_text(), log.read_text()[-2000:]

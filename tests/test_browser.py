@@ -253,3 +253,47 @@ def test_live_tab_streams_the_camera_through_the_fast_model(app_url, playwright,
         page.screenshot(path=str(ARTIFACTS / "live_tab.png"), full_page=True)
     finally:
         browser.close()
+
+
+def test_before_after_slider_lines_up_the_photo_and_its_cut_out(page, tmp_path):
+    """At the slider's middle the left half is the photo and the right half its cut-out, drawn at the
+    same place and scale: a square photo taller than the box, compared pixel by pixel with the photo
+    as the box draws it (object-fit: contain)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from bgremover import load_model
+    from bgremover_app.showcase import EXAMPLES_DIR
+
+    crew = Image.open(EXAMPLES_DIR / "group_apollo11_crew.jpg").convert("RGB")
+    square = crew.crop((0, 0, 471, 471)).resize((512, 512))
+    path = tmp_path / "square.png"
+    square.save(path)
+    upload_photo(page, str(path))
+    cut_and_wait(page)
+    page.wait_for_timeout(500)
+    boxes = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#before-after .content img'))"
+        ".map(i => { const r = i.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })"
+    )
+    assert len(boxes) == 2 and boxes[0] == boxes[1], boxes  # the two layers share one box
+    x, y, width, height = boxes[0]
+    shot = np.asarray(Image.open(io.BytesIO(page.screenshot(clip=dict(x=x, y=y, width=width, height=height)))))[..., :3]
+    side = round(min(width, height))
+    left, top = round((width - side) / 2), round((height - side) / 2)
+    drawn = np.asarray(square.resize((side, side), Image.BILINEAR)).astype(int)
+    alpha = np.asarray(
+        Image.fromarray(load_model().predict(np.asarray(square)) * 255).convert("L").resize((side, side))
+    )
+    middle = round(width / 2)
+    photo_side = shot[top : top + side, left : middle - 4].astype(int)
+    assert np.abs(photo_side - drawn[:, : middle - 4 - left]).mean() < 12  # the photo, where the box draws it
+    cut_side = shot[top : top + side, middle + 4 : left + side].astype(int)
+    expected = drawn[:, middle + 4 - left :]
+    person = alpha[:, middle + 4 - left :] > 240
+    background = alpha[:, middle + 4 - left :] < 10
+    assert person.mean() > 0.2 and background.mean() > 0.05
+    assert np.abs(cut_side[person] - expected[person]).mean() < 12  # the cut-out's person lies on the photo's
+    assert np.abs(cut_side[background] - expected[background]).mean() > 60  # its background is gone

@@ -328,4 +328,3 @@ def test_bad_model_device_and_colour_are_one_line(tmp_path, args, words):
     photo().save(source)
     result = run_cli("cut", str(source), "-o", str(tmp_path / "out"), *args, HF_HUB_OFFLINE="1")
     assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr, result.stderr
-

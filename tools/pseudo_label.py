@@ -170,7 +170,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default="../shared/data", help="benchmark sets to keep the frames apart from")
     parser.add_argument("--limit", type=int, help="at most this many frames per source (a quick look)")
     parser.add_argument("--min-agreement", type=float, default=0.5, help="smallest pairwise IoU of the voters kept")
-    parser.add_argument("--max-ignored", type=float, default=0.25, help="largest ignored share of the person kept")
+    parser.add_argument("--max-ignored", type=float, default=0.4, help="largest ignored share of the person kept")
     args = parser.parse_args()
 
     from bgremover import load_model

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -20,7 +22,7 @@ from PIL import Image
 from bgremover import settings
 from bgremover.compose import background_plate, blend, compose, hard_mask, parse_color, prepared_background
 from bgremover.constants import DEFAULT_SUBJECT, MULTISCALE
-from bgremover.errors import BadBackgroundError
+from bgremover.errors import BadBackgroundError, WeightsUnavailableError
 from bgremover.inference import Segmenter
 from bgremover.io import read_image
 from bgremover.serve.monitor import Monitor
@@ -157,6 +159,7 @@ class CutService:
         monitor: Monitor | None = None,
         extra_models: Mapping[str, Callable[[], Segmenter]] | None = None,
         keep_seconds: float = 3600.0,
+        on_demand: frozenset[str] = frozenset(),
     ):
         self.segmenter = segmenter
         self.loaders = {DEFAULT_MODEL: lambda: segmenter, **(extra_models or {})}
@@ -166,19 +169,25 @@ class CutService:
         self.monitor = monitor or Monitor()
         self.out_dir = Path(out_dir or tempfile.mkdtemp(prefix="bgremover-"))
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        if out_dir is None:  # the users' cut-outs go with the process that made them
+            atexit.register(shutil.rmtree, self.out_dir, ignore_errors=True)
         self.keep_seconds = keep_seconds
+        self.on_demand = on_demand  # loaded at their first request, not at warm-up (``best``: a 176 MB peer)
 
     @property
     def model_names(self) -> list[str]:
         return list(self.loaders)
 
     def model(self, name: str) -> Segmenter:
-        """The named segmenter, loaded once."""
+        """The named segmenter, loaded once; a model whose weights cannot be had here answers in words."""
         if name not in self.loaders:
             raise ValueError(f"unknown model {name!r}: {', '.join(self.loaders)}")
         with self.load_lock:
             if name not in self.loaded:
-                self.loaded[name] = self.loaders[name]()
+                try:
+                    self.loaded[name] = self.loaders[name]()
+                except WeightsUnavailableError as err:
+                    raise ValueError(f"the {name!r} model cannot be loaded on this server: {err}") from None
             return self.loaded[name]
 
     def warm_up(self) -> threading.Thread:
@@ -188,7 +197,8 @@ class CutService:
         def run() -> None:
             frame = np.full((64, 64, 3), 127, np.uint8)
             for name in self.model_names:
-                self.model(name).predict(frame)
+                if name not in self.on_demand:
+                    self.model(name).predict(frame)
             self.warmed.set()
 
         thread = threading.Thread(target=run, name="bgremover-warm-up", daemon=True)
