@@ -296,3 +296,16 @@ def test_openvino_int8_errors_name_the_problem(tmp_path, tiny_model_dir):
     ov.save_model(dynamic, str(tmp_path / "d.xml"))
     with pytest.raises(ValueError, match="needs a fixed height and width"):
         FixedSizeNetwork(tmp_path / "d.xml", lambda: None)
+
+
+def test_export_prints_no_tracer_warning(tmp_path, tiny_model_dir):
+    """The app's first start exports the default's graph; the input check traced as a constant is not
+    worth a warning on every new machine."""
+    import warnings
+
+    from bgremover.deploy.export import export_onnx
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        export_onnx(str(tiny_model_dir), tmp_path / "m.onnx")
+    assert not [w for w in caught if "TracerWarning" in w.category.__name__], [str(w.message) for w in caught]

@@ -104,3 +104,13 @@ def test_a_run_with_pseudo_frames_trains_with_finite_losses(tmp_path, pseudo_fol
     assert 0.0 <= values["iou"] <= 1.0
     logged = (tmp_path / "run" / "metrics.jsonl").read_text() if (tmp_path / "run" / "metrics.jsonl").exists() else ""
     assert "nan" not in logged.lower()
+
+
+def test_a_piece_far_smaller_than_the_largest_is_left_unknown_not_background():
+    """In a close-up the hand can be the largest piece and the body a small one at the frame's edge:
+    the small piece is not taught as person, and not as background either."""
+    mask = np.zeros((40, 40), np.float32)
+    mask[2:30, 2:30] = 1.0  # a hand filling the frame
+    mask[36:40, 36:40] = 1.0  # a sliver of the body in the corner
+    label = fuse_teachers([mask, mask, mask])
+    assert np.isnan(label[36:40, 36:40]).all() and label[10, 10] == 1.0 and label[33, 5] == 0.0

@@ -14,7 +14,8 @@ voting teachers disagree as a whole (IoU below ``--min-agreement``), when nobody
 much of the person is uncertain, when they nearly repeat an earlier frame of the clip, or when they
 resemble a benchmark photo (average hash).
 
-Writes ``OUT/{train,val}/{images,masks,uncertainty}/`` (masks: 255 person, 0 background, 128 ignored;
+Writes ``OUT/teachers/*.npz`` (each frame's teacher maps: a rerun with a new rule fuses them again without
+running the teachers), ``OUT/{train,val}/{images,masks,uncertainty}/`` (masks: 255 person, 0 background, 128 ignored;
 uncertainty: the teachers' spread), ``OUT/manifest.csv`` (every frame, kept or why not) and
 ``OUT/sheets/*.png`` contact sheets (frame, label over it, uncertainty) to review the labels.
 """
@@ -182,6 +183,7 @@ def main() -> None:
         for kind in ("images", "masks", "uncertainty"):
             (out / split / kind).mkdir(parents=True, exist_ok=True)
     (out / "sheets").mkdir(exist_ok=True)
+    (out / "teachers").mkdir(exist_ok=True)
     ours, u2net, blaze = load_model("default"), U2Net(threads=2), BlazePose(args.blazepose)
     forbidden = benchmark_hashes(Path(args.data_dir))
     rows, sheet_rows = Manifest(out / "manifest.csv"), {}
@@ -210,7 +212,13 @@ def main() -> None:
                 if any(bin(code ^ h).count("1") <= 4 for h in forbidden):
                     rows.append(row | dict(kept=0, reason="resembles a benchmark photo"))
                     continue
-                teachers = [ours.predict(rgb, tta=True, subject="all"), u2net(rgb), blaze(rgb)]
+                cached = out / "teachers" / f"{stem}.npz"
+                if cached.is_file():  # labelled before: the teachers' maps, to fuse again under a new rule
+                    teachers = list(np.load(cached)["maps"].astype(np.float32) / 255.0)
+                else:
+                    teachers = [ours.predict(rgb, tta=True, subject="all"), u2net(rgb), blaze(rgb)]
+                    maps = np.stack([np.clip(t * 255 + 0.5, 0, 255).astype(np.uint8) for t in teachers])
+                    np.savez_compressed(cached, maps=maps)
                 voters = voting_teachers(teachers)
                 agreement = teacher_agreement([teachers[i] for i in voters])
                 pose = voters.index(2) if 2 in voters else None  # BlazePose segments people only

@@ -4,7 +4,7 @@ The rule takes away as well as adds: each pixel is the majority vote of the teac
 teacher such as BlazePose's segmentation outvotes a salient-object teacher that keeps a chair, and two
 teachers that keep a raised hand outvote the one that drops it); pixels where the teachers tie or
 split without a clear majority are marked :data:`IGNORE` and left out of the loss; pieces far smaller
-than the body are dropped. :func:`voting_teachers` takes away the vote of a teacher that misses a
+than the body are left unknown. :func:`voting_teachers` takes away the vote of a teacher that misses a
 frame as a whole (BlazePose on a face close-up), and frames whose remaining teachers disagree are
 rejected.
 
@@ -32,7 +32,8 @@ def fuse_teachers(
 ) -> np.ndarray:
     """Float label (H×W: 1 person, 0 background, NaN ignored) from teachers' maps in [0, 1]: the
     majority vote, ignored where the vote ties or a teacher on the winning side is unsure (within
-    ``margin`` of 0.5), without the person pieces smaller than ``min_piece`` × the largest.
+    ``margin`` of 0.5) and on the person pieces smaller than ``min_piece`` × the largest (never taught
+    as background: in a close-up the body can be the smaller piece beside a large hand).
     ``person_only``: the index of a teacher that segments people and nothing else (BlazePose); where it
     is sure there is no person (below :data:`VETO`) a majority for "person" is not taken as a label —
     a chair that the model and a salient-object teacher both keep is left out, never taught as person.
@@ -54,14 +55,15 @@ def fuse_teachers(
     stack = np.stack([np.asarray(p, np.float32) for p in probabilities])
     votes = (stack >= 0.5).sum(axis=0)
     person = votes * 2 > len(probabilities)
-    if min_piece > 0:
-        person = keep_body(person, min_piece)
+    pieces = person & ~keep_body(person, min_piece) if min_piece > 0 else np.zeros_like(person)
+    person &= ~pieces
     label = person.astype(np.float32)
     winners = (stack >= 0.5) == person  # the teachers on the winning side of each pixel
     unsure = winners & (np.abs(stack - 0.5) < margin)
     ignored = unsure.any(axis=0) | (votes * 2 == len(probabilities))
     if person_only is not None:
         ignored |= person & (stack[person_only] < VETO)
+    ignored |= pieces  # far smaller than the body: a stray blob, or a body the frame's crop cut off from a hand
     label[ignored] = IGNORE
     return label
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import torch
@@ -37,6 +38,14 @@ def export_onnx(source: str | os.PathLike | nn.Module | None, path: str | os.Pat
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     dummy = torch.rand(1, 3, 320, 256)
+    with warnings.catch_warnings():
+        # the input check (4-D, 3 channels) is constant for every image the graph will see
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        _export(model, dummy, path, opset)
+    return path
+
+
+def _export(model: nn.Module, dummy: torch.Tensor, path: Path, opset: int) -> None:
     torch.onnx.export(
         model,
         (dummy,),
@@ -47,4 +56,3 @@ def export_onnx(source: str | os.PathLike | nn.Module | None, path: str | os.Pat
         opset_version=opset,
         dynamo=False,
     )
-    return path

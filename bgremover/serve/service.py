@@ -263,7 +263,10 @@ class CutService:
             size = Path(video).stat().st_size if Path(video).is_file() else 0
             limit = settings.video_max_bytes()
             if size > limit:
-                raise BadVideoError(f"the clip is {size / 2**20:.0f} MiB; the limit is {limit / 2**20:.0f} MiB")
+                shown, most = f"{size / 2**20:.1f} MiB", f"{limit / 2**20:.1f} MiB"
+                if shown == most:  # just over: the bytes tell them apart
+                    shown, most = f"{size:,} bytes", f"{limit:,} bytes"
+                raise BadVideoError(f"the clip is {shown}; the limit is {most}")
             segmenter = self.model(request.model)
             mask = request.background == MATTE
             background = "transparent" if mask else request.background_spec()
