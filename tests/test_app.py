@@ -231,3 +231,19 @@ def test_a_stopped_app_leaves_no_cut_outs_and_user_errors_leave_no_tracebacks(tm
     assert process.returncode == 0
     assert not [p.name for p in temp.iterdir() if p.name.startswith("bgremover-")]
     assert "Traceback" not in log.read_text(), log.read_text()[-2000:]
+
+
+def test_a_clip_just_over_the_limit_says_by_how_much_and_leaves_nothing(monkeypatch, clip, tmp_path):
+    from bgremover import BadVideoError, load_model
+    from bgremover.serve.service import CutRequest, CutService
+
+    service = CutService(load_model("fast"), out_dir=tmp_path / "out")
+    size = clip.stat().st_size
+    monkeypatch.setenv("BGREMOVER_VIDEO_MAX_BYTES", str(size - 1))
+    with pytest.raises(BadVideoError) as err:
+        service.cut_video(str(clip), CutRequest())
+    assert str(err.value) == f"the clip is {size:,} bytes; the limit is {size - 1:,} bytes"
+    monkeypatch.setenv("BGREMOVER_VIDEO_MAX_BYTES", str(size * 100))
+    with pytest.raises(ValueError, match="is not a colour"):
+        service.cut_video(str(clip), CutRequest(background="color", color="rgb(300,0,0)x"))
+    assert list((tmp_path / "out").iterdir()) == []  # no empty placeholder left behind

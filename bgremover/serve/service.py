@@ -285,10 +285,10 @@ class CutService:
                 progress=progress,
                 mask=mask,
             )
-        except (ValueError, OSError):
+        except Exception:  # a user's mistake (ValueError, OSError) or a bug: nothing half-written stays either way
             self.monitor.record_error()
             if path is not None:
-                Path(path).unlink(missing_ok=True)  # the empty placeholder: nothing half-written stays
+                Path(path).unlink(missing_ok=True)
             raise
         finally:
             release_free_memory()
