@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -22,15 +23,23 @@ from bgremover.inference import load_model
 from bgremover.io import BadImageError, read_image
 
 
-def collect_inputs(inputs: list[str]) -> list[tuple[Path, Path]]:
-    """(file, output path relative to the output folder) for files and folders (recursive)."""
+def collect_inputs(inputs: list[str], unreadable: list[tuple[Path, str]] | None = None) -> list[tuple[Path, Path]]:
+    """(file, output path relative to the output folder) for files and folders (recursive); a
+    subfolder that cannot be listed is added to ``unreadable`` with the reason, not skipped in silence."""
     jobs: list[tuple[Path, Path]] = []
     for item in map(Path, inputs):
         if str(item) == STDIO:
             jobs.append((item, Path("stdin.png")))
         elif item.is_dir():
-            for path in sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
-                jobs.append((path, path.relative_to(item).with_suffix(".png")))
+            found = []
+
+            def report(err: OSError) -> None:
+                if unreadable is not None:
+                    unreadable.append((Path(err.filename), f"cannot list the folder: {err.strerror.lower()}"))
+
+            for root, _, names in os.walk(item, onerror=report):
+                found += [Path(root) / n for n in names if Path(n).suffix.lower() in IMAGE_SUFFIXES]
+            jobs += [(path, path.relative_to(item).with_suffix(".png")) for path in sorted(found)]
         else:
             jobs.append((item, Path(item.name).with_suffix(".png")))
     return distinct_outputs(jobs)
@@ -88,7 +97,9 @@ def file_identity(path: Path) -> tuple[int, int] | None:
 SAVE_OPTIONS = {".webp": {"lossless": True}, ".jpg": {"quality": 95}, ".jpeg": {"quality": 95}}
 
 
-def output_plan(inputs: list[str], output: Path, transparent: bool) -> tuple[list[tuple[Path, Path]], Path | None]:
+def output_plan(
+    inputs: list[str], output: Path, transparent: bool, unreadable: list[tuple[Path, str]] | None = None
+) -> tuple[list[tuple[Path, Path]], Path | None]:
     """(jobs, folder they are written under): :func:`collect_inputs` for an output folder; the one
     input photo and the file's own name when ``output`` names an image file; the one photo and
     ``None`` (stdout) for ``-``.
@@ -101,13 +112,13 @@ def output_plan(inputs: list[str], output: Path, transparent: bool) -> tuple[lis
     if str(output) == STDIO:
         if not single:
             raise ValueError("-o - writes one image to stdout, but several images or a folder were given")
-        return collect_inputs(inputs), None
+        return collect_inputs(inputs, unreadable), None
     suffix = output.suffix.lower()
     if suffix not in OUTPUT_IMAGE_SUFFIXES and suffix in (*IMAGE_SUFFIXES, *VIDEO_SUFFIXES, *VIDEO_OUTPUT_SUFFIXES):
         raise ValueError(f"{output}: photos are written as .png, .webp or .jpg files, or into a folder")
     if suffix not in OUTPUT_IMAGE_SUFFIXES:
         check_folder(output)
-        return collect_inputs(inputs), output
+        return collect_inputs(inputs, unreadable), output
     check_folder(output.parent)
     if not single:
         raise ValueError(f"{output} names one file, but several images or a folder were given: name a folder")
@@ -140,14 +151,19 @@ def cut_files(
     (the output folder may hold them). ``threshold`` and ``foreground_estimation`` are those of
     :func:`~bgremover.compose.remove_background`."""
     check_threshold(threshold)
-    jobs, out_dir = output_plan(inputs, Path(output), transparent=not mask and is_transparent(background))
+    unreadable: list[tuple[Path, str]] = []
+    jobs, out_dir = output_plan(inputs, Path(output), not mask and is_transparent(background), unreadable)
+    for folder, reason in unreadable:
+        print(f"skipped {folder}: {reason}", file=sys.stderr)
+    if not jobs and unreadable:
+        return unreadable
     if not jobs:
         looked = ", ".join(sorted({suffix.lstrip(".") for suffix in IMAGE_SUFFIXES}))
         print(f"no images found in {', '.join(inputs)} (looked for {looked})", file=sys.stderr)
         return [(Path(item), "no images") for item in inputs]
     background = background if mask else prepared_background(background)
     segmenter = load_model(model, device=device, backend=backend, precision=precision)
-    failures: list[tuple[Path, str]] = []
+    failures: list[tuple[Path, str]] = list(unreadable)
     originals = {file_identity(path) for path, _ in jobs} - {None}  # hard links and symlinks included
     scales = MULTISCALE if multiscale else (1.0,)
     for path, relative in tqdm(jobs, desc="cutting", unit="img", disable=not jobs):
@@ -176,7 +192,7 @@ def cut_files(
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         result.save(target, **SAVE_OPTIONS.get(target.suffix.lower(), {}))
-    done = len(jobs) - len(failures)
+    done = len(jobs) - len(failures) + len(unreadable)
     summary = f"{done} of {len(jobs)} images written to {'stdout' if out_dir is None else output}"
     print(summary + (f"; {len(failures)} failed" if failures else ""), file=sys.stdout if out_dir else sys.stderr)
     return failures

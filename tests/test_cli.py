@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -328,3 +329,33 @@ def test_bad_model_device_and_colour_are_one_line(tmp_path, args, words):
     photo().save(source)
     result = run_cli("cut", str(source), "-o", str(tmp_path / "out"), *args, HF_HUB_OFFLINE="1")
     assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_unreadable_folders_and_files_are_reported_by_name(tmp_path):
+    """A subfolder that cannot be listed and a photo that cannot be opened are named with the reason
+    (exit 1), the readable photo is cut. Run as an unprivileged user: root reads everything."""
+    import shutil
+    import tempfile
+
+    top = Path(tempfile.mkdtemp(prefix="bgremover-perm-"))
+    try:
+        (top / "in" / "locked").mkdir(parents=True)
+        photo().save(top / "in" / "ok.jpg")
+        photo().save(top / "in" / "locked" / "hidden.jpg")
+        photo().save(top / "in" / "secret.jpg")
+        for path in (top, top / "in"):
+            path.chmod(0o777)
+        (top / "in" / "locked").chmod(0o000)
+        (top / "in" / "secret.jpg").chmod(0o000)
+        command = [sys.executable, "-m", "bgremover", "cut", str(top / "in"), "-o", str(top / "out"), "--model", "fast"]
+        if os.geteuid() == 0:
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+        env = {**os.environ, "PYTHONPATH": str(REPO), "BGREMOVER_CACHE": str(top / "cache"), "HOME": str(top)}
+        result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+        assert result.returncode == 1, result.stderr[-1500:]
+        assert f"skipped {top / 'in' / 'locked'}: cannot list the folder: permission denied" in result.stderr
+        assert "secret.jpg cannot be read: permission denied" in result.stderr
+        assert (top / "out" / "ok.png").is_file() and not (top / "out" / "secret.png").exists()
+    finally:
+        (top / "in" / "locked").chmod(0o755)
+        shutil.rmtree(top, ignore_errors=True)
