@@ -79,6 +79,8 @@ class Segmenter:
     ):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.network = network.eval().to(self.device) if isinstance(network, nn.Module) else network
+        if isinstance(network, nn.Module) and self.device.type == "cuda":
+            self.network = self.network.to(memory_format=torch.channels_last)
         self.working_size = working_size
         self._max_pixels = max_pixels
         self.square = square
@@ -92,8 +94,10 @@ class Segmenter:
         """Probabilities (N, H, W) for a float32 (N, 3, H, W) batch in [0, 1]."""
         if not isinstance(self.network, nn.Module):  # an exported graph: probabilities already
             return self.network(batch)
-        with torch.inference_mode():
-            logits = self.network(torch.from_numpy(batch).to(self.device))
+        cuda = self.device.type == "cuda"  # half precision and channels-last on a GPU
+        with torch.inference_mode(), torch.autocast("cuda", dtype=torch.float16, enabled=cuda):
+            images = torch.from_numpy(batch).to(self.device)
+            logits = self.network(images.contiguous(memory_format=torch.channels_last) if cuda else images)
             return torch.sigmoid(logits.float())[:, 0].cpu().numpy()
 
     def _probabilities(self, images: list[np.ndarray], flip: bool) -> list[np.ndarray]:
@@ -260,27 +264,54 @@ class FixedSizeNetwork:
 EXPORTED_BACKENDS = {"onnx": OnnxNetwork, "openvino": OpenVinoNetwork}
 
 
-@lru_cache(maxsize=2)
-def fastest_cpu_runtime(precision: str = "default") -> str:
-    """``"openvino"`` where OpenVINO runs bf16 natively on this CPU (AVX-512-BF16 or AMX: a fifth to
-    a half of ONNX Runtime's latency), else ``"onnx"`` (OpenVINO in fp32 is no faster than ONNX
-    Runtime). ``precision="f32"``: ``"onnx"``, the exact fp32 runtime, for a model whose IoU bf16
-    moves too far (``benchmarks/runtimes.py`` and ``tools/validate.py`` measure it).
-    ``precision="int8"``: ``"openvino"`` wherever it is installed (a model's int8 file runs there)."""
-    if precision == "f32":
-        return "onnx"
-    try:
-        import openvino as ov
-    except ImportError:
+def choose_runtime(precision: str, cuda: bool, openvino: bool, openvino_bf16: bool) -> str:
+    """The runtime ``backend="auto"`` takes on a machine with (or without) a CUDA GPU, OpenVINO and a
+    CPU on which OpenVINO runs bf16 natively (AVX-512-BF16 or AMX).
+
+    A CUDA GPU: ``"torch"`` on the GPU (half precision, channels-last), for every precision — a
+    model's int8 file is a CPU format. Otherwise the fastest exported CPU runtime: ``"openvino"``
+    where it runs bf16 natively (a fifth to a half of ONNX Runtime's latency), else ``"onnx"``
+    (OpenVINO in fp32 is no faster); ``precision="f32"``: ``"onnx"``, the exact fp32 runtime;
+    ``precision="int8"``: ``"openvino"`` wherever it is installed.
+
+    Example:
+        >>> choose_runtime("default", cuda=True, openvino=True, openvino_bf16=True)
+        'torch'
+        >>> choose_runtime("default", cuda=False, openvino=True, openvino_bf16=False)
+        'onnx'
+        >>> choose_runtime("int8", cuda=False, openvino=True, openvino_bf16=False)
+        'openvino'
+    """
+    if cuda:
+        return "torch"
+    if precision == "f32" or not openvino:
         return "onnx"
     if precision == "int8":
         return "openvino"
-    return "openvino" if "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "onnx"
+    return "openvino" if openvino_bf16 else "onnx"
+
+
+@lru_cache(maxsize=1)
+def _openvino_support() -> tuple[bool, bool]:
+    """(OpenVINO installed, it runs bf16 natively on this CPU)."""
+    try:
+        import openvino as ov
+    except ImportError:
+        return False, False
+    return True, "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+
+
+def fastest_cpu_runtime(precision: str = "default") -> str:
+    """:func:`choose_runtime` on this machine's CPU, GPU or not (``benchmarks/runtimes.py`` measures it)."""
+    return choose_runtime(precision, False, *_openvino_support())
 
 
 def resolve_backend(backend: str, precision: str = "default") -> str:
-    """``backend`` with ``"auto"`` replaced by this CPU's fastest exported runtime at ``precision``."""
-    return fastest_cpu_runtime(precision) if backend == AUTO else backend
+    """``backend`` with ``"auto"`` replaced by :func:`choose_runtime` on this machine (a CUDA GPU where
+    torch sees one)."""
+    if backend != AUTO:
+        return backend
+    return choose_runtime(precision, torch.cuda.is_available(), *_openvino_support())
 
 
 def onnx_file(source: str | os.PathLike | None) -> Path:

@@ -265,3 +265,28 @@ def test_hysteresis_keeps_the_same_subject_and_still_drops_a_separate_bystander(
     assert np.array_equal(linked[subject > 0.5], everyone[subject > 0.5])
     with pytest.raises(ValueError, match="low must be in"):
         main_subjects(everyone, low=0.7)
+
+
+def test_auto_takes_the_gpu_where_torch_sees_one_and_the_cpu_runtimes_elsewhere():
+    """The choice as a function of the machine (every case, on any machine) and on this machine."""
+    import torch
+
+    from bgremover.inference import _openvino_support, choose_runtime, resolve_backend
+
+    for precision in ("default", "f32", "int8"):
+        assert choose_runtime(precision, cuda=True, openvino=True, openvino_bf16=True) == "torch"
+        assert choose_runtime(precision, cuda=False, openvino=False, openvino_bf16=False) == "onnx"
+    assert choose_runtime("default", cuda=False, openvino=True, openvino_bf16=True) == "openvino"
+    assert choose_runtime("f32", cuda=False, openvino=True, openvino_bf16=True) == "onnx"
+    expected = "torch" if torch.cuda.is_available() else choose_runtime("default", False, *_openvino_support())
+    assert resolve_backend("auto") == expected and resolve_backend("onnx") == "onnx"
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="no CUDA GPU on this machine")
+def test_the_default_on_a_gpu_matches_the_cpu(photo_path):
+    """Half precision on the GPU against PyTorch fp32 on the CPU: the masks agree."""
+    from bgremover import load_model
+
+    gpu = load_model().predict(photo_path) >= 0.5
+    cpu = load_model(device="cpu", backend="torch").predict(photo_path) >= 0.5
+    assert (gpu & cpu).sum() / (gpu | cpu).sum() > 0.99
