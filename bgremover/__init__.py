@@ -11,6 +11,8 @@ Example:
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _metadata_version
 
 from bgremover.errors import (
     BadBackgroundError,
@@ -52,7 +54,10 @@ __all__ = [
     "remove_background_video",
     "write_video",
 ]
-__version__ = "0.1.0"
+try:
+    __version__ = _metadata_version("bgremover")  # the installed package's, as pyproject.toml states it
+except PackageNotFoundError:  # a checkout on sys.path without an install
+    __version__ = "0+unknown"
 
 
 def __getattr__(name: str):
