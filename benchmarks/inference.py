@@ -80,7 +80,7 @@ def build_runner(variant: str, model: str, onnx_dir: Path, data_dir: Path, threa
 
 def network_input(rgb: np.ndarray, size: int, square: bool) -> np.ndarray:
     """A 1×3×H×W float batch of ``rgb`` as a :class:`bgremover.Segmenter` of that size feeds it."""
-    from bgremover.inference import resize_for_network
+    from bgremover.imageops import resize_for_network
 
     return resize_for_network(rgb, size, square).transpose(2, 0, 1)[None].astype(np.float32) / 255.0
 

@@ -31,7 +31,7 @@ def time_stages(seg, rgb: np.ndarray, repeats: int) -> dict[str, list[float]]:
     import cv2
     from PIL import Image
 
-    from bgremover.inference import resize_for_network
+    from bgremover.imageops import resize_for_network
     from bgremover.io import read_image
     from bgremover.subjects import select_subjects
 

@@ -28,7 +28,7 @@ _LAZY = {
     "Segmenter": "bgremover.inference",
     "load_model": "bgremover.inference",
     "compose": "bgremover.compose",
-    "remove_background": "bgremover.compose",
+    "remove_background": "bgremover.remove",
     "read_image": "bgremover.io",
     "probe_video": "bgremover.video",
     "read_frames": "bgremover.video",

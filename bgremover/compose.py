@@ -1,4 +1,4 @@
-"""``remove_background``: cut-outs and background replacement from an alpha matte."""
+"""Cut-outs and background replacement from an alpha matte (numpy, OpenCV and Pillow only: no torch)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageColor
 
-from bgremover.constants import DEFAULT_SUBJECT, IMAGE_SUFFIXES
+from bgremover.constants import IMAGE_SUFFIXES
 from bgremover.errors import BadBackgroundError, BadImageError
-from bgremover.inference import Segmenter, load_model
 from bgremover.io import ImageSource, read_image
 
 Background = str | tuple[int, int, int] | ImageSource
@@ -147,37 +146,6 @@ def blend(foreground: np.ndarray, alpha: np.ndarray, plate: np.ndarray) -> np.nd
     a = alpha[..., None].astype(np.float32)
     out = a * foreground.astype(np.float32) + (1 - a) * plate.astype(np.float32)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
-
-
-def remove_background(
-    image: ImageSource,
-    background: Background = "transparent",
-    model: Segmenter | None = None,
-    tta: bool = False,
-    scales: tuple[float, ...] = (1.0,),
-    refine: bool = False,
-    threshold: float | None = None,
-    foreground_estimation: bool = False,
-    subject: str = DEFAULT_SUBJECT,
-) -> Image.Image:
-    """Cut the person out of ``image``: RGBA for ``"transparent"``, else RGB on the new background.
-
-    ``threshold`` turns the soft alpha into a hard mask. ``model`` defaults to the committed model.
-    ``subject="main"`` keeps only the main subject(s), ``"all"`` every person.
-
-    Example:
-        >>> from bgremover import remove_background
-        >>> cutout = remove_background("photo.jpg")  # doctest: +SKIP
-        >>> cutout.mode  # doctest: +SKIP
-        'RGBA'
-    """
-    check_threshold(threshold)
-    segmenter = model or load_model()
-    rgb = read_image(image, segmenter.max_pixels)
-    alpha = segmenter.predict(rgb, tta=tta, scales=scales, refine=refine, subject=subject)
-    if threshold is not None:
-        alpha = hard_mask(alpha, threshold)
-    return compose(rgb, alpha, background, foreground_estimation)
 
 
 def check_threshold(threshold: float | None) -> None:

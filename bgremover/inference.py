@@ -25,35 +25,13 @@ from bgremover.constants import (
     WORKING_SIZE,
 )
 from bgremover.hub import load_network, run_config
+from bgremover.imageops import network_size, resize_for_network
 from bgremover.io import ImageSource, read_image
 from bgremover.refine import refine_alpha
 from bgremover.run_config import RunConfig
 from bgremover.subjects import select_subjects
 
 MIN_SCALE, MAX_SCALE = 0.1, 4.0  # multi-scale TTA: the network sees 0.1× to 4× its working size
-
-
-def network_size(height: int, width: int, long_side: int, square: bool = False) -> tuple[int, int]:
-    """(width, height) the network sees for a ``height``×``width`` image: ``long_side`` on the long
-    side, or ``long_side``² whatever the aspect when ``square``.
-
-    Example:
-        >>> network_size(825, 550, 512), network_size(825, 550, 256, square=True)
-        ((341, 512), (256, 256))
-    """
-    if square:
-        return long_side, long_side
-    scale = long_side / max(height, width)
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
-def resize_for_network(image: np.ndarray, long_side: int, square: bool = False) -> np.ndarray:
-    """``image`` resized to :func:`network_size` (area interpolation when shrinking, bilinear when
-    enlarging)."""
-    height, width = image.shape[:2]
-    shrink = long_side < max(height, width)
-    size = network_size(height, width, long_side, square)
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
 class Segmenter:

@@ -156,6 +156,22 @@ def test_import_and_help_do_not_load_torch():
     assert errors.stdout.split() == ["ValueError", "bgremover.inference"]  # names still resolve, on first use
 
 
+PURE_MODULES = (  # image and compositing helpers and the server's monitor: numpy and OpenCV only
+    "bgremover.compose",
+    "bgremover.imageops",
+    "bgremover.io",
+    "bgremover.subjects",
+    "bgremover.serve.monitor",
+)
+
+
+@pytest.mark.parametrize("module", PURE_MODULES)
+def test_pure_modules_import_without_torch(module):
+    probe = f"import sys, {module}; print(sorted({{'torch', 'timm', 'torchvision'}} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True)
+    assert done.stdout.strip() == "[]", module
+
+
 def test_code_is_ruff_clean():
     for command in (["check", "."], ["format", "--check", "."]):
         done = subprocess.run([sys.executable, "-m", "ruff", *command], capture_output=True, text=True, cwd=REPO)

@@ -113,7 +113,7 @@ def main() -> None:
     from validate import validation_samples
 
     from bgremover import load_model
-    from bgremover.inference import resize_for_network
+    from bgremover.imageops import resize_for_network
     from bgremover.metrics import iou
     from bgremover.subjects import main_subjects
 

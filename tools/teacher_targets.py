@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--config", help="a recipe whose validation set to use (default: the committed one)")
     args = parser.parse_args()
     from bgremover.hub import load_network
-    from bgremover.inference import resize_for_network
+    from bgremover.imageops import resize_for_network
     from bgremover.losses import teacher_logits
     from bgremover.metrics import iou
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bgremover.inference import onnx_file, resize_for_network
+from bgremover.imageops import resize_for_network
+from bgremover.inference import onnx_file
 
 PRESETS = ("performance", "mixed")  # NNCF's: symmetric activations, or asymmetric ones (slower, closer)
 

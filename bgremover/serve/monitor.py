@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 from scipy.stats import ks_2samp
 
-from bgremover.inference import resize_for_network
+from bgremover.imageops import resize_for_network
 
 FEATURES = (
     "brightness",

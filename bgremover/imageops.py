@@ -1,0 +1,29 @@
+"""Image operations on numpy arrays (OpenCV): the sizes a network sees. No torch."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def network_size(height: int, width: int, long_side: int, square: bool = False) -> tuple[int, int]:
+    """(width, height) the network sees for a ``height``×``width`` image: ``long_side`` on the long
+    side, or ``long_side``² whatever the aspect when ``square``.
+
+    Example:
+        >>> network_size(825, 550, 512), network_size(825, 550, 256, square=True)
+        ((341, 512), (256, 256))
+    """
+    if square:
+        return long_side, long_side
+    scale = long_side / max(height, width)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def resize_for_network(image: np.ndarray, long_side: int, square: bool = False) -> np.ndarray:
+    """``image`` resized to :func:`network_size` (area interpolation when shrinking, bilinear when
+    enlarging)."""
+    height, width = image.shape[:2]
+    shrink = long_side < max(height, width)
+    size = network_size(height, width, long_side, square)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)

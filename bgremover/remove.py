@@ -1,0 +1,41 @@
+"""``remove_background``: one photo in, its cut-out (or the person on a new background) out."""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from bgremover.compose import Background, check_threshold, compose, hard_mask
+from bgremover.constants import DEFAULT_SUBJECT
+from bgremover.inference import Segmenter, load_model
+from bgremover.io import ImageSource, read_image
+
+
+def remove_background(
+    image: ImageSource,
+    background: Background = "transparent",
+    model: Segmenter | None = None,
+    tta: bool = False,
+    scales: tuple[float, ...] = (1.0,),
+    refine: bool = False,
+    threshold: float | None = None,
+    foreground_estimation: bool = False,
+    subject: str = DEFAULT_SUBJECT,
+) -> Image.Image:
+    """Cut the person out of ``image``: RGBA for ``"transparent"``, else RGB on the new background.
+
+    ``threshold`` turns the soft alpha into a hard mask. ``model`` defaults to the committed model.
+    ``subject="main"`` keeps only the main subject(s), ``"all"`` every person.
+
+    Example:
+        >>> from bgremover import remove_background
+        >>> cutout = remove_background("photo.jpg")  # doctest: +SKIP
+        >>> cutout.mode  # doctest: +SKIP
+        'RGBA'
+    """
+    check_threshold(threshold)
+    segmenter = model or load_model()
+    rgb = read_image(image, segmenter.max_pixels)
+    alpha = segmenter.predict(rgb, tta=tta, scales=scales, refine=refine, subject=subject)
+    if threshold is not None:
+        alpha = hard_mask(alpha, threshold)
+    return compose(rgb, alpha, background, foreground_estimation)
