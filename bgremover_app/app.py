@@ -27,6 +27,7 @@ from bgremover.io import register_formats
 from bgremover.serve.monitor import DriftReference, Monitor
 from bgremover.serve.service import DEFAULT_MODEL, CutRequest, CutService, result_summary
 from bgremover_app.components import (
+    AS_UPLOADED,
     PhotoInput,
     background_inputs,
     model_choice,
@@ -131,6 +132,7 @@ def build_app(service: CutService) -> gr.Blocks:
                     image = PhotoInput(
                         label="Photo",
                         type="filepath",
+                        image_mode=AS_UPLOADED,
                         sources=["upload", "webcam", "clipboard"],
                         height=IMAGE_HEIGHT,
                         elem_id="input-image",

@@ -12,6 +12,8 @@ from bgremover.constants import BEST_MODEL, DEFAULT_SUBJECT
 from bgremover.hub import run_config, tier_installed
 from bgremover.serve.service import DEFAULT_MODEL
 
+AS_UPLOADED = None  # a photo box's image_mode: the upload reaches the library as the file it is (Gradio's
+# default "RGB" re-saves it through Pillow first, which turns a 16-bit grey PNG white)
 SUBJECT_CHOICES = [("Everyone", "all"), ("Main subject only", "main")]
 
 
@@ -63,11 +65,6 @@ class PhotoInput(gr.Image):
 
     is_template = True  # the browser draws it as the ordinary Image component
 
-    def __init__(self, *args, image_mode=None, **kwargs):
-        """``image_mode=None``: the upload reaches the library as the file it is (Gradio's default "RGB"
-        would re-save it through Pillow first, which turns a 16-bit grey PNG white)."""
-        super().__init__(*args, image_mode=image_mode, **kwargs)
-
     def preprocess(self, payload):
         try:
             return super().preprocess(payload)
@@ -92,6 +89,8 @@ def background_inputs(choices: list[str]) -> tuple[gr.Radio, gr.ColorPicker, Pho
     (call inside the Blocks where they belong)."""
     background = gr.Radio(choices, value="transparent", label="Background")
     color = gr.ColorPicker(value="#ffffff", label="Background colour", visible=False)
-    image = PhotoInput(label="Background image", type="filepath", sources=["upload"], visible=False)
+    image = PhotoInput(
+        label="Background image", type="filepath", image_mode=AS_UPLOADED, sources=["upload"], visible=False
+    )
     background.change(background_inputs_visibility, background, [color, image], api_visibility="private")
     return background, color, image

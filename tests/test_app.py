@@ -174,23 +174,6 @@ def test_examples_are_credited_and_show_what_the_product_does(segmenter):
     assert not (main & ~everyone).any() and (everyone & ~main).sum() > 1000
 
 
-def test_the_photo_box_hands_a_16_bit_grey_png_to_the_library_as_it_is(tmp_path):
-    """Gradio's photo box used to re-save uploads as 8-bit RGB, which turned a 16-bit grey PNG white;
-    the library reads the file itself and keeps its tones."""
-    from gradio.data_classes import FileData
-
-    from bgremover import read_image
-    from bgremover_app.components import PhotoInput
-
-    ramp = np.tile(np.linspace(0, 65535, 64).astype(np.uint16), (48, 1))
-    path = tmp_path / "grey16.png"
-    Image.fromarray(ramp, "I;16").save(path)
-    handed = PhotoInput(type="filepath").preprocess(FileData(path=str(path), orig_name="grey16.png"))
-    rgb = read_image(handed)
-    assert rgb[0, 0].tolist() == [0, 0, 0] and rgb[0, -1].tolist() == [255, 255, 255]
-    assert abs(float(rgb.mean()) - 127.5) < 2
-
-
 def test_a_stopped_app_leaves_no_cut_outs_and_user_errors_leave_no_tracebacks(tmp_path):
     """The server's folder of users' downloads goes when the server stops (SIGTERM, as a Space or
     systemd stops it), and an ordinary bad upload is answered without a traceback in the log."""

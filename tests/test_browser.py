@@ -255,7 +255,18 @@ def test_live_tab_streams_the_camera_through_the_fast_model(app_url, playwright,
         browser.close()
 
 
-def test_before_after_slider_lines_up_the_photo_and_its_cut_out(page, tmp_path):
+@pytest.fixture
+def fresh_page(playwright, app_url):
+    """A page of its own, with the app's default options (the module's page keeps earlier tests' choices)."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page.goto(app_url)
+    page.wait_for_selector("#cut-button", timeout=60_000)
+    yield page
+    browser.close()
+
+
+def test_before_after_slider_lines_up_the_photo_and_its_cut_out(fresh_page, tmp_path):
     """At the slider's middle the left half is the photo and the right half its cut-out, drawn at the
     same place and scale: a square photo taller than the box, compared pixel by pixel with the photo
     as the box draws it (object-fit: contain)."""
@@ -271,6 +282,7 @@ def test_before_after_slider_lines_up_the_photo_and_its_cut_out(page, tmp_path):
     square = crew.crop((0, 0, 471, 471)).resize((512, 512))
     path = tmp_path / "square.png"
     square.save(path)
+    page = fresh_page
     upload_photo(page, str(path))
     cut_and_wait(page)
     page.wait_for_timeout(500)
@@ -297,3 +309,17 @@ def test_before_after_slider_lines_up_the_photo_and_its_cut_out(page, tmp_path):
     assert person.mean() > 0.2 and background.mean() > 0.05
     assert np.abs(cut_side[person] - expected[person]).mean() < 12  # the cut-out's person lies on the photo's
     assert np.abs(cut_side[background] - expected[background]).mean() > 60  # its background is gone
+
+
+def test_a_16_bit_grey_photo_is_cut_as_the_library_cuts_it(fresh_page, tmp_path, photo_path):
+    """The photo box hands the upload to the library as the file it is: a 16-bit grey PNG (which
+    Gradio's default re-save turned white: "No person was found") is cut like the library cuts it."""
+    import numpy as np
+    from PIL import Image
+
+    grey = np.asarray(Image.open(photo_path).convert("L"), np.uint16) * 257
+    path = tmp_path / "grey16.png"
+    Image.fromarray(grey, "I;16").save(path)
+    upload_photo(fresh_page, str(path))
+    summary = cut_and_wait(fresh_page)
+    assert "No person" not in summary, summary
