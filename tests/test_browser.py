@@ -35,14 +35,19 @@ def playwright():
         yield driver
 
 
-@pytest.fixture(scope="module")
-def page(app_url, playwright):
+def open_page(playwright, app_url):
+    """A browser showing the app, ready to use; yields its page and closes the browser after."""
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
     page = browser.new_page(viewport={"width": 1400, "height": 1200})
     page.goto(app_url)
     page.wait_for_selector("#cut-button", timeout=60_000)
     yield page
     browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(app_url, playwright):
+    yield from open_page(playwright, app_url)
 
 
 def upload_photo(page, path: str) -> None:
@@ -258,12 +263,7 @@ def test_live_tab_streams_the_camera_through_the_fast_model(app_url, playwright,
 @pytest.fixture
 def fresh_page(playwright, app_url):
     """A page of its own, with the app's default options (the module's page keeps earlier tests' choices)."""
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-    page = browser.new_page(viewport={"width": 1400, "height": 1200})
-    page.goto(app_url)
-    page.wait_for_selector("#cut-button", timeout=60_000)
-    yield page
-    browser.close()
+    yield from open_page(playwright, app_url)
 
 
 def test_before_after_slider_lines_up_the_photo_and_its_cut_out(fresh_page, tmp_path):

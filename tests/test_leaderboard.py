@@ -48,7 +48,8 @@ def test_each_method_returns_valid_alpha_or_says_why(name, two_images):
     try:
         method.load()
     except MethodUnavailable as err:
-        assert not name.startswith("ours"), err  # our own models always run here
+        # our own models always run here; the best tier needs rembg's U²-Net file, and says so when it is missing
+        assert not name.startswith("ours") or "u2net.onnx" in str(err), err
         assert len(str(err)) > 15  # a reason a reader can act on
         return
     try:
