@@ -18,6 +18,8 @@ from bgremover.errors import (
     BadBackgroundError,
     BadImageError,
     BadVideoError,
+    BgremoverError,
+    MissingExtraError,
     ModelNotFoundError,
     WeightsUnavailableError,
 )
@@ -34,6 +36,7 @@ _LAZY = {
     "read_frames": "bgremover.video",
     "remove_background_video": "bgremover.video",
     "write_video": "bgremover.video",
+    "cut_with_ray": "bgremover.ray_cut",  # needs the [ray] extra; Ray itself is imported on the first call
 }
 
 __all__ = [
@@ -41,11 +44,14 @@ __all__ = [
     "BadBackgroundError",
     "BadImageError",
     "BadVideoError",
+    "BgremoverError",
+    "MissingExtraError",
     "ModelNotFoundError",
     "Segmenter",
     "WeightsUnavailableError",
     "compose",
     "create_model",
+    "cut_with_ray",
     "load_model",
     "probe_video",
     "read_frames",

@@ -19,6 +19,7 @@ from bgremover.constants import (
     VIDEO_OUTPUT_SUFFIXES,
     VIDEO_SUFFIXES,
 )
+from bgremover.imageops import alpha_to_uint8
 from bgremover.inference import load_model
 from bgremover.io import BadImageError, read_image
 
@@ -127,6 +128,29 @@ def output_plan(
     return [(Path(inputs[0]), Path(output.name))], output.parent
 
 
+def cut_image(
+    segmenter,
+    rgb: np.ndarray,
+    background="transparent",
+    mask: bool = False,
+    tta: bool = False,
+    scales: tuple[float, ...] = (1.0,),
+    refine: bool = False,
+    subject: str = DEFAULT_SUBJECT,
+    threshold: float | None = None,
+    foreground_estimation: bool = False,
+) -> Image.Image:
+    """One decoded photo → what ``bgremover cut`` writes for it: the alpha as an 8-bit grey image with
+    ``mask``, else the cut-out over ``background`` (RGBA when transparent). Every engine calls this, so
+    a photo cut on a cluster equals the one cut by the plain CLI."""
+    alpha = segmenter.predict(rgb, tta=tta, scales=scales, refine=refine, subject=subject)
+    if threshold is not None:
+        alpha = hard_mask(alpha, threshold)
+    if mask:
+        return Image.fromarray(alpha_to_uint8(alpha), "L")
+    return compose(rgb, alpha, background, foreground_estimation)
+
+
 def cut_files(
     inputs: list[str],
     output: str | Path,
@@ -174,13 +198,8 @@ def cut_files(
             if target is not None and target.exists() and not overwrite:
                 raise ValueError(f"{target} exists: pass --overwrite to replace it")
             rgb = read_image(sys.stdin.buffer.read() if str(path) == STDIO else path, segmenter.max_pixels)
-            alpha = segmenter.predict(rgb, tta=tta, scales=scales, refine=refine, subject=subject)
-            if threshold is not None:
-                alpha = hard_mask(alpha, threshold)
-            result = (
-                Image.fromarray(np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8), "L")
-                if mask
-                else compose(rgb, alpha, background, foreground_estimation)
+            result = cut_image(
+                segmenter, rgb, background, mask, tta, scales, refine, subject, threshold, foreground_estimation
             )
         except (BadImageError, ValueError) as err:
             failures.append((path, str(err)))

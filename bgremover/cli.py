@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bgremover.errors import ModelNotFoundError, WeightsUnavailableError
+from bgremover.errors import BgremoverError
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
 
@@ -182,7 +182,24 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
         help="video output format in an output folder (default: webm when transparent, else mp4)",
     )
     video.add_argument("--no-stabilize", action="store_true", help="no temporal smoothing of alpha")
-    video.add_argument("--batch-size", type=int, default=4, help="frames per network call (default: 4)")
+    video.add_argument(
+        "--batch-size", type=int, default=4, help="frames per network call; --engine ray: photos per actor call"
+    )
+    cluster = parser.add_argument_group("beyond one machine (pip install 'bgremover[ray]')")
+    cluster.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="ray: cut photos with Ray Data on a cluster (resumable; failures in OUTPUT/_failures.csv; an OUTPUT "
+        "ending in .parquet gets a Parquet dataset of masks); default: this process",
+    )
+    cluster.add_argument(
+        "--address", default=None, help="--engine ray: the cluster (HOST:PORT or auto); default: Ray on this machine"
+    )
+    cluster.add_argument("--actors", type=int, default=None, help="--engine ray: most model copies at once")
+    cluster.add_argument(
+        "--gpus-per-actor", type=float, default=None, help="--engine ray: default 1 where the cluster has GPUs"
+    )
 
 
 @command("cut", "remove the background of images, folders and videos", _cut_options)
@@ -190,6 +207,8 @@ def _cut(args: argparse.Namespace) -> int:
     from bgremover.batch import cut_files
     from bgremover.video_cli import cut_videos, split_videos
 
+    if args.engine == "ray":
+        return _cut_with_ray(args)
     videos, images = split_videos(args.inputs)
     if videos and (args.threshold is not None or args.foreground_estimation):
         raise ValueError("--threshold and --foreground-estimation apply to images; cut videos in a separate call")
@@ -215,6 +234,42 @@ def _cut(args: argparse.Namespace) -> int:
     if videos:
         failures += cut_videos(videos, args)
     return 1 if failures else 0
+
+
+def _cut_with_ray(args: argparse.Namespace) -> int:
+    from bgremover.ray_cut import cut_with_ray
+    from bgremover.video_cli import split_videos
+
+    if split_videos(args.inputs)[0]:
+        raise ValueError("--engine ray cuts photos; cut videos without it")
+    if args.device:
+        raise ValueError("--engine ray places the model itself (a GPU per actor where there are GPUs); drop --device")
+    if args.batch_size < 1:
+        raise ValueError(f"--batch-size must be at least 1, got {args.batch_size}")
+    report = cut_with_ray(
+        args.inputs,
+        args.output,
+        args.model,
+        args.bg,
+        mask=args.mask,
+        tta=args.tta,
+        multiscale=args.multiscale,
+        refine=args.refine,
+        subject=args.subject,
+        threshold=args.threshold,
+        foreground_estimation=args.foreground_estimation,
+        backend=args.backend,
+        precision=args.precision,
+        overwrite=args.overwrite,
+        address=args.address,
+        actors=args.actors,
+        gpus_per_actor=args.gpus_per_actor,
+        batch_size=args.batch_size,
+    )
+    for path, reason in report.failures:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    print(report.summary(args.output))
+    return 1 if report.failures else 0
 
 
 def _export_options(parser: argparse.ArgumentParser) -> None:
@@ -382,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (ValueError, ModelNotFoundError, WeightsUnavailableError) as err:  # BadImageError, BadVideoError too
+    except (BgremoverError, ValueError) as err:
         print(f"bgremover: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

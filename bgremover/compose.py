@@ -8,6 +8,7 @@ from PIL import Image, ImageColor
 
 from bgremover.constants import IMAGE_SUFFIXES
 from bgremover.errors import BadBackgroundError, BadImageError
+from bgremover.imageops import alpha_to_uint8
 from bgremover.io import ImageSource, read_image
 
 Background = str | tuple[int, int, int] | ImageSource
@@ -19,7 +20,7 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     from pymatting import estimate_foreground_ml
 
     fg = estimate_foreground_ml(image.astype(np.float64) / 255.0, alpha.astype(np.float64))
-    return np.clip(fg * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return alpha_to_uint8(fg)
 
 
 def parse_color(text: str) -> tuple[int, int, int]:
@@ -127,7 +128,7 @@ def compose(
     foreground = estimate_foreground(image, alpha) if foreground_estimation else image
     plate = background_plate(background, image)
     if plate is None:
-        a8 = np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        a8 = alpha_to_uint8(alpha)
         return Image.fromarray(np.dstack([foreground, a8]), "RGBA")
     return Image.fromarray(blend(foreground, alpha, plate), "RGB")
 

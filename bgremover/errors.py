@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 
-class BadImageError(ValueError):
+class BgremoverError(Exception):
+    """Base of every error the library raises on purpose; its message is fit to show a user as it is
+    (the CLI prints it on one line; anything else is a bug and keeps its traceback)."""
+
+
+class MissingExtraError(BgremoverError, ImportError):
+    """A feature needs an optional dependency that is not installed; the message names the extra."""
+
+
+class BadImageError(BgremoverError, ValueError):
     """The input is not an image bgremover can read (corrupt, empty, too large, unsupported)."""
 
 
-class BadVideoError(ValueError):
+class BadVideoError(BgremoverError, ValueError):
     """The input is not a video bgremover can read, or the requested output cannot be written."""
 
 
-class BadBackgroundError(ValueError):
+class BadBackgroundError(BgremoverError, ValueError):
     """A background that is not ``"transparent"``, ``"blur"``, ``"greenscreen"``, a colour or a readable image."""
 
 
-class ModelNotFoundError(FileNotFoundError):
+class ModelNotFoundError(BgremoverError, FileNotFoundError):
     """A model name, folder or Hub id that does not resolve to a usable model."""
 
 
-class WeightsUnavailableError(RuntimeError):
+class WeightsUnavailableError(BgremoverError, RuntimeError):
     """Pretrained weights were asked for but can be neither found locally nor downloaded."""

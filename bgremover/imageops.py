@@ -27,3 +27,13 @@ def resize_for_network(image: np.ndarray, long_side: int, square: bool = False) 
     shrink = long_side < max(height, width)
     size = network_size(height, width, long_side, square)
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+def alpha_to_uint8(values: np.ndarray) -> np.ndarray:
+    """Values in [0, 1] (alpha, an image in float) → uint8, rounded to nearest and clipped.
+
+    Example:
+        >>> alpha_to_uint8(np.array([-0.1, 0.0, 0.5, 0.999, 1.2])).tolist()
+        [0, 0, 128, 255, 255]
+    """
+    return np.clip(np.asarray(values, np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8)

@@ -38,6 +38,7 @@ from bgremover.compose import Background, background_plate, blend, is_transparen
 from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.constants import VIDEO_OUTPUT_SUFFIXES as OUTPUT_SUFFIXES
 from bgremover.errors import BadVideoError
+from bgremover.imageops import alpha_to_uint8
 from bgremover.inference import Segmenter, load_model
 from bgremover.temporal import TemporalSmoother
 
@@ -491,7 +492,7 @@ def remove_background_video(
 
 
 def _alpha8(alpha: np.ndarray) -> np.ndarray:
-    return np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return alpha_to_uint8(alpha)
 
 
 def _pixels(rgb: np.ndarray, alpha: np.ndarray, plate: np.ndarray | None) -> np.ndarray:

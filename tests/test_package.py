@@ -138,7 +138,7 @@ def test_core_library_imports_nothing_app_side():
 def test_import_and_help_do_not_load_torch():
     probe = (
         "import sys, bgremover, bgremover.cli; bgremover.cli.build_parser(); "
-        "print(sorted({'torch', 'cv2', 'timm'} & set(sys.modules)))"
+        "print(sorted({'torch', 'cv2', 'timm', 'ray', 'pyarrow'} & set(sys.modules)))"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True)
     assert done.stdout.strip() == "[]"
@@ -146,14 +146,19 @@ def test_import_and_help_do_not_load_torch():
         [
             sys.executable,
             "-c",
-            "import bgremover; print(bgremover.BadImageError.__mro__[1].__name__, bgremover.load_model.__module__)",
+            "import bgremover as b; print(issubclass(b.BadImageError, b.BgremoverError) and issubclass(b.BadImageError,"
+            " ValueError), b.load_model.__module__, b.cut_with_ray.__module__)",
         ],
         capture_output=True,
         text=True,
         cwd=REPO,
         check=True,
     )
-    assert errors.stdout.split() == ["ValueError", "bgremover.inference"]  # names still resolve, on first use
+    assert errors.stdout.split() == [
+        "True",
+        "bgremover.inference",
+        "bgremover.ray_cut",
+    ]  # names still resolve, on first use
 
 
 PURE_MODULES = (  # image and compositing helpers and the server's monitor: numpy and OpenCV only

@@ -34,6 +34,8 @@ import cv2
 import numpy as np
 import yaml
 
+from bgremover.imageops import alpha_to_uint8
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bgremover.data.pseudo_labels import (
@@ -217,7 +219,7 @@ def main() -> None:
                     teachers = list(np.load(cached)["maps"].astype(np.float32) / 255.0)
                 else:
                     teachers = [ours.predict(rgb, tta=True, subject="all"), u2net(rgb), blaze(rgb)]
-                    maps = np.stack([np.clip(t * 255 + 0.5, 0, 255).astype(np.uint8) for t in teachers])
+                    maps = np.stack([alpha_to_uint8(t) for t in teachers])
                     np.savez_compressed(cached, maps=maps)
                 voters = voting_teachers(teachers)
                 agreement = teacher_agreement([teachers[i] for i in voters])

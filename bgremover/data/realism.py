@@ -12,6 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from bgremover.imageops import alpha_to_uint8
+
 
 def disk_blur(image: np.ndarray, radius: float) -> np.ndarray:
     """Defocus ``image`` (H×W×C uint8) with a lens-like disk kernel of ``radius`` pixels.
@@ -55,4 +57,4 @@ def harmonize(person: np.ndarray, alpha: np.ndarray, reference: np.ndarray, stre
     new_std = std * (target_std / std) ** strength
     moved = (lab - mean) / std * new_std + new_mean
     rgb = cv2.cvtColor(moved.astype(np.float32), cv2.COLOR_LAB2RGB)
-    return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return alpha_to_uint8(rgb)

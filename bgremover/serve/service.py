@@ -23,6 +23,7 @@ from bgremover import settings
 from bgremover.compose import background_plate, blend, compose, hard_mask, parse_color, prepared_background
 from bgremover.constants import DEFAULT_SUBJECT, MULTISCALE
 from bgremover.errors import BadBackgroundError, WeightsUnavailableError
+from bgremover.imageops import alpha_to_uint8
 from bgremover.inference import Segmenter
 from bgremover.io import read_image
 from bgremover.serve.monitor import Monitor
@@ -142,7 +143,7 @@ class CutResult:
     info: dict = field(default_factory=dict)
 
     def mask_image(self) -> Image.Image:
-        mask = Image.fromarray(np.clip(self.alpha * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+        mask = Image.fromarray(alpha_to_uint8(self.alpha), "L")
         mask.info[PNG_REQUEST_KEY] = self.info["request_id"]
         return mask
 
