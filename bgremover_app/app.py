@@ -199,7 +199,7 @@ def build_app(service: CutService) -> gr.Blocks:
                 concurrency_limit=2,
             )
         build_video_tab(service, gpu)
-        build_live_tab(service)
+        build_live_tab(service, gpu)
         refresh_monitor, monitor_outputs = build_monitor_tab(service.monitor)
         build_leaderboard_tab()
         with gr.Row(visible=False):

@@ -13,9 +13,11 @@ FRAME_INTERVAL_S = 0.05  # how often the browser sends a frame (the model keeps 
 SESSION_LIMIT_S = 300  # one viewer's stream, so that one tab cannot hold the queue for ever
 
 
-def build_live_tab(service: CutService) -> None:
-    """The Live tab inside the caller's ``gr.Blocks``."""
+def build_live_tab(service: CutService, gpu=lambda fn: fn) -> None:
+    """The Live tab inside the caller's ``gr.Blocks``; ``gpu`` wraps the function that runs the model
+    (``spaces.GPU`` on a ZeroGPU Space)."""
 
+    @gpu
     def live_frame(frame, background, color, subject, session):
         if frame is None:
             return None, "waiting for the camera", session
