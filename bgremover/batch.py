@@ -19,6 +19,7 @@ from bgremover.constants import (
     VIDEO_OUTPUT_SUFFIXES,
     VIDEO_SUFFIXES,
 )
+from bgremover.errors import UsageError
 from bgremover.imageops import alpha_to_uint8
 from bgremover.inference import load_model
 from bgremover.io import BadImageError, read_image
@@ -63,7 +64,7 @@ def distinct_outputs(jobs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
     ]
     if len({relative for _, relative in renamed}) < len(renamed):
         clashes = sorted({str(r) for _, r in renamed if sum(1 for _, o in renamed if o == r) > 1})
-        raise ValueError(
+        raise UsageError(
             f"several inputs would be written to the same file: {', '.join(clashes)}; cut them into separate folders"
         )
     return renamed
@@ -82,7 +83,7 @@ def check_folder(folder: Path) -> None:
     for part in (folder, *folder.parents):
         if part.exists():
             if not part.is_dir():
-                raise ValueError(f"{part} is a file, so the output cannot go in {folder}: name a folder")
+                raise UsageError(f"{part} is a file, so the output cannot go in {folder}: name a folder")
             return
 
 
@@ -112,19 +113,19 @@ def output_plan(
     single = len(inputs) == 1 and not Path(inputs[0]).is_dir()
     if str(output) == STDIO:
         if not single:
-            raise ValueError("-o - writes one image to stdout, but several images or a folder were given")
+            raise UsageError("-o - writes one image to stdout, but several images or a folder were given")
         return collect_inputs(inputs, unreadable), None
     suffix = output.suffix.lower()
     if suffix not in OUTPUT_IMAGE_SUFFIXES and suffix in (*IMAGE_SUFFIXES, *VIDEO_SUFFIXES, *VIDEO_OUTPUT_SUFFIXES):
-        raise ValueError(f"{output}: photos are written as .png, .webp or .jpg files, or into a folder")
+        raise UsageError(f"{output}: photos are written as .png, .webp or .jpg files, or into a folder")
     if suffix not in OUTPUT_IMAGE_SUFFIXES:
         check_folder(output)
         return collect_inputs(inputs, unreadable), output
     check_folder(output.parent)
     if not single:
-        raise ValueError(f"{output} names one file, but several images or a folder were given: name a folder")
+        raise UsageError(f"{output} names one file, but several images or a folder were given: name a folder")
     if transparent and output.suffix.lower() in (".jpg", ".jpeg"):
-        raise ValueError(f"{output}: JPEG has no transparency; name a .png or .webp file, or give --bg")
+        raise UsageError(f"{output}: JPEG has no transparency; name a .png or .webp file, or give --bg")
     return [(Path(inputs[0]), Path(output.name))], output.parent
 
 
@@ -194,9 +195,9 @@ def cut_files(
         target = None if out_dir is None else out_dir / relative
         try:
             if target is not None and file_identity(target) in originals:
-                raise ValueError(f"its output {target} would replace an input photo: choose another output folder")
+                raise UsageError(f"its output {target} would replace an input photo: choose another output folder")
             if target is not None and target.exists() and not overwrite:
-                raise ValueError(f"{target} exists: pass --overwrite to replace it")
+                raise UsageError(f"{target} exists: pass --overwrite to replace it")
             rgb = read_image(sys.stdin.buffer.read() if str(path) == STDIO else path, segmenter.max_pixels)
             result = cut_image(
                 segmenter, rgb, background, mask, tta, scales, refine, subject, threshold, foreground_estimation

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bgremover.errors import BgremoverError
+from bgremover.errors import BgremoverError, UsageError
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
 
@@ -211,7 +211,7 @@ def _cut(args: argparse.Namespace) -> int:
         return _cut_with_ray(args)
     videos, images = split_videos(args.inputs)
     if videos and (args.threshold is not None or args.foreground_estimation):
-        raise ValueError("--threshold and --foreground-estimation apply to images; cut videos in a separate call")
+        raise UsageError("--threshold and --foreground-estimation apply to images; cut videos in a separate call")
     failures = []
     if images:
         failures += cut_files(
@@ -241,11 +241,11 @@ def _cut_with_ray(args: argparse.Namespace) -> int:
     from bgremover.video_cli import split_videos
 
     if split_videos(args.inputs)[0]:
-        raise ValueError("--engine ray cuts photos; cut videos without it")
+        raise UsageError("--engine ray cuts photos; cut videos without it")
     if args.device:
-        raise ValueError("--engine ray places the model itself (a GPU per actor where there are GPUs); drop --device")
+        raise UsageError("--engine ray places the model itself (a GPU per actor where there are GPUs); drop --device")
     if args.batch_size < 1:
-        raise ValueError(f"--batch-size must be at least 1, got {args.batch_size}")
+        raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
     report = cut_with_ray(
         args.inputs,
         args.output,
@@ -437,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (BgremoverError, ValueError) as err:
+    except BgremoverError as err:  # a bug (any other exception) keeps its traceback
         print(f"bgremover: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

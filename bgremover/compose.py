@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image, ImageColor
 
 from bgremover.constants import IMAGE_SUFFIXES
-from bgremover.errors import BadBackgroundError, BadImageError
+from bgremover.errors import BadBackgroundError, BadImageError, UsageError
 from bgremover.imageops import alpha_to_uint8
 from bgremover.io import ImageSource, read_image
 
@@ -141,7 +141,7 @@ def blend(foreground: np.ndarray, alpha: np.ndarray, plate: np.ndarray) -> np.nd
         [[[100, 100, 100]]]
     """
     if alpha.shape != foreground.shape[:2] or plate.shape != foreground.shape:
-        raise ValueError(
+        raise UsageError(
             f"foreground {foreground.shape}, alpha {alpha.shape} and plate {plate.shape} must have one size"
         )
     a = alpha[..., None].astype(np.float32)
@@ -152,7 +152,7 @@ def blend(foreground: np.ndarray, alpha: np.ndarray, plate: np.ndarray) -> np.nd
 def check_threshold(threshold: float | None) -> None:
     """Refuse a hard-mask threshold outside (0, 1) before any photo is cut."""
     if threshold is not None and not 0.0 < threshold < 1.0:
-        raise ValueError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
+        raise UsageError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
 
 
 def hard_mask(alpha: np.ndarray, threshold: float) -> np.ndarray:

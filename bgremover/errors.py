@@ -8,6 +8,11 @@ class BgremoverError(Exception):
     (the CLI prints it on one line; anything else is a bug and keeps its traceback)."""
 
 
+class UsageError(BgremoverError, ValueError):
+    """An argument, option or setting the library cannot honour: a value out of range, options that
+    clash, an output that would overwrite an input."""
+
+
 class MissingExtraError(BgremoverError, ImportError):
     """A feature needs an optional dependency that is not installed; the message names the extra."""
 

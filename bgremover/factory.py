@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
+from bgremover.errors import UsageError
+
 
 @dataclass(frozen=True)
 class Architecture:
@@ -32,7 +34,7 @@ DEFAULT_ARCH = "attention_unet"  # what a config.json without an "arch" key was 
 def architecture(arch: str) -> Architecture:
     """The registry entry for ``arch``, or a ``ValueError`` naming the registered ones."""
     if arch not in ARCHITECTURES:
-        raise ValueError(f"unknown arch {arch!r}; available: {', '.join(sorted(ARCHITECTURES))}")
+        raise UsageError(f"unknown arch {arch!r}; available: {', '.join(sorted(ARCHITECTURES))}")
     return ARCHITECTURES[arch]
 
 
@@ -41,7 +43,7 @@ def arch_name(model: nn.Module) -> str:
     for name, entry in ARCHITECTURES.items():
         if type(model).__name__ == entry.class_name and all(getattr(model, k, v) == v for k, v in entry.kwargs.items()):
             return name
-    raise ValueError(f"{type(model).__name__} is not a registered architecture")
+    raise UsageError(f"{type(model).__name__} is not a registered architecture")
 
 
 def create_model(

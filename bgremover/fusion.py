@@ -23,6 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bgremover.errors import UsageError
 from bgremover.hub import PRETRAINED_DIR
 from bgremover.inference import Segmenter
 from bgremover.refine import refine_alpha
@@ -82,7 +83,7 @@ class FusedSegmenter(Segmenter):
     def __init__(self, base: Segmenter, peer, weight: float, flip: bool = True):
         super().__init__(base.network, base.device, base.working_size, base._max_pixels, base.square)
         if not 0.0 <= weight <= 1.0:
-            raise ValueError(f"the fusion weight must lie in [0, 1], got {weight}")
+            raise UsageError(f"the fusion weight must lie in [0, 1], got {weight}")
         self.peer, self.weight, self.flip = peer, weight, flip
         self._peer_lock = threading.Lock()  # one ONNX Runtime session, called from several threads
 

@@ -24,6 +24,7 @@ from bgremover.constants import (
     SUBJECTS,
     WORKING_SIZE,
 )
+from bgremover.errors import UsageError
 from bgremover.hub import load_network, run_config
 from bgremover.imageops import network_size, resize_for_network
 from bgremover.io import ImageSource, read_image
@@ -102,7 +103,7 @@ class Segmenter:
         (default) keeps only the main subject(s), ``"all"`` every person (:mod:`bgremover.subjects`).
         """
         if subject not in SUBJECTS:
-            raise ValueError(f"subject must be one of {', '.join(SUBJECTS)}, got {subject!r}")
+            raise UsageError(f"subject must be one of {', '.join(SUBJECTS)}, got {subject!r}")
         if isinstance(image, list | tuple):
             rgbs = [read_image(item, self.max_pixels) for item in image]
         else:
@@ -133,10 +134,10 @@ class Segmenter:
         self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float], refine: bool, subject: str
     ) -> list[np.ndarray]:
         if not scales:
-            raise ValueError("scales must name at least one scale")
+            raise UsageError("scales must name at least one scale")
         for scale in scales:
             if not isinstance(scale, int | float) or not MIN_SCALE <= scale <= MAX_SCALE:
-                raise ValueError(
+                raise UsageError(
                     f"each scale must be a number from {MIN_SCALE} to {MAX_SCALE} (times the working size),"
                     f" got {scale!r}"
                 )
@@ -221,7 +222,7 @@ class FixedSizeNetwork:
         model = ov.Core().read_model(str(path))
         shape = model.input(0).get_partial_shape()
         if shape[2].is_dynamic or shape[3].is_dynamic:
-            raise ValueError(f"{path}: an int8 model for FixedSizeNetwork needs a fixed height and width, got {shape}")
+            raise UsageError(f"{path}: an int8 model for FixedSizeNetwork needs a fixed height and width, got {shape}")
         self.size = (shape[2].get_length(), shape[3].get_length())
         # compiled for batch 1, a batch run image by image: p50 12.7 ms against 19.9 ms with the batch
         # left dynamic (the fast tier at 256², 2 threads, AMD EPYC, 2026-12-02; benchmarks/runtimes.py)
@@ -373,16 +374,16 @@ def load_model(
         try:
             torch.device(device)
         except (RuntimeError, TypeError):
-            raise ValueError(f"unknown device {device!r}: cpu, cuda, cuda:N or mps") from None
+            raise UsageError(f"unknown device {device!r}: cpu, cuda, cuda:N or mps") from None
     if source == BEST_MODEL:
         from bgremover.fusion import load_best
 
         options = dict(device=device, working_size=working_size, backend=backend, square=square, precision=precision)
         return load_best(**options)
     if backend is not None and backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
+        raise UsageError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
     if precision is not None and precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}: one of {', '.join(PRECISIONS)}")
+        raise UsageError(f"unknown precision {precision!r}: one of {', '.join(PRECISIONS)}")
     bare_file = source is not None and str(source).endswith(".onnx")
     run = RunConfig() if bare_file else run_config(source)
     precision = precision or run.precision

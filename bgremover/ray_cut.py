@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from bgremover.batch import collect_inputs, cut_image, distinct_outputs
 from bgremover.compose import check_threshold, is_transparent, prepared_background
 from bgremover.constants import DEFAULT_SUBJECT, IMAGE_SUFFIXES, MULTISCALE
-from bgremover.errors import BadImageError, MissingExtraError
+from bgremover.errors import BadImageError, MissingExtraError, UsageError
 
 RAY_MISSING = 'cutting with Ray needs Ray Data: pip install "bgremover[ray]"'
 FAILURES = "_failures.csv"  # beside the outputs; "_" keeps it out of a Parquet dataset's files
@@ -305,7 +305,7 @@ def cut_with_ray(
         targets = [join(output, relative) for _, relative in jobs]
         clashes = [t for t in targets if not is_uri(t) and os.path.realpath(t) in originals]
         if clashes:
-            raise ValueError(f"{clashes[0]} would replace an input photo: choose another output folder")
+            raise UsageError(f"{clashes[0]} would replace an input photo: choose another output folder")
         done = set() if overwrite else _existing(targets)
         todo = [(path, rel) for (path, rel), target in zip(jobs, targets, strict=True) if target not in done]
     report.skipped = len(jobs) - len(todo)

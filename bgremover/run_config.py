@@ -14,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from bgremover.constants import BACKENDS, PRECISIONS, WORKING_SIZE
+from bgremover.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,11 @@ class RunConfig:
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
-            raise ValueError(f"run backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+            raise UsageError(f"run backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.precision not in PRECISIONS:
-            raise ValueError(f"run precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+            raise UsageError(f"run precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.working_size < 32:
-            raise ValueError(f"run working_size must be at least 32, got {self.working_size}")
+            raise UsageError(f"run working_size must be at least 32, got {self.working_size}")
 
     @classmethod
     def from_config(cls, config: dict) -> RunConfig:

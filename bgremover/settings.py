@@ -25,6 +25,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from bgremover.errors import UsageError
+
 MODEL = "BGREMOVER_MODEL"
 CACHE = "BGREMOVER_CACHE"
 WEIGHTS_DIR = "BGREMOVER_WEIGHTS_DIR"
@@ -38,7 +40,7 @@ def _number(name: str, default: float, kind: type = int):
     try:
         return kind(value)
     except ValueError:
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
+        raise UsageError(f"{name} must be a number, got {value!r}") from None
 
 
 def model() -> str:

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from bgremover.constants import SUBJECTS
+from bgremover.errors import UsageError
 
 MAIN_SHARE = 0.25  # a region is a main subject when its area is at least this share of the largest's
 
@@ -41,11 +42,11 @@ def main_subjects(
         (True, True)
     """
     if alpha.ndim != 2:
-        raise ValueError(f"alpha must be H×W, got shape {alpha.shape}")
+        raise UsageError(f"alpha must be H×W, got shape {alpha.shape}")
     if not 0 < min_share <= 1:
-        raise ValueError(f"min_share must be in (0, 1], got {min_share}")
+        raise UsageError(f"min_share must be in (0, 1], got {min_share}")
     if low is not None and not 0 < low <= threshold:
-        raise ValueError(f"low must be in (0, threshold={threshold}], got {low}")
+        raise UsageError(f"low must be in (0, threshold={threshold}], got {low}")
     count, labels = cv2.connectedComponents(
         (alpha >= (threshold if low is None else low)).astype(np.uint8), connectivity=8
     )
@@ -65,5 +66,5 @@ def main_subjects(
 def select_subjects(alpha: np.ndarray, subject: str) -> np.ndarray:
     """``"all"``: ``alpha`` as it is; ``"main"``: :func:`main_subjects`."""
     if subject not in SUBJECTS:
-        raise ValueError(f"subject must be one of {', '.join(SUBJECTS)}, got {subject!r}")
+        raise UsageError(f"subject must be one of {', '.join(SUBJECTS)}, got {subject!r}")
     return main_subjects(alpha) if subject == "main" else alpha

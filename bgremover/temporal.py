@@ -19,6 +19,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from bgremover.errors import UsageError
+
 DEFAULT_STRENGTH = 0.8  # weight of the previous alpha where the picture is still
 DEFAULT_MOTION_SCALE = 0.1  # grey-level change (0–1) at which that weight has fallen to 1/e
 ANALYSIS_SIDE = 160  # motion is measured on frames shrunk to this long side
@@ -26,7 +28,7 @@ ANALYSIS_SIDE = 160  # motion is measured on frames shrunk to this long side
 
 def _check_alpha(name: str, alpha: np.ndarray) -> None:
     if alpha.ndim != 2:
-        raise ValueError(f"{name} must be an H×W alpha map, got shape {alpha.shape}")
+        raise UsageError(f"{name} must be an H×W alpha map, got shape {alpha.shape}")
 
 
 def smooth_alpha(
@@ -48,11 +50,11 @@ def smooth_alpha(
     """
     _check_alpha("alpha", alpha)
     if previous.shape != alpha.shape or motion.shape != alpha.shape:
-        raise ValueError(
+        raise UsageError(
             f"alpha {alpha.shape}, previous {previous.shape} and motion {motion.shape} must have one shape"
         )
     if not 0.0 <= strength < 1.0:
-        raise ValueError(f"strength must be in [0, 1), got {strength}")
+        raise UsageError(f"strength must be in [0, 1), got {strength}")
     keep = strength * np.exp(-motion / motion_scale)
     return (keep * previous + (1.0 - keep) * alpha).astype(np.float32)
 
@@ -77,7 +79,7 @@ class TemporalSmoother:
 
     def __init__(self, strength: float = DEFAULT_STRENGTH, motion_scale: float = DEFAULT_MOTION_SCALE):
         if not 0.0 <= strength < 1.0:
-            raise ValueError(f"strength must be in [0, 1), got {strength}")
+            raise UsageError(f"strength must be in [0, 1), got {strength}")
         self.strength = strength
         self.motion_scale = motion_scale
         self.reset()
@@ -89,7 +91,7 @@ class TemporalSmoother:
     def __call__(self, rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         _check_alpha("alpha", alpha)
         if rgb.shape[:2] != alpha.shape:
-            raise ValueError(f"frame {rgb.shape[:2]} and alpha {alpha.shape} must have one size")
+            raise UsageError(f"frame {rgb.shape[:2]} and alpha {alpha.shape} must have one size")
         grey = analysis_grey(rgb)
         if self.previous_alpha is None or self.previous_alpha.shape != alpha.shape:
             smoothed = alpha.astype(np.float32)

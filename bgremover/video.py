@@ -37,7 +37,7 @@ import numpy as np
 from bgremover.compose import Background, background_plate, blend, is_transparent
 from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.constants import VIDEO_OUTPUT_SUFFIXES as OUTPUT_SUFFIXES
-from bgremover.errors import BadVideoError
+from bgremover.errors import BadVideoError, UsageError
 from bgremover.imageops import alpha_to_uint8
 from bgremover.inference import Segmenter, load_model
 from bgremover.temporal import TemporalSmoother
@@ -216,7 +216,7 @@ def predict_frames(
     ``stabilize`` applies :class:`~bgremover.temporal.TemporalSmoother`; ``predict_options``
     (``tta``, ``scales``, ``refine``) go to :meth:`~bgremover.inference.Segmenter.predict`."""
     if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        raise UsageError(f"batch_size must be at least 1, got {batch_size}")
     smoother = TemporalSmoother() if stabilize else None
     batch: list[np.ndarray] = []
 
@@ -525,7 +525,7 @@ def write_video(frames: Iterable[np.ndarray], destination: str | os.PathLike, fp
     stream = iter(frames)
     first = next(stream, None)
     if first is None:
-        raise ValueError("no frames to write")
+        raise UsageError("no frames to write")
     rate = Fraction(fps).limit_denominator(1001)
     count = 0
     with _complete_or_nothing(destination, encoding_for(destination, first.shape[2] == 4), rate, 1 / rate, None) as out:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from bgremover.errors import UsageError
+
 
 def pad_to_stride(x: torch.Tensor, stride: int) -> torch.Tensor:
     """Check ``x`` is an RGB batch (B, 3, H, W) and pad it on the bottom/right (replicate) to a
@@ -15,6 +17,6 @@ def pad_to_stride(x: torch.Tensor, stride: int) -> torch.Tensor:
         torch.Size([1, 3, 64, 64])
     """
     if x.ndim != 4 or x.shape[1] != 3:
-        raise ValueError(f"expected RGB input of shape (B, 3, H, W), got {tuple(x.shape)}")
+        raise UsageError(f"expected RGB input of shape (B, 3, H, W), got {tuple(x.shape)}")
     height, width = x.shape[-2:]
     return F.pad(x, (0, (-width) % stride, 0, (-height) % stride), mode="replicate")

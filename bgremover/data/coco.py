@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from bgremover.data.dataset import PairDataset, Transform
+from bgremover.errors import UsageError
 from bgremover.io import read_image
 
 
@@ -35,7 +36,7 @@ class CocoPersonDataset(PairDataset):
         self.image_dir = Path(image_dir)
         category_ids = self.coco.getCatIds(catNms=[category])
         if not category_ids:
-            raise ValueError(f"{annotation_file}: no category named {category!r}")
+            raise UsageError(f"{annotation_file}: no category named {category!r}")
         self.category_ids = category_ids
         image_ids = sorted(self.coco.getImgIds())
         self.image_ids = [
@@ -55,5 +56,5 @@ class CocoPersonDataset(PairDataset):
         for ann in self.coco.loadAnns(self.coco.getAnnIds(imgIds=info["id"], catIds=self.category_ids, iscrowd=None)):
             mask |= self.coco.annToMask(ann).astype(np.uint8)
         if image.shape[:2] != mask.shape:
-            raise ValueError(f"{info['file_name']}: image {image.shape[:2]} and annotation {mask.shape} differ in size")
+            raise UsageError(f"{info['file_name']}: image {image.shape[:2]} and annotation {mask.shape} differ in size")
         return image, mask.astype(np.float32)

@@ -34,6 +34,7 @@ import torch
 
 from bgremover.data.dataset import IMAGE_SUFFIXES, PairDataset
 from bgremover.data.realism import disk_blur, harmonize
+from bgremover.errors import UsageError
 from bgremover.io import read_image
 
 HELDOUT_EVERY = 5  # one background in five (by a hash of its file name) is kept out of training
@@ -192,7 +193,7 @@ def background_files(folder: str | os.PathLike, split: str = "train") -> list[Pa
         True
     """
     if split not in BACKGROUND_SPLITS:
-        raise ValueError(f"split must be one of {', '.join(map(repr, BACKGROUND_SPLITS))}, got {split!r}")
+        raise UsageError(f"split must be one of {', '.join(map(repr, BACKGROUND_SPLITS))}, got {split!r}")
     folder = Path(folder)
     folder = folder / "images" if (folder / "images").is_dir() else folder
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -226,9 +227,9 @@ class CopyPaste:
         weights: Sequence[float] | None = None,
     ):
         if not len(backgrounds):
-            raise ValueError("copy-paste compositing needs at least one background")
+            raise UsageError("copy-paste compositing needs at least one background")
         if weights is not None and len(weights) != len(backgrounds):
-            raise ValueError(f"{len(weights)} weights for {len(backgrounds)} backgrounds")
+            raise UsageError(f"{len(weights)} weights for {len(backgrounds)} backgrounds")
         self.backgrounds = list(backgrounds)
         self.weights = None if weights is None else np.asarray(weights, np.float64) / np.sum(weights)
         self.people = people
@@ -256,7 +257,7 @@ class CopyPaste:
         groups = [background_files(folder, split) for folder in folders]
         empty = [str(f) for f, g in zip(folders, groups, strict=True) if not g]
         if empty:
-            raise ValueError(f"no background images in {', '.join(empty)}")
+            raise UsageError(f"no background images in {', '.join(empty)}")
         files = [path for group in groups for path in group]
         weights = [1.0 / len(group) for group in groups for _ in group]
         return cls(files, weights=weights if len(groups) > 1 else None, **kwargs)

@@ -12,6 +12,7 @@ from torch.utils.data import Dataset
 
 from bgremover.constants import IMAGE_SUFFIXES
 from bgremover.data.pseudo_labels import decode_label
+from bgremover.errors import UsageError
 from bgremover.io import read_image, read_mask
 
 Transform = Callable[[np.ndarray, np.ndarray, int | None, int | None], tuple[np.ndarray, np.ndarray]]
@@ -108,7 +109,7 @@ class SegmentationFolder(PairDataset):
         image_path, mask_path = self.pairs[index]
         image, mask = read_image(image_path), read_mask(mask_path)
         if image.shape[:2] != mask.shape:
-            raise ValueError(f"{image_path.stem}: image {image.shape[:2]} and mask {mask.shape} differ in size")
+            raise UsageError(f"{image_path.stem}: image {image.shape[:2]} and mask {mask.shape} differ in size")
         if mask_path in self.ignore_masks:
             return image, decode_label(mask)
         return image, mask if self.soft else (mask >= 0.5).astype(np.float32)

@@ -18,6 +18,7 @@ import torch
 
 from bgremover.base import SegmentationModel
 from bgremover.encoders import ENCODERS, create_encoder
+from bgremover.errors import UsageError
 
 SMP_ARCHITECTURES = ("deeplabv3plus", "unet")
 
@@ -36,7 +37,7 @@ class SmpBaseline(SegmentationModel):
     ):
         super().__init__()
         if arch not in SMP_ARCHITECTURES:
-            raise ValueError(f"unknown smp arch {arch!r}; available: {', '.join(SMP_ARCHITECTURES)}")
+            raise UsageError(f"unknown smp arch {arch!r}; available: {', '.join(SMP_ARCHITECTURES)}")
         self.arch = arch
         timm_name = ENCODERS[encoder_name].timm_name
         options = {"decoder_channels": tuple(decoder_channels)} if decoder_channels else {}

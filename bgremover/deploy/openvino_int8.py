@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bgremover.errors import UsageError
 from bgremover.imageops import resize_for_network
 from bgremover.inference import onnx_file
 
@@ -55,13 +56,13 @@ def quantize_openvino(
     import openvino as ov
 
     if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
+        raise UsageError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
     path = Path(path)
     if path.suffix != ".xml":
-        raise ValueError(f"an OpenVINO model is written as a .xml file (its weights beside it in .bin), got {path}")
+        raise UsageError(f"an OpenVINO model is written as a .xml file (its weights beside it in .bin), got {path}")
     batches = [calibration_batch(rgb, size) for rgb in calibration_images]
     if not batches:
-        raise ValueError("quantization needs at least one calibration image")
+        raise UsageError("quantization needs at least one calibration image")
     model = ov.Core().read_model(str(source) if str(source).endswith(".onnx") else str(onnx_file(source)))
     model.reshape([-1, 3, size, size])
     quantized = nncf.quantize(

@@ -20,6 +20,8 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
+from bgremover.errors import UsageError
+
 
 def prunable_convs(model: nn.Module, decoder_only: bool = False) -> list[tuple[str, nn.Conv2d]]:
     """Conv layers with more than one output channel (the 1-channel head and gates are kept)."""
@@ -40,7 +42,7 @@ def prune_model(
     ``permanent`` removes the masks (``prune.remove``), else they stay for a fine-tune.
     Returns :func:`prune_report`."""
     if not 0.0 <= amount < 1.0:
-        raise ValueError(f"amount must be in [0, 1), got {amount}")
+        raise UsageError(f"amount must be in [0, 1), got {amount}")
     for _, conv in prunable_convs(model, decoder_only):
         if structured:
             prune.ln_structured(conv, "weight", amount=amount, n=2, dim=0)

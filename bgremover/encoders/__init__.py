@@ -26,6 +26,7 @@ import timm
 import torch
 from torch import nn
 
+from bgremover.errors import UsageError
 from bgremover.weights import WeightsUnavailableError, load_state_dict, local_weight_file
 
 
@@ -72,7 +73,7 @@ class Encoder(nn.Module):
     def __init__(self, name: str, weights: str | os.PathLike | None = None):
         super().__init__()
         if name not in ENCODERS:
-            raise ValueError(f"unknown encoder {name!r}; registered: {', '.join(list_encoders())}")
+            raise UsageError(f"unknown encoder {name!r}; registered: {', '.join(list_encoders())}")
         spec = ENCODERS[name]
         self.name = name
         self.model = timm.create_model(

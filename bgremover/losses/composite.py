@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from bgremover.errors import UsageError
 from bgremover.losses.bce import bce_loss
 from bgremover.losses.dice import dice_loss
 from bgremover.losses.edge import edge_loss
@@ -70,7 +71,7 @@ class CompositeLoss(nn.Module):
             terms["dice"] = dice_loss(logits, target, self.dice_smooth, known)
         if self.perceptual is not None:
             if image is None:
-                raise ValueError("the perceptual term needs the input image (B, 3, H, W)")
+                raise UsageError("the perceptual term needs the input image (B, 3, H, W)")
             terms["perceptual"] = self.perceptual(logits, target, image)
         if self.weights["edge"]:
             terms["edge"] = edge_loss(logits, target)

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bgremover.errors import UsageError
 from bgremover.losses._checks import check_pair
 
 
@@ -40,9 +41,9 @@ def teacher_logits(teacher: nn.Module, images: torch.Tensor, scale: float = 1.0,
         True
     """
     if images.ndim != 4:
-        raise ValueError(f"teacher_logits: images must be (N, 3, H, W), got shape {tuple(images.shape)}")
+        raise UsageError(f"teacher_logits: images must be (N, 3, H, W), got shape {tuple(images.shape)}")
     if scale <= 0:
-        raise ValueError(f"teacher_logits: scale must be positive, got {scale}")
+        raise UsageError(f"teacher_logits: scale must be positive, got {scale}")
     size = images.shape[-2:]
     seen = images if scale == 1.0 else F.interpolate(images, scale_factor=scale, mode="bilinear", align_corners=False)
     logits = teacher(seen).float()

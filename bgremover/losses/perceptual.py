@@ -7,6 +7,7 @@ import torch.nn.functional as F
 import torchvision
 from torch import nn
 
+from bgremover.errors import UsageError
 from bgremover.losses._checks import check_pair
 from bgremover.weights import WeightsUnavailableError, load_state_dict, local_weight_file
 
@@ -83,7 +84,7 @@ class PerceptualLoss(nn.Module):
     def forward(self, logits: torch.Tensor, target: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
         check_pair(logits, target)
         if image.shape[0] != logits.shape[0] or image.shape[1] != 3 or image.shape[-2:] != logits.shape[-2:]:
-            raise ValueError(
+            raise UsageError(
                 f"image must have shape (B, 3, H, W) matching logits {tuple(logits.shape)}, got {tuple(image.shape)}"
             )
         pred_cut = torch.sigmoid(logits) * image

@@ -16,6 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from bgremover.errors import UsageError
+
 THRESHOLD = 0.5
 
 
@@ -31,7 +33,7 @@ class Confusion(NamedTuple):
 def check_maps(pred: np.ndarray, gt: np.ndarray) -> None:
     """Require two 2-D maps of equal shape."""
     if pred.ndim != 2 or gt.shape != pred.shape:
-        raise ValueError(f"expected two H×W maps of equal shape, got {pred.shape} and {gt.shape}")
+        raise UsageError(f"expected two H×W maps of equal shape, got {pred.shape} and {gt.shape}")
 
 
 def confusion(pred: np.ndarray, gt: np.ndarray, threshold: float = THRESHOLD) -> Confusion:

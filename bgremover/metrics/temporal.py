@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bgremover.errors import UsageError
 from bgremover.metrics.boundary import trimap_band
 from bgremover.metrics.classification import THRESHOLD, check_maps
 
@@ -60,6 +61,6 @@ def dtssd(alphas: list[np.ndarray], gts: list[np.ndarray]) -> float:
 
 def _check_sequence(alphas: list[np.ndarray], gts: list[np.ndarray]) -> None:
     if len(alphas) != len(gts) or len(alphas) < 2:
-        raise ValueError(f"need two or more alphas and as many ground truths, got {len(alphas)} and {len(gts)}")
+        raise UsageError(f"need two or more alphas and as many ground truths, got {len(alphas)} and {len(gts)}")
     for alpha, gt in zip(alphas, gts, strict=True):
         check_maps(alpha, gt)

@@ -22,7 +22,7 @@ from PIL import Image
 from bgremover import settings
 from bgremover.compose import background_plate, blend, compose, hard_mask, parse_color, prepared_background
 from bgremover.constants import DEFAULT_SUBJECT, MULTISCALE
-from bgremover.errors import BadBackgroundError, WeightsUnavailableError
+from bgremover.errors import BadBackgroundError, UsageError, WeightsUnavailableError
 from bgremover.imageops import alpha_to_uint8
 from bgremover.inference import Segmenter
 from bgremover.io import read_image
@@ -182,13 +182,13 @@ class CutService:
     def model(self, name: str) -> Segmenter:
         """The named segmenter, loaded once; a model whose weights cannot be had here answers in words."""
         if name not in self.loaders:
-            raise ValueError(f"unknown model {name!r}: {', '.join(self.loaders)}")
+            raise UsageError(f"unknown model {name!r}: {', '.join(self.loaders)}")
         with self.load_lock:
             if name not in self.loaded:
                 try:
                     self.loaded[name] = self.loaders[name]()
                 except WeightsUnavailableError as err:
-                    raise ValueError(f"the {name!r} model cannot be loaded on this server: {err}") from None
+                    raise UsageError(f"the {name!r} model cannot be loaded on this server: {err}") from None
             return self.loaded[name]
 
     def warm_up(self) -> threading.Thread:
@@ -260,7 +260,7 @@ class CutService:
         path = None
         try:
             if output_format not in VIDEO_FORMATS:
-                raise ValueError(f"unknown video format {output_format!r}: {', '.join(VIDEO_FORMATS)}")
+                raise UsageError(f"unknown video format {output_format!r}: {', '.join(VIDEO_FORMATS)}")
             size = Path(video).stat().st_size if Path(video).is_file() else 0
             limit = settings.video_max_bytes()
             if size > limit:

@@ -26,6 +26,7 @@ from bgremover.data import (
 )
 from bgremover.data.dataset import PairDataset, unpack_item
 from bgremover.deploy.prune import prune_model
+from bgremover.errors import UsageError
 from bgremover.factory import create_model
 from bgremover.hub import load_network
 from bgremover.losses import CompositeLoss
@@ -154,7 +155,7 @@ def build_datasets(
         if not getattr(config, option):
             continue
         if not config.backgrounds:
-            raise ValueError(f"{option} composites the validation people onto backgrounds: set backgrounds too")
+            raise UsageError(f"{option} composites the validation people onto backgrounds: set backgrounds too")
         rooms = CopyPaste.from_folder(
             *config.backgrounds, split=val_rooms, config=framings, seed=config.val_seed + offset
         )

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from bgremover.errors import UsageError
+
 
 @dataclass
 class TrainConfig:
@@ -146,9 +148,9 @@ class TrainConfig:
             value = getattr(self, name)
             setattr(self, name, (value,) if isinstance(value, str) else tuple(value or ()))
         if self.teacher_scale <= 0:
-            raise ValueError(f"teacher_scale must be positive, got {self.teacher_scale}")
+            raise UsageError(f"teacher_scale must be positive, got {self.teacher_scale}")
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
-            raise ValueError(f"ema_decay must be in (0, 1), got {self.ema_decay}")
+            raise UsageError(f"ema_decay must be in (0, 1), got {self.ema_decay}")
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
@@ -156,7 +158,7 @@ class TrainConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - names)
         if unknown:
-            raise ValueError(f"unknown config keys: {', '.join(unknown)}")
+            raise UsageError(f"unknown config keys: {', '.join(unknown)}")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
     @classmethod

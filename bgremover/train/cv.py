@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from bgremover.data import SegmentationFolder
+from bgremover.errors import UsageError
 from bgremover.train.config import TrainConfig
 from bgremover.train.trainer import Trainer
 
@@ -22,7 +23,7 @@ def kfold(stems: list[str], folds: int, seed: int = 42) -> list[tuple[list[str],
         ([2, 2, 2, 2, 2], ['0', '1', '2'])
     """
     if folds < 2 or folds > len(stems):
-        raise ValueError(f"folds must be between 2 and {len(stems)}, got {folds}")
+        raise UsageError(f"folds must be between 2 and {len(stems)}, got {folds}")
     order = np.random.default_rng(seed).permutation(len(stems))
     parts = np.array_split(order, folds)
     return [
@@ -45,7 +46,7 @@ def cross_validate(config: TrainConfig, folds: int = 5, seed: int = 42, only: li
     splits = kfold(stems, folds, seed)
     for k in only if only is not None else range(folds):
         if not 0 <= k < folds:
-            raise ValueError(f"fold {k} is not in 0..{folds - 1}")
+            raise UsageError(f"fold {k} is not in 0..{folds - 1}")
         fold_dir = out_dir / f"fold_{k}"
         values = Trainer(dataclasses.replace(config, out_dir=str(fold_dir)), stems=splits[k]).fit()
         (fold_dir / FOLD_RESULT).write_text(json.dumps(values))

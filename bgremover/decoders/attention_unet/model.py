@@ -9,6 +9,7 @@ from torch.utils.checkpoint import checkpoint
 from bgremover.base import SegmentationModel
 from bgremover.decoders.attention_unet.blocks import DecoderBlock
 from bgremover.encoders import create_encoder
+from bgremover.errors import UsageError
 
 
 class AttentionUNet(SegmentationModel):
@@ -40,7 +41,7 @@ class AttentionUNet(SegmentationModel):
     ):
         super().__init__()
         if len(decoder_channels) != 5:
-            raise ValueError(f"decoder_channels needs 5 entries, got {len(decoder_channels)}")
+            raise UsageError(f"decoder_channels needs 5 entries, got {len(decoder_channels)}")
         self.encoder = create_encoder(encoder_name, weights=None)
         self.gradient_checkpointing = gradient_checkpointing
         self.encoder_dropout = nn.Dropout2d(encoder_dropout)
