@@ -17,7 +17,10 @@ from bgremover.errors import ModelNotFoundError
 from bgremover.run_config import RunConfig
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"  # the shipped tiers (package data)
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"  # a checkout's other models (experiments)
+_CHECKOUT = Path(__file__).resolve().parent.parent
+# a checkout's other models (experiments, compared on the leaderboard); an installed package has none
+# (its parent is site-packages, whose "models" would be another distribution's)
+MODELS_DIR: Path | None = _CHECKOUT / "models" if (_CHECKOUT / "pyproject.toml").is_file() else None
 NAMED_MODELS = {
     "default": "bgremover-lite2",  # Attention U-Net on EfficientNet-Lite2, 512 px, PyTorch
     "fast": "bgremover-fast",  # the default fine-tuned for 256², run by the fastest exported runtime

@@ -47,6 +47,15 @@ def test_wheel_declares_dependencies_and_extras(wheel):
         assert f"bgremover/pretrained/{tier}/model.safetensors" in names
         assert f"bgremover/pretrained/{tier}/config.json" in names
     assert {f"bgremover/pretrained/bgremover-fast/openvino_int8.{suffix}" for suffix in ("xml", "bin")} <= set(names)
+    assert any("ray[data]" in r and 'extra == "ray"' in r for r in requires)
+    assert not any("ray" in r and "extra" not in r for r in requires)  # Ray only with the extra
+
+
+def test_an_installed_package_has_no_checkout_models(installed, tmp_path):
+    probe = "import bgremover.hub as h; print(h.MODELS_DIR, h.PRETRAINED_DIR.is_dir())"
+    env = {"PYTHONPATH": str(installed), "HF_HUB_OFFLINE": "1", "PATH": ""}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.stdout.split() == ["None", "True"], done.stderr[-2000:]  # not site-packages/models
 
 
 @pytest.fixture(scope="module")

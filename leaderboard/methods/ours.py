@@ -80,7 +80,7 @@ def our_methods() -> list[Ours]:
     if run_settings(None)[1] != "torch":  # the default runs exported: its PyTorch fp32 numbers beside it
         methods.append(Ours("ours:pytorch-fp32", backend="torch"))
     others = [PRETRAINED_DIR / NAMED_MODELS["fast"]]
-    if MODELS_DIR.is_dir():
+    if MODELS_DIR is not None and MODELS_DIR.is_dir():
         others += sorted(p for p in MODELS_DIR.iterdir() if (p / "config.json").is_file())
     methods += [Ours(f"ours:{folder.name}", str(folder)) for folder in others if (folder / "config.json").is_file()]
     fast = str(others[0])
