@@ -142,9 +142,10 @@ def test_parquet_of_masks_holds_the_plain_cli_masks(photos, plain, cluster, tmp_
 
     local, _ = cluster
     plain_out, _ = plain
-    folder = photos / "b"  # a subtree without corrupt photos
+    folder = photos / "b"  # a subtree without corrupt photos, named as a URI (as s3://... would be)
     target = tmp_path / "masks.parquet"
-    done = run_cli(str(folder), "-o", str(target), "--engine", "ray", "--address", local.address, "--model", MODEL)
+    uri = f"file://{folder}"
+    done = run_cli(uri, "-o", f"file://{target}", "--engine", "ray", "--address", local.address, "--model", MODEL)
     count = len(list(folder.rglob("photo*")))
     assert done.returncode == 0 and f"{count} images written" in done.stdout, done.stderr[-3000:]
     table = ds.dataset(target, format="parquet").to_table().to_pylist()
@@ -153,8 +154,9 @@ def test_parquet_of_masks_holds_the_plain_cli_masks(photos, plain, cluster, tmp_
         mask = np.asarray(Image.open(io.BytesIO(row["alpha_png"]))).astype(int)
         assert mask.shape == (row["height"], row["width"])
         assert np.abs(mask - alpha(plain_out / "b" / row["relative"]).astype(int)).max() <= 1, row["relative"]
-    again = run_cli(str(folder), "-o", str(target), "--engine", "ray", "--address", local.address, "--model", MODEL)
-    assert f"0 images written to {target}, {count} already there" in again.stdout, again.stderr[-2000:]
+    assert {row["path"] for row in table} == {f"file://{p}" for p in folder.rglob("photo*")}
+    again = run_cli(uri, "-o", f"file://{target}", "--engine", "ray", "--address", local.address, "--model", MODEL)
+    assert f"0 images written to file://{target}, {count} already there" in again.stdout, again.stderr[-2000:]
     assert len(ds.dataset(target, format="parquet").to_table()) == count  # nothing appended twice
 
 
