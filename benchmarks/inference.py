@@ -70,7 +70,7 @@ def build_runner(variant: str, model: str, onnx_dir: Path, data_dir: Path, threa
                 return torch.sigmoid(network(torch.from_numpy(batch)).float()).numpy()
 
         return run
-    from bgremover.inference import OnnxNetwork, OpenVinoNetwork
+    from bgremover.runtimes import OnnxNetwork, OpenVinoNetwork
 
     if variant == "openvino default":  # OpenVINO's CPU default precision (bf16 where the CPU has it)
         return OpenVinoNetwork(onnx_dir / f"{name}.onnx", threads=threads)

@@ -40,8 +40,8 @@ def main() -> None:
     from bgremover import settings
     from bgremover.deploy.export import export_onnx
     from bgremover.hub import load_network, run_config
-    from bgremover.inference import FixedSizeNetwork, OnnxNetwork, OpenVinoNetwork, fastest_cpu_runtime, int8_file
     from bgremover.io import read_image
+    from bgremover.runtimes import FixedSizeNetwork, OnnxNetwork, OpenVinoNetwork, fastest_cpu_runtime, int8_file
 
     torch.set_num_threads(args.threads)
     network = load_network(args.model)

@@ -10,11 +10,9 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from bgremover.compose import check_threshold, compose, hard_mask, is_transparent, prepared_background
+from bgremover.compose import compose, is_transparent, prepared_background
 from bgremover.constants import (
-    DEFAULT_SUBJECT,
     IMAGE_SUFFIXES,
-    MULTISCALE,
     OUTPUT_IMAGE_SUFFIXES,
     VIDEO_OUTPUT_SUFFIXES,
     VIDEO_SUFFIXES,
@@ -23,6 +21,7 @@ from bgremover.errors import UsageError
 from bgremover.imageops import alpha_to_uint8
 from bgremover.inference import load_model
 from bgremover.io import BadImageError, read_image
+from bgremover.options import CutOptions
 
 
 def collect_inputs(inputs: list[str], unreadable: list[tuple[Path, str]] | None = None) -> list[tuple[Path, Path]]:
@@ -129,27 +128,16 @@ def output_plan(
     return [(Path(inputs[0]), Path(output.name))], output.parent
 
 
-def cut_image(
-    segmenter,
-    rgb: np.ndarray,
-    background="transparent",
-    mask: bool = False,
-    tta: bool = False,
-    scales: tuple[float, ...] = (1.0,),
-    refine: bool = False,
-    subject: str = DEFAULT_SUBJECT,
-    threshold: float | None = None,
-    foreground_estimation: bool = False,
-) -> Image.Image:
+def cut_image(segmenter, rgb: np.ndarray, background="transparent", mask: bool = False, options=None) -> Image.Image:
     """One decoded photo → what ``bgremover cut`` writes for it: the alpha as an 8-bit grey image with
-    ``mask``, else the cut-out over ``background`` (RGBA when transparent). Every engine calls this, so
-    a photo cut on a cluster equals the one cut by the plain CLI."""
-    alpha = segmenter.predict(rgb, tta=tta, scales=scales, refine=refine, subject=subject)
-    if threshold is not None:
-        alpha = hard_mask(alpha, threshold)
+    ``mask``, else the cut-out over ``background`` (RGBA when transparent), under ``options`` (a
+    :class:`~bgremover.options.CutOptions`). Every engine calls this, so a photo cut on a cluster equals
+    the one cut by the plain CLI."""
+    options = options or CutOptions()
+    alpha = options.alpha(segmenter, rgb)
     if mask:
         return Image.fromarray(alpha_to_uint8(alpha), "L")
-    return compose(rgb, alpha, background, foreground_estimation)
+    return compose(rgb, alpha, background, options.foreground_estimation)
 
 
 def cut_files(
@@ -160,22 +148,17 @@ def cut_files(
     backend: str | None = None,
     background="transparent",
     mask: bool = False,
-    tta: bool = False,
-    multiscale: bool = False,
-    refine: bool = False,
-    subject: str = DEFAULT_SUBJECT,
+    options: CutOptions | None = None,
     precision: str | None = None,
     overwrite: bool = False,
-    threshold: float | None = None,
-    foreground_estimation: bool = False,
 ) -> list[tuple[Path, str]]:
     """Cut every image in ``inputs`` (files and folders, recursively; ``-``: stdin) into the folder
     ``output`` (structure kept, PNG), or one image into the file ``output`` when it ends in .png,
     .webp or .jpg, or onto stdout as PNG for ``-``; returns the (file, reason) of each failure after
     reporting it. An existing output is replaced only with ``overwrite``, and an input photo never
-    (the output folder may hold them). ``threshold`` and ``foreground_estimation`` are those of
-    :func:`~bgremover.compose.remove_background`."""
-    check_threshold(threshold)
+    (the output folder may hold them). ``options``: TTA, subject, threshold and the rest
+    (:class:`~bgremover.options.CutOptions`)."""
+    options = options or CutOptions()
     unreadable: list[tuple[Path, str]] = []
     jobs, out_dir = output_plan(inputs, Path(output), not mask and is_transparent(background), unreadable)
     for folder, reason in unreadable:
@@ -190,7 +173,6 @@ def cut_files(
     segmenter = load_model(model, device=device, backend=backend, precision=precision)
     failures: list[tuple[Path, str]] = list(unreadable)
     originals = {file_identity(path) for path, _ in jobs} - {None}  # hard links and symlinks included
-    scales = MULTISCALE if multiscale else (1.0,)
     for path, relative in tqdm(jobs, desc="cutting", unit="img", disable=not jobs):
         target = None if out_dir is None else out_dir / relative
         try:
@@ -199,9 +181,7 @@ def cut_files(
             if target is not None and target.exists() and not overwrite:
                 raise UsageError(f"{target} exists: pass --overwrite to replace it")
             rgb = read_image(sys.stdin.buffer.read() if str(path) == STDIO else path, segmenter.max_pixels)
-            result = cut_image(
-                segmenter, rgb, background, mask, tta, scales, refine, subject, threshold, foreground_estimation
-            )
+            result = cut_image(segmenter, rgb, background, mask, options)
         except (BadImageError, ValueError) as err:
             failures.append((path, str(err)))
             tqdm.write(f"skipped {'stdin' if str(path) == STDIO else path}: {err}", file=sys.stderr)

@@ -143,7 +143,7 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         metavar="T",
-        help="images: a hard mask, opaque where alpha >= T (0 < T < 1); default: soft alpha",
+        help="images: a hard mask, opaque where alpha >= T (0 < T < 1; 0: soft alpha); default: soft alpha",
     )
     parser.add_argument(
         "--foreground-estimation",
@@ -222,18 +222,27 @@ def _cut(args: argparse.Namespace) -> int:
             args.backend,
             args.bg,
             mask=args.mask,
-            tta=args.tta,
-            multiscale=args.multiscale,
-            refine=args.refine,
-            subject=args.subject,
+            options=cut_options(args),
             precision=args.precision,
             overwrite=args.overwrite,
-            threshold=args.threshold,
-            foreground_estimation=args.foreground_estimation,
         )
     if videos:
         failures += cut_videos(videos, args)
     return 1 if failures else 0
+
+
+def cut_options(args: argparse.Namespace):
+    """The photo options of ``bgremover cut``'s arguments, checked once for every engine."""
+    from bgremover.options import CutOptions
+
+    return CutOptions(
+        tta=args.tta,
+        multiscale=args.multiscale,
+        refine=args.refine,
+        subject=args.subject,
+        threshold=args.threshold,
+        foreground_estimation=args.foreground_estimation,
+    )
 
 
 def _cut_with_ray(args: argparse.Namespace) -> int:
@@ -252,12 +261,7 @@ def _cut_with_ray(args: argparse.Namespace) -> int:
         args.model,
         args.bg,
         mask=args.mask,
-        tta=args.tta,
-        multiscale=args.multiscale,
-        refine=args.refine,
-        subject=args.subject,
-        threshold=args.threshold,
-        foreground_estimation=args.foreground_estimation,
+        options=cut_options(args),
         backend=args.backend,
         precision=args.precision,
         overwrite=args.overwrite,

@@ -149,12 +149,6 @@ def blend(foreground: np.ndarray, alpha: np.ndarray, plate: np.ndarray) -> np.nd
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
-def check_threshold(threshold: float | None) -> None:
-    """Refuse a hard-mask threshold outside (0, 1) before any photo is cut."""
-    if threshold is not None and not 0.0 < threshold < 1.0:
-        raise UsageError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
-
-
 def hard_mask(alpha: np.ndarray, threshold: float) -> np.ndarray:
     """1 where ``alpha >= threshold``, else 0 (float32): a cut-out with hard edges.
 

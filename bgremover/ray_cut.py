@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from bgremover.batch import collect_inputs, cut_image, distinct_outputs
-from bgremover.compose import check_threshold, is_transparent, prepared_background
-from bgremover.constants import DEFAULT_SUBJECT, IMAGE_SUFFIXES, MULTISCALE
-from bgremover.errors import BadImageError, MissingExtraError, UsageError
+from bgremover.compose import is_transparent, prepared_background
+from bgremover.constants import IMAGE_SUFFIXES
+from bgremover.errors import BadImageError, MissingExtraError
+from bgremover.options import CutOptions, UsageError
 
 RAY_MISSING = 'cutting with Ray needs Ray Data: pip install "bgremover[ray]"'
 FAILURES = "_failures.csv"  # beside the outputs; "_" keeps it out of a Parquet dataset's files
@@ -176,11 +177,11 @@ def _open_photo(path: str):
 class _Cutter:
     """A Ray Data actor: loads the model once, then reads, cuts and writes batches of photos."""
 
-    def __init__(self, output: str, options: dict, model_args: dict, parquet: bool):
+    def __init__(self, output: str, job: dict, model_args: dict, parquet: bool):
         from bgremover.inference import load_model
 
-        self.output, self.options, self.parquet = output, options, parquet
-        self.options["background"] = prepared_background(self.options["background"])
+        self.output, self.job, self.parquet = output, dict(job), parquet
+        self.job["background"] = prepared_background(self.job["background"])
         self.segmenter = load_model(**model_args)
 
     def _write(self, target: str, image) -> bool:
@@ -188,7 +189,7 @@ class _Cutter:
         from pyarrow import fs as pafs
 
         filesystem_, inner = filesystem(target)
-        if not self.options["overwrite"] and filesystem_.get_file_info(inner).type != pafs.FileType.NotFound:
+        if not self.job["overwrite"] and filesystem_.get_file_info(inner).type != pafs.FileType.NotFound:
             return False
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
@@ -209,15 +210,12 @@ class _Cutter:
         out = {"path": [], "relative": [], "status": [], "error": []}
         if self.parquet:
             out.update(alpha_png=[], height=[], width=[])
-        o = self.options
+        job = self.job
         for path, relative in zip(batch["path"], batch["relative"], strict=True):
             status, error, image = "written", "", None
             try:
                 rgb = read_image(_open_photo(path), self.segmenter.max_pixels)
-                image = cut_image(
-                    self.segmenter, rgb, o["background"], o["mask"] or self.parquet, o["tta"], o["scales"],
-                    o["refine"], o["subject"], o["threshold"], o["foreground_estimation"],
-                )  # fmt: skip
+                image = cut_image(self.segmenter, rgb, job["background"], job["mask"] or self.parquet, job["options"])
                 if not self.parquet and not self._write(join(self.output, relative), image):
                     status = "existing"
             except (BadImageError, ValueError, OSError) as err:
@@ -263,12 +261,7 @@ def cut_with_ray(
     model: str | None = None,
     background="transparent",
     mask: bool = False,
-    tta: bool = False,
-    multiscale: bool = False,
-    refine: bool = False,
-    subject: str = DEFAULT_SUBJECT,
-    threshold: float | None = None,
-    foreground_estimation: bool = False,
+    options: CutOptions | None = None,
     backend: str | None = None,
     precision: str | None = None,
     overwrite: bool = False,
@@ -282,9 +275,10 @@ def cut_with_ray(
 
     ``actors``: the most model copies at once (default: one per GPU, else one per ``cpus_per_actor``
     CPUs of the cluster); ``gpus_per_actor``: default 1 where the cluster has GPUs, else 0. Photos
-    whose output exists are skipped unless ``overwrite``; the other options are ``bgremover cut``'s.
+    whose output exists are skipped unless ``overwrite``; ``options`` (TTA, subject, threshold and
+    the rest: :class:`~bgremover.options.CutOptions`) and the others are ``bgremover cut``'s.
     """
-    check_threshold(threshold)
+    options = options or CutOptions()
     parquet = output.rstrip("/").lower().endswith(PARQUET_SUFFIX)
     if not parquet and not is_uri(output):
         from bgremover.batch import check_folder
@@ -316,21 +310,12 @@ def cut_with_ray(
         per_actor = 1.0 if gpus_per_actor is None and gpus else (gpus_per_actor or 0.0)
         pool = actors or max(1, int(gpus // per_actor) if per_actor else int(resources.get("CPU", 1) // cpus_per_actor))
         pool = max(1, min(pool, -(-len(todo) // batch_size)))
-        options = {
-            "background": "transparent" if transparent else background,
-            "mask": mask,
-            "tta": tta,
-            "scales": MULTISCALE if multiscale else (1.0,),
-            "refine": refine,
-            "subject": subject,
-            "threshold": threshold,
-            "foreground_estimation": foreground_estimation,
-            "overwrite": overwrite,
-        }
+        job = {"background": "transparent" if transparent else background, "mask": mask, "options": options}
+        job["overwrite"] = overwrite
         model_args = {"source": model, "backend": backend, "precision": precision}
         dataset = ray.data.from_items([{"path": p, "relative": r} for p, r in todo]).map_batches(
             _Cutter,
-            fn_constructor_kwargs={"output": output, "options": options, "model_args": model_args, "parquet": parquet},
+            fn_constructor_kwargs={"output": output, "job": job, "model_args": model_args, "parquet": parquet},
             batch_size=batch_size,
             concurrency=(1, pool),
             num_cpus=cpus_per_actor,

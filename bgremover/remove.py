@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from PIL import Image
 
-from bgremover.compose import Background, check_threshold, compose, hard_mask
+from bgremover.compose import Background, compose, hard_mask
 from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.inference import Segmenter, load_model
 from bgremover.io import ImageSource, read_image
+from bgremover.options import CutOptions
 
 
 def remove_background(
@@ -23,7 +24,8 @@ def remove_background(
 ) -> Image.Image:
     """Cut the person out of ``image``: RGBA for ``"transparent"``, else RGB on the new background.
 
-    ``threshold`` turns the soft alpha into a hard mask. ``model`` defaults to the committed model.
+    ``threshold`` turns the soft alpha into a hard mask (``None`` or 0: the soft alpha). ``model``
+    defaults to the committed model.
     ``subject="main"`` keeps only the main subject(s), ``"all"`` every person.
 
     Example:
@@ -32,7 +34,7 @@ def remove_background(
         >>> cutout.mode  # doctest: +SKIP
         'RGBA'
     """
-    check_threshold(threshold)
+    threshold = CutOptions(threshold=threshold, subject=subject).threshold  # checked as everywhere
     segmenter = model or load_model()
     rgb = read_image(image, segmenter.max_pixels)
     alpha = segmenter.predict(rgb, tta=tta, scales=scales, refine=refine, subject=subject)

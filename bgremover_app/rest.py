@@ -33,10 +33,10 @@ from starlette.datastructures import UploadFile
 from bgremover import BadBackgroundError, BadImageError, settings
 from bgremover.compose import parse_color
 from bgremover.constants import DEFAULT_SUBJECT
+from bgremover.options import CutOptions, parse_flag
 from bgremover.serve.service import DEFAULT_MODEL, CutRequest, CutService
 
 PLAIN_BACKGROUNDS = ("transparent", "blur", "greenscreen")  # every other value is parsed as a colour
-FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 class TooLarge(ValueError):
@@ -103,32 +103,17 @@ def _check_query(request: Request) -> dict[str, str]:
     return {**DEFAULTS, **{k: request.query_params[k] for k in OPTIONS if k in request.query_params}}
 
 
-def _flag(name: str, value: str) -> bool:
-    if value.lower() not in FLAGS:
-        raise ValueError(f"{name} must be true or false, got {value!r}")
-    return FLAGS[value.lower()]
-
-
-def _threshold(value: str) -> float:
-    try:
-        threshold = float(value)
-    except ValueError:
-        threshold = -1.0
-    if not 0.0 <= threshold < 1.0:
-        raise ValueError(f"threshold must be a number in [0, 1) (0 keeps the soft alpha), got {value!r}")
-    return threshold
-
-
 def _request(query: dict[str, str], background_image: bytes | None) -> CutRequest:
     """The :class:`CutRequest` that the query's options ask for."""
+    options = CutOptions.from_text(query)  # checked as the library checks them
     request = CutRequest(
-        flip=_flag("tta", query["tta"]),
-        multiscale=_flag("multiscale", query["multiscale"]),
-        refine=_flag("refine", query["refine"]),
-        threshold=_threshold(query["threshold"]),
-        foreground_estimation=_flag("foreground_estimation", query["foreground_estimation"]),
+        flip=options.tta,
+        multiscale=options.multiscale,
+        refine=options.refine,
+        threshold=options.threshold or 0.0,
+        foreground_estimation=options.foreground_estimation,
         model=query["model"],
-        subject=query["subject"],
+        subject=options.subject,
     )
     if background_image is not None:
         request.background, request.background_image = "image", background_image
@@ -192,7 +177,7 @@ def remove_route(service: CutService, concurrency: int = 2, max_waiting: int = 1
             photo = await _read_upload(upload, "the photo")
             backdrop = form.get("background_image")
             backdrop = None if backdrop is None else await _read_upload(backdrop, "the background image")
-            cut, want_mask = _request(query, backdrop), _flag("mask", query["mask"])
+            cut, want_mask = _request(query, backdrop), parse_flag("mask", query["mask"])
             async with slots:
                 try:
                     result = await to_thread.run_sync(service.cut, photo, cut)

@@ -361,7 +361,6 @@ def test_unreadable_folders_and_files_are_reported_by_name(tmp_path):
         shutil.rmtree(top, ignore_errors=True)
 
 
-
 def test_library_errors_are_one_line_and_bugs_keep_their_traceback(tmp_path, capsys, monkeypatch):
     import bgremover.batch
     from bgremover import cli
@@ -370,7 +369,7 @@ def test_library_errors_are_one_line_and_bugs_keep_their_traceback(tmp_path, cap
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(photo_file)
     assert cli.main(["cut", str(photo_file), "-o", str(tmp_path / "out"), "--threshold", "2"]) == 2
     err = capsys.readouterr().err
-    assert err == "bgremover: error: threshold must be between 0 and 1 (exclusive), got 2.0\n"
+    assert err == "bgremover: error: threshold must be between 0 and 1 (0 keeps the soft alpha), got '2.0'\n"
 
     def broken(*args, **kwargs):  # a bug inside a command: a plain ValueError, not a library error
         return int("not a number")

@@ -255,7 +255,7 @@ def openvino_int8_folder(tmp_path_factory) -> Path:
 
 def test_openvino_int8_runs_its_size_quantized_and_every_other_size_unquantized(openvino_int8_folder, photos):
     from bgremover.constants import INT8_FILE
-    from bgremover.inference import FixedSizeNetwork, OpenVinoNetwork
+    from bgremover.runtimes import FixedSizeNetwork, OpenVinoNetwork
 
     xml = openvino_int8_folder / INT8_FILE
     assert "FakeQuantize" in xml.read_text()  # int8 compute, not only int8 storage
@@ -280,7 +280,7 @@ def test_openvino_int8_runs_its_size_quantized_and_every_other_size_unquantized(
 
 def test_openvino_int8_errors_name_the_problem(tmp_path, tiny_model_dir):
     from bgremover.deploy.openvino_int8 import quantize_openvino
-    from bgremover.inference import FixedSizeNetwork
+    from bgremover.runtimes import FixedSizeNetwork
 
     with pytest.raises(ValueError, match=r"written as a \.xml file"):
         quantize_openvino(tiny_model_dir, tmp_path / "model.onnx", [np.zeros((64, 64, 3), np.uint8)], 64)

@@ -11,6 +11,7 @@ from PIL import Image
 from bgremover import BadImageError, ModelNotFoundError, Segmenter, load_model, remove_background
 from bgremover.compose import background_plate, compose, estimate_foreground
 from bgremover.decoders.attention_unet import AttentionUNet
+from bgremover.errors import UsageError
 from bgremover.hub import resolve_source
 from bgremover.metrics import iou
 from bgremover.subjects import main_subjects
@@ -42,9 +43,9 @@ def test_fast_tier_runs_its_int8_file_at_its_size_and_finds_the_person(photo_pat
     """The fast tier's run block: 256² squashed, ``precision="int8"``: its int8 OpenVINO file, agreeing
     with the unquantized network and PyTorch on a real photo."""
     from bgremover.hub import run_config
-    from bgremover.inference import EXPORTED_BACKENDS, FixedSizeNetwork, fastest_cpu_runtime, int8_file
     from bgremover.io import read_mask
     from bgremover.metrics import iou
+    from bgremover.runtimes import EXPORTED_BACKENDS, FixedSizeNetwork, fastest_cpu_runtime, int8_file
 
     monkeypatch.setenv("BGREMOVER_CACHE", str(tmp_path))  # the ONNX export lands here
     fast = load_model("fast")
@@ -66,7 +67,7 @@ def test_fast_tier_runs_its_int8_file_at_its_size_and_finds_the_person(photo_pat
 def test_auto_backend_is_openvino_where_the_cpu_has_bf16():
     from pathlib import Path
 
-    from bgremover.inference import fastest_cpu_runtime, resolve_backend
+    from bgremover.runtimes import fastest_cpu_runtime, resolve_backend
 
     cpuinfo = Path("/proc/cpuinfo")
     if not cpuinfo.is_file():
@@ -79,7 +80,8 @@ def test_auto_backend_is_openvino_where_the_cpu_has_bf16():
 def test_default_tier_runs_the_fastest_exported_runtime_and_agrees_with_pytorch(default_model, photo_path, photos):
     """The default model's run block asks for ``backend="auto"`` at the CPU's default precision:
     OpenVINO where the CPU has bf16, else ONNX Runtime (fp32, PyTorch's answers)."""
-    from bgremover.inference import EXPORTED_BACKENDS, fastest_cpu_runtime, run_settings
+    from bgremover.inference import run_settings
+    from bgremover.runtimes import EXPORTED_BACKENDS, fastest_cpu_runtime
 
     assert run_settings(None) == (512, fastest_cpu_runtime(), False)
     assert isinstance(default_model.network, EXPORTED_BACKENDS[fastest_cpu_runtime()])
@@ -169,8 +171,12 @@ def test_threshold_and_foreground_estimation(tiny):
     assert np.array_equal(np.asarray(hard)[..., 3], np.where(soft >= 0.5, 255, 0))
     spill_free = remove_background(image, model=tiny, foreground_estimation=True)
     assert np.array_equal(np.asarray(spill_free)[..., 3], np.asarray(remove_background(image, model=tiny))[..., 3])
-    for bad in (0.0, 1.0, 1.5):
-        with pytest.raises(ValueError, match=f"threshold must be between 0 and 1 \\(exclusive\\), got {bad}"):
+    soft_cut = np.asarray(remove_background(image, model=tiny))
+    assert np.array_equal(np.asarray(remove_background(image, model=tiny, threshold=0.0)), soft_cut)  # 0: soft alpha
+    for bad in (1.0, 1.5, -0.2, float("nan")):
+        with pytest.raises(
+            UsageError, match=f"threshold must be between 0 and 1 \\(0 keeps the soft alpha\\), got '{bad}'"
+        ):
             remove_background(image, model=tiny, threshold=bad)
 
 
@@ -232,7 +238,7 @@ def test_hub_repo_id_loads_offline_from_cache(tiny_model_dir, tmp_path, monkeypa
     image = rng_image(50, 70)
     np.testing.assert_array_equal(segmenter.predict(image), reference.predict(image))
     assert isinstance(segmenter.network, AttentionUNet)
-    from bgremover.inference import int8_file
+    from bgremover.runtimes import int8_file
 
     assert int8_file("someone/bgremover-tiny") is None  # offline, and the cache has no int8 file
     for suffix in ("xml", "bin"):
@@ -271,7 +277,7 @@ def test_auto_takes_the_gpu_where_torch_sees_one_and_the_cpu_runtimes_elsewhere(
     """The choice as a function of the machine (every case, on any machine) and on this machine."""
     import torch
 
-    from bgremover.inference import _openvino_support, choose_runtime, resolve_backend
+    from bgremover.runtimes import _openvino_support, choose_runtime, resolve_backend
 
     for precision in ("default", "f32", "int8"):
         assert choose_runtime(precision, cuda=True, openvino=True, openvino_bf16=True) == "torch"

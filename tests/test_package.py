@@ -174,6 +174,7 @@ PURE_MODULES = (  # image and compositing helpers and the server's monitor: nump
     "bgremover.compose",
     "bgremover.imageops",
     "bgremover.io",
+    "bgremover.options",
     "bgremover.subjects",
     "bgremover.serve.monitor",
 )

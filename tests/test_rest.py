@@ -60,7 +60,7 @@ def test_clean_edge_colours_are_the_librarys(app_url, photo_path):
         ({"model": "huge"}, "unknown model 'huge'"),
         ({"background": "plaid"}, "background must be transparent, blur, greenscreen or a colour; 'plaid' is not"),
         ({"subject": "crowd"}, "subject must be one of all, main"),
-        ({"threshold": "3"}, "threshold must be a number in [0, 1)"),
+        ({"threshold": "3"}, "threshold must be between 0 and 1 (0 keeps the soft alpha), got '3'"),
         ({"mask": "maybe"}, "mask must be true or false"),
         ({"multiscale": "2"}, "multiscale must be true or false"),
         ({"foreground_estimation": "on"}, "foreground_estimation must be true or false"),

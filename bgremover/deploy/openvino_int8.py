@@ -5,7 +5,7 @@ input's shape: with them left dynamic, OpenVINO's int8 model answered all backgr
 fp32 on real photos, OpenVINO 2026.4 / NNCF 3.4), and fixing them folds the amounts into constants.
 The batch size stays dynamic. A model whose run block is square (the fast tier: every photo
 squashed to 256²) always feeds that size; other sizes (multi-scale TTA, a caller's working size)
-run unquantized (:class:`bgremover.inference.FixedSizeNetwork`).
+run unquantized (:class:`bgremover.runtimes.FixedSizeNetwork`).
 
 Calibration images are training photos, never benchmark photos.
 """
@@ -20,7 +20,7 @@ import numpy as np
 
 from bgremover.errors import UsageError
 from bgremover.imageops import resize_for_network
-from bgremover.inference import onnx_file
+from bgremover.runtimes import onnx_file
 
 PRESETS = ("performance", "mixed")  # NNCF's: symmetric activations, or asymmetric ones (slower, closer)
 

@@ -20,12 +20,13 @@ import numpy as np
 from PIL import Image
 
 from bgremover import settings
-from bgremover.compose import background_plate, blend, compose, hard_mask, parse_color, prepared_background
-from bgremover.constants import DEFAULT_SUBJECT, MULTISCALE
+from bgremover.compose import background_plate, blend, compose, parse_color, prepared_background
+from bgremover.constants import DEFAULT_SUBJECT
 from bgremover.errors import BadBackgroundError, UsageError, WeightsUnavailableError
 from bgremover.imageops import alpha_to_uint8
 from bgremover.inference import Segmenter
 from bgremover.io import read_image
+from bgremover.options import CutOptions
 from bgremover.serve.monitor import Monitor
 from bgremover.temporal import TemporalSmoother
 from bgremover.video import BadVideoError, Progress, remove_background_video
@@ -91,6 +92,17 @@ class CutRequest:
     model: str = DEFAULT_MODEL
     subject: str = DEFAULT_SUBJECT  # "all" | "main"
     foreground_estimation: bool = False  # take the background's colour out of the edges
+
+    def options(self) -> CutOptions:
+        """The cut's options, checked as the library checks them (a threshold of 0: the soft alpha)."""
+        return CutOptions(
+            tta=self.flip,
+            multiscale=self.multiscale,
+            refine=self.refine,
+            subject=self.subject,
+            threshold=self.threshold,
+            foreground_estimation=self.foreground_estimation,
+        )
 
     def background_spec(self):
         """What :func:`bgremover.compose.compose` takes for the chosen background. A request comes from
@@ -213,16 +225,9 @@ class CutService:
             segmenter = self.model(request.model)
             rgb = read_image(image, segmenter.max_pixels)
             background = request.background_spec()
-            alpha = segmenter.predict(
-                rgb,
-                tta=request.flip,
-                scales=MULTISCALE if request.multiscale else (1.0,),
-                refine=request.refine,
-                subject=request.subject,
-            )
-            if request.threshold > 0:
-                alpha = hard_mask(alpha, request.threshold)
-            output = compose(rgb, alpha, background, request.foreground_estimation)
+            options = request.options()
+            alpha = options.alpha(segmenter, rgb)
+            output = compose(rgb, alpha, background, options.foreground_estimation)
         except (ValueError, OSError):
             self.monitor.record_error()
             raise

@@ -5,15 +5,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from bgremover.imageops import resize_for_network
 from leaderboard.methods.base import Method
 
 LONG_SIDE = 512
-
-
-def resize_long_side(rgb: np.ndarray, long_side: int) -> np.ndarray:
-    scale = long_side / max(rgb.shape[:2])
-    size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
 
 
 def back_to(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -30,7 +25,7 @@ class GrabCut(Method):
         self.inset, self.iterations = inset, iterations
 
     def predict(self, rgb: np.ndarray) -> np.ndarray:
-        small = resize_long_side(rgb, LONG_SIDE)
+        small = resize_for_network(rgb, LONG_SIDE)
         height, width = small.shape[:2]
         rect = (
             round(width * self.inset),
@@ -56,7 +51,7 @@ class Watershed(Method):
     resolution = "long side 512"
 
     def predict(self, rgb: np.ndarray) -> np.ndarray:
-        small = resize_long_side(rgb, LONG_SIDE)
+        small = resize_for_network(rgb, LONG_SIDE)
         height, width = small.shape[:2]
         gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
         gradient = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))

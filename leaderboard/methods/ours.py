@@ -7,7 +7,8 @@ import numpy as np
 from bgremover import load_model
 from bgremover.constants import AUTO, BEST_MODEL, DEFAULT_SUBJECT, MULTISCALE
 from bgremover.hub import MODELS_DIR, NAMED_MODELS, PRETRAINED_DIR, run_config, tier_installed
-from bgremover.inference import resolve_backend, run_settings, runs_int8_file
+from bgremover.inference import run_settings
+from bgremover.runtimes import resolve_backend, runs_int8_file
 from leaderboard.methods.base import Method, MethodUnavailable
 
 RUNTIME_NAMES = {"onnx": ", ONNX Runtime", "openvino": ", OpenVINO"}
