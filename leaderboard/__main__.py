@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         ("check", "re-run a sample; fail if a committed number does not reproduce"),
         ("table", "regenerate results/README.md from the JSON"),
         ("card", "write a model folder's README.md (model card) from its training run and the results"),
+        ("tier-card", "write a shipped tier's README.md from its card.yaml and the committed results"),
         ("compare", "compare methods photo by photo on one set against a baseline (paired, with standard errors)"),
     ]:
         p = sub.add_parser(name, help=help_text)
@@ -86,9 +87,17 @@ def main(argv: list[str] | None = None) -> int:
                 "--averaged-from", nargs="+", default=(), metavar="TEXT", help="the models a weight average was made of"
             )
             p.add_argument("--epoch", type=int, help="the weights are the run's epoch-N/ folder (--keep-epochs)")
+        if name == "tier-card":
+            p.add_argument("model", nargs="+", help="shipped tier folders, e.g. bgremover/pretrained/bgremover-lite2")
         if name == "check":
             p.add_argument("--sample", type=int, default=3, help="images per (dataset, method)")
     args = parser.parse_args(argv)
+    if args.command == "tier-card":
+        from leaderboard.tier_card import write_tier_card
+
+        for folder in args.model:
+            print(f"wrote {write_tier_card(folder, args.results)}")
+        return 0
     if args.command == "card":
         from leaderboard.card import write_model_card
 

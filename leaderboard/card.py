@@ -25,6 +25,17 @@ TABLE_METRICS = (
 )
 
 
+# the Hub's model-card metadata block, shared by every card this package writes
+FRONT_MATTER = (
+    "---",
+    "library_name: bgremover",
+    "license: apache-2.0",
+    "tags: [image-segmentation, background-removal, person-segmentation]",
+    "---",
+    "",
+)
+
+
 def comparison_table(results: dict[str, dict], methods: list[str]) -> list[str]:
     """Markdown rows: method × (IoU, Dice, boundary F, SAD, SSIM, LPIPS per dataset) + p50/p95 on CCP."""
     sets = [d for d in DATASETS if d in results]
@@ -293,12 +304,7 @@ def write_model_card(
         else ""
     )
     lines = [
-        "---",
-        "library_name: bgremover",
-        "license: apache-2.0",
-        "tags: [image-segmentation, background-removal, person-segmentation]",
-        "---",
-        "",
+        *FRONT_MATTER,
         f"# {model_dir.name}",
         "",
         f"{architecture(model_config, config)}, for person/background segmentation. Input: RGB in [0, 1], any "

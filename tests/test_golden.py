@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from bgremover import load_model
-from tests.conftest import DATA
 from tests.golden import load, photo_paths, signature
 
 
@@ -15,7 +14,7 @@ from tests.golden import load, photo_paths, signature
 def test_shipped_model_matches_its_golden_outputs(model):
     segmenter = load_model(model, device="cpu", backend="torch")
     golden = load(model)
-    for path in photo_paths(DATA):
+    for path in photo_paths():
         got, want = signature(segmenter.predict(path)), golden[path.name]
         assert got["mean"] == pytest.approx(want["mean"], abs=2e-3), path.name
         assert got["foreground"] == pytest.approx(want["foreground"], abs=2e-3), path.name

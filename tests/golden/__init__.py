@@ -14,19 +14,19 @@ import numpy as np
 
 FOLDER = Path(__file__).resolve().parent
 GRID = 8  # alpha averaged over an 8×8 grid of cells
-PHOTOS = (  # (data folder, image stem): a full-body street photo, a video frame, a group
-    ("ccp_person", "0005"),  # CCP test split
-    ("davis_person", "hike_00000"),
-    ("cihp_sample", None),  # the first photo of the set
+# The app's credited example photos (committed, so a clone runs these tests): hands raised with people
+# around, a cluttered room seen from behind, a close group of three, six people side by side.
+EXAMPLES = FOLDER.parents[1] / "bgremover_app" / "examples"
+PHOTOS = (
+    "hands_raised_charades.jpg",
+    "fullbody_worker_on_ladder.jpg",
+    "group_apollo11_crew.jpg",
+    "group_six_people.jpg",
 )
 
 
-def photo_paths(data: Path) -> list[Path]:
-    paths = []
-    for folder, stem in PHOTOS:
-        images = sorted((data / folder / "images").iterdir())
-        paths.append(next(p for p in images if p.stem == stem) if stem else images[0])
-    return paths
+def photo_paths() -> list[Path]:
+    return [EXAMPLES / name for name in PHOTOS]
 
 
 def signature(alpha: np.ndarray) -> dict:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 from bgremover import load_model
 from tests.golden import golden_file, photo_paths, signature
 
 
 def main() -> None:
-    data = Path(os.environ.get("BGREMOVER_DATA_DIR", Path(__file__).resolve().parents[3] / "shared" / "data"))
     for model in ("default", "fast"):
         segmenter = load_model(model, device="cpu", backend="torch")
-        document = {path.name: signature(segmenter.predict(path)) for path in photo_paths(data)}
+        document = {path.name: signature(segmenter.predict(path)) for path in photo_paths()}
         golden_file(model).write_text(json.dumps(document, indent=1) + "\n")
         print(f"wrote {golden_file(model)}")
 
