@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         print("no CUDA GPU here: the GPU path cannot be measured on this machine", file=sys.stderr)
         return 2
     from bgremover.inference import load_model
-    from leaderboard.datasets import benchmarks
+    from bgremover_leaderboard.datasets import benchmarks
 
     sets = benchmarks(args.data)
     photos = [image for image, _ in sets["ccp_test"].pairs[: args.photos]]

@@ -97,7 +97,7 @@ def accuracy(run, data_dir: Path, per_set: int, long_side: int, square: bool) ->
 
     from bgremover.io import read_image, read_mask
     from bgremover.metrics import iou
-    from leaderboard.datasets import benchmarks
+    from bgremover_leaderboard.datasets import benchmarks
 
     scores = {}
     for name in ("ccp_test", "davis"):

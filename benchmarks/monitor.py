@@ -59,7 +59,7 @@ def main() -> None:
     from bgremover.hub import resolve_source
     from bgremover.io import read_mask
     from bgremover.serve.monitor import DriftReference, Monitor
-    from leaderboard.framing import framing
+    from bgremover_leaderboard.framing import framing
 
     folder = resolve_source(args.model)
     reference = DriftReference.load(folder)

@@ -40,7 +40,7 @@ from bgremover_app.monitor_tab import build_monitor_tab
 from bgremover_app.rest import remove_route
 from bgremover_app.showcase import EXAMPLES_DIR, PHOTO_EXAMPLES, credits_line
 from bgremover_app.video_tab import build_video_tab
-from leaderboard.tab import build_leaderboard_tab
+from bgremover_leaderboard.tab import build_leaderboard_tab
 
 try:  # ZeroGPU on Hugging Face Spaces
     import spaces

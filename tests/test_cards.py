@@ -1,13 +1,13 @@
 """The shipped tiers' model cards say what the committed results say: each README.md is exactly what
-``python -m leaderboard tier-card`` writes from its card.yaml and leaderboard/results today."""
+``python -m bgremover_leaderboard tier-card`` writes from its card.yaml and bgremover_leaderboard/results today."""
 
 from __future__ import annotations
 
 import pytest
 
 from bgremover.hub import PRETRAINED_DIR
-from leaderboard.report import load_results
-from leaderboard.tier_card import results_table, tier_card
+from bgremover_leaderboard.report import load_results
+from bgremover_leaderboard.tier_card import results_table, tier_card
 
 TIERS = sorted(p.parent.name for p in PRETRAINED_DIR.glob("*/card.yaml"))
 
@@ -20,7 +20,7 @@ def test_every_shipped_tier_has_a_card_source():
 def test_the_committed_card_matches_the_committed_results(tier):
     folder = PRETRAINED_DIR / tier
     assert (folder / "README.md").read_text() == tier_card(folder), (
-        f"regenerate it: python -m leaderboard tier-card {folder.relative_to(PRETRAINED_DIR.parents[1])}"
+        f"regenerate it: python -m bgremover_leaderboard tier-card {folder.relative_to(PRETRAINED_DIR.parents[1])}"
     )
 
 

@@ -18,7 +18,7 @@ from bgremover.deploy.prune import prune_model
 from bgremover.deploy.quantize import quantize_onnx
 from bgremover.metrics import iou
 from bgremover.train import TrainConfig
-from leaderboard.card import write_model_card
+from bgremover_leaderboard.card import write_model_card
 from tests.conftest import CCP, DATA, REPO, TINY
 
 
@@ -177,7 +177,7 @@ def test_card_design_section_reads_the_committed_ablations_and_cv(tmp_path):
     )
     (run / "config.json").write_text(json.dumps(recipe.to_dict()))
     (run / "epochs.jsonl").write_text(json.dumps({"epoch": 9, "step": 900, "iou": 0.9}) + "\n")
-    design = REPO / "leaderboard" / "results" / "design"
+    design = REPO / "bgremover_leaderboard" / "results" / "design"
     card = write_model_card(model_dir, run, [], design_dir=design).read_text()
     assert "- Occluders: 30% of the composites" in card
     assert "35% groups of 2–7, 60% of the groups standing shoulder to shoulder" in card
@@ -192,7 +192,7 @@ def test_card_design_section_reads_the_committed_ablations_and_cv(tmp_path):
 
 def test_card_describes_the_runs_data_and_composites():
     from bgremover.train import TrainConfig
-    from leaderboard.card import data_description
+    from bgremover_leaderboard.card import data_description
 
     config = TrainConfig(
         data="../shared/data/ccp_person",

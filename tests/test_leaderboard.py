@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from bgremover.io import read_image
-from leaderboard.card import recipe_extras
-from leaderboard.check import check
-from leaderboard.datasets import Benchmark, benchmarks
-from leaderboard.harness import run
-from leaderboard.methods import MethodUnavailable, all_methods
-from leaderboard.report import RESULTS_DIR, SchemaError, load_results, validate
+from bgremover_leaderboard.card import recipe_extras
+from bgremover_leaderboard.check import check
+from bgremover_leaderboard.datasets import Benchmark, benchmarks
+from bgremover_leaderboard.harness import run
+from bgremover_leaderboard.methods import MethodUnavailable, all_methods
+from bgremover_leaderboard.report import RESULTS_DIR, SchemaError, load_results, validate
 from tests.conftest import DATA
 
 METHODS = all_methods()
@@ -66,8 +66,9 @@ def test_a_run_with_mediapipe_exits_without_a_traceback(tmp_path):
     when the interpreter exits."""
     pytest.importorskip("mediapipe")
     code = (
-        "from pathlib import Path; from leaderboard.datasets import benchmarks; from leaderboard.harness import run;"
-        "from leaderboard.methods import all_methods;"
+        "from pathlib import Path; from bgremover_leaderboard.datasets import benchmarks;"
+        "from bgremover_leaderboard.harness import run;"
+        "from bgremover_leaderboard.methods import all_methods;"
         f"sets = benchmarks({str(DATA)!r}); out = Path({str(tmp_path)!r});"
         "methods = {'mediapipe_selfie': all_methods()['mediapipe_selfie']};"
         "run(methods, {'cihp_sample': sets['cihp_sample']}, out, limit=1)"
@@ -130,7 +131,7 @@ def test_check_passes_then_fails_on_a_tampered_number(results_dir, sets):
 
 
 def test_committed_results_record_every_photos_framing_and_the_table_pools_them():
-    from leaderboard.report import by_framing
+    from bgremover_leaderboard.report import by_framing
 
     documents = load_results()
     for name in ("ccp_test", "davis", "web_people", "indoor_closeup"):
@@ -143,7 +144,7 @@ def test_committed_results_record_every_photos_framing_and_the_table_pools_them(
 
 
 def test_run_evaluates_an_extra_model_folder_by_name(tmp_path, tiny_model_dir):
-    from leaderboard.__main__ import main
+    from bgremover_leaderboard.__main__ import main
 
     argv = ["run", "--results", str(tmp_path), "--data-dir", str(DATA), "--datasets", "cihp_sample", "--limit", "1"]
     assert main([*argv, "--methods", "ours:tiny", "--model", f"tiny={tiny_model_dir}"]) == 0
@@ -161,8 +162,8 @@ def test_run_evaluates_an_extra_model_folder_by_name(tmp_path, tiny_model_dir):
 
 
 def test_tab_charts_are_scaled_to_the_data_and_readable():
-    from leaderboard.report import load_results
-    from leaderboard.tab import bar_chart, environment_line, latency_scatter
+    from bgremover_leaderboard.report import load_results
+    from bgremover_leaderboard.tab import bar_chart, environment_line, latency_scatter
 
     document = load_results()["ccp_test"]
     available = [r for r in document["results"].values() if r["available"]]

@@ -7,10 +7,10 @@ import shutil
 import numpy as np
 import pytest
 
-from leaderboard.__main__ import main
-from leaderboard.datasets import folder_benchmark
-from leaderboard.paired import compare_scores, paired_differences
-from leaderboard.report import load_results
+from bgremover_leaderboard.__main__ import main
+from bgremover_leaderboard.datasets import folder_benchmark
+from bgremover_leaderboard.paired import compare_scores, paired_differences
+from bgremover_leaderboard.report import load_results
 from tests.conftest import CCP
 
 
@@ -54,7 +54,7 @@ def test_paired_differences_known_answers():
 
 
 def test_the_tab_lists_every_method_against_mediapipe_photo_by_photo():
-    from leaderboard.tab import paired_rows
+    from bgremover_leaderboard.tab import paired_rows
 
     doc = document({"mediapipe_selfie": [0.9, 0.8, 0.7], "ours": [1.0, 0.9, 0.6]}, ["close-up", "close-up", "group"])
     (row,) = paired_rows(doc)

@@ -78,7 +78,7 @@ def test_quality_ranks_corrupted_mask_below_good(segmenter, held_out):
 
 def test_upside_down_portraits_are_flagged_upright_ones_are_not(reference, segmenter):
     """Webcam close-ups and portraits (CCP test people in held-out rooms), through the real model."""
-    from leaderboard import synthetic
+    from bgremover_leaderboard import synthetic
 
     portraits = SegmentationFolder(synthetic.build(DATA))
     photos = [portraits.load(i)[0] for i in range(0, 200, 10)]  # 20 photos

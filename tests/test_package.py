@@ -102,7 +102,7 @@ def test_installed_wheel_serves_the_app_outside_the_checkout(wheel, installed, t
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         scripts = archive.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert {"bgremover_app/app.py", "leaderboard/results/web_people.json"} <= names
+    assert {"bgremover_app/app.py", "bgremover_leaderboard/results/web_people.json"} <= names
     assert "bgremover-app = bgremover_app.app:main" in scripts
     work = tmp_path / "elsewhere"
     work.mkdir()
@@ -130,7 +130,7 @@ def test_installed_wheel_serves_the_app_outside_the_checkout(wheel, installed, t
         process.wait(timeout=30)
 
 
-APP_SIDE = {"leaderboard", "bgremover_app", "app", "gradio", "gradio_client", "plotly", "spaces"}
+APP_SIDE = {"bgremover_leaderboard", "bgremover_app", "app", "gradio", "gradio_client", "plotly", "spaces"}
 
 
 def test_core_library_imports_nothing_app_side():

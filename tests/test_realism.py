@@ -20,8 +20,8 @@ from bgremover.data import (
 from bgremover.data.realism import disk_blur, harmonize
 from bgremover.train.builders import build_datasets, split_stems
 from bgremover.train.config import TrainConfig
-from leaderboard import synthetic
-from leaderboard.framing import framing
+from bgremover_leaderboard import synthetic
+from bgremover_leaderboard.framing import framing
 from tests.conftest import BACKGROUNDS, CCP, DATA
 
 INDOOR = DATA / "backgrounds_indoor"

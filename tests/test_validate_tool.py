@@ -85,7 +85,7 @@ def test_committed_recipe_validates_on_80_held_out_photos_their_two_composites_a
 
 
 def test_paired_rows_are_each_variants_difference_from_the_first_photo_by_photo(tmp_path):
-    from leaderboard.paired import compare_scores
+    from bgremover_leaderboard.paired import compare_scores
 
     config = tmp_path / "config.json"
     config.write_text(json.dumps(dict(data=str(CCP), max_val_images=3)))

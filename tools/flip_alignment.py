@@ -86,7 +86,7 @@ def print_sides(pairs: dict[tuple[str, str], list[tuple[float, float]]]) -> None
 def benchmark_samples(data: Path, per_set: int) -> tuple[list, list[str]]:
     """Up to ``per_set`` evenly spaced (image, mask) pairs of each of :data:`BENCHMARKS`."""
     from bgremover.io import read_image, read_mask
-    from leaderboard.datasets import benchmarks
+    from bgremover_leaderboard.datasets import benchmarks
 
     sets = benchmarks(data)
     samples, labels = [], []
@@ -155,7 +155,7 @@ def main() -> None:
     if args.sides:
         print_sides(dict(sorted(sides.items())))
     if args.peers and args.data is not None:
-        from leaderboard.methods import all_methods
+        from bgremover_leaderboard.methods import all_methods
 
         methods = all_methods()
         benchmark = [(pair, label) for pair, label in zip(samples, labels, strict=True) if label in BENCHMARKS]

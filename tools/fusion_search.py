@@ -58,7 +58,7 @@ def main() -> None:
     from bgremover.fusion import U2Net
     from bgremover.metrics import iou
     from bgremover.subjects import select_subjects
-    from leaderboard.paired import compare_scores
+    from bgremover_leaderboard.paired import compare_scores
 
     samples, labels = validation_samples(args.config, args.real_closeups)
     base = load_model(args.base)

@@ -25,8 +25,16 @@ REPO = Path(__file__).resolve().parents[1]
 MAX_PLAIN_BYTES = 10 * 1000 * 1000  # the Hub's limit for a file outside LFS/Xet
 # what a Space needs: the app, its packages, the README, the licence; not the tests, training
 # configs, lab history, comparison-only models or tools
-INCLUDE = ("app.py", "README.md", "LICENSE", "requirements.txt", "bgremover/", "bgremover_app/", "leaderboard/")
-EXCLUDE = ("*/__pycache__/*", "*.pyc", "leaderboard/results/design/*", "bgremover_app/*.pyi")
+INCLUDE = (
+    "app.py",
+    "README.md",
+    "LICENSE",
+    "requirements.txt",
+    "bgremover/",
+    "bgremover_app/",
+    "bgremover_leaderboard/",
+)
+EXCLUDE = ("*/__pycache__/*", "*.pyc", "bgremover_leaderboard/results/design/*", "bgremover_app/*.pyi")
 LFS_PATTERNS = ("*.safetensors", "*.bin", "*.onnx", "*.jpg", "*.jpeg", "*.png", "*.webp", "*.gif", "*.mp4", "*.webm")
 REQUIRED_FRONT_MATTER = ("title", "sdk", "sdk_version", "app_file")
 

@@ -53,7 +53,7 @@ def main() -> None:
 
     from bgremover import load_model
     from bgremover.io import read_image, read_mask
-    from leaderboard.datasets import benchmarks
+    from bgremover_leaderboard.datasets import benchmarks
 
     segmenter = load_model(args.model)
     samples, labels = validation_samples(args.config)

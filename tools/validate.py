@@ -12,8 +12,8 @@ The validation set is the one of the committed recipe ``configs/default-finetune
 
 Prints IoU (per-image mean, threshold 0.5 or ``--threshold``, main subject) per part of the validation set and
 over all. ``--paired`` adds every other row's difference from the first model's, photo by photo, with its
-bootstrap standard error (:func:`leaderboard.paired.compare_scores`): whether a candidate's gain is larger than
-what the validation photos' spread can tell.
+bootstrap standard error (:func:`bgremover_leaderboard.paired.compare_scores`): whether a candidate's gain
+is larger than what the validation photos' spread can tell.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def main() -> None:
     from bgremover import load_model
     from bgremover.constants import MULTISCALE
     from bgremover.metrics import iou
-    from leaderboard.paired import compare_scores
+    from bgremover_leaderboard.paired import compare_scores
 
     variants = {"": {}} | ({"+flip": {"tta": True}} if args.tta else {})
     variants |= {"+flip+multiscale": {"tta": True, "scales": MULTISCALE}} if args.multiscale else {}

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from bgremover.io import read_image, read_mask
 from bgremover.metrics import LPIPS, image_metrics
-from leaderboard.datasets import Benchmark
-from leaderboard.harness import fix_threads
-from leaderboard.methods import Method
-from leaderboard.report import RESULTS_DIR, load_results
+from bgremover_leaderboard.datasets import Benchmark
+from bgremover_leaderboard.harness import fix_threads
+from bgremover_leaderboard.methods import Method
+from bgremover_leaderboard.report import RESULTS_DIR, load_results
 
 TOLERANCE = {"default": 2e-3, "sad": 0.05, "gradient_error": 0.05, "lpips": 5e-3}
 RUNTIME_TOLERANCE = {"default": 0.03, "sad": 0.1, "gradient_error": 0.1, "lpips": 0.03}

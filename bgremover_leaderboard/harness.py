@@ -16,10 +16,10 @@ import torch
 
 from bgremover.io import read_image, read_mask
 from bgremover.metrics import LPIPS, MetricAccumulator
-from leaderboard.datasets import Benchmark
-from leaderboard.framing import framing
-from leaderboard.methods import Method, MethodUnavailable
-from leaderboard.report import RESULTS_DIR, write_markdown
+from bgremover_leaderboard.datasets import Benchmark
+from bgremover_leaderboard.framing import framing
+from bgremover_leaderboard.methods import Method, MethodUnavailable
+from bgremover_leaderboard.report import RESULTS_DIR, write_markdown
 
 THREADS = 2
 HEADLINE = ("iou", "dice", "ssim", "lpips")

@@ -13,7 +13,7 @@ import numpy as np
 from bgremover import settings
 from bgremover.losses.perceptual import IMAGENET_MEAN, IMAGENET_STD
 from bgremover.weights import local_weight_file
-from leaderboard.methods.base import Method, MethodUnavailable
+from bgremover_leaderboard.methods.base import Method, MethodUnavailable
 
 
 def peer_file(file_name: str, url: str | None) -> Path:

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from bgremover.imageops import resize_for_network
-from leaderboard.methods.base import Method
+from bgremover_leaderboard.methods.base import Method
 
 LONG_SIDE = 512
 

@@ -1,6 +1,6 @@
 """Methods compared photo by photo on one set: the paired difference of a per-image metric against a
 baseline method, with its bootstrap standard error, so that a gap can be told from the spread of
-the photos (``python -m leaderboard compare``).
+the photos (``python -m bgremover_leaderboard compare``).
 
 A mean over a hundred photos moves by several thousandths when a few photos change; two methods
 scored on the same photos are compared on their differences photo by photo, which removes the
@@ -50,7 +50,7 @@ def paired_differences(
     photo count, mean and median of ``metric``, how many photos it scores above / below
     ``baseline``, the mean and median of its difference from ``baseline`` and the standard error of
     the mean difference (``draws`` bootstrap resamples of the photos). ``framing`` keeps the photos
-    of that framing only (:mod:`leaderboard.framing`). Rows are sorted by mean difference.
+    of that framing only (:mod:`bgremover_leaderboard.framing`). Rows are sorted by mean difference.
 
     Example:
         >>> result = lambda scores: {"available": True, "per_image": {s: {"iou": v} for s, v in scores.items()}}

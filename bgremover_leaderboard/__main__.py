@@ -1,4 +1,4 @@
-"""``python -m leaderboard run|check|table|card|compare``."""
+"""``python -m bgremover_leaderboard run|check|table|card|compare``."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from leaderboard.datasets import benchmarks, folder_benchmark
-from leaderboard.framing import FRAMINGS
-from leaderboard.report import RESULTS_DIR
+from bgremover_leaderboard.datasets import benchmarks, folder_benchmark
+from bgremover_leaderboard.framing import FRAMINGS
+from bgremover_leaderboard.report import RESULTS_DIR
 
 
 def _named(parser: argparse.ArgumentParser, option: str, specs: list[str]) -> list[tuple[str, str]]:
@@ -24,7 +24,7 @@ def _named(parser: argparse.ArgumentParser, option: str, specs: list[str]) -> li
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m leaderboard", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bgremover_leaderboard", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_text in [
         ("run", "evaluate methods on benchmarks and write results"),
@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--run", required=True, help="the training run folder it came from")
             p.add_argument("--limitations", help="one observed limitation per line (default: <model>/limitations.txt)")
             p.add_argument(
-                "--design", help="results of the ablation runs (+ cv/cv.json), e.g. leaderboard/results/design"
+                "--design",
+                help="results of the ablation runs (+ cv/cv.json), e.g. bgremover_leaderboard/results/design",
             )
             p.add_argument(
                 "--averaged-from", nargs="+", default=(), metavar="TEXT", help="the models a weight average was made of"
@@ -93,13 +94,13 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--sample", type=int, default=3, help="images per (dataset, method)")
     args = parser.parse_args(argv)
     if args.command == "tier-card":
-        from leaderboard.tier_card import write_tier_card
+        from bgremover_leaderboard.tier_card import write_tier_card
 
         for folder in args.model:
             print(f"wrote {write_tier_card(folder, args.results)}")
         return 0
     if args.command == "card":
-        from leaderboard.card import write_model_card
+        from bgremover_leaderboard.card import write_model_card
 
         path = Path(args.limitations or Path(args.model) / "limitations.txt")
         limitations = [line.strip() for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
@@ -109,11 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {card}")
         return 0
     if args.command == "compare":
-        from leaderboard.paired import markdown, paired_differences
+        from bgremover_leaderboard.paired import markdown, paired_differences
 
         path = args.results / f"{args.dataset}.json"
         if not path.is_file():
-            parser.error(f"no results for {args.dataset!r} in {args.results} (run `python -m leaderboard run` first)")
+            parser.error(
+                f"no results for {args.dataset!r} in {args.results} (run `python -m bgremover_leaderboard run` first)"
+            )
         try:
             rows = paired_differences(json.loads(path.read_text()), args.baseline, args.framing, args.metric)
         except ValueError as err:
@@ -123,11 +126,11 @@ def main(argv: list[str] | None = None) -> int:
         print(markdown(rows, args.baseline, args.metric))
         return 0
     if args.command == "table":
-        from leaderboard.report import write_markdown
+        from bgremover_leaderboard.report import write_markdown
 
         print(f"wrote {write_markdown(args.results)}")
         return 0
-    from leaderboard.methods import Ours, all_methods
+    from bgremover_leaderboard.methods import Ours, all_methods
 
     methods = all_methods()
     for name, source in _named(parser, "--model", getattr(args, "model", [])):
@@ -156,11 +159,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown datasets {unknown}; available: {sorted(sets)}")
         sets = {n: sets[n] for n in args.datasets}
     if args.command == "run":
-        from leaderboard.harness import run
+        from bgremover_leaderboard.harness import run
 
         run(methods, sets, args.results, args.limit)
         return 0
-    from leaderboard.check import check
+    from bgremover_leaderboard.check import check
 
     problems = check(methods, sets, args.sample, args.results)
     for problem in problems:

@@ -9,8 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from bgremover import settings
-from leaderboard.paired import difference_cells, paired_differences
-from leaderboard.report import ALL_METRICS, LOWER_IS_BETTER, load_results, rows
+from bgremover_leaderboard.paired import difference_cells, paired_differences
+from bgremover_leaderboard.report import ALL_METRICS, LOWER_IS_BETTER, load_results, rows
 
 HEADLINE = ("iou", "dice", "ssim", "lpips")
 WORST_COUNT = 6
@@ -127,7 +127,7 @@ def render_worst(dataset: str, stems: list[str], data_dir: str | None) -> list[t
     """Image | ground truth | prediction strips for ``stems`` (needs the data folder)."""
     from bgremover import load_model
     from bgremover.io import read_image, read_mask
-    from leaderboard.datasets import benchmarks
+    from bgremover_leaderboard.datasets import benchmarks
 
     if not data_dir or not Path(data_dir).is_dir():
         raise gr.Error("the benchmark data folder is not available here (set BGREMOVER_DATA_DIR)")
@@ -149,7 +149,7 @@ def render_worst(dataset: str, stems: list[str], data_dir: str | None) -> list[t
 
 
 def paired_rows(document: dict, framing: str | None = None, baseline: str = BASELINE) -> list[list]:
-    """IoU photo by photo against ``baseline`` (:func:`leaderboard.paired.paired_differences`) as
+    """IoU photo by photo against ``baseline`` (:func:`bgremover_leaderboard.paired.paired_differences`) as
     table rows; none where the baseline has no results on the set."""
     if not document["results"].get(baseline, {}).get("available"):
         return []
@@ -166,10 +166,12 @@ def build_leaderboard_tab(results_dir: Path | None = None) -> None:
             gr.Markdown(f"No valid committed results: {err}")
             return
         if not documents:
-            gr.Markdown("No results committed yet: run `python -m leaderboard run --data-dir ../shared/data`.")
+            gr.Markdown(
+                "No results committed yet: run `python -m bgremover_leaderboard run --data-dir ../shared/data`."
+            )
             return
         gr.Markdown(
-            "Every number below was measured by `python -m leaderboard run` on the machine described at the "
+            "Every number below was measured by `python -m bgremover_leaderboard run` on the machine described at the "
             "bottom of each dataset; click a column header to sort. Methods that could not run say why."
         )
         data_dir = settings.data_dir()

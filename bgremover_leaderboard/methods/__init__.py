@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from leaderboard.methods.base import Method, MethodUnavailable
-from leaderboard.methods.classic import GrabCut, Watershed
-from leaderboard.methods.ours import Best, Ours, our_methods
-from leaderboard.methods.peers import (
+from bgremover_leaderboard.methods.base import Method, MethodUnavailable
+from bgremover_leaderboard.methods.classic import GrabCut, Watershed
+from bgremover_leaderboard.methods.ours import Best, Ours, our_methods
+from bgremover_leaderboard.methods.peers import (
     ONNX_PRESETS,
     MediaPipeSelfie,
     OnnxPeer,

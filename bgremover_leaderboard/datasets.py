@@ -53,8 +53,8 @@ def folder_benchmark(name: str, folder: str | os.PathLike) -> Benchmark:
 
 def benchmarks(root: str | os.PathLike | None = None) -> dict[str, Benchmark]:
     """CCP test (200), DAVIS (119), DAVIS clean subset, web photos (290), the synthetic indoor close-up set
-    (200, built on first use: :mod:`leaderboard.synthetic`) and the CIHP sample (5, qualitative)."""
-    from leaderboard import synthetic
+    (200, built on first use: :mod:`bgremover_leaderboard.synthetic`) and the CIHP sample (5, qualitative)."""
+    from bgremover_leaderboard import synthetic
 
     root = data_dir(root)
     ccp, davis, cihp = root / "ccp_person", root / "davis_person", root / "cihp_sample"

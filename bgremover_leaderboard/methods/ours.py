@@ -9,7 +9,7 @@ from bgremover.constants import AUTO, BEST_MODEL, DEFAULT_SUBJECT, MULTISCALE
 from bgremover.hub import MODELS_DIR, NAMED_MODELS, PRETRAINED_DIR, run_config, tier_installed
 from bgremover.inference import run_settings
 from bgremover.runtimes import resolve_backend, runs_int8_file
-from leaderboard.methods.base import Method, MethodUnavailable
+from bgremover_leaderboard.methods.base import Method, MethodUnavailable
 
 RUNTIME_NAMES = {"onnx": ", ONNX Runtime", "openvino": ", OpenVINO"}
 

@@ -12,8 +12,8 @@ from bgremover.data import CompositeConfig
 from bgremover.hub import resolve_source, run_config
 from bgremover.inference import run_settings
 from bgremover.train.config import TrainConfig
-from leaderboard.report import DATASET_ORDER as DATASETS
-from leaderboard.report import load_results
+from bgremover_leaderboard.report import DATASET_ORDER as DATASETS
+from bgremover_leaderboard.report import load_results
 
 TABLE_METRICS = (
     ("iou", "IoU", 3),
@@ -325,7 +325,7 @@ def write_model_card(
         *kept_epoch(epochs, epoch),
         f"- {best_label} validation IoU {best['iou']:.4f} (epoch {best['epoch'] + 1}, step {best['step']}).",
         "",
-        "## Results (measured by `python -m leaderboard run`)",
+        "## Results (measured by `python -m bgremover_leaderboard run`)",
         "",
         *comparison_table(results, methods),
         "",

@@ -2,7 +2,7 @@
 ``card.yaml`` (what it is, what it is made of, its limitations) and the committed leaderboard results
 (every number), so that a card never shows a number the results do not hold.
 
-    python -m leaderboard tier-card bgremover/pretrained/bgremover-lite2
+    python -m bgremover_leaderboard tier-card bgremover/pretrained/bgremover-lite2
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from leaderboard.card import FRONT_MATTER
-from leaderboard.report import RESULTS_DIR, load_results
+from bgremover_leaderboard.card import FRONT_MATTER
+from bgremover_leaderboard.report import RESULTS_DIR, load_results
 
 SETS = {  # leaderboard set → column title
     "ccp_test": "CCP test",
@@ -80,7 +80,7 @@ def tier_card(model_dir: str | os.PathLike, results_dir: str | os.PathLike = RES
         "## Results",
         "",
         f"IoU (per-photo mean, threshold 0.5, main subject) on the leaderboard's sets, measured by "
-        f"`python -m leaderboard run` ({measured_on(results)}); p95: milliseconds per photo end to end on "
+        f"`python -m bgremover_leaderboard run` ({measured_on(results)}); p95: milliseconds per photo end to end on "
         "CCP test in the same runs (compare within a column; the machine's speed varies between runs).",
         "",
         *results_table(results, rows),

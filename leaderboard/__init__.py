@@ -1,1 +1,0 @@
-"""The benchmark harness (``python -m leaderboard``) and the app's Leaderboard tab."""
