@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -197,3 +199,36 @@ def clip_with_audio(path: Path, frames: list[np.ndarray], fps: int = CLIP_FPS, *
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory, photos) -> Path:
     return clip_with_audio(tmp_path_factory.mktemp("clip") / "hike.mp4", photos)
+
+
+# A clone without ../shared runs every test that does not read it; the others skip and say what to set.
+SHARED_NAMES = re.compile(r"\b(DATA|CCP|BACKGROUNDS|WEIGHTS|photo_path|ccp_stems)\b")
+
+
+def _reads_shared(item) -> bool:
+    """Whether a test or one of its fixtures names the shared data or weights."""
+    functions = [getattr(item, "function", None)]
+    for name in item.fixturenames:
+        definitions = item._fixtureinfo.name2fixturedefs.get(name, ())
+        functions += [definitions[-1].func] if definitions else []  # the one in force (a module's overrides)
+    for function in filter(None, functions):
+        try:
+            if SHARED_NAMES.search(inspect.getsource(function)):
+                return True
+        except (OSError, TypeError):
+            continue
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    missing = [f"{name}={path}" for name, path in (("BGREMOVER_DATA_DIR", DATA), ("BGREMOVER_WEIGHTS_DIR", WEIGHTS))
+               if not path.is_dir()]  # fmt: skip
+    if not missing:
+        return
+    skip = pytest.mark.skip(
+        reason=f"reads the shared data or weights, which are not here ({', '.join(missing)}): point "
+        "BGREMOVER_DATA_DIR and BGREMOVER_WEIGHTS_DIR at copies of ../shared/data and ../shared/weights"
+    )
+    for item in items:
+        if _reads_shared(item):
+            item.add_marker(skip)
