@@ -128,16 +128,20 @@ def output_plan(
     return [(Path(inputs[0]), Path(output.name))], output.parent
 
 
-def cut_image(segmenter, rgb: np.ndarray, background="transparent", mask: bool = False, options=None) -> Image.Image:
-    """One decoded photo → what ``bgremover cut`` writes for it: the alpha as an 8-bit grey image with
-    ``mask``, else the cut-out over ``background`` (RGBA when transparent), under ``options`` (a
-    :class:`~bgremover.options.CutOptions`). Every engine calls this, so a photo cut on a cluster equals
-    the one cut by the plain CLI."""
-    options = options or CutOptions()
-    alpha = options.alpha(segmenter, rgb)
+def render(rgb: np.ndarray, alpha: np.ndarray, background="transparent", mask: bool = False, options=None):
+    """What ``bgremover cut`` writes for a photo and its alpha: the alpha as an 8-bit grey image with
+    ``mask``, else the cut-out over ``background`` (RGBA when transparent)."""
     if mask:
         return Image.fromarray(alpha_to_uint8(alpha), "L")
-    return compose(rgb, alpha, background, options.foreground_estimation)
+    return compose(rgb, alpha, background, (options or CutOptions()).foreground_estimation)
+
+
+def cut_image(segmenter, rgb: np.ndarray, background="transparent", mask: bool = False, options=None) -> Image.Image:
+    """One decoded photo → what ``bgremover cut`` writes for it (:func:`render`) under ``options`` (a
+    :class:`~bgremover.options.CutOptions`). Every engine cuts through this or :func:`render`, so a
+    photo cut on a cluster equals the one cut by the plain CLI."""
+    options = options or CutOptions()
+    return render(rgb, options.alpha(segmenter, rgb), background, mask, options)
 
 
 def cut_files(

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from bgremover.batch import collect_inputs, cut_image, distinct_outputs
+from bgremover.batch import collect_inputs, distinct_outputs, render
 from bgremover.compose import is_transparent, prepared_background
 from bgremover.constants import IMAGE_SUFFIXES
 from bgremover.errors import BadImageError, MissingExtraError
@@ -207,23 +207,31 @@ class _Cutter:
     def __call__(self, batch: dict) -> dict:
         from bgremover.io import read_image
 
-        out = {"path": [], "relative": [], "status": [], "error": []}
+        job = self.job
+        pairs = zip(batch["path"], batch["relative"], strict=True)
+        rows = [{"path": path, "relative": relative, "status": "written", "error": ""} for path, relative in pairs]
+        decoded = {}
+        for i, row in enumerate(rows):
+            try:
+                decoded[i] = read_image(_open_photo(row["path"]), self.segmenter.max_pixels)
+            except (BadImageError, ValueError, OSError) as err:
+                row["status"], row["error"] = "failed", str(err) or type(err).__name__
+        # one network call for the batch: photos of one network size go through together (a GPU's batch)
+        alphas = dict(zip(decoded, job["options"].alphas(self.segmenter, list(decoded.values())), strict=True))
+        out = {key: [row[key] for row in rows] for key in ("path", "relative", "status", "error")}
         if self.parquet:
             out.update(alpha_png=[], height=[], width=[])
-        job = self.job
-        for path, relative in zip(batch["path"], batch["relative"], strict=True):
-            status, error, image = "written", "", None
-            try:
-                rgb = read_image(_open_photo(path), self.segmenter.max_pixels)
-                image = cut_image(self.segmenter, rgb, job["background"], job["mask"] or self.parquet, job["options"])
-                if not self.parquet and not self._write(join(self.output, relative), image):
-                    status = "existing"
-            except (BadImageError, ValueError, OSError) as err:
-                status, error = "failed", str(err) or type(err).__name__
-            out["path"].append(path)
-            out["relative"].append(relative)
-            out["status"].append(status)
-            out["error"].append(error)
+        for i, row in enumerate(rows):
+            image = None
+            if i in alphas:
+                try:
+                    image = render(
+                        decoded[i], alphas[i], job["background"], job["mask"] or self.parquet, job["options"]
+                    )
+                    if not self.parquet and not self._write(join(self.output, row["relative"]), image):
+                        out["status"][i] = "existing"
+                except (BadImageError, ValueError, OSError) as err:
+                    out["status"][i], out["error"][i], image = "failed", str(err) or type(err).__name__, None
             if self.parquet:
                 png = b""
                 if image is not None:
