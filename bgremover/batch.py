@@ -130,18 +130,36 @@ def output_plan(
 
 def render(rgb: np.ndarray, alpha: np.ndarray, background="transparent", mask: bool = False, options=None):
     """What ``bgremover cut`` writes for a photo and its alpha: the alpha as an 8-bit grey image with
-    ``mask``, else the cut-out over ``background`` (RGBA when transparent)."""
+    ``mask``, else the cut-out over ``background`` (RGBA when transparent). Every engine renders through
+    this (and :func:`cut_many`), so a photo cut on a cluster equals the one cut by the plain CLI."""
     if mask:
         return Image.fromarray(alpha_to_uint8(alpha), "L")
     return compose(rgb, alpha, background, (options or CutOptions()).foreground_estimation)
 
 
-def cut_image(segmenter, rgb: np.ndarray, background="transparent", mask: bool = False, options=None) -> Image.Image:
-    """One decoded photo → what ``bgremover cut`` writes for it (:func:`render`) under ``options`` (a
-    :class:`~bgremover.options.CutOptions`). Every engine cuts through this or :func:`render`, so a
-    photo cut on a cluster equals the one cut by the plain CLI."""
+GPU_BATCH = 8  # photos per network call on a GPU (one at a time on a CPU, where batches gain nothing)
+
+
+def cut_many(segmenter, sources: list, background="transparent", mask: bool = False, options=None) -> list:
+    """Several photos at once: each source (a path, bytes, a file object, or a function returning one)
+    is decoded, the decoded photos go through the network in one call (those it sees at one size
+    together: a GPU's batch), and each is rendered (:func:`render`). Returns (image, "") for each photo
+    cut and (None, the library's reason) for each that could not be."""
     options = options or CutOptions()
-    return render(rgb, options.alpha(segmenter, rgb), background, mask, options)
+    results: list = [(None, "")] * len(sources)
+    decoded = {}
+    for i, source in enumerate(sources):
+        try:
+            decoded[i] = read_image(source() if callable(source) else source, segmenter.max_pixels)
+        except (BadImageError, ValueError, OSError) as err:
+            results[i] = (None, str(err) or type(err).__name__)
+    alphas = options.alphas(segmenter, list(decoded.values())) if decoded else []
+    for i, alpha in zip(decoded, alphas, strict=True):
+        try:
+            results[i] = (render(decoded[i], alpha, background, mask, options), "")
+        except (BadImageError, ValueError, OSError) as err:
+            results[i] = (None, str(err) or type(err).__name__)
+    return results
 
 
 def cut_files(
@@ -155,13 +173,15 @@ def cut_files(
     options: CutOptions | None = None,
     precision: str | None = None,
     overwrite: bool = False,
+    batch_size: int | None = None,
 ) -> list[tuple[Path, str]]:
     """Cut every image in ``inputs`` (files and folders, recursively; ``-``: stdin) into the folder
     ``output`` (structure kept, PNG), or one image into the file ``output`` when it ends in .png,
     .webp or .jpg, or onto stdout as PNG for ``-``; returns the (file, reason) of each failure after
     reporting it. An existing output is replaced only with ``overwrite``, and an input photo never
     (the output folder may hold them). ``options``: TTA, subject, threshold and the rest
-    (:class:`~bgremover.options.CutOptions`)."""
+    (:class:`~bgremover.options.CutOptions`). ``batch_size``: photos per network call (default: 8 on
+    a GPU, 1 on a CPU)."""
     options = options or CutOptions()
     unreadable: list[tuple[Path, str]] = []
     jobs, out_dir = output_plan(inputs, Path(output), not mask and is_transparent(background), unreadable)
@@ -177,25 +197,37 @@ def cut_files(
     segmenter = load_model(model, device=device, backend=backend, precision=precision)
     failures: list[tuple[Path, str]] = list(unreadable)
     originals = {file_identity(path) for path, _ in jobs} - {None}  # hard links and symlinks included
-    for path, relative in tqdm(jobs, desc="cutting", unit="img", disable=not jobs):
-        target = None if out_dir is None else out_dir / relative
-        try:
+    per_call = batch_size or (GPU_BATCH if segmenter.device.type == "cuda" else 1)
+    progress = tqdm(total=len(jobs), desc="cutting", unit="img", disable=not jobs)
+
+    def skip(path: Path, reason: str) -> None:
+        failures.append((path, reason))
+        tqdm.write(f"skipped {'stdin' if str(path) == STDIO else path}: {reason}", file=sys.stderr)
+
+    for start in range(0, len(jobs), per_call):
+        ready = []
+        for path, relative in jobs[start : start + per_call]:
+            target = None if out_dir is None else out_dir / relative
             if target is not None and file_identity(target) in originals:
-                raise UsageError(f"its output {target} would replace an input photo: choose another output folder")
-            if target is not None and target.exists() and not overwrite:
-                raise UsageError(f"{target} exists: pass --overwrite to replace it")
-            rgb = read_image(sys.stdin.buffer.read() if str(path) == STDIO else path, segmenter.max_pixels)
-            result = cut_image(segmenter, rgb, background, mask, options)
-        except (BadImageError, ValueError) as err:
-            failures.append((path, str(err)))
-            tqdm.write(f"skipped {'stdin' if str(path) == STDIO else path}: {err}", file=sys.stderr)
-            continue
-        if target is None:
-            result.save(sys.stdout.buffer, format="PNG")
-            sys.stdout.flush()
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        result.save(target, **SAVE_OPTIONS.get(target.suffix.lower(), {}))
+                skip(path, f"its output {target} would replace an input photo: choose another output folder")
+            elif target is not None and target.exists() and not overwrite:
+                skip(path, f"{target} exists: pass --overwrite to replace it")
+            else:
+                ready.append((path, target))
+        sources = [(lambda p=path: sys.stdin.buffer.read() if str(p) == STDIO else p) for path, _ in ready]
+        for (path, target), (result, reason) in zip(
+            ready, cut_many(segmenter, sources, background, mask, options), strict=True
+        ):
+            if result is None:
+                skip(path, reason)
+            elif target is None:
+                result.save(sys.stdout.buffer, format="PNG")
+                sys.stdout.flush()
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                result.save(target, **SAVE_OPTIONS.get(target.suffix.lower(), {}))
+        progress.update(len(jobs[start : start + per_call]))
+    progress.close()
     done = len(jobs) - len(failures) + len(unreadable)
     summary = f"{done} of {len(jobs)} images written to {'stdout' if out_dir is None else output}"
     print(summary + (f"; {len(failures)} failed" if failures else ""), file=sys.stdout if out_dir else sys.stderr)

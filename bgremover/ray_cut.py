@@ -4,7 +4,7 @@ The photos are listed once on the driver (folders, globs, files; local paths or 
 URI such as ``s3://bucket/photos``), photos whose output already exists are skipped (a rerun resumes),
 and the rest go through :meth:`ray.data.Dataset.map_batches` to a pool of actors that each load the
 model once (one GPU per actor where the cluster has GPUs). Each actor reads, cuts and writes its photos
-itself with the same code as ``bgremover cut`` (:func:`bgremover.batch.cut_image`), so the outputs are
+itself with the same code as ``bgremover cut`` (:func:`bgremover.batch.cut_many`), so the outputs are
 those of the plain CLI: the input tree mirrored as PNG cut-outs, masks (``mask=True``) or photos on a
 new background, or, when the output ends in ``.parquet``, a Parquet dataset of masks. A photo that
 cannot be cut never stops the job: it is listed, with the reason in the library's words, in
@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from bgremover.batch import collect_inputs, distinct_outputs, render
+from bgremover.batch import collect_inputs, cut_many, distinct_outputs
 from bgremover.compose import is_transparent, prepared_background
 from bgremover.constants import IMAGE_SUFFIXES
 from bgremover.errors import BadImageError, MissingExtraError
@@ -205,33 +205,21 @@ class _Cutter:
         return True
 
     def __call__(self, batch: dict) -> dict:
-        from bgremover.io import read_image
-
         job = self.job
-        pairs = zip(batch["path"], batch["relative"], strict=True)
-        rows = [{"path": path, "relative": relative, "status": "written", "error": ""} for path, relative in pairs]
-        decoded = {}
-        for i, row in enumerate(rows):
-            try:
-                decoded[i] = read_image(_open_photo(row["path"]), self.segmenter.max_pixels)
-            except (BadImageError, ValueError, OSError) as err:
-                row["status"], row["error"] = "failed", str(err) or type(err).__name__
-        # one network call for the batch: photos of one network size go through together (a GPU's batch)
-        alphas = dict(zip(decoded, job["options"].alphas(self.segmenter, list(decoded.values())), strict=True))
-        out = {key: [row[key] for row in rows] for key in ("path", "relative", "status", "error")}
+        out = {"path": list(batch["path"]), "relative": list(batch["relative"]), "status": [], "error": []}
         if self.parquet:
             out.update(alpha_png=[], height=[], width=[])
-        for i, row in enumerate(rows):
-            image = None
-            if i in alphas:
+        sources = [(lambda p=path: _open_photo(p)) for path in out["path"]]
+        results = cut_many(self.segmenter, sources, job["background"], job["mask"] or self.parquet, job["options"])
+        for relative, (image, reason) in zip(out["relative"], results, strict=True):
+            status = "failed" if image is None else "written"
+            if image is not None and not self.parquet:
                 try:
-                    image = render(
-                        decoded[i], alphas[i], job["background"], job["mask"] or self.parquet, job["options"]
-                    )
-                    if not self.parquet and not self._write(join(self.output, row["relative"]), image):
-                        out["status"][i] = "existing"
-                except (BadImageError, ValueError, OSError) as err:
-                    out["status"][i], out["error"][i], image = "failed", str(err) or type(err).__name__, None
+                    status = "written" if self._write(join(self.output, relative), image) else "existing"
+                except OSError as err:
+                    image, status, reason = None, "failed", str(err) or type(err).__name__
+            out["status"].append(status)
+            out["error"].append(reason)
             if self.parquet:
                 png = b""
                 if image is not None:

@@ -377,3 +377,25 @@ def test_library_errors_are_one_line_and_bugs_keep_their_traceback(tmp_path, cap
     monkeypatch.setattr(bgremover.batch, "cut_files", broken)
     with pytest.raises(ValueError, match="invalid literal"):
         cli.main(["cut", str(photo_file), "-o", str(tmp_path / "out")])
+
+
+def test_photos_cut_in_batches_equal_photos_cut_one_by_one(tmp_path, tiny_model_dir):
+    """Batches (as on a GPU) group photos the network sees at one size; every output and failure stays."""
+    from bgremover.batch import cut_files
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i, (height, width) in enumerate([(40, 60), (40, 60), (64, 48), (40, 60), (30, 30)]):
+        Image.fromarray(np.random.default_rng(i).integers(0, 256, (height, width, 3), np.uint8)).save(
+            folder / f"p{i}.png"
+        )
+    (folder / "broken.jpg").write_bytes(b"not an image")
+    one = cut_files([str(folder)], tmp_path / "one", str(tiny_model_dir), mask=True, batch_size=1)
+    three = cut_files([str(folder)], tmp_path / "three", str(tiny_model_dir), mask=True, batch_size=3)
+    assert [(p.name, why) for p, why in one] == [(p.name, why) for p, why in three] == [
+        ("broken.jpg", "broken.jpg is not an image format bgremover can read")
+    ]
+    for i in range(5):
+        a = np.asarray(Image.open(tmp_path / "one" / f"p{i}.png")).astype(int)
+        b = np.asarray(Image.open(tmp_path / "three" / f"p{i}.png")).astype(int)
+        assert a.shape == b.shape and np.abs(a - b).max() <= 1
