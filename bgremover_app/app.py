@@ -42,6 +42,7 @@ from bgremover_app.showcase import EXAMPLES_DIR, PHOTO_EXAMPLES, credits_line
 from bgremover_app.video_tab import build_video_tab
 from bgremover_leaderboard.tab import build_leaderboard_tab
 
+ON_ZERO_GPU = bool(os.environ.get("SPACES_ZERO_GPU"))  # set by Hugging Face on ZeroGPU hardware
 try:  # ZeroGPU on Hugging Face Spaces
     import spaces
 
@@ -220,7 +221,7 @@ def main() -> None:
     )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a stopped server removes its users' cut-outs (atexit)
     demo = build_app(service)
-    service.warm_up()  # in the background: the page is served at once
+    service.warm_up(forward=not ON_ZERO_GPU)  # in the background: the page is served at once
     routes = [remove_route(service)]  # POST /api/remove: one call from curl or any HTTP client
     demo.queue(max_size=64, default_concurrency_limit=2).launch(show_error=True, css=CSS, app_kwargs={"routes": routes})
 

@@ -145,3 +145,28 @@ def test_service_cuts_extreme_aspect_ratios_and_answers_to_the_librarys_model_na
         assert result.alpha.shape == shape and result.output.size == shape[::-1]
     assert service.cut(np.full((8, 8, 3), 120, np.uint8), CutRequest(model="default")).info["model"] == "default"
     assert service.monitor.summary()["errors"] == 0 and service.monitor.summary()["requests"] == 3
+
+
+@pytest.mark.parametrize("forward", [True, False])
+def test_warm_up_loads_every_model_and_runs_it_only_when_asked(tiny_model_dir, forward):
+    """On a ZeroGPU Space the app loads its models at start but runs them only inside a request."""
+    from bgremover.serve.service import CutService
+
+    class Counting:  # the real tiny model, its calls counted
+        def __init__(self, segmenter):
+            self.segmenter, self.calls = segmenter, 0
+
+        def predict(self, *args, **kwargs):
+            self.calls += 1
+            return self.segmenter.predict(*args, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self.segmenter, name)
+
+    default = Counting(load_model(str(tiny_model_dir), device="cpu", backend="torch"))
+    loaded = []
+    extra = {"fast": lambda: loaded.append("fast") or default}
+    service = CutService(default, extra_models=extra)
+    service.warm_up(forward=forward).join(timeout=120)
+    assert service.warmed.is_set() and loaded == ["fast"]
+    assert default.calls == (2 if forward else 0)

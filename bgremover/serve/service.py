@@ -203,15 +203,18 @@ class CutService:
                     raise UsageError(f"the {name!r} model cannot be loaded on this server: {err}") from None
             return self.loaded[name]
 
-    def warm_up(self) -> threading.Thread:
+    def warm_up(self, forward: bool = True) -> threading.Thread:
         """Load every model and run each once on a small frame, in a background thread, so that the
-        first request does not pay for loading, exporting or compiling (the fast tier's graph)."""
+        first request does not pay for loading, exporting or compiling (the fast tier's graph).
+        ``forward=False`` only loads them: on a ZeroGPU Space a GPU exists only inside a request."""
 
         def run() -> None:
             frame = np.full((64, 64, 3), 127, np.uint8)
             for name in self.model_names:
                 if name not in self.on_demand:
-                    self.model(name).predict(frame)
+                    model = self.model(name)
+                    if forward:
+                        model.predict(frame)
             self.warmed.set()
 
         thread = threading.Thread(target=run, name="bgremover-warm-up", daemon=True)
