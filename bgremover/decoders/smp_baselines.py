@@ -33,14 +33,20 @@ class SmpBaseline(SegmentationModel):
         self,
         encoder_name: str = "tf_efficientnet_lite0",
         arch: str = "deeplabv3plus",
-        decoder_channels: tuple[int, ...] | None = None,
+        decoder_channels: int | tuple[int, ...] | None = None,
     ):
         super().__init__()
         if arch not in SMP_ARCHITECTURES:
             raise UsageError(f"unknown smp arch {arch!r}; available: {', '.join(SMP_ARCHITECTURES)}")
         self.arch = arch
         timm_name = ENCODERS[encoder_name].timm_name
-        options = {"decoder_channels": tuple(decoder_channels)} if decoder_channels else {}
+        if arch == "deeplabv3plus" and decoder_channels is not None and not isinstance(decoder_channels, int):
+            raise UsageError(f"deeplabv3plus takes one decoder width (an int), got {decoder_channels!r}")
+        options = {}
+        if decoder_channels:
+            options["decoder_channels"] = (
+                decoder_channels if isinstance(decoder_channels, int) else tuple(decoder_channels)
+            )
         self.net = smp.create_model(arch, encoder_name=f"tu-{timm_name}", encoder_weights=None, classes=1, **options)
         # bgremover's encoder wrapper (normalisation, weight loading) around smp's own timm model,
         # which DeepLabV3+ builds dilated (output stride 16): same parameters, same keys
