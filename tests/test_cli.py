@@ -392,9 +392,11 @@ def test_photos_cut_in_batches_equal_photos_cut_one_by_one(tmp_path, tiny_model_
     (folder / "broken.jpg").write_bytes(b"not an image")
     one = cut_files([str(folder)], tmp_path / "one", str(tiny_model_dir), mask=True, batch_size=1)
     three = cut_files([str(folder)], tmp_path / "three", str(tiny_model_dir), mask=True, batch_size=3)
-    assert [(p.name, why) for p, why in one] == [(p.name, why) for p, why in three] == [
-        ("broken.jpg", "broken.jpg is not an image format bgremover can read")
-    ]
+    assert (
+        [(p.name, why) for p, why in one]
+        == [(p.name, why) for p, why in three]
+        == [("broken.jpg", "broken.jpg is not an image format bgremover can read")]
+    )
     for i in range(5):
         a = np.asarray(Image.open(tmp_path / "one" / f"p{i}.png")).astype(int)
         b = np.asarray(Image.open(tmp_path / "three" / f"p{i}.png")).astype(int)
