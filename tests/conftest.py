@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import functools
 import inspect
 import os
 import re
@@ -205,19 +207,40 @@ def clip(tmp_path_factory, photos) -> Path:
 SHARED_NAMES = re.compile(r"\b(DATA|CCP|BACKGROUNDS|WEIGHTS|photo_path|ccp_stems)\b")
 
 
+@functools.cache
+def _shared_names(path: str) -> re.Pattern:
+    """SHARED_NAMES plus the module-level names of ``path`` (and of this file) built from them
+    (``INDOOR = DATA / "backgrounds_indoor"``, a config that points at CCP)."""
+    names = set()
+    for source in {path, __file__}:
+        text = Path(source).read_text()
+        for node in ast.parse(text).body:
+            if isinstance(node, ast.Assign | ast.AnnAssign) and SHARED_NAMES.search(ast.get_source_segment(text, node)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return re.compile(SHARED_NAMES.pattern[:-3] + "".join(f"|{n}" for n in sorted(names)) + r")\b")
+
+
 def _reads_shared(item) -> bool:
     """Whether a test or one of its fixtures names the shared data or weights."""
+    pattern = _shared_names(str(item.path)) if str(item.path).endswith(".py") else SHARED_NAMES
     functions = [getattr(item, "function", None)]
     for name in item.fixturenames:
         definitions = item._fixtureinfo.name2fixturedefs.get(name, ())
         functions += [definitions[-1].func] if definitions else []  # the one in force (a module's overrides)
     for function in filter(None, functions):
         try:
-            if SHARED_NAMES.search(inspect.getsource(function)):
+            if pattern.search(inspect.getsource(function)):
                 return True
         except (OSError, TypeError):
             continue
     return False
+
+
+def require_shared(path: Path) -> None:
+    """Skip unless ``path`` (under the shared data or weights) is here, saying what to set."""
+    if not path.exists():
+        pytest.skip(f"needs {path}: point BGREMOVER_DATA_DIR / BGREMOVER_WEIGHTS_DIR at copies of ../shared")
 
 
 def pytest_collection_modifyitems(config, items):

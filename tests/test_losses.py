@@ -19,6 +19,7 @@ from bgremover.losses import (
     sobel_magnitude,
     teacher_logits,
 )
+from tests.conftest import WEIGHTS, require_shared
 
 TARGET = torch.zeros(2, 1, 16, 16)
 TARGET[:, :, 4:12, 4:12] = 1
@@ -96,6 +97,7 @@ def test_teacher_scale_resizes_in_and_back():
 
 @pytest.fixture(scope="module")
 def perceptual():
+    require_shared(WEIGHTS / "perceptual")
     return PerceptualLoss()  # ImageNet VGG16 from the local weights dir
 
 
@@ -107,8 +109,6 @@ def test_perceptual_zero_at_target_and_positive_otherwise(perceptual):
 
 def test_perceptual_uses_imagenet_weights(perceptual):
     from safetensors.torch import load_file
-
-    from tests.conftest import WEIGHTS
 
     state = load_file(WEIGHTS / "perceptual" / "vgg16_features_relu4_3.in1k.safetensors")
     assert torch.equal(perceptual.vgg[0].weight, state["0.weight"])

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from bgremover import metrics as M
-from tests.conftest import DATA
+from tests.conftest import DATA, WEIGHTS, require_shared
 
 GT = np.zeros((10, 10))
 GT[2:8, 2:8] = 1  # 36 pixels
@@ -151,6 +151,7 @@ def test_shape_mismatch_is_clear():
 
 @pytest.fixture(scope="module")
 def lpips_metric():
+    require_shared(WEIGHTS)  # LPIPS's AlexNet and its linear layers
     return M.LPIPS()
 
 
