@@ -214,28 +214,18 @@ def _cut(args: argparse.Namespace) -> int:
         raise UsageError("--threshold and --foreground-estimation apply to images; cut videos in a separate call")
     failures = []
     if images:
-        failures += cut_files(
-            images,
-            args.output,
-            args.model,
-            args.device,
-            args.backend,
-            args.bg,
-            mask=args.mask,
-            options=cut_options(args),
-            precision=args.precision,
-            overwrite=args.overwrite,
-        )
+        failures += cut_files(images, args.output, device=args.device, **photo_job(args))
     if videos:
         failures += cut_videos(videos, args)
     return 1 if failures else 0
 
 
-def cut_options(args: argparse.Namespace):
-    """The photo options of ``bgremover cut``'s arguments, checked once for every engine."""
+def photo_job(args: argparse.Namespace) -> dict:
+    """What both engines of ``bgremover cut`` take from its arguments for photos, the cut's options
+    checked once (:class:`~bgremover.options.CutOptions`)."""
     from bgremover.options import CutOptions
 
-    return CutOptions(
+    options = CutOptions(
         tta=args.tta,
         multiscale=args.multiscale,
         refine=args.refine,
@@ -243,6 +233,10 @@ def cut_options(args: argparse.Namespace):
         threshold=args.threshold,
         foreground_estimation=args.foreground_estimation,
     )
+    return dict(
+        model=args.model, background=args.bg, mask=args.mask, options=options, backend=args.backend,
+        precision=args.precision, overwrite=args.overwrite,
+    )  # fmt: skip
 
 
 def _cut_with_ray(args: argparse.Namespace) -> int:
@@ -258,13 +252,7 @@ def _cut_with_ray(args: argparse.Namespace) -> int:
     report = cut_with_ray(
         args.inputs,
         args.output,
-        args.model,
-        args.bg,
-        mask=args.mask,
-        options=cut_options(args),
-        backend=args.backend,
-        precision=args.precision,
-        overwrite=args.overwrite,
+        **photo_job(args),
         address=args.address,
         actors=args.actors,
         gpus_per_actor=args.gpus_per_actor,
