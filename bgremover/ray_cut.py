@@ -21,11 +21,11 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from bgremover.batch import collect_inputs, cut_many, distinct_outputs
+from bgremover.batch import check_folder, collect_inputs, cut_many, distinct_outputs
 from bgremover.compose import is_transparent, prepared_background
 from bgremover.constants import IMAGE_SUFFIXES
-from bgremover.errors import BadImageError, MissingExtraError
-from bgremover.options import CutOptions, UsageError
+from bgremover.errors import BadImageError, MissingExtraError, UsageError
+from bgremover.options import CutOptions
 
 RAY_MISSING = 'cutting with Ray needs Ray Data: pip install "bgremover[ray]"'
 FAILURES = "_failures.csv"  # beside the outputs; "_" keeps it out of a Parquet dataset's files
@@ -137,24 +137,22 @@ def list_photos(inputs: list[str]) -> tuple[list[tuple[str, str]], list[tuple[st
     ]
 
 
-def _existing(paths: list[str]) -> set[str]:
-    """The paths (local or URIs) that exist, asked in one call per filesystem."""
+def _existing(output: str, relatives: list[str]) -> set[str]:
+    """The ``relatives`` that already exist under ``output``, asked in one call (one filesystem client,
+    however many photos)."""
     from pyarrow import fs as pafs
 
-    if not paths:
-        return set()
-    filesystem_, _ = filesystem(paths[0])
-    inner = [filesystem(path)[1] for path in paths]
-    infos = filesystem_.get_file_info(inner)
-    return {path for path, info in zip(paths, infos, strict=True) if info.type != pafs.FileType.NotFound}
+    filesystem_, root = filesystem(output)
+    infos = filesystem_.get_file_info([str(PurePosixPath(root) / relative) for relative in relatives])
+    return {rel for rel, info in zip(relatives, infos, strict=True) if info.type != pafs.FileType.NotFound}
 
 
 def _done_in_parquet(output: str) -> set[str]:
     """Inputs already cut into an existing Parquet output (rows without an error)."""
     import pyarrow.dataset as ds
+    from pyarrow import fs as pafs
 
     filesystem_, root = filesystem(output)
-    from pyarrow import fs as pafs
 
     if filesystem_.get_file_info(root).type != pafs.FileType.Directory:
         return set()
@@ -181,14 +179,16 @@ class _Cutter:
         from bgremover.inference import load_model
 
         self.output, self.job, self.parquet = output, dict(job), parquet
+        self.filesystem, self.root = filesystem(output)  # one client for every write
         self.job["background"] = prepared_background(self.job["background"])
         self.segmenter = load_model(**model_args)
 
-    def _write(self, target: str, image) -> bool:
-        """Write ``image`` as PNG at ``target``; False when it is already there (a retried batch)."""
+    def _write(self, relative: str, image) -> bool:
+        """Write ``image`` as PNG at ``relative`` under the output; False when it is already there (a
+        retried batch)."""
         from pyarrow import fs as pafs
 
-        filesystem_, inner = filesystem(target)
+        filesystem_, inner = self.filesystem, str(PurePosixPath(self.root) / relative)
         if not self.job["overwrite"] and filesystem_.get_file_info(inner).type != pafs.FileType.NotFound:
             return False
         buffer = io.BytesIO()
@@ -215,7 +215,7 @@ class _Cutter:
             status = "failed" if image is None else "written"
             if image is not None and not self.parquet:
                 try:
-                    status = "written" if self._write(join(self.output, relative), image) else "existing"
+                    status = "written" if self._write(relative, image) else "existing"
                 except OSError as err:
                     image, status, reason = None, "failed", str(err) or type(err).__name__
             out["status"].append(status)
@@ -277,8 +277,6 @@ def cut_with_ray(
     options = options or CutOptions()
     parquet = output.rstrip("/").lower().endswith(PARQUET_SUFFIX)
     if not parquet and not is_uri(output):
-        from bgremover.batch import check_folder
-
         check_folder(Path(output))
     transparent = mask or parquet or is_transparent(background)
     if not transparent:
@@ -296,8 +294,8 @@ def cut_with_ray(
         clashes = [t for t in targets if not is_uri(t) and os.path.realpath(t) in originals]
         if clashes:
             raise UsageError(f"{clashes[0]} would replace an input photo: choose another output folder")
-        done = set() if overwrite else _existing(targets)
-        todo = [(path, rel) for (path, rel), target in zip(jobs, targets, strict=True) if target not in done]
+        done = set() if overwrite else _existing(output, [relative for _, relative in jobs])
+        todo = [(path, relative) for path, relative in jobs if relative not in done]
     report.skipped = len(jobs) - len(todo)
     if todo:
         ray = connect(address)
