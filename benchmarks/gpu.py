@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     if not torch.cuda.is_available():
         print("no CUDA GPU here: the GPU path cannot be measured on this machine", file=sys.stderr)
         return 2
-    from bgremover.inference import load_model
+    from bgremover.models import load_model
     from bgremover_leaderboard.datasets import benchmarks
 
     sets = benchmarks(args.data)

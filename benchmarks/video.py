@@ -50,8 +50,8 @@ def sequences(folder: Path, pattern: str) -> dict[str, list[tuple[np.ndarray, np
 
 
 def stability(models: dict, data: Path) -> None:
+    from bgremover.frames import predict_frames
     from bgremover.metrics import dtssd, flicker, iou
-    from bgremover.video import predict_frames
 
     sets = {
         "people_extra (every 2nd frame, trained on)": sequences(data / "people_extra", r"davis16__(\w+?)__\d+"),
@@ -85,7 +85,7 @@ def stability(models: dict, data: Path) -> None:
 
 
 def make_clip(data: Path, path: Path, size: tuple[int, int], frames: int) -> None:
-    from bgremover.video import write_video
+    from bgremover.video_io import write_video
 
     sources = sorted((data / "davis_person" / "images").glob("*.jpg"))
     width, height = size

@@ -4,8 +4,10 @@
 
 Example:
     >>> import bgremover
-    >>> sorted(bgremover.ARCHITECTURES)
+    >>> bgremover.list_models()
     ['attention_unet', 'deeplabv3plus', 'unet']
+    >>> bgremover.list_pretrained()
+    ['best', 'default', 'fast']
 """
 
 from __future__ import annotations
@@ -28,14 +30,17 @@ _LAZY = {
     "ARCHITECTURES": "bgremover.factory",
     "create_model": "bgremover.factory",
     "Segmenter": "bgremover.inference",
-    "load_model": "bgremover.inference",
+    "load_model": "bgremover.models",
+    "list_models": "bgremover.factory",
+    "list_encoders": "bgremover.encoders",
+    "list_pretrained": "bgremover.pretrained",
     "compose": "bgremover.compose",
     "remove_background": "bgremover.remove",
     "read_image": "bgremover.io",
-    "probe_video": "bgremover.video",
-    "read_frames": "bgremover.video",
+    "probe_video": "bgremover.video_io",
+    "read_frames": "bgremover.video_io",
     "remove_background_video": "bgremover.video",
-    "write_video": "bgremover.video",
+    "write_video": "bgremover.video_io",
     "cut_with_ray": "bgremover.ray_cut",  # needs the [ray] extra; Ray itself is imported on the first call
 }
 
@@ -52,6 +57,9 @@ __all__ = [
     "compose",
     "create_model",
     "cut_with_ray",
+    "list_encoders",
+    "list_models",
+    "list_pretrained",
     "load_model",
     "probe_video",
     "read_frames",

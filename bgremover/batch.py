@@ -19,8 +19,8 @@ from bgremover.constants import (
 )
 from bgremover.errors import UsageError
 from bgremover.imageops import alpha_to_uint8
-from bgremover.inference import load_model
 from bgremover.io import BadImageError, read_image
+from bgremover.models import load_model
 from bgremover.options import CutOptions
 
 

@@ -400,7 +400,7 @@ def _monitor_reference(args: argparse.Namespace) -> int:
 
     from bgremover.data import SegmentationFolder
     from bgremover.hub import resolve_source
-    from bgremover.inference import load_model
+    from bgremover.models import load_model
     from bgremover.serve.monitor import DriftReference
 
     folder = resolve_source(args.model)

@@ -2,37 +2,61 @@
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
 import os
 from dataclasses import dataclass, field
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from bgremover.errors import UsageError
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 @dataclass(frozen=True)
 class Architecture:
-    """Where an architecture's class lives (imported on first use) and the arguments that select it."""
+    """Where an architecture's class lives (imported on first use), the arguments that select it, and
+    the training config's fields (:class:`~bgremover.train.config.TrainConfig`) it is built with."""
 
     module: str
     class_name: str
     kwargs: dict = field(default_factory=dict)
+    train_options: tuple[str, ...] = ()
 
     def load(self) -> type[nn.Module]:
         return getattr(importlib.import_module(self.module), self.class_name)
 
 
+ATTENTION_UNET_OPTIONS = (
+    "decoder_channels",
+    "attention",
+    "encoder_dropout",
+    "bottleneck_dropout",
+    "gradient_checkpointing",
+)
 ARCHITECTURES: dict[str, Architecture] = {
-    "attention_unet": Architecture("bgremover.decoders.attention_unet", "AttentionUNet"),
+    "attention_unet": Architecture("bgremover.decoders.attention_unet", "AttentionUNet", {}, ATTENTION_UNET_OPTIONS),
     "deeplabv3plus": Architecture("bgremover.decoders.smp_baselines", "SmpBaseline", {"arch": "deeplabv3plus"}),
-    "unet": Architecture("bgremover.decoders.smp_baselines", "SmpBaseline", {"arch": "unet"}),
+    # smp's U-Net with the Attention U-Net's decoder widths: only the gates differ
+    "unet": Architecture("bgremover.decoders.smp_baselines", "SmpBaseline", {"arch": "unet"}, ("decoder_channels",)),
 }
 DEFAULT_ARCH = "attention_unet"  # what a config.json without an "arch" key was written by
 
 
+def list_models(pattern: str = "*") -> list[str]:
+    """The registered architectures matching the shell-style ``pattern``, sorted (as timm's ``list_models``;
+    the shipped trained models: :func:`~bgremover.pretrained.list_pretrained`).
+
+    Example:
+        >>> list_models("*unet")
+        ['attention_unet', 'unet']
+    """
+    return sorted(name for name in ARCHITECTURES if fnmatch.fnmatch(name, pattern))
+
+
 def architecture(arch: str) -> Architecture:
-    """The registry entry for ``arch``, or a ``ValueError`` naming the registered ones."""
+    """The registry entry for ``arch``, or a :class:`~bgremover.errors.UsageError` naming the registered ones."""
     if arch not in ARCHITECTURES:
         raise UsageError(f"unknown arch {arch!r}; available: {', '.join(sorted(ARCHITECTURES))}")
     return ARCHITECTURES[arch]

@@ -24,13 +24,12 @@ import cv2
 import numpy as np
 
 from bgremover.errors import UsageError
-from bgremover.hub import PRETRAINED_DIR
-from bgremover.inference import Segmenter
+from bgremover.inference import Segmenter, load_segmenter
+from bgremover.pretrained import PRETRAINED
 from bgremover.refine import refine_alpha
 from bgremover.subjects import select_subjects
 from bgremover.weights import verified_download
 
-BEST_DIR = PRETRAINED_DIR / "bgremover-best"
 U2NET_FILE = "u2net.onnx"
 U2NET_URL = "https://github.com/danielgatis/rembg/releases/download/v0.0.0/u2net.onnx"
 U2NET_SHA256 = "8d10d2f3bb75ae3b6d527c77944fc5e7dcd94b29809d47a739a7a728a912b491"
@@ -71,7 +70,7 @@ class FusionConfig:
     flip: bool = True
 
     @classmethod
-    def load(cls, folder: Path = BEST_DIR) -> FusionConfig:
+    def load(cls, folder: Path = PRETRAINED["best"].folder) -> FusionConfig:
         return cls(**json.loads((folder / "config.json").read_text())["fusion"])
 
 
@@ -103,12 +102,9 @@ class FusedSegmenter(Segmenter):
         return alphas
 
 
-def load_best(
-    peer_path: str | Path | None = None, config: FusionConfig | None = None, **base_options
-) -> FusedSegmenter:
-    """The ``best`` tier: :func:`~bgremover.inference.load_model` of the configured base (with
-    ``base_options``) fused with :class:`U2Net` (``peer_path``, else the verified download)."""
-    from bgremover.inference import load_model
-
-    config = config or FusionConfig.load()
-    return FusedSegmenter(load_model(config.base, **base_options), U2Net(peer_path), config.weight, config.flip)
+def load_fused(folder: str | Path, peer_path: str | Path | None = None, **base_options) -> FusedSegmenter:
+    """A fused tier from its folder's ``config.json`` (``"best"``: ``pretrained/bgremover-best``): the
+    configured base model (:func:`~bgremover.inference.load_segmenter` with ``base_options``) fused with
+    :class:`U2Net` (``peer_path``, else the verified download)."""
+    config = FusionConfig.load(Path(folder))
+    return FusedSegmenter(load_segmenter(config.base, **base_options), U2Net(peer_path), config.weight, config.flip)

@@ -14,36 +14,29 @@ from torch import nn
 
 from bgremover import settings
 from bgremover.errors import ModelNotFoundError
+from bgremover.pretrained import PRETRAINED, pretrained_model
 from bgremover.run_config import RunConfig
 
-PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"  # the shipped tiers (package data)
 _CHECKOUT = Path(__file__).resolve().parent.parent
 # a checkout's other models (experiments, compared on the leaderboard); an installed package has none
 # (its parent is site-packages, whose "models" would be another distribution's)
 MODELS_DIR: Path | None = _CHECKOUT / "models" if (_CHECKOUT / "pyproject.toml").is_file() else None
-NAMED_MODELS = {
-    "default": "bgremover-lite2",  # Attention U-Net on EfficientNet-Lite2, 512 px, PyTorch
-    "fast": "bgremover-fast",  # the default fine-tuned for 256², run by the fastest exported runtime
-}
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 
 
 def resolve_source(source: str | os.PathLike | None) -> str:
     """A local folder path or a validated Hub repo id for ``source``.
 
-    ``None``: ``$BGREMOVER_MODEL`` if set, else the shipped default model. Names in
-    ``NAMED_MODELS`` map to the folders shipped inside the package.
+    ``None``: ``$BGREMOVER_MODEL`` if set, else the shipped default model. The names of
+    :mod:`bgremover.pretrained`'s registry map to the folders shipped inside the package.
 
     Example:
         >>> resolve_source("user/my-model")
         'user/my-model'
     """
     source = str(source if source is not None else settings.model())
-    if source in NAMED_MODELS:
-        folder = PRETRAINED_DIR / NAMED_MODELS[source]
-        if not tier_installed(source):
-            raise ModelNotFoundError(f"the {source!r} model is not installed at {folder}")
-        return str(folder)
+    if source in PRETRAINED:
+        return str(pretrained_model(source).folder)
     path = Path(source).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file() or not (path / "model.safetensors").is_file():
@@ -52,13 +45,8 @@ def resolve_source(source: str | os.PathLike | None) -> str:
     if REPO_ID.match(source) and ".." not in source:
         return source
     raise ModelNotFoundError(
-        f"model source {source!r} is not one of {sorted(NAMED_MODELS)}, a model folder, or a Hub repo id 'user/name'"
+        f"model source {source!r} is not one of {sorted(PRETRAINED)}, a model folder, or a Hub repo id 'user/name'"
     )
-
-
-def tier_installed(name: str) -> bool:
-    """Whether the named tier's folder is in the package."""
-    return (PRETRAINED_DIR / NAMED_MODELS[name] / "config.json").is_file()
 
 
 def read_config(source: str | os.PathLike | None) -> dict:

@@ -14,13 +14,13 @@ from torch import nn
 from bgremover import settings
 from bgremover.constants import (
     BACKENDS,
-    BEST_MODEL,
     DEFAULT_SUBJECT,
     PRECISIONS,
     SUBJECTS,
     WORKING_SIZE,
 )
 from bgremover.errors import UsageError
+from bgremover.frames import predict_frames
 from bgremover.hub import load_network, run_config
 from bgremover.imageops import network_size, resize_for_network
 from bgremover.io import ImageSource, read_image
@@ -36,6 +36,7 @@ from bgremover.runtimes import (
     runs_int8_file,
 )
 from bgremover.subjects import select_subjects
+from bgremover.video_io import read_frames
 
 MIN_SCALE, MAX_SCALE = 0.1, 4.0  # multi-scale TTA: the network sees 0.1× to 4× its working size
 
@@ -130,8 +131,6 @@ class Segmenter:
             >>> for frame, alpha in load_model("fast").predict_video("clip.mp4"):  # doctest: +SKIP
             ...     print(alpha.mean())
         """
-        from bgremover.video import predict_frames, read_frames
-
         frames = (rgb for rgb, _ in read_frames(source, self.max_pixels))
         return predict_frames(self, frames, batch_size, stabilize, subject)
 
@@ -176,7 +175,7 @@ def run_settings(source: str | os.PathLike | None) -> tuple[int, str, bool]:
     return run.working_size, resolve_backend(run.backend, run.precision), run.square
 
 
-def load_model(
+def load_segmenter(
     source: str | os.PathLike | None = None,
     device: str | torch.device | None = None,
     working_size: int | None = None,
@@ -184,30 +183,13 @@ def load_model(
     square: bool | None = None,
     precision: str | None = None,
 ) -> Segmenter:
-    """A :class:`Segmenter` for ``source``: ``None``/"default" (the committed model), "fast", "best"
-    (the default fused with rembg's U²-Net, :mod:`bgremover.fusion`; its peer's 176 MB fetched once),
-    a local ``save_pretrained`` folder, or a Hugging Face Hub repo id (cache and
-    ``HF_HUB_OFFLINE`` respected). CUDA is used when present unless ``device`` says otherwise.
-    ``backend="onnx"`` runs the exported graph with onnxruntime (CPU), ``"openvino"`` with OpenVINO
-    (CPU), ``"auto"`` with whichever is faster on this CPU (:func:`fastest_cpu_runtime`); a path to
-    a ``.onnx`` file (e.g. an int8 model from ``bgremover export onnx --int8``) selects it directly
-    (onnxruntime unless ``backend="openvino"``).
-    ``working_size``, ``backend`` and ``square`` default to the model's run block
-    (:func:`run_settings`; ``"fast"``: 256², ``"auto"``), so a copied folder runs as its card says.
-    ``precision`` (default: the run block's): ``"int8"`` runs the folder's int8 OpenVINO file
-    (:data:`~bgremover.constants.INT8_FILE`, if it has one) for its input size under the ``"openvino"``
-    and ``"auto"`` backends; ``"default"`` or ``"f32"`` run the unquantized network.
-    """
+    """A :class:`Segmenter` for a network ``source`` (anything :func:`bgremover.load_model` takes but
+    the fused tiers); the arguments are :func:`bgremover.load_model`'s."""
     if device is not None:
         try:
             torch.device(device)
         except (RuntimeError, TypeError):
             raise UsageError(f"unknown device {device!r}: cpu, cuda, cuda:N or mps") from None
-    if source == BEST_MODEL:
-        from bgremover.fusion import load_best
-
-        options = dict(device=device, working_size=working_size, backend=backend, square=square, precision=precision)
-        return load_best(**options)
     if backend is not None and backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
     if precision is not None and precision not in PRECISIONS:

@@ -176,7 +176,7 @@ class _Cutter:
     """A Ray Data actor: loads the model once, then reads, cuts and writes batches of photos."""
 
     def __init__(self, output: str, job: dict, model_args: dict, parquet: bool):
-        from bgremover.inference import load_model
+        from bgremover.models import load_model
 
         self.output, self.job, self.parquet = output, dict(job), parquet
         self.filesystem, self.root = filesystem(output)  # one client for every write

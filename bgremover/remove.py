@@ -6,8 +6,9 @@ from PIL import Image
 
 from bgremover.compose import Background, compose, hard_mask
 from bgremover.constants import DEFAULT_SUBJECT
-from bgremover.inference import Segmenter, load_model
+from bgremover.inference import Segmenter
 from bgremover.io import ImageSource, read_image
+from bgremover.models import load_model
 from bgremover.options import CutOptions
 
 

@@ -16,7 +16,7 @@ from bgremover.batch import check_folder, file_identity
 from bgremover.compose import is_transparent
 from bgremover.constants import IMAGE_SUFFIXES, MULTISCALE, VIDEO_OUTPUT_SUFFIXES, VIDEO_SUFFIXES
 from bgremover.errors import BadVideoError
-from bgremover.inference import load_model
+from bgremover.models import load_model
 from bgremover.video import remove_background_video
 
 

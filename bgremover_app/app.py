@@ -13,6 +13,7 @@ or, in one HTTP call, ``curl -F file=@photo.jpg http://127.0.0.1:7860/api/remove
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
@@ -21,9 +22,10 @@ import gradio as gr
 from PIL import Image
 
 from bgremover import BadImageError, load_model, settings
-from bgremover.constants import BEST_MODEL, DEFAULT_SUBJECT
-from bgremover.hub import resolve_source, tier_installed
+from bgremover.constants import DEFAULT_SUBJECT
+from bgremover.hub import resolve_source
 from bgremover.io import register_formats
+from bgremover.pretrained import PRETRAINED
 from bgremover.serve.monitor import DriftReference, Monitor
 from bgremover.serve.service import DEFAULT_MODEL, CutRequest, CutService, result_summary
 from bgremover_app.components import (
@@ -214,11 +216,10 @@ def main() -> None:
     source = settings.model()
     folder = resolve_source(source)
     reference = DriftReference.load(folder) if os.path.isdir(folder) else None
-    extra = {"fast": lambda: load_model("fast")} if tier_installed("fast") else {}
-    extra[BEST_MODEL] = lambda: load_model(BEST_MODEL)  # its U²-Net peer is fetched at the first request
-    service = CutService(
-        load_model(source), monitor=Monitor(reference), extra_models=extra, on_demand=frozenset({BEST_MODEL})
-    )
+    others = [name for name, model in PRETRAINED.items() if model.installed and name not in (source, DEFAULT_MODEL)]
+    extra = {name: functools.partial(load_model, name) for name in others}  # the best tier's peer: at its first use
+    on_demand = frozenset(name for name in others if PRETRAINED[name].on_demand)
+    service = CutService(load_model(source), monitor=Monitor(reference), extra_models=extra, on_demand=on_demand)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a stopped server removes its users' cut-outs (atexit)
     demo = build_app(service)
     service.warm_up(forward=not ON_ZERO_GPU)  # in the background: the page is served at once

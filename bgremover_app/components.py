@@ -8,9 +8,9 @@ from pathlib import Path
 import gradio as gr
 
 from bgremover import BadImageError, read_image
-from bgremover.constants import BEST_MODEL, DEFAULT_SUBJECT
-from bgremover.hub import run_config, tier_installed
-from bgremover.serve.service import DEFAULT_MODEL
+from bgremover.constants import DEFAULT_SUBJECT
+from bgremover.hub import run_config
+from bgremover.pretrained import PRETRAINED
 
 AS_UPLOADED = None  # a photo box's image_mode: the upload reaches the library as the file it is (Gradio's
 # default "RGB" re-saves it through Pillow first, which turns a 16-bit grey PNG white)
@@ -18,15 +18,14 @@ SUBJECT_CHOICES = [("Everyone", "all"), ("Main subject only", "main")]
 
 
 def model_label(name: str) -> str:
-    """What the model radios call a model: the two tiers by what they are for and their working size,
-    any other model by its name."""
-    if name == DEFAULT_MODEL:
-        return f"Quality ({run_config('default').working_size} px)"
-    if name == "fast" and tier_installed("fast"):
-        return f"Fast ({run_config('fast').working_size} px, real-time)"
-    if name == BEST_MODEL:
-        return "Best (quality fused with U²-Net, slower)"
-    return name
+    """What the model radios call a model: a shipped one by its registry label, its working size (a tier
+    with weights of its own) and note (``Fast (256 px, real-time)``), any other model by its name."""
+    if name not in PRETRAINED:
+        return name
+    model = PRETRAINED[name]
+    details = [] if model.fused else [f"{run_config(name).working_size} px"]
+    details += [model.note] if model.note else []
+    return f"{model.label} ({', '.join(details)})"
 
 
 def model_choice(names: list[str], value: str, elem_id: str) -> gr.Radio:

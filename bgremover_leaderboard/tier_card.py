@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from bgremover.pretrained import PRETRAINED
 from bgremover_leaderboard.card import FRONT_MATTER
 from bgremover_leaderboard.report import RESULTS_DIR, load_results
 
@@ -55,6 +56,7 @@ def tier_card(model_dir: str | os.PathLike, results_dir: str | os.PathLike = RES
     """The card's text for the tier in ``model_dir`` (its ``card.yaml``) against ``results_dir``."""
     model_dir = Path(model_dir)
     meta = yaml.safe_load((model_dir / "card.yaml").read_text())
+    name = next(n for n, model in PRETRAINED.items() if model.folder_name == model_dir.resolve().name)
     results = load_results(Path(results_dir))
     rows = {method: label for method, label in meta["rows"].items()}
     rows.update({method: label for method, label in PEERS.items() if method not in rows})
@@ -69,13 +71,12 @@ def tier_card(model_dir: str | os.PathLike, results_dir: str | os.PathLike = RES
         "```python",
         "import bgremover",
         "",
-        f'model = bgremover.load_model("{meta["load"]}")',
+        f'model = bgremover.load_model("{name}")',
         'alpha = model.predict("photo.jpg")  # float32 H×W in [0, 1]',
         'bgremover.remove_background("photo.jpg", model=model).save("cutout.png")',
         "```",
         "",
-        f"`bgremover cut photo.jpg -o cutout.png --model {meta['load']}`; in the app, the "
-        f"**{meta['app_choice']}** model.",
+        f"`bgremover cut photo.jpg -o cutout.png --model {name}`; in the app, the **{PRETRAINED[name].label}** model.",
         "",
         "## Results",
         "",

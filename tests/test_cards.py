@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bgremover.hub import PRETRAINED_DIR
+from bgremover.pretrained import PRETRAINED_DIR
 from bgremover_leaderboard.report import load_results
 from bgremover_leaderboard.tier_card import results_table, tier_card
 

@@ -165,7 +165,8 @@ def test_every_config_names_its_arch_and_run_block_and_old_configs_still_load(tm
     import json
 
     from bgremover.factory import ARCHITECTURES
-    from bgremover.hub import MODELS_DIR, PRETRAINED_DIR, load_network
+    from bgremover.hub import MODELS_DIR, load_network
+    from bgremover.pretrained import PRETRAINED_DIR
     from bgremover.run_config import RunConfig
 
     folders = [*PRETRAINED_DIR.iterdir(), *(MODELS_DIR.iterdir() if MODELS_DIR.is_dir() else [])]
@@ -202,3 +203,47 @@ def test_save_pretrained_writes_the_registry_name_and_round_trips(tmp_path, arch
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), model(x))
+
+
+def test_the_registries_list_what_exists():
+    """timm's contract: ``list_models`` lists every architecture ``create_model`` builds (filtered by a
+    pattern); ``list_pretrained`` every shipped folder, each loadable by its name."""
+    import bgremover
+    from bgremover.errors import ModelNotFoundError
+    from bgremover.factory import ARCHITECTURES
+    from bgremover.pretrained import PRETRAINED, PRETRAINED_DIR, pretrained_model
+
+    assert bgremover.list_models() == sorted(ARCHITECTURES) and bgremover.list_models("deeplab*") == ["deeplabv3plus"]
+    shipped = {p.parent.name for p in PRETRAINED_DIR.glob("*/config.json")}
+    assert {model.folder_name for model in PRETRAINED.values()} == shipped  # no folder unregistered, none missing
+    assert bgremover.list_pretrained() == sorted(PRETRAINED) and bgremover.list_pretrained("?ast") == ["fast"]
+    assert [name for name in PRETRAINED if PRETRAINED[name].fused] == ["best"]
+    with pytest.raises(ModelNotFoundError, match="no shipped model is called 'quality': best, default, fast"):
+        pretrained_model("quality")
+    with pytest.raises(ModelNotFoundError, match="is not one of \\['best', 'default', 'fast'\\]"):
+        bgremover.load_model("quality")
+
+
+@pytest.mark.parametrize("name", ["default", "fast"])
+def test_every_shipped_network_loads_by_name_as_its_run_block_says(name, photo_path):
+    from bgremover import list_pretrained, load_model
+    from bgremover.hub import run_config
+
+    assert name in list_pretrained()
+    model, run = load_model(name), run_config(name)
+    assert (model.working_size, model.square) == (run.working_size, run.square)
+    alpha = model.predict(photo_path)
+    assert alpha.dtype == np.float32 and 0.2 < (alpha > 0.5).mean() < 0.9  # a person-sized mask on a portrait
+
+
+def test_training_builds_each_architecture_with_the_options_its_entry_names():
+    from bgremover.train.builders import build_model
+    from bgremover.train.config import TrainConfig
+
+    small = dict(encoder="resnet18", encoder_weights=None, decoder_channels=(32, 16, 16, 8, 8))
+    gated = build_model(TrainConfig(arch="attention_unet", attention=True, **small))
+    plain = build_model(TrainConfig(arch="attention_unet", attention=False, **small))
+    unet = build_model(TrainConfig(arch="unet", **small))
+    assert sum(p.numel() for p in gated.parameters()) > sum(p.numel() for p in plain.parameters())
+    widths = [module.out_channels for module in unet.net.decoder.modules() if isinstance(module, torch.nn.Conv2d)]
+    assert widths[-1] == 8  # the decoder widths reached smp's U-Net

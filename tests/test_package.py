@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -52,7 +53,7 @@ def test_wheel_declares_dependencies_and_extras(wheel):
 
 
 def test_an_installed_package_has_no_checkout_models(installed, tmp_path):
-    probe = "import bgremover.hub as h; print(h.MODELS_DIR, h.PRETRAINED_DIR.is_dir())"
+    probe = "import bgremover.hub as h, bgremover.pretrained as p; print(h.MODELS_DIR, p.PRETRAINED_DIR.is_dir())"
     env = {"PYTHONPATH": str(installed), "HF_HUB_OFFLINE": "1", "PATH": ""}
     done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.stdout.split() == ["None", "True"], done.stderr[-2000:]  # not site-packages/models
@@ -165,17 +166,22 @@ def test_import_and_help_do_not_load_torch():
     )
     assert errors.stdout.split() == [
         "True",
-        "bgremover.inference",
+        "bgremover.models",
         "bgremover.ray_cut",
     ]  # names still resolve, on first use
 
 
-PURE_MODULES = (  # image and compositing helpers and the server's monitor: numpy and OpenCV only
+PURE_MODULES = (  # image, compositing and video helpers, the registries and the server's monitor
     "bgremover.compose",
+    "bgremover.factory",
+    "bgremover.frames",
     "bgremover.imageops",
     "bgremover.io",
     "bgremover.options",
+    "bgremover.pretrained",
     "bgremover.subjects",
+    "bgremover.temporal",
+    "bgremover.video_io",
     "bgremover.serve.monitor",
 )
 
@@ -185,6 +191,80 @@ def test_pure_modules_import_without_torch(module):
     probe = f"import sys, {module}; print(sorted({{'torch', 'timm', 'torchvision'}} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True)
     assert done.stdout.strip() == "[]", module
+
+
+def import_graph(package: Path) -> dict[str, set[str]]:
+    """Module → the package's modules it imports, anywhere in its body (a function's import too), except
+    under ``if TYPE_CHECKING:``."""
+    import ast
+
+    modules = {
+        ".".join(p.relative_to(package.parent).with_suffix("").parts).removesuffix(".__init__"): p
+        for p in package.rglob("*.py")
+    }
+    graph = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text())
+        typing_only = {
+            id(sub)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for sub in ast.walk(node)
+        }
+        targets = set()
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
+            if isinstance(node, ast.Import):
+                targets |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                targets |= {
+                    f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                    for a in node.names
+                }
+        graph[name] = {target for target in targets if target in modules and target != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while not group or group[-1] != node:
+                group.append(stack.pop())
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_cycle_finder_on_a_known_graph():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert cycles(graph) == [["a", "b", "c"]] and cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_library_has_no_import_cycle():
+    """Dependencies point one way: no module imports, even inside a function, one that imports it back."""
+    graph = import_graph(REPO / "bgremover")
+    assert graph["bgremover.inference"].isdisjoint({"bgremover.video", "bgremover.fusion", "bgremover.models"})
+    assert cycles(graph) == []
 
 
 def test_code_is_ruff_clean():

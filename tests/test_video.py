@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from bgremover import BadVideoError, load_model, probe_video, read_frames, remove_background_video, write_video
+from bgremover.frames import predict_frames
 from bgremover.temporal import TemporalSmoother, smooth_alpha
-from bgremover.video import predict_frames
 from tests.conftest import CLIP_FPS as FPS
 from tests.conftest import CLIP_SIZE as SIZE
 from tests.conftest import REPO, clip_with_audio

@@ -27,7 +27,7 @@ from bgremover.data import (
 from bgremover.data.dataset import PairDataset, unpack_item
 from bgremover.deploy.prune import prune_model
 from bgremover.errors import UsageError
-from bgremover.factory import create_model
+from bgremover.factory import architecture, create_model
 from bgremover.hub import load_network
 from bgremover.losses import CompositeLoss
 from bgremover.train.config import TrainConfig
@@ -191,20 +191,10 @@ def build_train_loader(config: TrainConfig, dataset: SegmentationFolder, dist: D
 
 
 def build_model(config: TrainConfig) -> nn.Module:
-    """The configured architecture (decoder options apply to the Attention U-Net; its decoder widths
-    to smp's U-Net too), with the weights of ``init_from`` when given and ``prune_amount`` of its
-    conv weights masked to zero."""
-    options = {}
-    if config.arch == "unet":  # the plain U-Net gets the Attention U-Net's decoder widths: only the gates differ
-        options = dict(decoder_channels=config.decoder_channels)
-    if config.arch == "attention_unet":
-        options = dict(
-            decoder_channels=config.decoder_channels,
-            attention=config.attention,
-            encoder_dropout=config.encoder_dropout,
-            bottleneck_dropout=config.bottleneck_dropout,
-            gradient_checkpointing=config.gradient_checkpointing,
-        )
+    """The configured architecture, built with the config fields its registry entry names
+    (:data:`~bgremover.factory.ARCHITECTURES`), with the weights of ``init_from`` when given and
+    ``prune_amount`` of its conv weights masked to zero."""
+    options = {name: getattr(config, name) for name in architecture(config.arch).train_options}
     weights = None if config.init_from else config.encoder_weights
     model = create_model(config.arch, config.encoder, encoder_weights=weights, **options)
     if config.init_from:

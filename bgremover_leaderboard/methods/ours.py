@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from bgremover import load_model
-from bgremover.constants import AUTO, BEST_MODEL, DEFAULT_SUBJECT, MULTISCALE
-from bgremover.hub import MODELS_DIR, NAMED_MODELS, PRETRAINED_DIR, run_config, tier_installed
+from bgremover.constants import AUTO, DEFAULT_SUBJECT, MULTISCALE
+from bgremover.hub import MODELS_DIR, run_config
 from bgremover.inference import run_settings
+from bgremover.pretrained import PRETRAINED
 from bgremover.runtimes import resolve_backend, runs_int8_file
 from bgremover_leaderboard.methods.base import Method, MethodUnavailable
 
@@ -80,16 +81,17 @@ def our_methods() -> list[Ours]:
     ]
     if run_settings(None)[1] != "torch":  # the default runs exported: its PyTorch fp32 numbers beside it
         methods.append(Ours("ours:pytorch-fp32", backend="torch"))
-    others = [PRETRAINED_DIR / NAMED_MODELS["fast"]]
+    fast_tier = PRETRAINED["fast"]
+    others = [fast_tier.folder]
     if MODELS_DIR is not None and MODELS_DIR.is_dir():
         others += sorted(p for p in MODELS_DIR.iterdir() if (p / "config.json").is_file())
     methods += [Ours(f"ours:{folder.name}", str(folder)) for folder in others if (folder / "config.json").is_file()]
     fast = str(others[0])
-    if tier_installed("fast"):
-        methods.append(Ours(f"ours:{NAMED_MODELS['fast']}+flip", fast, tta=True))
+    if fast_tier.installed:
+        methods.append(Ours(f"ours:{fast_tier.folder_name}+flip", fast, tta=True))
         if runs_int8_file(fast, resolve_backend(AUTO, "int8"), run_config(fast).precision):
             # the int8 tier's unquantized numbers beside it
-            methods.append(Ours(f"ours:{NAMED_MODELS['fast']}:unquantized", fast, precision="default"))
+            methods.append(Ours(f"ours:{fast_tier.folder_name}:unquantized", fast, precision="default"))
     return methods
 
 
@@ -112,7 +114,7 @@ class Best(Method):
         from bgremover.errors import WeightsUnavailableError
 
         try:
-            self.segmenter = load_model(BEST_MODEL, device="cpu")
+            self.segmenter = load_model("best", device="cpu")
         except WeightsUnavailableError as err:
             raise MethodUnavailable(str(err)) from err
 
