@@ -381,6 +381,54 @@ def _push(args: argparse.Namespace) -> int:
     return 0
 
 
+def _average_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("sources", nargs="+", help="model sources (folders, names, Hub ids) or run checkpoints (.pt)")
+    parser.add_argument("--weights", nargs="+", type=float, help="one per source (default: equal); normalised")
+    parser.add_argument("-o", "--out", required=True, help="the new model folder (run block of the first source)")
+
+
+@command(
+    "average-weights", "average the weights of models of one architecture into a new model folder", _average_options
+)
+def _average_weights(args: argparse.Namespace) -> int:
+    from bgremover.train.average import save_average
+
+    print(f"wrote {args.out}: {save_average(args.sources, args.out, args.weights)}")
+    return 0
+
+
+def _validate_options(parser: argparse.ArgumentParser) -> None:
+    from bgremover.constants import DEFAULT_RECIPE
+
+    parser.add_argument("--model", nargs="+", required=True, help="NAME=SOURCE[:WORKING_SIZE], e.g. new=runs/a/best")
+    parser.add_argument(
+        "--config",
+        default=DEFAULT_RECIPE,
+        help=f"a recipe or a run's config.json whose validation set to use ({DEFAULT_RECIPE})",
+    )
+    parser.add_argument(
+        "--real-closeups", action="store_true", help="add the part of real close-ups if the config has none"
+    )
+    parser.add_argument("--tta", action="store_true", help="also score each model with flip TTA")
+    parser.add_argument("--multiscale", action="store_true", help="also score each model with flip + multi-scale TTA")
+    parser.add_argument("--threshold", type=float, default=0.5, help="alpha from which a pixel counts as person (0.5)")
+    parser.add_argument("--digits", type=int, default=4, help="decimals printed (more to tell near ties apart)")
+    parser.add_argument("--paired", action="store_true", help="also print each row's paired difference from the first")
+
+
+@command(
+    "validate",
+    "score models as they run on a training recipe's validation set (never a benchmark set)",
+    _validate_options,
+)
+def _validate(args: argparse.Namespace) -> int:
+    from bgremover.train.validate import validate
+
+    variants = ["", *(["+flip"] if args.tta else []), *(["+flip+multiscale"] if args.multiscale else [])]
+    validate(args.model, args.config, args.real_closeups, variants, args.threshold, args.digits, args.paired)
+    return 0
+
+
 def _reference_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data",

@@ -12,3 +12,4 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".g
 OUTPUT_IMAGE_SUFFIXES = (".png", ".webp", ".jpg", ".jpeg")  # ``cut -o NAME.png``: one photo into that file
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v", ".mpg", ".mpeg", ".ogv")
 VIDEO_OUTPUT_SUFFIXES = (".webm", ".mov", ".mp4", ".zip")
+DEFAULT_RECIPE = "configs/default-finetune.yaml"  # the committed training recipe, from a checkout's root

@@ -59,8 +59,10 @@ def comparison_table(results: dict[str, dict], methods: list[str]) -> list[str]:
 
 
 def methods_in(results: dict[str, dict]) -> list[str]:
-    """The methods of a results folder, in the order of its first dataset's document."""
-    return list(next(iter(results.values()))["results"]) if results else []
+    """The methods of a results folder measured on at least one set (a card has no row of dashes), in
+    the order of its first dataset's document."""
+    names = list(next(iter(results.values()))["results"]) if results else []
+    return [name for name in names if any(d["results"].get(name, {}).get("available") for d in results.values())]
 
 
 def design_section(design_dir: Path, results: dict[str, dict], method: str) -> list[str]:
@@ -234,12 +236,12 @@ def averaging(averaged_from: Sequence[str], run_dir: Path) -> list[str]:
 
     Example:
         >>> averaging(["the old tier", "a new fine-tune"], Path("runs/f4"))[0][:60]
-        '- Weights: the uniform average (`tools/average_weights.py`) '
+        '- Weights: the uniform average (`bgremover average-weights`) '
     """
     if not averaged_from:
         return []
     return [
-        f"- Weights: the uniform average (`tools/average_weights.py`) of {len(averaged_from)} models of this network: "
+        f"- Weights: the uniform average (`bgremover average-weights`) of {len(averaged_from)} models of this network: "
         + "; ".join(averaged_from)
         + f". The data and recipe above are those of `{run_dir.name}`, the run (or one of the runs) they came from."
     ]
@@ -259,7 +261,7 @@ def kept_epoch(epochs: list[dict], number: int | None) -> list[str]:
         raise ValueError(f"the run logged no epoch {number} (epoch-{number}/ is the weights after it)")
     return [
         f"- Weights: the run's `epoch-{number}` weights (`--keep-epochs`), chosen on validation by "
-        f"`tools/validate.py`; training's own validation IoU there {found[0]['iou']:.4f} (step {found[0]['step']})."
+        f"`bgremover validate`; training's own validation IoU there {found[0]['iou']:.4f} (step {found[0]['step']})."
     ]
 
 

@@ -1,4 +1,4 @@
-"""tools/average_weights.py: a weight average of model folders and training checkpoints."""
+"""``bgremover average-weights``: a weight average of model folders and training checkpoints."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def filled(folder, value: float, **settings):
 
 
 def average(*args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "tools/average_weights.py", *args]
+    command = [sys.executable, "-m", "bgremover", "average-weights", *args]
     return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
 
 
@@ -69,3 +69,12 @@ def test_mismatched_or_missing_sources_are_refused_in_plain_words(tmp_path, prob
         other, expected = str(tmp_path / "nowhere" / "last.pt"), "not a training checkpoint"
     done = average(str(tmp_path / "a"), other, "-o", str(tmp_path / "out"))
     assert done.returncode != 0 and expected in done.stderr and not (tmp_path / "out").exists()
+
+
+def test_an_existing_output_folder_is_never_overwritten(tmp_path):
+    filled(tmp_path / "a", 1.0)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    done = average(str(tmp_path / "a"), str(tmp_path / "a"), "-o", str(tmp_path / "out"))
+    assert done.returncode == 2 and "bgremover: error: " in done.stderr and "exists; choose a new folder" in done.stderr
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["notes.txt"]

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from PIL import Image
 
 from bgremover.data import (
-    CocoPersonDataset,
     CompositeConfig,
     CopyPaste,
     HardExampleSampler,
@@ -18,7 +15,7 @@ from bgremover.data import (
     SegmentationFolder,
     train_pipeline,
 )
-from tests.conftest import BACKGROUNDS, CCP
+from tests.conftest import CCP
 
 
 def square_scene(size: int = 96) -> tuple[np.ndarray, np.ndarray]:
@@ -225,56 +222,6 @@ def test_composite_feathers_edges_but_keeps_binary_target():
     image, mask = CopyPaste([background], config=config)(*flat_person(), seed=1)
     assert set(np.unique(mask)) <= {0.0, 1.0}
     assert len(np.unique(image[..., 0])) > 10  # soft transitions between 0 and 255
-
-
-def test_composite_on_real_backgrounds(ccp_stems):
-    ds = SegmentationFolder(CCP, stems=ccp_stems)
-    composite = CopyPaste.from_folder(BACKGROUNDS, config=CompositeConfig(p=1.0), seed=0)
-    image, mask = composite(*ds.load(0))
-    assert image.dtype == np.uint8 and image.shape[:2] == mask.shape and max(image.shape[:2]) == 640
-
-
-def test_coco_person_annotations_merge_instances(tmp_path, ccp_stems):
-    from pycocotools import mask as mask_utils
-
-    ds = SegmentationFolder(CCP, stems=ccp_stems[:3])
-    images, annotations = [], []
-    for i, (image_path, _) in enumerate(ds.pairs):
-        _, mask = ds.load(i)
-        images.append({"id": i + 1, "file_name": image_path.name, "height": mask.shape[0], "width": mask.shape[1]})
-        half = mask.shape[1] // 2
-        for _part, columns in enumerate((slice(0, half), slice(half, None))):  # two instances per person
-            instance = np.zeros_like(mask, dtype=np.uint8)
-            instance[:, columns] = mask[:, columns] > 0.5
-            rle = mask_utils.encode(np.asfortranarray(instance))
-            rle["counts"] = rle["counts"].decode()
-            annotations.append(
-                {
-                    "id": len(annotations) + 1,
-                    "image_id": i + 1,
-                    "category_id": 1,
-                    "iscrowd": 0,
-                    "segmentation": rle,
-                    "area": float(instance.sum()),
-                    "bbox": list(map(float, mask_utils.toBbox(rle))),
-                }
-            )
-    path = tmp_path / "persons.json"
-    path.write_text(
-        json.dumps(
-            {
-                "images": images,
-                "annotations": annotations,
-                "categories": [{"id": 1, "name": "person"}, {"id": 2, "name": "dog"}],
-            }
-        )
-    )
-    coco = CocoPersonDataset(CCP / "images", path)
-    assert len(coco) == 3
-    for i in range(3):
-        assert np.array_equal(coco.load(i)[1], ds.load(i)[1])
-    with pytest.raises(ValueError, match="no category"):
-        CocoPersonDataset(CCP / "images", path, category="cat")
 
 
 def test_multiscale_batches_share_a_size():

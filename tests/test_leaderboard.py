@@ -14,7 +14,7 @@ from bgremover_leaderboard.card import recipe_extras
 from bgremover_leaderboard.check import check
 from bgremover_leaderboard.datasets import Benchmark, benchmarks
 from bgremover_leaderboard.harness import run
-from bgremover_leaderboard.methods import MethodUnavailable, all_methods
+from bgremover_leaderboard.methods import MethodUnavailable, OnnxPeer, OnnxPeerSpec, all_methods
 from bgremover_leaderboard.report import RESULTS_DIR, SchemaError, load_results, validate
 from tests.conftest import DATA
 
@@ -85,18 +85,29 @@ def test_u2netp_runs_through_the_generic_onnx_adapter(two_images):
     assert method.predict(two_images[0]).mean() > 0.05
 
 
+# a peer whose weights are in no weights folder and have no public download
+PRIVATE_PEER = OnnxPeer(OnnxPeerSpec("private", "private.onnx", None, (64, 64), (0.5,) * 3, (0.5,) * 3))
+
+
 @pytest.fixture(scope="module")
 def results_dir(tmp_path_factory, sets):
     folder = tmp_path_factory.mktemp("results")
     small = {"ccp_test": sets["ccp_test"]}
-    run({n: METHODS[n] for n in ("watershed", "u2netp", "modnet")}, small, folder, limit=2, log=lambda *_: None)
+    run(
+        {**{n: METHODS[n] for n in ("watershed", "u2netp")}, "private": PRIVATE_PEER},
+        small,
+        folder,
+        limit=2,
+        log=lambda *_: None,
+    )
     return folder
 
 
 def test_results_schema(results_dir):
     document = load_results(results_dir)["ccp_test"]
     validate(document)
-    assert document["results"]["modnet"]["available"] is False and document["results"]["modnet"]["reason"]
+    private = document["results"]["private"]
+    assert private["available"] is False and "private.onnx not found and it has no public download" in private["reason"]
     assert document["results"]["u2netp"]["count"] == 2
     table, framing = (results_dir / "README.md").read_text().split("## IoU by framing")
     assert table.count("| u2netp |") == 1 and framing.count("| u2netp |") == 1  # its row in each table
@@ -223,14 +234,14 @@ def test_a_method_unavailable_now_keeps_its_earlier_result_on_the_same_images(tm
     run({"watershed": METHODS["watershed"]}, small, tmp_path, limit=2, log=lambda *_: None)
     measured = json.loads((tmp_path / "cihp_sample.json").read_text())
     lines = []
-    now = {"watershed": WatershedWithoutItsPackage(), "modnet": METHODS["modnet"]}
+    now = {"watershed": WatershedWithoutItsPackage(), "private": PRIVATE_PEER}
     run(now, small, tmp_path, limit=2, log=lines.append)
     document = json.loads((tmp_path / "cihp_sample.json").read_text())
     kept = document["results"]["watershed"]
     assert kept["per_image"] == measured["results"]["watershed"]["per_image"] and kept["available"]
     assert kept["measured"] == measured["environment"]["date"]
     assert "opencv is not installed" in lines[0] and "kept its result of" in lines[0]
-    assert document["results"]["modnet"]["available"] is False  # never measured: says why
+    assert document["results"]["private"]["available"] is False  # never measured: says why
     validate(document)
 
 
@@ -242,3 +253,13 @@ def test_card_recipe_names_real_closeups_and_the_teacher_settings():
     )
     assert lines[1].endswith("teacher run on the same batches.")  # runs before the teacher knobs
     assert recipe_extras({"real_closeup_p": 0.0}) == []
+
+
+def test_a_card_lists_only_methods_measured_somewhere():
+    from bgremover_leaderboard.card import methods_in
+
+    results = {
+        "a": {"results": {"ours": {"available": True}, "never": {"available": False}, "once": {"available": False}}},
+        "b": {"results": {"ours": {"available": True}, "never": {"available": False}, "once": {"available": True}}},
+    }
+    assert methods_in(results) == ["ours", "once"]

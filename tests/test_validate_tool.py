@@ -1,4 +1,4 @@
-"""tools/validate.py: models scored as they run on a training run's validation set, per part."""
+"""``bgremover validate``: models scored as they run on a training run's validation set, per part."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import numpy as np
 from bgremover import load_model
 from bgremover.constants import MULTISCALE
 from bgremover.metrics import iou
-from tests.conftest import CCP, DATA, REPO, load_tool
+from bgremover.train.validate import part_labels, validation_samples
+from tests.conftest import CCP, DATA, REPO
 
 
 def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
@@ -24,7 +25,17 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
         max_val_images=2,
     )
     config.write_text(json.dumps(settings))
-    command = [sys.executable, "tools/validate.py", "--config", str(config), "--model", "fast=fast", "--real-closeups"]
+    command = [
+        sys.executable,
+        "-m",
+        "bgremover",
+        "validate",
+        "--config",
+        str(config),
+        "--model",
+        "fast=fast",
+        "--real-closeups",
+    ]
     done = subprocess.run(
         [*command, "--tta", "--multiscale", "--digits", "6"], cwd=REPO, capture_output=True, text=True, timeout=300
     )
@@ -34,8 +45,7 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
     rows = {line.split(" | ")[0][2:]: line for line in done.stdout.splitlines() if line.startswith("| fast")}
     assert list(rows) == ["fast", "fast+flip", "fast+flip+multiscale"]
 
-    tool = load_tool("validate")
-    samples, labels = tool.validation_samples(str(config), real_closeups=True)
+    samples, labels = validation_samples(str(config), real_closeups=True)
     assert labels == [part for part in parts for _ in range(2)]
     model = load_model("fast")
     for name, options in {"fast": {}, "fast+flip+multiscale": {"tta": True, "scales": MULTISCALE}}.items():
@@ -47,11 +57,22 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
 def test_threshold_scores_the_alpha_binarised_there_and_refuses_values_outside_0_1(tmp_path):
     config = tmp_path / "config.json"
     config.write_text(json.dumps(dict(data=str(CCP), max_val_images=3)))
-    command = [sys.executable, "tools/validate.py", "--config", str(config), "--model", "fast=fast", "--digits", "6"]
+    command = [
+        sys.executable,
+        "-m",
+        "bgremover",
+        "validate",
+        "--config",
+        str(config),
+        "--model",
+        "fast=fast",
+        "--digits",
+        "6",
+    ]
     done = subprocess.run([*command, "--threshold", "0.2"], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     row = next(line for line in done.stdout.splitlines() if line.startswith("| fast |"))
-    samples, _ = load_tool("validate").validation_samples(str(config))
+    samples, _ = validation_samples(str(config))
     model = load_model("fast")
     alphas, masks = [model.predict(image) for image, _ in samples], [mask for _, mask in samples]
     low = np.mean([iou((alpha >= 0.2).astype(np.float32), mask) for alpha, mask in zip(alphas, masks, strict=True)])
@@ -61,7 +82,7 @@ def test_threshold_scores_the_alpha_binarised_there_and_refuses_values_outside_0
     assert f"{low:.6f}" != f"{plain:.6f}"
 
     refused = subprocess.run([*command, "--threshold", "1.5"], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert refused.returncode == 2 and "--threshold must lie strictly between 0 and 1, got 1.5" in refused.stderr
+    assert refused.returncode == 2 and "the threshold must lie strictly between 0 and 1, got 1.5" in refused.stderr
 
 
 def test_committed_recipe_validates_on_80_held_out_photos_their_two_composites_and_close_up_crops():
@@ -77,26 +98,25 @@ def test_committed_recipe_validates_on_80_held_out_photos_their_two_composites_a
     }
     config = TrainConfig.from_dict(recipe.to_dict() | moved)
     train, val = build_datasets(config)
-    tool = load_tool("validate")
-    labels = tool.part_labels(val)
+    labels = part_labels(val)
     parts = ["held-out", "close-up composites", "portrait-lens composites", "real close-ups"]
     assert labels == [part for part in parts for _ in range(80)]
     assert not set(val.parts[0].stems) & set(train.stems)  # validation people are never trained on
 
 
 def test_paired_rows_are_each_variants_difference_from_the_first_photo_by_photo(tmp_path):
-    from bgremover_leaderboard.paired import compare_scores
+    from bgremover.metrics.paired import compare_scores
 
     config = tmp_path / "config.json"
     config.write_text(json.dumps(dict(data=str(CCP), max_val_images=3)))
-    command = [sys.executable, "tools/validate.py", "--config", str(config), "--model", "fast=fast", "--tta"]
+    command = [sys.executable, "-m", "bgremover", "validate", "--config", str(config), "--model", "fast=fast", "--tta"]
     done = subprocess.run(
         [*command, "--paired", "--digits", "6"], cwd=REPO, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
     assert "difference from fast, photo by photo (bootstrap standard error):" in done.stdout
     row = next(line for line in done.stdout.splitlines() if line.startswith(("| fast+flip | +", "| fast+flip | -")))
-    samples, _ = load_tool("validate").validation_samples(str(config))
+    samples, _ = validation_samples(str(config))
     model = load_model("fast")
     plain = [iou(model.predict(image), mask) for image, mask in samples]
     flipped = [iou(model.predict(image, tta=True), mask) for image, mask in samples]

@@ -110,15 +110,15 @@ def main() -> None:
     parser.add_argument("--peers", nargs="*", default=[], help="leaderboard methods to fit to the benchmark masks too")
     parser.add_argument("--sides", action="store_true", help="split the passes by the frame edges people touch")
     args = parser.parse_args()
-    from validate import validation_samples
-
     from bgremover import load_model
+    from bgremover.constants import DEFAULT_RECIPE
     from bgremover.imageops import resize_for_network
     from bgremover.metrics import iou
     from bgremover.subjects import main_subjects
+    from bgremover.train.validate import validation_samples
 
     segmenter = load_model(args.model)
-    samples, labels = validation_samples(args.config)
+    samples, labels = validation_samples(args.config or DEFAULT_RECIPE)
     if args.data is not None:
         more, more_labels = benchmark_samples(args.data, args.per_set)
         samples, labels = samples + more, labels + more_labels

@@ -52,15 +52,15 @@ def main() -> None:
     parser.add_argument("--peer", choices=("u2net", "selfie"), default="u2net")
     parser.add_argument("--selfie", help="MediaPipe Selfie's .tflite (for --peer selfie)")
     args = parser.parse_args()
-    from validate import validation_samples
-
     from bgremover import load_model
+    from bgremover.constants import DEFAULT_RECIPE
     from bgremover.fusion import U2Net
     from bgremover.metrics import iou
+    from bgremover.metrics.paired import compare_scores
     from bgremover.subjects import select_subjects
-    from bgremover_leaderboard.paired import compare_scores
+    from bgremover.train.validate import validation_samples
 
-    samples, labels = validation_samples(args.config, args.real_closeups)
+    samples, labels = validation_samples(args.config or DEFAULT_RECIPE, args.real_closeups)
     base = load_model(args.base)
     peer = U2Net() if args.peer == "u2net" else SelfieTFLite(args.selfie)
     maps = []

@@ -42,7 +42,7 @@ def main() -> None:
     from bgremover import load_model
     from bgremover.data.pseudo_labels import decode_label
     from bgremover.io import read_image, read_mask
-    from bgremover_leaderboard.paired import compare_scores
+    from bgremover.metrics.paired import compare_scores
 
     folder = Path(args.folder)
     stems = sorted(p.stem for p in (folder / "masks").glob("*.png"))

@@ -49,14 +49,14 @@ def main() -> None:
     parser.add_argument("--data", help="benchmark data folder (default: $BGREMOVER_DATA_DIR)")
     parser.add_argument("--model", default="default", help="model source")
     args = parser.parse_args()
-    from validate import validation_samples
-
     from bgremover import load_model
+    from bgremover.constants import DEFAULT_RECIPE
     from bgremover.io import read_image, read_mask
+    from bgremover.train.validate import validation_samples
     from bgremover_leaderboard.datasets import benchmarks
 
     segmenter = load_model(args.model)
-    samples, labels = validation_samples(args.config)
+    samples, labels = validation_samples(args.config or DEFAULT_RECIPE)
     results = score(segmenter, samples, [f"validation {label}" for label in labels])
     for name, bench in benchmarks(args.data).items():
         samples = [(read_image(image), read_mask(mask)) for image, mask in bench.pairs]

@@ -1,7 +1,7 @@
 """How good a distillation target is, as a 256² student sees it: every validation photo squashed to
 ``--size``², a model's logits through :func:`bgremover.losses.teacher_logits` (enlarged by
 ``--scale``, mirrored pass averaged with ``--flip``), IoU against the squashed mask, per part of the
-recipe's validation set (`tools/validate.py`'s) and over all:
+recipe's validation set (`bgremover validate`'s) and over all:
 
     python tools/teacher_targets.py --model fast default --scales 1 1.5 2 [--size 256]
 
@@ -15,7 +15,9 @@ import argparse
 
 import numpy as np
 import torch
-from validate import validation_samples
+
+from bgremover.constants import DEFAULT_RECIPE
+from bgremover.train.validate import validation_samples
 
 
 def main() -> None:
@@ -31,7 +33,7 @@ def main() -> None:
     from bgremover.metrics import iou
 
     torch.set_num_threads(2)
-    samples, labels = validation_samples(args.config)
+    samples, labels = validation_samples(args.config or DEFAULT_RECIPE)
     parts = list(dict.fromkeys(labels))
     print("| target | " + " | ".join(parts) + " | all |\n" + "|---" * (len(parts) + 2) + "|")
     for source in args.model:

@@ -1,6 +1,5 @@
 """Data: folder and COCO datasets, joint augmentation, copy-paste compositing, samplers."""
 
-from bgremover.data.coco import CocoPersonDataset
 from bgremover.data.compositing import (
     CLOSEUP_FRAMINGS,
     PORTRAIT_LENS_FRAMINGS,
@@ -21,7 +20,6 @@ __all__ = [
     "CLOSEUP_FRAMINGS",
     "PORTRAIT_LENS_FRAMINGS",
     "CloseupCrops",
-    "CocoPersonDataset",
     "CompositeConfig",
     "CompositeSet",
     "ConcatPairs",

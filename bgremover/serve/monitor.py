@@ -123,10 +123,6 @@ class DriftReference:
     quality_scores: list[float] = field(default_factory=list)
     thresholds: dict[str, float | None] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
 
-    def mean_std(self, name: str) -> tuple[float, float]:
-        values = np.asarray(self.samples[name])
-        return float(values.mean()), float(values.std() + 1e-6)
-
     def score(self, features: dict[str, float]) -> float:
         """How far one request lies outside the reference's range: the largest distance of its
         brightness, contrast or sharpness beyond the reference's 0.5–99.5 % quantiles, in units of

@@ -37,9 +37,3 @@ def init_distributed() -> DistInfo:
     if torch.cuda.is_available():
         torch.cuda.set_device(local_rank)
     return DistInfo(dist.get_rank(), world_size, local_rank)
-
-
-def shutdown_distributed() -> None:
-    """Leave the process group if one was joined."""
-    if dist.is_initialized():
-        dist.destroy_process_group()

@@ -1,4 +1,4 @@
-"""Pretrained peer models: a generic ONNX adapter (U²-Netp, MODNet, BGMv2 presets), MediaPipe,
+"""Pretrained peer models: a generic ONNX adapter (the U²-Netp preset), rembg's U²-Net, MediaPipe,
 and torchvision's COCO/VOC models where their weights exist."""
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ class OnnxPeerSpec:
     stride: int = 32
     output_index: int = 0
     postprocess: str = "minmax"  # "minmax" | "sigmoid" | "none"
-    needs_background: bool = False
     resolution: str = ""
 
 
@@ -64,29 +63,6 @@ ONNX_PRESETS = {
         (0.229, 0.224, 0.225),
         divide_by_max=True,
         resolution="320×320",
-    ),
-    "modnet": OnnxPeerSpec(
-        "modnet",
-        "modnet_photographic_portrait_matting.onnx",
-        None,
-        None,
-        (0.5, 0.5, 0.5),
-        (0.5, 0.5, 0.5),
-        long_side=512,
-        postprocess="none",
-        resolution="long side 512 (multiple of 32)",
-    ),
-    "bgmv2": OnnxPeerSpec(
-        "bgmv2",
-        "onnx_mobilenetv2_hd.onnx",
-        None,
-        None,
-        (0.0, 0.0, 0.0),
-        (1.0, 1.0, 1.0),
-        long_side=512,
-        postprocess="none",
-        needs_background=True,
-        resolution="long side 512, needs the background plate",
     ),
 }
 
@@ -102,11 +78,6 @@ class OnnxPeer(Method):
         self.session = None
 
     def load(self) -> None:
-        if self.spec.needs_background:
-            raise MethodUnavailable(
-                f"{self.spec.name} needs a background plate per image; the benchmark sets have none "
-                "(only composited sets, where the plate is known, can evaluate it)"
-            )
         import onnxruntime as ort
 
         options = ort.SessionOptions()
