@@ -50,9 +50,18 @@ def test_cut_mask_and_background_options(tmp_path, tiny_model_dir):
     photo().save(tmp_path / "p.jpg")
     ok = run_cli("cut", str(tmp_path / "p.jpg"), "-o", str(tmp_path / "m"), "--mask", "--model", str(tiny_model_dir))
     assert ok.returncode == 0 and Image.open(tmp_path / "m" / "p.png").mode == "L"
-    ok = run_cli(
+
+
+def test_cut_background_refine_and_multiscale_are_each_applied(tmp_path, photo_path):
+    """The CLI's pixels are the library's with the same options, and each option changes them."""
+    from bgremover import load_model, remove_background
+    from bgremover.constants import MULTISCALE
+
+    model = load_model("fast")
+    options = {"background": "#00ff00", "refine": True, "scales": MULTISCALE}
+    done = run_cli(
         "cut",
-        str(tmp_path / "p.jpg"),
+        str(photo_path),
         "-o",
         str(tmp_path / "c"),
         "--bg",
@@ -60,9 +69,15 @@ def test_cut_mask_and_background_options(tmp_path, tiny_model_dir):
         "--refine",
         "--multiscale",
         "--model",
-        str(tiny_model_dir),
+        "fast",
     )
-    assert ok.returncode == 0 and Image.open(tmp_path / "c" / "p.png").mode == "RGB"
+    assert done.returncode == 0, done.stderr
+    cli = np.asarray(Image.open(tmp_path / "c" / f"{photo_path.stem}.png"), np.int16)
+    assert cli.shape[2] == 3  # on the colour: RGB
+    assert np.abs(cli - np.asarray(remove_background(photo_path, model=model, **options), np.int16)).max() <= 1
+    for dropped in ({"refine": False}, {"scales": (1.0,)}, {"background": "#0000ff"}):
+        other = np.asarray(remove_background(photo_path, model=model, **{**options, **dropped}), np.int16)
+        assert np.abs(cli - other).max() > 20, dropped  # without that option the pixels differ
 
 
 @pytest.mark.parametrize("backend, precision", [("onnx", "default"), ("openvino", "int8"), ("openvino", "default")])
