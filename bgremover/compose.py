@@ -8,6 +8,7 @@ from PIL import Image, ImageColor
 
 from bgremover.constants import IMAGE_SUFFIXES
 from bgremover.errors import BadBackgroundError, BadImageError, UsageError
+from bgremover.extras import require
 from bgremover.imageops import alpha_to_uint8
 from bgremover.io import ImageSource, read_image
 
@@ -17,9 +18,8 @@ GREEN_SCREEN = (0, 255, 0)  # ``background="greenscreen"``: pure green for chrom
 
 def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """Foreground colours without background spill (pymatting's multi-level estimator), uint8."""
-    from pymatting import estimate_foreground_ml
-
-    fg = estimate_foreground_ml(image.astype(np.float64) / 255.0, alpha.astype(np.float64))
+    pymatting = require("pymatting", "matting", "foreground estimation")
+    fg = pymatting.estimate_foreground_ml(image.astype(np.float64) / 255.0, alpha.astype(np.float64))
     return alpha_to_uint8(fg)
 
 

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from bgremover.errors import UsageError
+from bgremover.extras import require
 from bgremover.inference import Segmenter, load_segmenter
 from bgremover.pretrained import PRETRAINED
 from bgremover.refine import refine_alpha
@@ -43,7 +44,7 @@ class U2Net:
     computes it (min-max normalised), resized back to the photo."""
 
     def __init__(self, path: str | Path | None = None, threads: int | None = None):
-        import onnxruntime as ort
+        ort = require("onnxruntime", "runtimes", "the best tier's U²-Net peer")
 
         options = ort.SessionOptions()
         if threads:

@@ -32,6 +32,7 @@ from bgremover.runtimes import (
     OnnxNetwork,
     OpenVinoNetwork,
     onnx_file,
+    require_runtime,
     resolve_backend,
     runs_int8_file,
 )
@@ -206,5 +207,6 @@ def load_segmenter(
         network = FixedSizeNetwork(int8, lambda: OpenVinoNetwork(onnx_file(source)))
         return Segmenter(network, device="cpu", **sizing)
     if backend in EXPORTED_BACKENDS:
+        require_runtime(backend)  # before the export, which needs the same extra
         return Segmenter(EXPORTED_BACKENDS[backend](onnx_file(source)), device="cpu", **sizing)
     return Segmenter(load_network(source), device=device, **sizing)

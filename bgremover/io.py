@@ -51,7 +51,7 @@ def _source_name(source: object) -> str:
 
 @functools.cache
 def register_formats() -> bool:
-    """Teach Pillow the iPhone's HEIC/HEIF photos (through ``pillow-heif``, a dependency); ``False``
+    """Teach Pillow the iPhone's HEIC/HEIF photos (through ``pillow-heif``, the ``heif`` extra); ``False``
     where that package is missing. Called before any image is read; idempotent."""
     try:
         from pillow_heif import register_heif_opener
@@ -140,7 +140,7 @@ def read_image(
     except BadImageError:
         raise
     except UnidentifiedImageError as err:
-        hint = "" if register_formats() else " (HEIC photos need the pillow-heif package)"
+        hint = "" if register_formats() else " (HEIC photos need pillow-heif: pip install 'bgremover[heif]')"
         raise BadImageError(f"{name} is not an image format bgremover can read{hint}") from err
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise BadImageError(f"{name} has more pixels than the limit of {max_pixels:,}") from err

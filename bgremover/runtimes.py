@@ -15,13 +15,22 @@ import torch
 from bgremover import settings
 from bgremover.constants import AUTO, INT8_FILE
 from bgremover.errors import UsageError
+from bgremover.extras import RUNTIME_MODULES, installed, require
+
+RUNTIME_PACKAGES = {"onnx": "onnxruntime", "openvino": "openvino"}  # the package each exported backend runs on
+
+
+def require_runtime(backend: str):
+    """The package the exported ``backend`` runs on, or a :class:`~bgremover.errors.MissingExtraError`
+    naming the ``runtimes`` extra (checked before a model is exported for it)."""
+    return require(RUNTIME_PACKAGES[backend], "runtimes", f"the {backend} backend")
 
 
 class OnnxNetwork:
     """An exported model (see :func:`bgremover.deploy.export.export_onnx`) run by onnxruntime."""
 
     def __init__(self, path: str | os.PathLike, threads: int | None = None):
-        import onnxruntime as ort
+        ort = require_runtime("onnx")
 
         options = ort.SessionOptions()
         if threads:
@@ -38,7 +47,7 @@ class OpenVinoNetwork:
 
     def __init__(self, model, threads: int | None = None, precision: str | None = None):
         """``model``: a model file's path, or an ``openvino.Model`` already read (e.g. reshaped)."""
-        import openvino as ov
+        ov = require_runtime("openvino")
 
         config = {"PERFORMANCE_HINT": "LATENCY"}
         if threads:
@@ -96,12 +105,14 @@ class FixedSizeNetwork:
 EXPORTED_BACKENDS = {"onnx": OnnxNetwork, "openvino": OpenVinoNetwork}
 
 
-def choose_runtime(precision: str, cuda: bool, openvino: bool, openvino_bf16: bool) -> str:
+def choose_runtime(precision: str, cuda: bool, openvino: bool, openvino_bf16: bool, exported: bool = True) -> str:
     """The runtime ``backend="auto"`` takes on a machine with (or without) a CUDA GPU, OpenVINO and a
-    CPU on which OpenVINO runs bf16 natively (AVX-512-BF16 or AMX).
+    CPU on which OpenVINO runs bf16 natively (AVX-512-BF16 or AMX); ``exported``: the ``runtimes`` extra
+    (ONNX export, ONNX Runtime and OpenVINO) is installed.
 
     A CUDA GPU: ``"torch"`` on the GPU (half precision, channels-last), for every precision — a
-    model's int8 file is a CPU format. Otherwise the fastest exported CPU runtime: ``"openvino"``
+    model's int8 file is a CPU format. Without the ``runtimes`` extra: ``"torch"`` on the CPU.
+    Otherwise the fastest exported CPU runtime: ``"openvino"``
     where it runs bf16 natively (a fifth to a half of ONNX Runtime's latency), else ``"onnx"``
     (OpenVINO in fp32 is no faster); ``precision="f32"``: ``"onnx"``, the exact fp32 runtime;
     ``precision="int8"``: ``"openvino"`` wherever it is installed.
@@ -113,8 +124,10 @@ def choose_runtime(precision: str, cuda: bool, openvino: bool, openvino_bf16: bo
         'onnx'
         >>> choose_runtime("int8", cuda=False, openvino=True, openvino_bf16=False)
         'openvino'
+        >>> choose_runtime("int8", cuda=False, openvino=False, openvino_bf16=False, exported=False)
+        'torch'
     """
-    if cuda:
+    if cuda or not exported:
         return "torch"
     if precision == "f32" or not openvino:
         return "onnx"
@@ -135,7 +148,7 @@ def _openvino_support() -> tuple[bool, bool]:
 
 def fastest_cpu_runtime(precision: str = "default") -> str:
     """:func:`choose_runtime` on this machine's CPU, GPU or not (``benchmarks/runtimes.py`` measures it)."""
-    return choose_runtime(precision, False, *_openvino_support())
+    return choose_runtime(precision, False, *_openvino_support(), exported=installed(*RUNTIME_MODULES))
 
 
 def resolve_backend(backend: str, precision: str = "default") -> str:
@@ -143,7 +156,8 @@ def resolve_backend(backend: str, precision: str = "default") -> str:
     torch sees one)."""
     if backend != AUTO:
         return backend
-    return choose_runtime(precision, torch.cuda.is_available(), *_openvino_support())
+    cuda = torch.cuda.is_available()
+    return choose_runtime(precision, cuda, *_openvino_support(), exported=installed(*RUNTIME_MODULES))
 
 
 def onnx_file(source: str | os.PathLike | None) -> Path:

@@ -25,6 +25,7 @@ import numpy as np
 
 from bgremover.constants import VIDEO_OUTPUT_SUFFIXES as OUTPUT_SUFFIXES
 from bgremover.errors import BadVideoError, UsageError
+from bgremover.extras import require
 
 DEFAULT_FPS = Fraction(25)
 
@@ -66,7 +67,7 @@ class VideoInfo:
 
 
 def open_container(path: str | os.PathLike):
-    import av
+    av = require("av", "video", "reading and writing video")
 
     path = Path(path)
     if not path.is_file():
@@ -127,7 +128,7 @@ def upright(frame) -> np.ndarray:
 
 def decoded_frames(container, audio: bool, name: str) -> Iterator[tuple[str, object]]:
     """("video", frame) and ("audio", frame) in the file's order."""
-    import av
+    av = require("av", "video", "reading and writing video")
 
     streams = [container.streams.video[0], *(container.streams.audio[:1] if audio else [])]
     # slice threads, not frame threads: with torch loaded, FFmpeg's frame threading can hang when
@@ -213,7 +214,7 @@ class _Encoder:
     """One output container: the video stream, and the input's audio re-encoded for the container."""
 
     def __init__(self, path: Path, encoding: Encoding, size: tuple[int, int], fps: Fraction, time_base, audio_in):
-        import av
+        av = require("av", "video", "reading and writing video")
 
         self.container = av.open(str(path), "w", format=encoding.container)
         self.video = self.container.add_stream(encoding.codec, rate=fps, options=dict(encoding.options))
@@ -232,7 +233,7 @@ class _Encoder:
             self.resampler = av.AudioResampler(format=sample_format, layout=self.audio.layout, rate=rate)
 
     def write(self, pixels: np.ndarray, pts: int, seconds: float) -> None:
-        import av
+        av = require("av", "video", "reading and writing video")
 
         if (pixels.shape[0], pixels.shape[1]) != (self.height, self.width):
             pad = ((0, self.height - pixels.shape[0]), (0, self.width - pixels.shape[1]), *[(0, 0)] * (pixels.ndim - 2))

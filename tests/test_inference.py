@@ -282,6 +282,7 @@ def test_auto_takes_the_gpu_where_torch_sees_one_and_the_cpu_runtimes_elsewhere(
     for precision in ("default", "f32", "int8"):
         assert choose_runtime(precision, cuda=True, openvino=True, openvino_bf16=True) == "torch"
         assert choose_runtime(precision, cuda=False, openvino=False, openvino_bf16=False) == "onnx"
+        assert choose_runtime(precision, cuda=False, openvino=True, openvino_bf16=True, exported=False) == "torch"
     assert choose_runtime("default", cuda=False, openvino=True, openvino_bf16=True) == "openvino"
     assert choose_runtime("f32", cuda=False, openvino=True, openvino_bf16=True) == "onnx"
     expected = "torch" if torch.cuda.is_available() else choose_runtime("default", False, *_openvino_support())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -41,7 +42,17 @@ def test_wheel_declares_dependencies_and_extras(wheel):
         metadata = archive.read(next(n for n in archive.namelist() if n.endswith("METADATA"))).decode()
         names = archive.namelist()
     requires = [line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Requires-Dist: ")]
-    assert {"torch>=2.4", "timm>=1.0", "av>=12.0", "onnxruntime>=1.18"} <= set(requires)
+    core = {r for r in requires if "extra ==" not in r}
+    assert {"torch>=2.4", "timm>=1.0", "pillow>=10.0", "opencv-python-headless>=4.9"} <= core
+    lean = ("av", "onnx", "onnxruntime", "openvino", "pymatting", "pillow-heif", "scipy", "ray", "gradio")
+    assert not [r for r in core if r.split(">")[0].split("[")[0] in lean]  # the core stays lean
+    for extra, package in [
+        ("runtimes", "onnxruntime"),
+        ("video", "av"),
+        ("heif", "pillow-heif"),
+        ("matting", "pymatting"),
+    ]:
+        assert any(r.startswith(package) and f'extra == "{extra}"' in r for r in requires), extra
     assert any("gradio" in r and 'extra == "app"' in r for r in requires)
     assert any("albumentations" in r and 'extra == "train"' in r for r in requires)
     for tier in ("bgremover-lite2", "bgremover-fast"):
@@ -50,6 +61,48 @@ def test_wheel_declares_dependencies_and_extras(wheel):
     assert {f"bgremover/pretrained/bgremover-fast/openvino_int8.{suffix}" for suffix in ("xml", "bin")} <= set(names)
     assert any("ray[data]" in r and 'extra == "ray"' in r for r in requires)
     assert not any("ray" in r and "extra" not in r for r in requires)  # Ray only with the extra
+
+
+LEAN_PROBE = """
+import sys
+for name in ("av", "onnx", "onnxscript", "onnxruntime", "openvino", "pymatting", "pillow_heif", "scipy"):
+    sys.modules[name] = None  # importing it now fails as on an install without the extras
+import numpy as np
+from bgremover import MissingExtraError, load_model, remove_background, remove_background_video
+from bgremover.io import read_image
+fast = load_model("fast")
+print(type(fast.network).__name__, fast.working_size)
+print(remove_background(PHOTO, model=fast).mode)
+for call in (lambda: remove_background_video(PHOTO, "out.webm", model=fast),
+             lambda: load_model("fast", backend="onnx"),
+             lambda: load_model("best"),
+             lambda: remove_background(PHOTO, model=fast, foreground_estimation=True)):
+    try:
+        call()
+    except MissingExtraError as err:
+        print(err)
+"""
+
+
+def test_the_core_cuts_photos_without_the_extras_and_names_the_extra_each_missing_part_needs(tmp_path):
+    photo_path = sorted((REPO / "bgremover_app" / "examples").glob("*.jpg"))[0]  # a committed, credited photo
+    done = subprocess.run(
+        [sys.executable, "-c", LEAN_PROBE.replace("PHOTO", repr(str(photo_path)))],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO), "BGREMOVER_CACHE": str(tmp_path / "cache")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines[:2] == ["AttentionUNet 256", "RGBA"]  # PyTorch: backend="auto" without the runtimes extra
+    assert lines[2:] == [
+        "reading and writing video needs av: pip install 'bgremover[video]'",
+        "the onnx backend needs onnxruntime: pip install 'bgremover[runtimes]'",
+        "the best tier's U²-Net peer needs onnxruntime: pip install 'bgremover[runtimes]'",
+        "foreground estimation needs pymatting: pip install 'bgremover[matting]'",
+    ]
 
 
 def test_an_installed_package_has_no_checkout_models(installed, tmp_path):

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from bgremover.extras import require
 from bgremover.hub import load_network
 
 ONNX_OPSET = 17
@@ -46,6 +47,7 @@ def export_onnx(source: str | os.PathLike | nn.Module | None, path: str | os.Pat
 
 
 def _export(model: nn.Module, dummy: torch.Tensor, path: Path, opset: int) -> None:
+    require("onnx", "runtimes", "exporting to ONNX")
     torch.onnx.export(
         model,
         (dummy,),

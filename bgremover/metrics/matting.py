@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
 
 from bgremover.metrics.classification import check_maps
 
@@ -27,6 +26,8 @@ def mse(pred: np.ndarray, gt: np.ndarray) -> float:
 
 def gradient_magnitude(alpha: np.ndarray, sigma: float = 1.4) -> np.ndarray:
     """Magnitude of Gaussian-derivative gradients (σ = ``sigma``), reflect-padded."""
+    from scipy.ndimage import gaussian_filter  # scipy comes with the train and app extras
+
     alpha = alpha.astype(np.float64)
     gx = gaussian_filter(alpha, sigma, order=(0, 1))
     gy = gaussian_filter(alpha, sigma, order=(1, 0))
