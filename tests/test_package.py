@@ -226,6 +226,8 @@ def test_import_and_help_do_not_load_torch():
 
 PURE_MODULES = (  # image, compositing and video helpers, the registries and the server's monitor
     "bgremover.compose",
+    "bgremover.deploy.openvino_int8",
+    "bgremover.extras",
     "bgremover.factory",
     "bgremover.frames",
     "bgremover.imageops",

@@ -20,7 +20,6 @@ import numpy as np
 
 from bgremover.errors import UsageError
 from bgremover.imageops import resize_for_network
-from bgremover.runtimes import onnx_file
 
 PRESETS = ("performance", "mixed")  # NNCF's: symmetric activations, or asymmetric ones (slower, closer)
 
@@ -54,6 +53,8 @@ def quantize_openvino(
     """
     import nncf
     import openvino as ov
+
+    from bgremover.runtimes import onnx_file  # exports a model folder (torch) when no .onnx is given
 
     if preset not in PRESETS:
         raise UsageError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
