@@ -11,7 +11,7 @@ from bgremover.constants import INT8_FILE
 from bgremover.data import CompositeConfig
 from bgremover.hub import resolve_source, run_config
 from bgremover.inference import run_settings
-from bgremover.train.config import TrainConfig
+from bgremover.train.config import FLAT_COMPOSITE_KEYS
 from bgremover_leaderboard.report import DATASET_ORDER as DATASETS
 from bgremover_leaderboard.report import load_results
 
@@ -147,15 +147,32 @@ def architecture(model_config: dict, config: dict) -> str:
     return f"{gates} on `{encoder}` ({origin}), decoder channels {model_config['decoder_channels']}"
 
 
+PORTRAIT_P_BEFORE_ITS_KNOB = 0.3  # the compositor's head-and-torso share in runs from before the option
+
+
+def flat_knobs(config: dict) -> dict:
+    """A run's config with the compositor's knobs flat (:data:`~bgremover.train.config.FLAT_COMPOSITE_KEYS`),
+    whether the run wrote them nested under ``composite`` or, as older runs did, flat.
+
+    Example:
+        >>> flat_knobs({"epochs": 2, "composite": {"p": 0.6, "group_size": [2, 7]}})
+        {'composite_p': 0.6, 'group_max': 7, 'epochs': 2}
+    """
+    knobs = {field: key for key, field in FLAT_COMPOSITE_KEYS.items()}
+    nested = (config.get("composite") or {}).items()
+    flat = {knobs[f]: value[1] if f == "group_size" else value for f, value in nested if f in knobs}
+    return flat | {k: v for k, v in config.items() if k != "composite"}  # a flat key given beside wins
+
+
 def composite_description(config: dict) -> str:
     """How a run's composites were drawn (runs from before a knob existed used its value then)."""
-    defaults = TrainConfig()
-    group_p, group_max = config.get("group_p", defaults.group_p), config.get("group_max", defaults.group_max)
+    config, defaults = flat_knobs(config), CompositeConfig()
+    group_p, group_max = config.get("group_p", defaults.group_p), config.get("group_max", defaults.group_size[1])
     row_p = config.get("group_row_p", defaults.group_row_p)
     parts = ["scale 10–100 % of the frame height"]
     if config.get("closeup_p"):
         parts.append(f"{config['closeup_p']:.0%} head-and-shoulders close-ups filling the frame")
-    portrait_p = config.get("portrait_p", CompositeConfig.portrait_p)  # runs before the knob: the compositor's
+    portrait_p = config.get("portrait_p", PORTRAIT_P_BEFORE_ITS_KNOB)
     parts += [f"{portrait_p:.0%} head-and-torso crops", f"{group_p:.0%} groups of 2–{group_max}"]
     if row_p:
         parts.append(f"{row_p:.0%} of the groups standing shoulder to shoulder on one ground line")
@@ -164,7 +181,7 @@ def composite_description(config: dict) -> str:
     if config.get("closeup_p") is not None:  # runs since one camera for person and background
         parts.append("canvas sized so that the person is never enlarged")
     if config.get("defocus_p"):
-        low, high = config.get("defocus_radius", CompositeConfig.defocus_radius)  # runs before the knob: the default
+        low, high = config.get("defocus_radius", CompositeConfig.defocus_radius)  # unchanged since the knob
         close = min(1.0, 2 * config["defocus_p"])
         parts.append(
             f"background defocused in {config['defocus_p']:.0%} (close-ups {close:.0%}; "
@@ -179,6 +196,7 @@ def composite_description(config: dict) -> str:
 
 def data_description(config: dict) -> str:
     """The run's training data: its folders, the real-photo share and the background folders."""
+    config = flat_knobs(config)
     backgrounds = config.get("backgrounds") or []
     backgrounds = [backgrounds] if isinstance(backgrounds, str) else backgrounds
     names = ", ".join(f"`{Path(b).name}`" for b in backgrounds) or "none"
@@ -200,6 +218,7 @@ def data_description(config: dict) -> str:
 
 def recipe_extras(config: dict) -> list[str]:
     """Recipe lines for occluders, distillation and pruning, when the run used them."""
+    config = flat_knobs(config)
     lines = []
     if config.get("occluder_p"):
         lines.append(

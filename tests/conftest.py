@@ -255,3 +255,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if _reads_shared(item):
             item.add_marker(skip)
+
+
+def scene_config(**knobs):
+    """A compositor config for scene tests: one framing at a time, nothing empty, defocused or
+    recoloured unless asked (the recipe's defaults draw all of those)."""
+    from bgremover.composite_config import CompositeConfig
+
+    plain = dict(empty_p=0.0, portrait_p=0.3, closeup_p=0.0, defocus_p=0.0, harmonize_p=0.0)
+    return CompositeConfig(**{**plain, **knobs})

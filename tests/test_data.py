@@ -7,7 +7,6 @@ import pytest
 from PIL import Image
 
 from bgremover.data import (
-    CompositeConfig,
     CopyPaste,
     HardExampleSampler,
     MultiScaleBatchSampler,
@@ -15,7 +14,7 @@ from bgremover.data import (
     SegmentationFolder,
     train_pipeline,
 )
-from tests.conftest import CCP
+from tests.conftest import CCP, scene_config
 
 
 def square_scene(size: int = 96) -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +114,7 @@ def test_composite_puts_person_where_mask_says(seed):
     background = np.zeros((120, 160, 3), np.uint8)
     background[..., 2] = 255  # pure blue
     person = flat_person()
-    config = CompositeConfig(p=1.0, canvas_long_side=160, feather_sigma=(0.0, 0.0))
+    config = scene_config(p=1.0, canvas_long_side=160, feather_sigma=(0.0, 0.0))
     composite = CopyPaste([background], people=lambda rng: person, config=config)
     image, mask = composite(*person, seed=seed)  # the draw depends on this seed alone
     fg, bg = image[mask > 0.5], image[mask < 0.5]
@@ -142,7 +141,7 @@ def test_squash_resizes_the_whole_frame_to_the_square(squash_p):
 def test_every_composite_shows_someone():
     background = np.zeros((120, 160, 3), np.uint8)
     person = flat_person()
-    config = CompositeConfig(p=1.0, canvas_long_side=160)
+    config = scene_config(p=1.0, canvas_long_side=160)
     composite = CopyPaste([background], people=lambda rng: person, config=config)
     assert all(composite(*person, seed=seed)[1].any() for seed in range(300))  # nobody pasted fully off-canvas
 
@@ -151,10 +150,10 @@ def test_empty_composites_are_background_alone():
     background = np.zeros((120, 160, 3), np.uint8)
     background[..., 2] = 255
     person = flat_person()
-    empty = CopyPaste([background], config=CompositeConfig(p=1.0, canvas_long_side=160, empty_p=1.0))
+    empty = CopyPaste([background], config=scene_config(p=1.0, canvas_long_side=160, empty_p=1.0))
     image, mask = empty(*person, seed=0)
     assert not mask.any() and (image == [0, 0, 255]).all()
-    some = CopyPaste([background], config=CompositeConfig(p=1.0, canvas_long_side=160, empty_p=0.5))
+    some = CopyPaste([background], config=scene_config(p=1.0, canvas_long_side=160, empty_p=0.5))
     assert 0.3 < np.mean([not some(*person, seed=seed)[1].any() for seed in range(200)]) < 0.7
 
 
@@ -166,7 +165,7 @@ def test_composite_occluder_hides_people_and_is_labelled_background():
     for seed in range(8):
         outputs = []
         for occluder_p in (0.0, 1.0):
-            config = CompositeConfig(p=1.0, canvas_long_side=160, feather_sigma=(0.0, 0.0), occluder_p=occluder_p)
+            config = scene_config(p=1.0, canvas_long_side=160, feather_sigma=(0.0, 0.0), occluder_p=occluder_p)
             outputs.append(CopyPaste([background], people=lambda rng: person, config=config)(*person, seed=seed))
         (_, plain), (image, occluded) = outputs
         assert (occluded <= plain).all()  # same scene, some of the people covered
@@ -178,7 +177,7 @@ def test_composite_occluder_hides_people_and_is_labelled_background():
 def test_composite_scales_and_frames():
     background = np.full((400, 400, 3), 90, np.uint8)
     person = flat_person(200, 80)
-    small = CompositeConfig(
+    small = scene_config(
         p=1.0, canvas_long_side=400, canvas_aspects=(1.0,), portrait_p=0.0, group_p=0.0, full_height=(0.1, 0.1)
     )
     heights = []
@@ -187,10 +186,10 @@ def test_composite_scales_and_frames():
         rows = np.nonzero(mask.any(1))[0]
         heights.append(rows.max() - rows.min() + 1 if len(rows) else 0)
     assert max(heights) <= 0.1 * 400 + 2 and np.median(heights) >= 0.05 * 400  # a tenth of the frame
-    portrait = CompositeConfig(p=1.0, canvas_long_side=400, canvas_aspects=(1.0,), portrait_p=1.0)
+    portrait = scene_config(p=1.0, canvas_long_side=400, canvas_aspects=(1.0,), portrait_p=1.0)
     _, mask = CopyPaste([background], config=portrait)(*person, seed=0)
     assert mask[-1].any()  # head-and-torso crops are cut by the frame's bottom edge
-    group = CompositeConfig(
+    group = scene_config(
         p=1.0, canvas_long_side=400, canvas_aspects=(1.0,), portrait_p=0.0, group_p=1.0, group_size=(3, 3)
     )
     import cv2
@@ -203,7 +202,7 @@ def test_composite_scales_and_frames():
 def test_composite_group_rows_stand_shoulder_to_shoulder_on_one_line(seed):
     background = np.full((400, 400, 3), 90, np.uint8)
     person = flat_person(200, 80)
-    row = CompositeConfig(
+    row = scene_config(
         p=1.0, canvas_long_side=400, canvas_aspects=(1.0,), portrait_p=0.0, group_p=1.0, group_size=(5, 5)
     )
     row.group_row_p = 1.0
@@ -216,7 +215,7 @@ def test_composite_group_rows_stand_shoulder_to_shoulder_on_one_line(seed):
 
 def test_composite_feathers_edges_but_keeps_binary_target():
     background = np.zeros((120, 160, 3), np.uint8)
-    config = CompositeConfig(
+    config = scene_config(
         p=1.0, canvas_long_side=160, feather_sigma=(1.5, 1.5), portrait_p=0.0, group_p=0.0, full_height=(0.8, 0.8)
     )
     image, mask = CopyPaste([background], config=config)(*flat_person(), seed=1)

@@ -179,8 +179,8 @@ def test_card_design_section_reads_the_committed_ablations_and_cv(tmp_path):
     model_dir = shutil.copytree(REPO / "bgremover" / "pretrained" / "bgremover-lite2", tmp_path / "copy")
     run = tmp_path / "run"
     run.mkdir()
-    recipe = TrainConfig(
-        epochs=10, occluder_p=0.3, group_p=0.35, group_max=7, group_row_p=0.6, empty_p=0.05, squash_p=0.5
+    recipe = TrainConfig.from_dict(
+        dict(epochs=10, occluder_p=0.3, group_p=0.35, group_max=7, group_row_p=0.6, empty_p=0.05, squash_p=0.5)
     )
     (run / "config.json").write_text(json.dumps(recipe.to_dict()))
     (run / "epochs.jsonl").write_text(json.dumps({"epoch": 9, "step": 900, "iou": 0.9}) + "\n")

@@ -77,9 +77,14 @@ def pseudo_folder(tmp_path_factory):
 
 
 def test_pseudo_frames_join_training_unknown_pixels_kept_and_never_composited(tmp_path, pseudo_folder):
-    config = TrainConfig(
-        **{**TINY, "out_dir": str(tmp_path / "run"), "composite_p": 1.0, "pseudo_data": (str(pseudo_folder),)},
-        pseudo_repeat=2,
+    config = TrainConfig.from_dict(
+        {
+            **TINY,
+            "out_dir": str(tmp_path / "run"),
+            "composite_p": 1.0,
+            "pseudo_data": [str(pseudo_folder)],
+            "pseudo_repeat": 2,
+        }
     )
     train, _ = build_datasets(config)
     pseudo = [i for i, stem in enumerate(train.stems) if stem.startswith("frame")]

@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
+from bgremover.composite_config import CompositeConfig
 from bgremover.data import (
     CLOSEUP_FRAMINGS,
     PORTRAIT_LENS_FRAMINGS,
-    CompositeConfig,
     CopyPaste,
     PairTransform,
     SegmentationFolder,
@@ -22,7 +22,7 @@ from bgremover.train.builders import build_datasets, split_stems
 from bgremover.train.config import TrainConfig
 from bgremover_leaderboard import synthetic
 from bgremover_leaderboard.framing import framing
-from tests.conftest import BACKGROUNDS, CCP, DATA
+from tests.conftest import BACKGROUNDS, CCP, DATA, scene_config
 
 INDOOR = DATA / "backgrounds_indoor"
 EXTRA = DATA / "people_extra"
@@ -49,7 +49,7 @@ def test_close_ups_are_not_enlarged_so_person_and_background_stay_equally_sharp(
     person = checkered_person()
     scores = {}
     for match in (True, False):
-        config = CompositeConfig(p=1.0, closeup_p=1.0, feather_sigma=(0.0, 0.0), match_resolution=match)
+        config = scene_config(p=1.0, closeup_p=1.0, feather_sigma=(0.0, 0.0), match_resolution=match)
         composite = CopyPaste([background], config=config)
         scores[match] = np.median([sharpness(*composite(*person, seed=s)) for s in range(6)])
     assert scores[True] > 5 * scores[False]
@@ -58,7 +58,7 @@ def test_close_ups_are_not_enlarged_so_person_and_background_stay_equally_sharp(
 def test_close_ups_fill_the_frame_from_the_bottom_edge():
     background = np.full((480, 640, 3), 128, np.uint8)
     person = checkered_person(400, 100)
-    composite = CopyPaste([background], config=CompositeConfig(p=1.0, closeup_p=1.0))
+    composite = CopyPaste([background], config=scene_config(p=1.0, closeup_p=1.0))
     labels = [framing(composite(*person, seed=s)[1]) for s in range(20)]
     assert labels.count("close-up") + labels.count("half-body") == 20
     assert labels.count("close-up") >= 10
@@ -70,7 +70,7 @@ def test_defocus_blurs_the_background_only():
     person = checkered_person()
     outputs = []
     for defocus_p in (0.0, 1.0):
-        config = CompositeConfig(p=1.0, defocus_p=defocus_p, defocus_radius=(0.02, 0.02), feather_sigma=(0.0, 0.0))
+        config = scene_config(p=1.0, defocus_p=defocus_p, defocus_radius=(0.02, 0.02), feather_sigma=(0.0, 0.0))
         outputs.append(CopyPaste([background], config=config)(*person, seed=0))
     (sharp, mask), (defocused, same_mask) = outputs
     assert np.array_equal(mask, same_mask) and mask.any()
@@ -124,9 +124,7 @@ def test_close_up_centre_and_height_set_where_the_frame_cuts_the_person():
     person = checkered_person(200, 40)
 
     def masks(**knobs):
-        composite = CopyPaste(
-            [background], config=CompositeConfig(p=1.0, closeup_p=1.0, canvas_aspects=(4 / 3,), **knobs)
-        )
+        composite = CopyPaste([background], config=scene_config(p=1.0, closeup_p=1.0, canvas_aspects=(4 / 3,), **knobs))
         return [composite(*person, seed=s)[1] for s in range(8)]
 
     for mask in masks(closeup_center=(0.05, 0.1)):
@@ -134,7 +132,9 @@ def test_close_up_centre_and_height_set_where_the_frame_cuts_the_person():
     assert not any(mask[0].any() for mask in masks(closeup_height=(0.7, 0.9)))
     assert all(mask[0].any() for mask in masks(closeup_height=(1.3, 1.4)))
     train, _ = build_datasets(
-        TrainConfig(data=str(CCP), backgrounds=(str(INDOOR),), closeup_center=(0.05, 0.1), closeup_height=(1.3, 1.4))
+        TrainConfig.from_dict(
+            dict(data=str(CCP), backgrounds=[str(INDOOR)], closeup_center=[0.05, 0.1], closeup_height=[1.3, 1.4])
+        )
     )
     config = train.transform.pre.config
     assert (config.closeup_center, config.closeup_height) == ((0.05, 0.1), (1.3, 1.4))
@@ -207,7 +207,7 @@ def test_portrait_lens_validation_defocuses_the_room_and_keeps_the_person_sharp(
         val_closeups=True,
         val_bokeh=True,
         max_val_images=3,
-        defocus_radius=(0.01, 0.04),
+        composite=CompositeConfig(defocus_radius=(0.01, 0.04)),
     )
     train, val = build_datasets(config)
     assert train.transform.pre.config.defocus_radius == (0.01, 0.04)
@@ -215,7 +215,7 @@ def test_portrait_lens_validation_defocuses_the_room_and_keeps_the_person_sharp(
     assert val.stems == held + [f"closeup-{s}" for s in held] + [f"bokeh-{s}" for s in held]
     lens = val.parts[-1]
     assert lens.compositor.config == PORTRAIT_LENS_FRAMINGS
-    sharp_framings = CompositeConfig(**{**vars(PORTRAIT_LENS_FRAMINGS), "defocus_p": 0.0})
+    sharp_framings = scene_config(**{**vars(PORTRAIT_LENS_FRAMINGS), "defocus_p": 0.0})
     sharp = CopyPaste.from_folder(str(INDOOR), config=sharp_framings, seed=config.val_seed + 1)
     for index in range(3):
         (blurred, mask), (plain, same_mask) = lens.load(index), sharp(*val.parts[0].load(index), seed=index)
@@ -266,7 +266,7 @@ def test_real_close_ups_are_crops_of_the_photo_cut_by_the_bottom_edge():
     image = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
     mask = np.zeros((height, width), np.float32)
     mask[top : top + tall, 100:300] = 1
-    composite = CopyPaste([np.zeros((64, 64, 3), np.uint8)], config=CompositeConfig(p=0.0, real_closeup_p=1.0))
+    composite = CopyPaste([np.zeros((64, 64, 3), np.uint8)], config=scene_config(p=0.0, real_closeup_p=1.0))
     for seed in range(10):
         crop, crop_mask = composite(image, mask, seed=seed)
         rows, cols = crop.shape[:2]
@@ -282,10 +282,10 @@ def test_real_close_ups_leave_small_people_and_every_other_draw_as_they_were():
     ``real_closeup_p=0`` (the default) draws nothing more: the same composites, seed for seed."""
     background = np.full((240, 320, 3), 90, np.uint8)
     person = checkered_person()
-    cropped = CopyPaste([background], config=CompositeConfig(p=0.0, real_closeup_p=1.0))
+    cropped = CopyPaste([background], config=scene_config(p=0.0, real_closeup_p=1.0))
     assert all(np.array_equal(out, given) for out, given in zip(cropped(*person, seed=0), person, strict=True))
-    plain = CopyPaste([background], config=CompositeConfig(p=0.5))
-    off = CopyPaste([background], config=CompositeConfig(p=0.5, real_closeup_p=0.0))
+    plain = CopyPaste([background], config=scene_config(p=0.5))
+    off = CopyPaste([background], config=scene_config(p=0.5, real_closeup_p=0.0))
     for seed in range(8):
         for a, b in zip(plain(*person, seed=seed), off(*person, seed=seed), strict=True):
             assert np.array_equal(a, b)
@@ -294,9 +294,13 @@ def test_real_close_ups_leave_small_people_and_every_other_draw_as_they_were():
 def test_training_crops_real_photos_to_close_ups_without_compositing_any():
     """``real_closeup_p`` works on its own: with no composites, CCP's full-body photos come out of the
     training set as close-ups (without it, the augmentation's own crops make a few)."""
-    config = TrainConfig(data=str(CCP), backgrounds=(str(BACKGROUNDS),), composite_p=0.0, real_closeup_p=1.0)
+    config = TrainConfig.from_dict(
+        dict(data=str(CCP), backgrounds=[str(BACKGROUNDS)], composite_p=0.0, real_closeup_p=1.0)
+    )
     train, _ = build_datasets(config)
-    plain, _ = build_datasets(TrainConfig(data=str(CCP), backgrounds=(str(BACKGROUNDS),), composite_p=0.0))
+    plain, _ = build_datasets(
+        TrainConfig.from_dict(dict(data=str(CCP), backgrounds=[str(BACKGROUNDS)], composite_p=0.0))
+    )
     for dataset, least, most in ((train, 14, 16), (plain, 0, 5)):
         labels = [framing(dataset.transform(*dataset.load(k), size=320, seed=k)[1]) for k in range(0, 80, 5)]
         assert least <= labels.count("close-up") <= most, labels

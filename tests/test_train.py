@@ -37,8 +37,15 @@ def tiny_config(tmp_path: Path, split_file: Path, **overrides) -> TrainConfig:
 
 
 def cli_args(config: TrainConfig) -> list[str]:
+    """The command-line flags that give ``config`` (the compositor's knobs through their flat flags)."""
+    from bgremover.train.config import FLAT_COMPOSITE_KEYS
+
+    values = config.to_dict()
+    composite = values.pop("composite")
+    for key, knob in FLAT_COMPOSITE_KEYS.items():
+        values[key] = composite[knob][1] if key == "group_max" else composite[knob]
     args = []
-    for key, value in config.to_dict().items():
+    for key, value in values.items():
         flag = "--" + key.replace("_", "-")
         if isinstance(value, bool):
             args.append(flag if value else "--no-" + key.replace("_", "-"))
@@ -256,3 +263,29 @@ def test_pruned_fine_tune_starts_from_a_model_keeps_its_zeros_and_saves_plain_we
     assert not torch.equal(saved["head.weight"], init["head.weight"])  # it was fine-tuned
     report = prune_report(load_network(Path(config.out_dir) / "best"))
     assert report["zeroed_channel_fraction"] == pytest.approx(0.5, abs=0.03)
+
+
+def test_the_compositor_knobs_nest_in_the_training_config_with_one_default(tmp_path):
+    import argparse
+
+    from bgremover.composite_config import CompositeConfig
+    from bgremover.errors import UsageError
+
+    assert TrainConfig().composite == CompositeConfig()  # the recipe's defaults are the compositor's own
+    flat = TrainConfig.from_dict({"composite_p": 0.6, "closeup_p": 0.3, "group_max": 7})
+    nested = TrainConfig.from_dict({"composite": {"p": 0.6, "closeup_p": 0.3, "group_size": [2, 7]}})
+    assert flat == nested and nested.composite.group_size == (2, 7) and nested.composite.empty_p == 0.1
+    assert TrainConfig.from_dict(nested.to_dict()) == nested  # a run's config.json reads back
+    with pytest.raises(UsageError, match=r"unknown config keys: composite\.closeup$"):
+        TrainConfig.from_dict({"composite": {"closeup": 0.3}})
+
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("composite:\n  closeup_p: 0.3\n  real_closeup_p: 0.5\nepochs: 3\n")
+    parser = argparse.ArgumentParser()
+    TrainConfig.add_arguments(parser)
+    args = parser.parse_args(
+        ["--config", str(recipe), "--composite-p", "0.4", "--group-max", "6", "--closeup-p", "0.2"]
+    )
+    config = TrainConfig.from_args(args)
+    assert (config.epochs, config.composite.p, config.composite.group_size) == (3, 0.4, (2, 6))
+    assert (config.composite.closeup_p, config.composite.real_closeup_p) == (0.2, 0.5)  # the flag over the file

@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bgremover.composite_config import CompositeConfig
 from bgremover.data import find_pairs
 from bgremover.io import read_image
 from bgremover.train.builders import build_datasets
@@ -43,7 +44,7 @@ def main() -> None:
     config = TrainConfig(
         data=str(args.data / "ccp_person"),
         backgrounds=(str(args.data / "backgrounds"), str(args.data / "backgrounds_indoor")),
-        composite_p=1.0,
+        composite=CompositeConfig(p=1.0),
     )
     train, _ = build_datasets(config)
     tiles = []

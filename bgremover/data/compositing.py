@@ -25,13 +25,13 @@ import dataclasses
 import os
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
+from bgremover.composite_config import CompositeConfig
 from bgremover.data.dataset import IMAGE_SUFFIXES, PairDataset
 from bgremover.data.realism import disk_blur, harmonize
 from bgremover.errors import UsageError
@@ -41,40 +41,6 @@ HELDOUT_EVERY = 5  # one background in five (by a hash of its file name) is kept
 # background splits (:func:`background_files`): the residues of a file name's CRC-32 modulo HELDOUT_EVERY
 BACKGROUND_SPLITS = {"train": {1, 2, 3, 4}, "heldout": {0}, "val": {1}, "fit": {2, 3, 4}, "all": {0, 1, 2, 3, 4}}
 PersonSource = Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]
-
-
-@dataclass
-class CompositeConfig:
-    """Knobs of :class:`CopyPaste` (probabilities of each framing, scale ranges, canvas)."""
-
-    p: float = 0.7
-    empty_p: float = 0.0  # of a composite showing the background alone: nobody to find
-    canvas_long_side: int = 640  # the largest canvas
-    min_canvas_side: int = 256  # the smallest canvas when it is sized to the person's resolution
-    match_resolution: bool = True  # size the canvas so that the main person is not enlarged
-    canvas_aspects: tuple[float, ...] = (0.75, 1.0, 4 / 3, 16 / 9, 9 / 16)
-    portrait_p: float = 0.3
-    closeup_p: float = 0.0  # of a head-and-shoulders close-up filling most of the frame (webcam, video call)
-    closeup_keep: tuple[float, float] = (0.17, 0.4)  # share of the person's height kept, from the top
-    closeup_height: tuple[float, float] = (0.7, 1.1)  # of the canvas height (above 1: the head cut by the top edge)
-    closeup_center: tuple[float, float] = (0.3, 0.7)  # its centre, a share of the canvas width (wider: cut by a side)
-    # of a photo left as it is (not composited) being cropped to a close-up of its people instead:
-    # person and room then share the camera they were photographed with (:func:`closeup_crop`)
-    real_closeup_p: float = 0.0
-    defocus_p: float = 0.0  # of the background defocused (close-ups: twice as likely)
-    defocus_radius: tuple[float, float] = (0.003, 0.015)  # disk radius, share of the canvas long side
-    harmonize_p: float = 0.0  # of the person's colours moved towards the background's
-    harmonize_strength: tuple[float, float] = (0.2, 0.6)
-    group_p: float = 0.2
-    full_height: tuple[float, float] = (0.1, 1.0)
-    portrait_keep: tuple[float, float] = (0.3, 0.6)
-    portrait_height: tuple[float, float] = (0.6, 1.2)
-    group_size: tuple[int, int] = (2, 4)
-    group_row_p: float = 0.0  # of a group standing in a row: feet on one line, as in group photos
-    feather_sigma: tuple[float, float] = (0.0, 1.5)
-    occluder_p: float = 0.0
-    occluder_size: tuple[float, float] = (0.15, 0.5)  # of the canvas height and width
-    occluder_vertices: tuple[int, int] = (5, 9)
 
 
 # Webcam, video-call and portrait framings only: the framings of the ``indoor_closeup`` benchmark and of

@@ -13,7 +13,6 @@ from bgremover.data import (
     CLOSEUP_FRAMINGS,
     PORTRAIT_LENS_FRAMINGS,
     CloseupCrops,
-    CompositeConfig,
     CompositeSet,
     ConcatPairs,
     CopyPaste,
@@ -116,27 +115,12 @@ def build_datasets(
         train.stems += [image.stem for image, _ in pseudo]
         train.ignore_masks |= {mask for _, mask in pseudo}
     composite = None
-    if config.backgrounds and (config.composite_p > 0 or config.real_closeup_p > 0):
+    if config.backgrounds and (config.composite.p > 0 or config.composite.real_closeup_p > 0):
         composite = CopyPaste.from_folder(
             *config.backgrounds,
             split=train_rooms,
             people=lambda rng: train.load(int(rng.integers(real_people))),
-            config=CompositeConfig(
-                p=config.composite_p,
-                empty_p=config.empty_p,
-                portrait_p=config.portrait_p,
-                closeup_p=config.closeup_p,
-                closeup_height=config.closeup_height,
-                closeup_center=config.closeup_center,
-                real_closeup_p=config.real_closeup_p,
-                defocus_p=config.defocus_p,
-                defocus_radius=config.defocus_radius,
-                harmonize_p=config.harmonize_p,
-                occluder_p=config.occluder_p,
-                group_p=config.group_p,
-                group_size=(2, config.group_max),
-                group_row_p=config.group_row_p,
-            ),
+            config=config.composite,
             seed=config.seed,
         )
     train.transform = PairTransform(

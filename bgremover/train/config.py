@@ -8,12 +8,32 @@ import json
 import os
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from bgremover.composite_config import CompositeConfig
 from bgremover.errors import UsageError
+
+# the compositor's knobs a config may also give flat (older configs, the command line): key -> field of
+# CompositeConfig (``group_max`` N is ``group_size`` (2, N))
+FLAT_COMPOSITE_KEYS = {
+    "composite_p": "p",
+    "empty_p": "empty_p",
+    "portrait_p": "portrait_p",
+    "closeup_p": "closeup_p",
+    "closeup_height": "closeup_height",
+    "closeup_center": "closeup_center",
+    "real_closeup_p": "real_closeup_p",
+    "defocus_p": "defocus_p",
+    "defocus_radius": "defocus_radius",
+    "harmonize_p": "harmonize_p",
+    "occluder_p": "occluder_p",
+    "group_p": "group_p",
+    "group_max": "group_size",
+    "group_row_p": "group_row_p",
+}
 
 
 @dataclass
@@ -47,22 +67,10 @@ class TrainConfig:
     backgrounds: tuple[str, ...] = ()  # background folders, each drawn equally often (four fifths of each)
     image_size: int = 320
     scales: tuple[int, ...] = (256, 320, 384)
-    composite_p: float = 0.7  # of samples composited; the rest are the real photos as they are
-    empty_p: float = 0.1  # of a composite with nobody in it (background alone, an all-zero mask)
-    portrait_p: float = 0.2  # of a composite being a head-and-torso crop cut by the bottom edge
-    closeup_p: float = 0.25  # of a composite being a head-and-shoulders close-up (webcam, video call)
-    closeup_height: tuple[float, float] = (0.7, 1.1)  # a close-up's height, a share of the frame's
-    closeup_center: tuple[float, float] = (0.3, 0.7)  # its centre, a share of the frame's width
-    real_closeup_p: float = 0.0  # of the real photos (not composited) cropped to a close-up of their people
-    defocus_p: float = 0.3  # of a composite's background defocused (twice that for close-ups)
-    # the defocus disk's radius as a share of the canvas long side (up to 0.05: a portrait lens's blur)
-    defocus_radius: tuple[float, float] = (0.003, 0.015)
-    harmonize_p: float = 0.5  # of a composite's people taking on some of the background's colours
+    # how the people are pasted onto the backgrounds: every knob of the compositor, with its one default
+    # (YAML: ``composite: {p: 0.6, closeup_p: 0.3}``; the flat keys and flags below are accepted too)
+    composite: CompositeConfig = field(default_factory=CompositeConfig)
     camera_p: float = 0.5  # of samples resampled / noised / JPEG-compressed (each with half this)
-    occluder_p: float = 0.0  # of a composite getting a background-photo occluder in front of the people
-    group_p: float = 0.2  # of a composite being a group of people
-    group_max: int = 4  # people in a group: 2 to this
-    group_row_p: float = 0.0  # of a group standing in a row, feet on one line
     rotate90_p: float = 0.05
     squash_p: float = 0.0  # of samples resized to the square whatever their aspect (for square-input tiers)
     soft_masks: bool = False
@@ -154,12 +162,27 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
-        """Build from a mapping, converting lists to tuples; unknown keys are an error."""
+        """Build from a mapping, converting lists to tuples; the compositor's knobs nested under
+        ``composite`` or flat (:data:`FLAT_COMPOSITE_KEYS`); unknown keys are an error.
+
+        Example:
+            >>> cfg = TrainConfig.from_dict({"composite_p": 0.6, "composite": {"closeup_p": 0.3}})
+            >>> cfg.composite.p, cfg.composite.closeup_p, cfg.composite.empty_p
+            (0.6, 0.3, 0.1)
+        """
+        values = dict(values)
+        composite = dict(values.pop("composite", None) or {})
+        for key in [k for k in values if k in FLAT_COMPOSITE_KEYS]:
+            value = values.pop(key)
+            composite[FLAT_COMPOSITE_KEYS[key]] = (2, value) if key == "group_max" else value
         names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
+        knobs = {f.name for f in dataclasses.fields(CompositeConfig)}
+        unknown = sorted(set(values) - names) + sorted(f"composite.{k}" for k in set(composite) - knobs)
         if unknown:
             raise UsageError(f"unknown config keys: {', '.join(unknown)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+        tuples = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        knob_values = {k: tuple(v) if isinstance(v, list) else v for k, v in composite.items()}
+        return cls(**tuples, composite=CompositeConfig(**knob_values))
 
     @classmethod
     def from_file(cls, path: str | os.PathLike) -> TrainConfig:
@@ -177,27 +200,34 @@ class TrainConfig:
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        """One ``--name`` option per field (``--no-name`` for booleans), defaulting to unset."""
+        """One ``--name`` option per field (``--no-name`` for booleans), and per flat compositor knob
+        (:data:`FLAT_COMPOSITE_KEYS`: ``--composite-p``, ``--closeup-p``...), defaulting to unset."""
         parser.add_argument("--config", help="YAML or JSON file with config values")
         hints = typing.get_type_hints(cls)
-        for f in dataclasses.fields(cls):
-            flag = "--" + f.name.replace("_", "-")
-            kind = hints[f.name]
+        knob_hints = typing.get_type_hints(CompositeConfig)
+        defaults = CompositeConfig()
+        options = [(f.name, hints[f.name], f.default) for f in dataclasses.fields(cls) if f.name != "composite"]
+        for key, knob in FLAT_COMPOSITE_KEYS.items():
+            default = getattr(defaults, knob)
+            options.append((key, int, default[1]) if key == "group_max" else (key, knob_hints[knob], default))
+        for name, kind, default in options:
+            flag = "--" + name.replace("_", "-")
             if kind is bool:
-                parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None)
+                parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None)
                 continue
             base, nargs = _parse_type(kind)
-            nargs = "*" if f.default == () else nargs  # a list that may be empty
-            parser.add_argument(flag, dest=f.name, type=base, nargs=nargs, default=None, help=f"(default: {f.default})")
+            nargs = "*" if default == () else nargs  # a list that may be empty
+            parser.add_argument(flag, dest=name, type=base, nargs=nargs, default=None, help=f"(default: {default})")
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> TrainConfig:
         """File values (``--config``) overridden by every option given on the command line."""
         values = cls.from_file(args.config).to_dict() if getattr(args, "config", None) else {}
-        for f in dataclasses.fields(cls):
-            given = getattr(args, f.name, None)
+        names = [f.name for f in dataclasses.fields(cls) if f.name != "composite"] + list(FLAT_COMPOSITE_KEYS)
+        for name in names:
+            given = getattr(args, name, None)
             if given is not None:
-                values[f.name] = None if given == "none" else given
+                values[name] = None if given == "none" else given
         return cls.from_dict(values)
 
 
