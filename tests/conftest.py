@@ -62,11 +62,11 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     return path
 
 
-def load_tool(name: str):
-    """``tools/NAME.py`` as a module (tools/ is not a package)."""
+def load_tool(name: str, folder: str = "tools"):
+    """``FOLDER/NAME.py`` as a module (tools/ is not a package)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(name, REPO / "tools" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, REPO / folder / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -1,4 +1,5 @@
-"""tools/flip_alignment.py: the plain and mirrored network passes, scored per validation part."""
+"""docs/experiments/tools/flip_alignment.py, a diagnostic of the flip experiments: the plain and mirrored
+network passes, scored per validation part."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from bgremover import load_model
 from bgremover.metrics import iou
 from tests.conftest import CCP, DATA, REPO, load_tool
 
+TOOL = "docs/experiments/tools/flip_alignment.py"
+
 
 def test_plain_and_flip_average_columns_are_the_models_own_predictions(tmp_path):
     config = tmp_path / "config.json"
@@ -21,7 +24,7 @@ def test_plain_and_flip_average_columns_are_the_models_own_predictions(tmp_path)
         )
     )
     done = subprocess.run(
-        [sys.executable, "tools/flip_alignment.py", "--config", str(config), "--model", "fast", "--sides"],
+        [sys.executable, TOOL, "--config", str(config), "--model", "fast", "--sides"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -35,7 +38,7 @@ def test_plain_and_flip_average_columns_are_the_models_own_predictions(tmp_path)
     sys.path.insert(0, str(REPO / "tools"))
     from validate import validation_samples
 
-    touched_sides = load_tool("flip_alignment").touched_sides
+    touched_sides = load_tool("flip_alignment", "docs/experiments/tools").touched_sides
 
     samples, _ = validation_samples(str(config))
     model = load_model("fast")
@@ -58,5 +61,5 @@ def test_best_fit_finds_known_horizontal_and_vertical_offsets():
     the right edge touches the left one once mirrored."""
     import doctest
 
-    result = doctest.testmod(load_tool("flip_alignment"))
+    result = doctest.testmod(load_tool("flip_alignment", "docs/experiments/tools"))
     assert result.attempted >= 5 and result.failed == 0

@@ -15,6 +15,12 @@ from bgremover.train.validate import part_labels, validation_samples
 from tests.conftest import CCP, DATA, REPO
 
 
+def validate_fast(config, *options: str) -> subprocess.CompletedProcess:
+    """``bgremover validate`` of the fast tier on ``config``'s validation set."""
+    command = [sys.executable, "-m", "bgremover", "validate", "--config", str(config), "--model", "fast=fast", *options]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
 def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
     config = tmp_path / "config.json"
     settings = dict(
@@ -25,20 +31,7 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
         max_val_images=2,
     )
     config.write_text(json.dumps(settings))
-    command = [
-        sys.executable,
-        "-m",
-        "bgremover",
-        "validate",
-        "--config",
-        str(config),
-        "--model",
-        "fast=fast",
-        "--real-closeups",
-    ]
-    done = subprocess.run(
-        [*command, "--tta", "--multiscale", "--digits", "6"], cwd=REPO, capture_output=True, text=True, timeout=300
-    )
+    done = validate_fast(config, "--real-closeups", "--tta", "--multiscale", "--digits", "6")
     assert done.returncode == 0, done.stderr
     parts = ["held-out", "close-up composites", "portrait-lens composites", "real close-ups"]
     assert f"validation: 8 images ({', '.join(f'2 {part}' for part in parts)})" in done.stdout
@@ -57,19 +50,7 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
 def test_threshold_scores_the_alpha_binarised_there_and_refuses_values_outside_0_1(tmp_path):
     config = tmp_path / "config.json"
     config.write_text(json.dumps(dict(data=str(CCP), max_val_images=3)))
-    command = [
-        sys.executable,
-        "-m",
-        "bgremover",
-        "validate",
-        "--config",
-        str(config),
-        "--model",
-        "fast=fast",
-        "--digits",
-        "6",
-    ]
-    done = subprocess.run([*command, "--threshold", "0.2"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    done = validate_fast(config, "--digits", "6", "--threshold", "0.2")
     assert done.returncode == 0, done.stderr
     row = next(line for line in done.stdout.splitlines() if line.startswith("| fast |"))
     samples, _ = validation_samples(str(config))
@@ -81,7 +62,7 @@ def test_threshold_scores_the_alpha_binarised_there_and_refuses_values_outside_0
     assert any(((alpha >= 0.2) != (alpha >= 0.5)).any() for alpha in alphas)  # 0.2 binarises differently
     assert f"{low:.6f}" != f"{plain:.6f}"
 
-    refused = subprocess.run([*command, "--threshold", "1.5"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    refused = validate_fast(config, "--threshold", "1.5")
     assert refused.returncode == 2 and "the threshold must lie strictly between 0 and 1, got 1.5" in refused.stderr
 
 
@@ -109,10 +90,7 @@ def test_paired_rows_are_each_variants_difference_from_the_first_photo_by_photo(
 
     config = tmp_path / "config.json"
     config.write_text(json.dumps(dict(data=str(CCP), max_val_images=3)))
-    command = [sys.executable, "-m", "bgremover", "validate", "--config", str(config), "--model", "fast=fast", "--tta"]
-    done = subprocess.run(
-        [*command, "--paired", "--digits", "6"], cwd=REPO, capture_output=True, text=True, timeout=300
-    )
+    done = validate_fast(config, "--tta", "--paired", "--digits", "6")
     assert done.returncode == 0, done.stderr
     assert "difference from fast, photo by photo (bootstrap standard error):" in done.stdout
     row = next(line for line in done.stdout.splitlines() if line.startswith(("| fast+flip | +", "| fast+flip | -")))

@@ -13,7 +13,7 @@ the vertical frame edges its people touch, with the mirrored pass's loss and its
 for each: a network that is not mirror-symmetric at the frame's edges (timm's TF-style "same"
 padding pads only the right and bottom) would lose on one side and gain on the other.
 
-    python tools/flip_alignment.py [--config RUN/config.json] [--data ../shared/data --per-set 40]
+    python docs/experiments/tools/flip_alignment.py [--config RUN/config.json] [--data ../shared/data --per-set 40]
         [--shifts 0.25 0.5 0.75] [--peers u2netp mediapipe_selfie] [--sides]
 
 Sets: a training run's validation parts (``--config``); with ``--data``, CCP test, DAVIS and

@@ -3,7 +3,7 @@
 ``--scale``, mirrored pass averaged with ``--flip``), IoU against the squashed mask, per part of the
 recipe's validation set (`bgremover validate`'s) and over all:
 
-    python tools/teacher_targets.py --model fast default --scales 1 1.5 2 [--size 256]
+    python docs/experiments/tools/teacher_targets.py --model fast default --scales 1 1.5 2 [--size 256]
 
 Each model is scored at scale 1 without flip and at every ``--scales`` value with flip. Used to choose
 ``--teacher-scale`` / ``--teacher-flip`` for a fast-tier fine-tune; never run on a benchmark set.

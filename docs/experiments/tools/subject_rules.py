@@ -3,7 +3,7 @@ subject with hysteresis linking (:func:`bgremover.subjects.main_subjects` with `
 model's alphas: a training run's validation set (per part) and every benchmark set. The network runs
 once per image (every person kept); each rule is applied to that alpha.
 
-    python tools/subject_rules.py [--config RUN/config.json] --data ../shared/data [--model default]
+    python docs/experiments/tools/subject_rules.py [--config RUN/config.json] --data ../shared/data [--model default]
 
 Prints IoU (per-image mean, threshold 0.5) per rule and set.
 """
