@@ -255,7 +255,7 @@ def averaging(averaged_from: Sequence[str], run_dir: Path) -> list[str]:
 
     Example:
         >>> averaging(["the old tier", "a new fine-tune"], Path("runs/f4"))[0][:60]
-        '- Weights: the uniform average (`bgremover average-weights`) '
+        '- Weights: the uniform average (`bgremover average-weights`)'
     """
     if not averaged_from:
         return []

@@ -35,8 +35,7 @@ def test_plain_and_flip_average_columns_are_the_models_own_predictions(tmp_path)
     rows = {line.split(" | ")[0][2:]: line.split(" | ")[1:] for line in parts}
     assert list(rows) == ["held-out", "close-up composites"]
     sides = {tuple(line[2:].split(" | ")[:2]): line.split(" | ")[2:5] for line in by_side}
-    sys.path.insert(0, str(REPO / "tools"))
-    from validate import validation_samples
+    from bgremover.train.validate import validation_samples
 
     touched_sides = load_tool("flip_alignment", "docs/experiments/tools").touched_sides
 

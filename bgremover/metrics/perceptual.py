@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from skimage.metrics import structural_similarity
 
 from bgremover.metrics.classification import check_maps
 from bgremover.weights import load_state_dict, local_weight_file
@@ -27,6 +26,8 @@ def ssim(pred: np.ndarray, gt: np.ndarray, image: np.ndarray) -> float:
         >>> ssim(gt, gt, img)
         1.0
     """
+    from skimage.metrics import structural_similarity  # scikit-image comes with the train extra
+
     check_maps(pred, gt)
     return float(
         structural_similarity(
