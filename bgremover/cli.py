@@ -202,6 +202,28 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _models_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("pattern", nargs="?", default="*", help="shell-style filter on the names (default: all)")
+
+
+@command("models", "list the shipped models --model takes, and how each runs", _models_options)
+def _models(args: argparse.Namespace) -> int:
+    from bgremover.hub import run_config
+    from bgremover.pretrained import PRETRAINED, list_pretrained
+
+    for name in list_pretrained(args.pattern):
+        model = PRETRAINED[name]
+        if model.fused:
+            how = "fuses other models (bgremover.fusion)"
+        else:
+            run = run_config(name)
+            shape = f"{run.working_size}×{run.working_size}" if run.square else f"long side {run.working_size}"
+            how = f"{shape}, backend {run.backend}, precision {run.precision}"
+        note = f" ({model.note})" if model.note else ""
+        print(f"{name:<8} {model.label}{note}: {how}; {model.folder}")
+    return 0
+
+
 @command("cut", "remove the background of images, folders and videos", _cut_options)
 def _cut(args: argparse.Namespace) -> int:
     from bgremover.batch import cut_files
