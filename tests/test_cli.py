@@ -64,8 +64,9 @@ def test_cut_mask_and_background_options(tmp_path, tiny_model_dir):
     assert ok.returncode == 0 and Image.open(tmp_path / "m" / "p.png").mode == "L"
 
 
-def test_cut_background_refine_and_multiscale_are_each_applied(tmp_path, photo_path):
+def test_cut_background_refine_and_multiscale_are_each_applied(tmp_path):
     """The CLI's pixels are the library's with the same options, and each option changes them."""
+    crew = REPO / "bgremover_app" / "examples" / "group_apollo11_crew.jpg"  # committed, credited
     from bgremover import load_model, remove_background
     from bgremover.constants import MULTISCALE
 
@@ -73,7 +74,7 @@ def test_cut_background_refine_and_multiscale_are_each_applied(tmp_path, photo_p
     options = {"background": "#00ff00", "refine": True, "scales": MULTISCALE}
     done = run_cli(
         "cut",
-        str(photo_path),
+        str(crew),
         "-o",
         str(tmp_path / "c"),
         "--bg",
@@ -84,11 +85,11 @@ def test_cut_background_refine_and_multiscale_are_each_applied(tmp_path, photo_p
         "fast",
     )
     assert done.returncode == 0, done.stderr
-    cli = np.asarray(Image.open(tmp_path / "c" / f"{photo_path.stem}.png"), np.int16)
+    cli = np.asarray(Image.open(tmp_path / "c" / f"{crew.stem}.png"), np.int16)
     assert cli.shape[2] == 3  # on the colour: RGB
-    assert np.abs(cli - np.asarray(remove_background(photo_path, model=model, **options), np.int16)).max() <= 1
+    assert np.abs(cli - np.asarray(remove_background(crew, model=model, **options), np.int16)).max() <= 1
     for dropped in ({"refine": False}, {"scales": (1.0,)}, {"background": "#0000ff"}):
-        other = np.asarray(remove_background(photo_path, model=model, **{**options, **dropped}), np.int16)
+        other = np.asarray(remove_background(crew, model=model, **{**options, **dropped}), np.int16)
         assert np.abs(cli - other).max() > 20, dropped  # without that option the pixels differ
 
 
