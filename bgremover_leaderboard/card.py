@@ -11,7 +11,7 @@ from bgremover.constants import INT8_FILE
 from bgremover.data import CompositeConfig
 from bgremover.hub import resolve_source, run_config
 from bgremover.inference import run_settings
-from bgremover.train.config import FLAT_COMPOSITE_KEYS
+from bgremover.train.config import flat_config
 from bgremover_leaderboard.report import DATASET_ORDER as DATASETS
 from bgremover_leaderboard.report import load_results
 
@@ -150,23 +150,9 @@ def architecture(model_config: dict, config: dict) -> str:
 PORTRAIT_P_BEFORE_ITS_KNOB = 0.3  # the compositor's head-and-torso share in runs from before the option
 
 
-def flat_knobs(config: dict) -> dict:
-    """A run's config with the compositor's knobs flat (:data:`~bgremover.train.config.FLAT_COMPOSITE_KEYS`),
-    whether the run wrote them nested under ``composite`` or, as older runs did, flat.
-
-    Example:
-        >>> flat_knobs({"epochs": 2, "composite": {"p": 0.6, "group_size": [2, 7]}})
-        {'composite_p': 0.6, 'group_max': 7, 'epochs': 2}
-    """
-    knobs = {field: key for key, field in FLAT_COMPOSITE_KEYS.items()}
-    nested = (config.get("composite") or {}).items()
-    flat = {knobs[f]: value[1] if f == "group_size" else value for f, value in nested if f in knobs}
-    return flat | {k: v for k, v in config.items() if k != "composite"}  # a flat key given beside wins
-
-
 def composite_description(config: dict) -> str:
     """How a run's composites were drawn (runs from before a knob existed used its value then)."""
-    config, defaults = flat_knobs(config), CompositeConfig()
+    config, defaults = flat_config(config), CompositeConfig()
     group_p, group_max = config.get("group_p", defaults.group_p), config.get("group_max", defaults.group_size[1])
     row_p = config.get("group_row_p", defaults.group_row_p)
     parts = ["scale 10–100 % of the frame height"]
@@ -196,7 +182,7 @@ def composite_description(config: dict) -> str:
 
 def data_description(config: dict) -> str:
     """The run's training data: its folders, the real-photo share and the background folders."""
-    config = flat_knobs(config)
+    config = flat_config(config)
     backgrounds = config.get("backgrounds") or []
     backgrounds = [backgrounds] if isinstance(backgrounds, str) else backgrounds
     names = ", ".join(f"`{Path(b).name}`" for b in backgrounds) or "none"
@@ -218,7 +204,7 @@ def data_description(config: dict) -> str:
 
 def recipe_extras(config: dict) -> list[str]:
     """Recipe lines for occluders, distillation and pruning, when the run used them."""
-    config = flat_knobs(config)
+    config = flat_config(config)
     lines = []
     if config.get("occluder_p"):
         lines.append(

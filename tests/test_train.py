@@ -38,14 +38,10 @@ def tiny_config(tmp_path: Path, split_file: Path, **overrides) -> TrainConfig:
 
 def cli_args(config: TrainConfig) -> list[str]:
     """The command-line flags that give ``config`` (the compositor's knobs through their flat flags)."""
-    from bgremover.train.config import FLAT_COMPOSITE_KEYS
+    from bgremover.train.config import flat_config
 
-    values = config.to_dict()
-    composite = values.pop("composite")
-    for key, knob in FLAT_COMPOSITE_KEYS.items():
-        values[key] = composite[knob][1] if key == "group_max" else composite[knob]
     args = []
-    for key, value in values.items():
+    for key, value in flat_config(config.to_dict()).items():
         flag = "--" + key.replace("_", "-")
         if isinstance(value, bool):
             args.append(flag if value else "--no-" + key.replace("_", "-"))

@@ -36,6 +36,21 @@ FLAT_COMPOSITE_KEYS = {
 }
 
 
+def flat_config(config: dict) -> dict:
+    """A config mapping with the compositor's knobs flat (:data:`FLAT_COMPOSITE_KEYS`, the inverse of
+    :meth:`TrainConfig.from_dict`'s folding), whether it holds them nested under ``composite`` or, as
+    older runs wrote them, flat.
+
+    Example:
+        >>> flat_config({"epochs": 2, "composite": {"p": 0.6, "group_size": [2, 7]}})
+        {'composite_p': 0.6, 'group_max': 7, 'epochs': 2}
+    """
+    knobs = {field: key for key, field in FLAT_COMPOSITE_KEYS.items()}
+    nested = (config.get("composite") or {}).items()
+    flat = {knobs[f]: value[1] if f == "group_size" else value for f, value in nested if f in knobs}
+    return flat | {k: v for k, v in config.items() if k != "composite"}  # a flat key given beside wins
+
+
 @dataclass
 class TrainConfig:
     """Every knob of a training run. The defaults are the from-ImageNet recipe with the composite and
