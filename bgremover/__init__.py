@@ -7,7 +7,7 @@ Example:
     >>> bgremover.list_models()
     ['attention_unet', 'deeplabv3plus', 'unet']
     >>> bgremover.list_pretrained()
-    ['best', 'default', 'fast']
+    ['best', 'default', 'fast', 'fast-plus']
 """
 
 from __future__ import annotations

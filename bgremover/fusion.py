@@ -1,12 +1,18 @@
-"""The ``best`` tier: the default model's probabilities averaged, pixel by pixel, with a permissive
-peer's — rembg's U²-Net (full, Apache-2.0) — whose errors lie elsewhere (it keeps raised hands and
-drops chairs' neighbours less often; the default keeps bystanders and drops fewer salient objects).
+"""Fused tiers: a shipped network's probabilities averaged, pixel by pixel, with a permissive peer's
+(:mod:`bgremover.peers`) whose errors lie elsewhere.
 
-The peer's weights (176 MB) are fetched once from rembg's public release and checked by sha256;
-offline machines put ``u2net.onnx`` in ``$BGREMOVER_WEIGHTS_DIR/peers/``. The fusion settings travel
-beside the tier's card in ``pretrained/bgremover-best/config.json``.
+- ``best``: the default with flip TTA and rembg's U²-Net (full): U²-Net keeps raised hands and drops
+  chairs' neighbours less often; the default keeps bystanders and drops fewer salient objects;
+- ``fast-plus``: the fast tier and MediaPipe Selfie (250 kB, about 3 ms a frame on a laptop CPU).
+
+The peer's weights are fetched once from their public source and checked by sha256; offline machines
+put the file in ``$BGREMOVER_WEIGHTS_DIR/peers/``. The fusion settings travel beside each tier's card
+in its ``config.json`` (``{"fusion": {"base", "weight", "flip", "peer"}}``).
 
 Example:
+    >>> from bgremover.fusion import FusionConfig
+    >>> FusionConfig.load().peer
+    'u2net'
     >>> from bgremover import load_model
     >>> best = load_model("best")  # doctest: +SKIP
     >>> alpha = best.predict("photo.jpg")  # doctest: +SKIP
@@ -20,55 +26,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from bgremover.errors import UsageError
-from bgremover.extras import require
 from bgremover.inference import Segmenter, load_segmenter
+from bgremover.peers import PEERS, load_peer
 from bgremover.pretrained import PRETRAINED
 from bgremover.refine import refine_alpha
 from bgremover.subjects import select_subjects
-from bgremover.weights import verified_download
-
-U2NET_FILE = "u2net.onnx"
-U2NET_URL = "https://github.com/danielgatis/rembg/releases/download/v0.0.0/u2net.onnx"
-U2NET_SHA256 = "8d10d2f3bb75ae3b6d527c77944fc5e7dcd94b29809d47a739a7a728a912b491"
-U2NET_SIZE = 320  # rembg's recipe: 320² LANCZOS, divided by the max, ImageNet mean/std, min-max output
-IMAGENET_MEAN = np.asarray((0.485, 0.456, 0.406), np.float32)
-IMAGENET_STD = np.asarray((0.229, 0.224, 0.225), np.float32)
-
-
-class U2Net:
-    """rembg's U²-Net (full) through ONNX Runtime: RGB uint8 H×W×3 → float32 H×W in [0, 1], as rembg
-    computes it (min-max normalised), resized back to the photo."""
-
-    def __init__(self, path: str | Path | None = None, threads: int | None = None):
-        ort = require("onnxruntime", "runtimes", "the best tier's U²-Net peer")
-
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        path = path or verified_download(U2NET_FILE, U2NET_URL, U2NET_SHA256)
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.input_name = self.session.get_inputs()[0].name
-
-    def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        image = cv2.resize(rgb, (U2NET_SIZE, U2NET_SIZE), interpolation=cv2.INTER_LANCZOS4).astype(np.float32)
-        image = (image / max(float(image.max()), 1e-6) - IMAGENET_MEAN) / IMAGENET_STD
-        out = self.session.run(None, {self.input_name: image.transpose(2, 0, 1)[None]})[0][0, 0]
-        out = (out - out.min()) / max(float(out.max() - out.min()), 1e-8)
-        return np.clip(cv2.resize(out, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
 
 
 @dataclass(frozen=True)
 class FusionConfig:
-    """How the ``best`` tier fuses: ``weight`` of the base model (the peer gets ``1 - weight``), the base
-    run with flip TTA or not; chosen on the validation photos (``bgremover fusion-search``)."""
+    """How a fused tier fuses: the ``base`` shipped network, run with flip TTA or not, its ``weight``,
+    and the ``peer`` (:data:`~bgremover.peers.PEERS`) that gets ``1 - weight``; the weight is chosen on
+    the validation photos (``tools/fusion_search.py``), never on a benchmark set."""
 
     base: str = "default"
     weight: float = 0.5
     flip: bool = True
+    peer: str = "u2net"
+
+    def __post_init__(self):
+        if self.peer not in PEERS:
+            raise UsageError(f"no peer model is called {self.peer!r}: {', '.join(sorted(PEERS))}")
 
     @classmethod
     def load(cls, folder: Path = PRETRAINED["best"].folder) -> FusionConfig:
@@ -106,6 +87,7 @@ class FusedSegmenter(Segmenter):
 def load_fused(folder: str | Path, peer_path: str | Path | None = None, **base_options) -> FusedSegmenter:
     """A fused tier from its folder's ``config.json`` (``"best"``: ``pretrained/bgremover-best``): the
     configured base model (:func:`~bgremover.inference.load_segmenter` with ``base_options``) fused with
-    :class:`U2Net` (``peer_path``, else the verified download)."""
+    its peer (``peer_path``, else the checked download)."""
     config = FusionConfig.load(Path(folder))
-    return FusedSegmenter(load_segmenter(config.base, **base_options), U2Net(peer_path), config.weight, config.flip)
+    base = load_segmenter(config.base, **base_options)
+    return FusedSegmenter(base, load_peer(config.peer, peer_path), config.weight, config.flip)

@@ -1,13 +1,14 @@
 """Choose the ``best`` tier's fusion weight on the validation photos (never a benchmark set).
 
     python tools/fusion_search.py [--config configs/default-finetune.yaml] [--weights 0.3 0.4 0.5 0.6 0.7]
-    python tools/fusion_search.py --base fast --no-flip --peer selfie --selfie selfie_segmentation.tflite
+    python tools/fusion_search.py --base fast --no-flip --peer selfie
 
-Runs the base model (flip TTA unless ``--no-flip``, every person) and the peer (rembg's U²-Net, or
-MediaPipe Selfie through ``ai-edge-litert``) once per validation photo, then scores
-``w × base + (1 − w) × U²-Net`` (main subject, IoU at 0.5) for each ``w``, per part of the validation
-set, with precision and recall, and the paired difference from the base alone. Write the chosen
-weight into ``bgremover/pretrained/bgremover-best/config.json``.
+Runs the base model (flip TTA unless ``--no-flip``, every person) and the peer
+(:data:`bgremover.peers.PEERS`: rembg's U²-Net, or MediaPipe Selfie) once per validation photo, then
+scores ``w × base + (1 − w) × peer`` (main subject, IoU at 0.5) for each ``w``, per part of the
+validation set, with precision and recall, and the paired difference from the base alone. Write the
+chosen weight into the fused tier's ``config.json`` (``bgremover/pretrained/bgremover-best/``,
+``bgremover-fast-plus/``).
 """
 
 from __future__ import annotations
@@ -18,28 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bgremover.peers import PEERS
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-
-class SelfieTFLite:
-    """MediaPipe Selfie (1×256×256×3 RGB in [0, 1] → person probability) through ``ai-edge-litert``."""
-
-    def __init__(self, path: str):
-        from ai_edge_litert.interpreter import Interpreter
-
-        self.interpreter = Interpreter(model_path=path, num_threads=2)
-        self.interpreter.allocate_tensors()
-        self.input = self.interpreter.get_input_details()[0]["index"]
-        self.output = self.interpreter.get_output_details()[0]["index"]
-
-    def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        import cv2
-
-        x = cv2.resize(rgb, (256, 256), interpolation=cv2.INTER_AREA).astype(np.float32)[None] / 255.0
-        self.interpreter.set_tensor(self.input, x)
-        self.interpreter.invoke()
-        prob = self.interpreter.get_tensor(self.output)[0, ..., 0]
-        return cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR).astype(np.float32)
 
 
 def main() -> None:
@@ -49,20 +31,20 @@ def main() -> None:
     parser.add_argument("--real-closeups", action="store_true", help="add the real close-ups part")
     parser.add_argument("--base", default="default", help="the model fused (default: the default tier)")
     parser.add_argument("--no-flip", action="store_true", help="the base without flip TTA")
-    parser.add_argument("--peer", choices=("u2net", "selfie"), default="u2net")
-    parser.add_argument("--selfie", help="MediaPipe Selfie's .tflite (for --peer selfie)")
+    parser.add_argument("--peer", choices=sorted(PEERS), default="u2net")
+    parser.add_argument("--peer-path", help="the peer's weights file (default: the weights dir, else the download)")
     args = parser.parse_args()
     from bgremover import load_model
     from bgremover.constants import DEFAULT_RECIPE
-    from bgremover.fusion import U2Net
     from bgremover.metrics import iou
     from bgremover.metrics.paired import compare_scores
+    from bgremover.peers import load_peer
     from bgremover.subjects import select_subjects
     from bgremover.train.validate import validation_samples
 
     samples, labels = validation_samples(args.config or DEFAULT_RECIPE, args.real_closeups)
     base = load_model(args.base)
-    peer = U2Net() if args.peer == "u2net" else SelfieTFLite(args.selfie)
+    peer = load_peer(args.peer, args.peer_path, threads=2)
     maps = []
     for i, (image, mask) in enumerate(samples):
         maps.append((base.predict(image, tta=not args.no_flip, subject="all"), peer(np.asarray(image)), mask))
@@ -73,7 +55,7 @@ def main() -> None:
     print("| base weight | " + " | ".join(parts) + " | precision | recall | vs base (SE) |")
     print("|---" * (len(parts) + 4) + "|")
     scores = {}
-    for weight in args.weights:
+    for weight in sorted({*args.weights, 1.0}, reverse=True):  # the base alone first: the others pair with it
         ious, precision, recall = [], [], []
         for base_map, peer_map, mask in maps:
             pred = select_subjects((weight * base_map + (1 - weight) * peer_map).astype(np.float32), "main") >= 0.5

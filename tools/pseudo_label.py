@@ -177,7 +177,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from bgremover import load_model
-    from bgremover.fusion import U2Net
+    from bgremover.peers import U2Net
 
     sources = yaml.safe_load(Path(args.manifest).read_text())["sources"]
     out = Path(args.out)

@@ -6,9 +6,9 @@ Pure Python: listing the models loads neither torch nor a model.
 Example:
     >>> from bgremover import list_pretrained
     >>> list_pretrained()
-    ['best', 'default', 'fast']
+    ['best', 'default', 'fast', 'fast-plus']
     >>> list_pretrained("f*")
-    ['fast']
+    ['fast', 'fast-plus']
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ PRETRAINED: dict[str, PretrainedModel] = {
         PretrainedModel("default", "bgremover-lite2", "Quality"),  # Attention U-Net, EfficientNet-Lite2, 512 px
         PretrainedModel("fast", "bgremover-fast", "Fast", note="real-time"),  # the same network for 256², int8
         PretrainedModel("best", "bgremover-best", "Best", note="quality fused with U²-Net, slower", on_demand=True),
+        PretrainedModel("fast-plus", "bgremover-fast-plus", "Fast+", note="fast fused with MediaPipe Selfie", on_demand=True),
     )
 }
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bgremover.pretrained import PRETRAINED
 from bgremover_leaderboard.methods.base import Method, MethodUnavailable
 from bgremover_leaderboard.methods.classic import GrabCut, Watershed
-from bgremover_leaderboard.methods.ours import Best, Ours, our_methods
+from bgremover_leaderboard.methods.ours import Fused, Ours, our_methods
 from bgremover_leaderboard.methods.peers import (
     ONNX_PRESETS,
     MediaPipeSelfie,
@@ -19,7 +20,7 @@ def all_methods() -> dict[str, Method]:
     """Name → method, ours first."""
     methods: list[Method] = [
         *our_methods(),
-        Best(),
+        *(Fused(name) for name, tier in PRETRAINED.items() if tier.installed and tier.fused),
         GrabCut(),
         Watershed(),
         TorchvisionPerson("deeplabv3"),
@@ -33,7 +34,7 @@ def all_methods() -> dict[str, Method]:
 
 __all__ = [
     "ONNX_PRESETS",
-    "Best",
+    "Fused",
     "GrabCut",
     "MediaPipeSelfie",
     "Method",

@@ -95,26 +95,30 @@ def our_methods() -> list[Ours]:
     return methods
 
 
-class Best(Method):
-    """The ``best`` tier (:mod:`bgremover.fusion`): the default with flip TTA, averaged pixel by pixel
-    with rembg's U²-Net at the weight its config names."""
+class Fused(Method):
+    """A fused tier (:mod:`bgremover.fusion`; ``best``, ``fast-plus``): its base network averaged pixel by
+    pixel with its peer at the weight its config names."""
 
     kind = "ours"
-    name = "ours:best"
 
-    def __init__(self):
+    def __init__(self, tier: str):
         from bgremover.fusion import FusionConfig
+        from bgremover.peers import PEERS
 
-        config = FusionConfig.load()
+        self.tier, self.name = tier, f"ours:{tier}"
+        config = FusionConfig.load(PRETRAINED[tier].folder)
+        base = Ours(config.base, str(PRETRAINED[config.base].folder)).resolution
         flip = " + flip" if config.flip else ""
-        self.resolution = f"{config.weight:g} × default (long side 512{flip}) + {1 - config.weight:g} × U²-Net (320²)"
+        self.resolution = (
+            f"{config.weight:g} × {config.base} ({base}{flip}) + {1 - config.weight:g} × {PEERS[config.peer].title}"
+        )
         self.segmenter = None
 
     def load(self) -> None:
         from bgremover.errors import WeightsUnavailableError
 
         try:
-            self.segmenter = load_model("best", device="cpu")
+            self.segmenter = load_model(self.tier, device="cpu")
         except WeightsUnavailableError as err:
             raise MethodUnavailable(str(err)) from err
 

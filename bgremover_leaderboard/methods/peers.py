@@ -205,7 +205,7 @@ class TorchvisionPerson(Method):
 
 
 class U2NetFull(Method):
-    """rembg's U²-Net (full, 176 MB, Apache-2.0) as rembg runs it, through :class:`bgremover.fusion.U2Net`
+    """rembg's U²-Net (full, 176 MB, Apache-2.0) as rembg runs it, through :class:`bgremover.peers.U2Net`
     (the ``best`` tier's partner): weights from ``$BGREMOVER_WEIGHTS_DIR/peers/``, the cache, or rembg's
     release, checked by sha256."""
 
@@ -218,7 +218,7 @@ class U2NetFull(Method):
 
     def load(self) -> None:
         from bgremover.errors import WeightsUnavailableError
-        from bgremover.fusion import U2Net
+        from bgremover.peers import U2Net
 
         try:
             self.network = U2Net(threads=self.threads)

@@ -1,0 +1,128 @@
+"""Permissive peer models the fused tiers average with (:mod:`bgremover.fusion`): rembg's U²-Net (full)
+and MediaPipe Selfie. Each is an RGB uint8 H×W×3 → float32 H×W person probability in [0, 1] at the
+photo's size, computed as its own project computes it.
+
+Their weights are fetched once from their public source and checked by sha256
+(:func:`~bgremover.weights.verified_download`); an offline machine puts the file in
+``$BGREMOVER_WEIGHTS_DIR/peers/``.
+
+Example:
+    >>> from bgremover.peers import PEERS
+    >>> sorted(PEERS)
+    ['selfie', 'u2net']
+    >>> PEERS["selfie"].file_name
+    'mediapipe_selfie_segmentation.tflite'
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from bgremover.errors import UsageError
+from bgremover.extras import require
+from bgremover.weights import verified_download
+
+U2NET_SIZE = 320  # rembg's recipe: 320² LANCZOS, divided by the max, ImageNet mean/std, min-max output
+SELFIE_SIZE = 256  # MediaPipe Selfie: 1×256×256×3 RGB in [0, 1] → 1×256×256×1 probability
+IMAGENET_MEAN = np.asarray((0.485, 0.456, 0.406), np.float32)
+IMAGENET_STD = np.asarray((0.229, 0.224, 0.225), np.float32)
+
+
+@dataclass(frozen=True)
+class PeerSpec:
+    """Where a peer's weights come from (``url``, checked against ``sha256``), what it is called in a
+    weights dir (``file_name``), and the class that runs it."""
+
+    name: str
+    title: str
+    file_name: str
+    url: str
+    sha256: str
+    runner: Callable[..., Callable[[np.ndarray], np.ndarray]]
+
+    def weights(self) -> Path:
+        """The checked weights file: the weights dir, the cache, or one download."""
+        return verified_download(self.file_name, self.url, self.sha256)
+
+
+class U2Net:
+    """rembg's U²-Net (full, 176 MB, Apache-2.0) through ONNX Runtime, as rembg computes it
+    (min-max normalised), resized back to the photo."""
+
+    def __init__(self, path: str | Path | None = None, threads: int | None = None):
+        ort = require("onnxruntime", "runtimes", "the U²-Net peer")
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        path = path or PEERS["u2net"].weights()
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        image = cv2.resize(rgb, (U2NET_SIZE, U2NET_SIZE), interpolation=cv2.INTER_LANCZOS4).astype(np.float32)
+        image = (image / max(float(image.max()), 1e-6) - IMAGENET_MEAN) / IMAGENET_STD
+        out = self.session.run(None, {self.input_name: image.transpose(2, 0, 1)[None]})[0][0, 0]
+        out = (out - out.min()) / max(float(out.max() - out.min()), 1e-8)
+        return np.clip(cv2.resize(out, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+
+
+class SelfieSegmenter:
+    """MediaPipe Selfie (general model, 250 kB, Apache-2.0) through LiteRT (``ai-edge-litert``): the
+    photo resized to 256² (area), RGB in [0, 1], the probability resized back. One interpreter is not
+    re-entrant: calls are serialised."""
+
+    def __init__(self, path: str | Path | None = None, threads: int | None = None):
+        litert = require("ai_edge_litert.interpreter", "runtimes", "the MediaPipe Selfie peer")
+
+        path = path or PEERS["selfie"].weights()
+        self.interpreter = litert.Interpreter(model_path=str(path), num_threads=threads)
+        self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]["index"]
+        self.output = self.interpreter.get_output_details()[0]["index"]
+        self._lock = threading.Lock()
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        x = cv2.resize(rgb, (SELFIE_SIZE, SELFIE_SIZE), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+        with self._lock:
+            self.interpreter.set_tensor(self.input, x[None])
+            self.interpreter.invoke()
+            prob = self.interpreter.get_tensor(self.output)[0, ..., 0].copy()
+        return np.clip(cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+
+
+PEERS: dict[str, PeerSpec] = {
+    spec.name: spec
+    for spec in (
+        PeerSpec(
+            "u2net",
+            "rembg U²-Net (full)",
+            "u2net.onnx",
+            "https://github.com/danielgatis/rembg/releases/download/v0.0.0/u2net.onnx",
+            "8d10d2f3bb75ae3b6d527c77944fc5e7dcd94b29809d47a739a7a728a912b491",
+            U2Net,
+        ),
+        PeerSpec(
+            "selfie",
+            "MediaPipe Selfie",
+            "mediapipe_selfie_segmentation.tflite",
+            "https://storage.googleapis.com/mediapipe-models/image_segmenter/selfie_segmenter/float16/latest/"
+            "selfie_segmenter.tflite",
+            "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
+            SelfieSegmenter,
+        ),
+    )
+}
+
+
+def load_peer(name: str, path: str | Path | None = None, threads: int | None = None):
+    """The peer ``name`` (:data:`PEERS`) ready to call: weights from ``path``, else the checked download."""
+    if name not in PEERS:
+        raise UsageError(f"no peer model is called {name!r}: {', '.join(sorted(PEERS))}")
+    return PEERS[name].runner(path, threads=threads)
