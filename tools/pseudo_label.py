@@ -174,6 +174,13 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="at most this many frames per source (a quick look)")
     parser.add_argument("--min-agreement", type=float, default=0.5, help="smallest pairwise IoU of the voters kept")
     parser.add_argument("--max-ignored", type=float, default=0.4, help="largest ignored share of the person kept")
+    parser.add_argument(
+        "--refresh",
+        nargs="*",
+        default=[],
+        choices=TEACHERS,
+        help="run these teachers again over cached maps (e.g. default, after a new default is shipped)",
+    )
     args = parser.parse_args()
 
     from bgremover import load_model
@@ -186,7 +193,8 @@ def main() -> None:
             (out / split / kind).mkdir(parents=True, exist_ok=True)
     (out / "sheets").mkdir(exist_ok=True)
     (out / "teachers").mkdir(exist_ok=True)
-    ours, u2net, blaze = load_model("default"), U2Net(threads=2), BlazePose(args.blazepose)
+    ours = load_model("default")
+    models = (lambda rgb: ours.predict(rgb, tta=True, subject="all"), U2Net(threads=2), BlazePose(args.blazepose))
     forbidden = benchmark_hashes(Path(args.data_dir))
     rows, sheet_rows = Manifest(out / "manifest.csv"), {}
     for source in sources:
@@ -217,10 +225,13 @@ def main() -> None:
                 cached = out / "teachers" / f"{stem}.npz"
                 if cached.is_file():  # labelled before: the teachers' maps, to fuse again under a new rule
                     teachers = list(np.load(cached)["maps"].astype(np.float32) / 255.0)
+                    fresh = [TEACHERS.index(name) for name in args.refresh]
                 else:
-                    teachers = [ours.predict(rgb, tta=True, subject="all"), u2net(rgb), blaze(rgb)]
-                    maps = np.stack([alpha_to_uint8(t) for t in teachers])
-                    np.savez_compressed(cached, maps=maps)
+                    teachers, fresh = [None] * len(TEACHERS), range(len(TEACHERS))
+                for i in fresh:
+                    teachers[i] = models[i](rgb)
+                if fresh:
+                    np.savez_compressed(cached, maps=np.stack([alpha_to_uint8(t) for t in teachers]))
                 voters = voting_teachers(teachers)
                 agreement = teacher_agreement([teachers[i] for i in voters])
                 pose = voters.index(2) if 2 in voters else None  # BlazePose segments people only
