@@ -2,8 +2,9 @@
 
 The core (``pip install bgremover``) cuts photos with PyTorch. The extras add:
 
-- ``runtimes``: ONNX export, ONNX Runtime and OpenVINO — the faster CPU runtimes ``backend="auto"``
-  prefers, the fast tier's int8 file and the ``best`` tier's U²-Net peer;
+- ``runtimes``: ONNX export, ONNX Runtime, OpenVINO and LiteRT — the faster CPU runtimes
+  ``backend="auto"`` prefers, the fast tier's int8 file and the fused tiers' peers (U²-Net, MediaPipe
+  Selfie);
 - ``video``: PyAV, for clips in and out;
 - ``heif``: pillow-heif, for iPhone HEIC/HEIF photos;
 - ``matting``: pymatting, for foreground colour estimation.

@@ -79,10 +79,11 @@ class SelfieSegmenter:
     re-entrant: calls are serialised."""
 
     def __init__(self, path: str | Path | None = None, threads: int | None = None):
-        litert = require("ai_edge_litert.interpreter", "runtimes", "the MediaPipe Selfie peer")
+        require("ai_edge_litert", "runtimes", "the MediaPipe Selfie peer")
+        from ai_edge_litert.interpreter import Interpreter
 
         path = path or PEERS["selfie"].weights()
-        self.interpreter = litert.Interpreter(model_path=str(path), num_threads=threads)
+        self.interpreter = Interpreter(model_path=str(path), num_threads=threads)
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]["index"]
         self.output = self.interpreter.get_output_details()[0]["index"]
@@ -112,8 +113,8 @@ PEERS: dict[str, PeerSpec] = {
             "selfie",
             "MediaPipe Selfie",
             "mediapipe_selfie_segmentation.tflite",
-            "https://storage.googleapis.com/mediapipe-models/image_segmenter/selfie_segmenter/float16/latest/"
-            "selfie_segmenter.tflite",
+            # MediaPipe's own pinned asset (third_party/external_files.bzl: same sha256)
+            "https://storage.googleapis.com/mediapipe-assets/selfie_segmentation.tflite?generation=1683332563830600",
             "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
             SelfieSegmenter,
         ),

@@ -13,7 +13,7 @@ TIERS = sorted(p.parent.name for p in PRETRAINED_DIR.glob("*/card.yaml"))
 
 
 def test_every_shipped_tier_has_a_card_source():
-    assert TIERS == ["bgremover-best", "bgremover-fast", "bgremover-lite2"]
+    assert TIERS == ["bgremover-best", "bgremover-fast", "bgremover-fast-plus", "bgremover-lite2"]
 
 
 @pytest.mark.parametrize("tier", TIERS)

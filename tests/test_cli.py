@@ -35,12 +35,13 @@ def test_models_lists_the_registry_as_each_model_runs():
     from bgremover.pretrained import PRETRAINED
 
     lines = run_cli("models").stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["best", "default", "fast"]
+    assert [line.split()[0] for line in lines] == ["best", "default", "fast", "fast-plus"]
     by_name = {line.split()[0]: line for line in lines}
     assert "Fast (real-time): 256×256, backend auto, precision int8" in by_name["fast"]
     assert "Quality: long side 512, backend auto, precision default" in by_name["default"]
     assert "fuses other models" in by_name["best"] and str(PRETRAINED["best"].folder) in by_name["best"]
-    assert run_cli("models", "f*").stdout.split()[0] == "fast"
+    assert "fuses other models" in by_name["fast-plus"] and "Fast+" in by_name["fast-plus"]
+    assert [line.split()[0] for line in run_cli("models", "f*").stdout.splitlines()] == ["fast", "fast-plus"]
 
 
 def test_cut_folder_keeps_structure_and_reports_bad_files(tmp_path, tiny_model_dir):

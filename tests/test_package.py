@@ -65,7 +65,8 @@ def test_wheel_declares_dependencies_and_extras(wheel):
 
 LEAN_PROBE = """
 import sys
-for name in ("av", "onnx", "onnxscript", "onnxruntime", "openvino", "pymatting", "pillow_heif", "scipy"):
+blocked = ("av", "onnx", "onnxscript", "onnxruntime", "openvino", "ai_edge_litert", "pymatting", "pillow_heif", "scipy")
+for name in blocked:
     sys.modules[name] = None  # importing it now fails as on an install without the extras
 import numpy as np
 from bgremover import MissingExtraError, load_model, remove_background, remove_background_video
@@ -76,6 +77,7 @@ print(remove_background(PHOTO, model=fast).mode)
 for call in (lambda: remove_background_video(PHOTO, "out.webm", model=fast),
              lambda: load_model("fast", backend="onnx"),
              lambda: load_model("best"),
+             lambda: load_model("fast-plus"),
              lambda: remove_background(PHOTO, model=fast, foreground_estimation=True)):
     try:
         call()
@@ -100,7 +102,8 @@ def test_the_core_cuts_photos_without_the_extras_and_names_the_extra_each_missin
     assert lines[2:] == [
         "reading and writing video needs av: pip install 'bgremover[video]'",
         "the onnx backend needs onnxruntime: pip install 'bgremover[runtimes]'",
-        "the best tier's U²-Net peer needs onnxruntime: pip install 'bgremover[runtimes]'",
+        "the U²-Net peer needs onnxruntime: pip install 'bgremover[runtimes]'",
+        "the MediaPipe Selfie peer needs ai_edge_litert: pip install 'bgremover[runtimes]'",
         "foreground estimation needs pymatting: pip install 'bgremover[matting]'",
     ]
 
