@@ -10,7 +10,8 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from bgremover import load_model, remove_background
+from bgremover import WeightsUnavailableError, load_model, remove_background
+from bgremover.peers import PEERS
 from tests.corpus import EXPECT_RESULT, expected_size, write_corpus
 
 
@@ -45,12 +46,18 @@ def test_cut_options_and_mask_endpoint(client, segmenter, photo_path):
     assert np.abs(np.asarray(mask) / 255.0 - expected).max() <= 1 / 255 + 1e-6
 
 
-def test_fast_model_is_selectable_and_matches_the_library(client, photo_path):
+@pytest.mark.parametrize("name", ["fast", "fast-plus"])
+def test_each_fast_model_is_selectable_and_matches_the_library(client, photo_path, name):
+    if name == "fast-plus":  # loaded at its first request, with MediaPipe Selfie's file
+        try:
+            PEERS["selfie"].weights()
+        except WeightsUnavailableError as err:
+            pytest.skip(str(err))
     options = (False, False, False, 0.0, "transparent", "#ffffff", None)
-    png, info = client.predict(handle_file(str(photo_path)), *options, "fast", api_name="/cut")
+    png, info = client.predict(handle_file(str(photo_path)), *options, name, api_name="/cut")
     alpha = np.asarray(Image.open(png))[..., 3] / 255.0
-    assert info["model"] == "fast"
-    assert np.abs(alpha - load_model("fast").predict(photo_path)).max() <= 1 / 255 + 1e-6
+    assert info["model"] == name
+    assert np.abs(alpha - load_model(name).predict(photo_path)).max() <= 1 / 255 + 1e-6
     with pytest.raises(Exception, match="huge"):  # not one of the radio's choices
         client.predict(handle_file(str(photo_path)), *options, "huge", api_name="/cut")
 
