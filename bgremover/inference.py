@@ -138,6 +138,18 @@ class Segmenter:
     def _predict_arrays(
         self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float], refine: bool, subject: str
     ) -> list[np.ndarray]:
+        alphas = []
+        for rgb, prob in zip(rgbs, self._network_maps(rgbs, tta, scales), strict=True):
+            # the main subject is chosen at the network's resolution, a fraction of the photo's pixels:
+            # 0.8 ms instead of 5.6 ms on a 480p frame with a dozen people, fast tier (benchmarks/stages.py)
+            alpha = cv2.resize(select_subjects(prob, subject), rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+            np.clip(alpha, 0.0, 1.0, out=alpha)  # in place: a photo-size copy costs its page faults
+            alphas.append(refine_alpha(rgb, alpha) if refine else alpha)
+        return alphas
+
+    def _network_maps(self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float]) -> list[np.ndarray]:
+        """Each photo's person probability averaged over ``scales`` (and the mirror image with ``tta``),
+        at the network's resolution for scale 1 (:func:`~bgremover.imageops.network_size`)."""
         if not scales:
             raise UsageError("scales must name at least one scale")
         for scale in scales:
@@ -158,15 +170,7 @@ class Segmenter:
                 for i, prob in zip(indices, probs, strict=True):
                     same = prob.shape[::-1] == base[i]
                     sums[i] += prob if same else cv2.resize(prob, base[i], interpolation=cv2.INTER_LINEAR)
-        alphas = []
-        for rgb, total in zip(rgbs, sums, strict=True):
-            # the main subject is chosen at the network's resolution, a fraction of the photo's pixels:
-            # 0.8 ms instead of 5.6 ms on a 480p frame with a dozen people, fast tier (benchmarks/stages.py)
-            prob = select_subjects(np.clip(total / len(scales), 0.0, 1.0), subject)
-            alpha = cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR)
-            np.clip(alpha, 0.0, 1.0, out=alpha)  # in place: a photo-size copy costs its page faults
-            alphas.append(refine_alpha(rgb, alpha) if refine else alpha)
-        return alphas
+        return [np.clip(total / len(scales), 0.0, 1.0) for total in sums]
 
 
 def run_settings(source: str | os.PathLike | None) -> tuple[int, str, bool]:

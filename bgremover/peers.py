@@ -1,6 +1,7 @@
 """Permissive peer models the fused tiers average with (:mod:`bgremover.fusion`): rembg's U²-Net (full)
-and MediaPipe Selfie. Each is an RGB uint8 H×W×3 → float32 H×W person probability in [0, 1] at the
-photo's size, computed as its own project computes it.
+and MediaPipe Selfie. Each is an RGB uint8 H×W×3 → float32 person probability in [0, 1] at the photo's
+size (or at ``size``, w × h, the fused tier's network resolution), computed as its own project computes
+it.
 
 Their weights are fetched once from their public source and checked by sha256
 (:func:`~bgremover.weights.verified_download`); an offline machine puts the file in
@@ -34,6 +35,12 @@ IMAGENET_MEAN = np.asarray((0.485, 0.456, 0.406), np.float32)
 IMAGENET_STD = np.asarray((0.229, 0.224, 0.225), np.float32)
 
 
+def resized(prob: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A peer's float32 probability map at ``size`` (w, h), bilinear, clipped to [0, 1]."""
+    out = prob if prob.shape[::-1] == tuple(size) else cv2.resize(prob, tuple(size), interpolation=cv2.INTER_LINEAR)
+    return np.clip(out, 0.0, 1.0).astype(np.float32, copy=False)
+
+
 @dataclass(frozen=True)
 class PeerSpec:
     """Where a peer's weights come from (``url``, checked against ``sha256``), what it is called in a
@@ -65,12 +72,11 @@ class U2Net:
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
 
-    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+    def __call__(self, rgb: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
         image = cv2.resize(rgb, (U2NET_SIZE, U2NET_SIZE), interpolation=cv2.INTER_LANCZOS4).astype(np.float32)
         image = (image / max(float(image.max()), 1e-6) - IMAGENET_MEAN) / IMAGENET_STD
         out = self.session.run(None, {self.input_name: image.transpose(2, 0, 1)[None]})[0][0, 0]
-        out = (out - out.min()) / max(float(out.max() - out.min()), 1e-8)
-        return np.clip(cv2.resize(out, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+        return resized((out - out.min()) / max(float(out.max() - out.min()), 1e-8), size or rgb.shape[1::-1])
 
 
 class SelfieSegmenter:
@@ -89,13 +95,13 @@ class SelfieSegmenter:
         self.output = self.interpreter.get_output_details()[0]["index"]
         self._lock = threading.Lock()
 
-    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+    def __call__(self, rgb: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
         x = cv2.resize(rgb, (SELFIE_SIZE, SELFIE_SIZE), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
         with self._lock:
             self.interpreter.set_tensor(self.input, x[None])
             self.interpreter.invoke()
             prob = self.interpreter.get_tensor(self.output)[0, ..., 0].copy()
-        return np.clip(cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+        return resized(prob, size or rgb.shape[1::-1])
 
 
 PEERS: dict[str, PeerSpec] = {
