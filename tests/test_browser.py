@@ -91,12 +91,16 @@ def test_upload_toggle_cut_shows_result(page, photo_path):
     assert (ARTIFACTS / "cut_out.png").stat().st_size > 10_000
 
 
-def test_fast_model_choice_cuts_out(page, photo_path):
+@pytest.mark.parametrize("name", ["fast", "fast-plus"])
+def test_each_fast_model_choice_cuts_out(page, photo_path, name):
+    from bgremover_app.components import model_label
+
     upload_photo(page, str(photo_path))
-    page.get_by_label(f"Fast ({run_config('fast').working_size} px, real-time)").check()
-    cut_and_wait(page, "fast model")
+    assert model_label("fast") == f"Fast ({run_config('fast').working_size} px, real-time)"
+    page.get_by_label(model_label(name)).check()
+    cut_and_wait(page, f"{name} model")
     assert ".png" in page.get_attribute("#cutout img", "src")
-    page.screenshot(path=str(ARTIFACTS / "cut_out_fast.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"cut_out_{name}.png"), full_page=True)
 
 
 def test_clean_edge_colours_option_cuts_out(page, photo_path):

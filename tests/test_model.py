@@ -217,7 +217,7 @@ def test_the_registries_list_what_exists():
     shipped = {p.parent.name for p in PRETRAINED_DIR.glob("*/config.json")}
     assert {model.folder_name for model in PRETRAINED.values()} == shipped  # no folder unregistered, none missing
     assert bgremover.list_pretrained() == sorted(PRETRAINED) and bgremover.list_pretrained("?ast") == ["fast"]
-    assert [name for name in PRETRAINED if PRETRAINED[name].fused] == ["best", "fast-plus"]
+    assert [name for name in PRETRAINED if PRETRAINED[name].fused] == ["fast-plus", "best"]  # the app's order
     with pytest.raises(ModelNotFoundError, match="called 'quality': best, default, fast, fast-plus"):
         pretrained_model("quality")
     with pytest.raises(ModelNotFoundError, match="is not one of \\['best', 'default', 'fast', 'fast-plus'\\]"):

@@ -55,10 +55,10 @@ PRETRAINED: dict[str, PretrainedModel] = {
     for model in (
         PretrainedModel("default", "bgremover-lite2", "Quality"),  # Attention U-Net, EfficientNet-Lite2, 512 px
         PretrainedModel("fast", "bgremover-fast", "Fast", note="real-time"),  # the same network for 256², int8
-        PretrainedModel("best", "bgremover-best", "Best", note="quality fused with U²-Net, slower", on_demand=True),
         PretrainedModel(
             "fast-plus", "bgremover-fast-plus", "Fast+", note="fast fused with MediaPipe Selfie", on_demand=True
         ),
+        PretrainedModel("best", "bgremover-best", "Best", note="quality fused with U²-Net, slower", on_demand=True),
     )
 }
 
