@@ -3,7 +3,7 @@
 
 - ``best``: the default with flip TTA and rembg's U²-Net (full): U²-Net keeps raised hands and drops
   chairs' neighbours less often; the default keeps bystanders and drops fewer salient objects;
-- ``fast-plus``: the fast tier and MediaPipe Selfie (250 kB, about 3 ms a frame on a laptop CPU).
+- ``fast-plus``: the fast tier and MediaPipe Selfie (250 kB, a few milliseconds a photo on 2 CPU cores).
 
 The peer's weights are fetched once from their public source and checked by sha256; offline machines
 put the file in ``$BGREMOVER_WEIGHTS_DIR/peers/``. The fusion settings travel beside each tier's card
