@@ -30,7 +30,7 @@ import numpy as np
 
 from bgremover.errors import UsageError
 from bgremover.inference import Segmenter, load_segmenter
-from bgremover.peers import PEERS, load_peer
+from bgremover.peers import load_peer, peer_spec
 from bgremover.pretrained import PRETRAINED
 
 
@@ -46,8 +46,7 @@ class FusionConfig:
     peer: str = "u2net"
 
     def __post_init__(self):
-        if self.peer not in PEERS:
-            raise UsageError(f"no peer model is called {self.peer!r}: {', '.join(sorted(PEERS))}")
+        peer_spec(self.peer)  # an unknown peer is refused when the config is read
 
     @classmethod
     def load(cls, folder: Path = PRETRAINED["best"].folder) -> FusionConfig:

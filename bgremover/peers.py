@@ -128,8 +128,13 @@ PEERS: dict[str, PeerSpec] = {
 }
 
 
-def load_peer(name: str, path: str | Path | None = None, threads: int | None = None):
-    """The peer ``name`` (:data:`PEERS`) ready to call: weights from ``path``, else the checked download."""
+def peer_spec(name: str) -> PeerSpec:
+    """The entry ``name`` of :data:`PEERS`; a :class:`~bgremover.errors.UsageError` naming the peers otherwise."""
     if name not in PEERS:
         raise UsageError(f"no peer model is called {name!r}: {', '.join(sorted(PEERS))}")
-    return PEERS[name].runner(path, threads=threads)
+    return PEERS[name]
+
+
+def load_peer(name: str, path: str | Path | None = None, threads: int | None = None):
+    """The peer ``name`` (:data:`PEERS`) ready to call: weights from ``path``, else the checked download."""
+    return peer_spec(name).runner(path, threads=threads)

@@ -118,7 +118,6 @@ class MediaPipeSelfie(Method):
     name = "mediapipe_selfie"
     resolution = "256×256"
     kind = "peer"
-    url = "https://storage.googleapis.com/mediapipe-models/image_segmenter/selfie_segmenter/float16/latest/selfie_segmenter.tflite"
 
     def __init__(self):
         self.segmenter = None
@@ -131,7 +130,13 @@ class MediaPipeSelfie(Method):
             raise MethodUnavailable(
                 "package mediapipe is not installed (pip install -r requirements-leaderboard.txt)"
             ) from err
-        path = peer_file("mediapipe_selfie_segmentation.tflite", self.url)
+        from bgremover.errors import WeightsUnavailableError
+        from bgremover.peers import PEERS
+
+        try:
+            path = PEERS["selfie"].weights()  # the fast-plus tier's file: pinned and checked by sha256
+        except WeightsUnavailableError as err:
+            raise MethodUnavailable(str(err)) from err
         options = vision.ImageSegmenterOptions(
             base_options=BaseOptions(model_asset_path=str(path)), output_confidence_masks=True
         )
