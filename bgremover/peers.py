@@ -27,7 +27,7 @@ import numpy as np
 
 from bgremover.errors import UsageError
 from bgremover.extras import require
-from bgremover.weights import verified_download
+from bgremover.weights import PinnedFile
 
 U2NET_SIZE = 320  # rembg's recipe: 320² LANCZOS, divided by the max, ImageNet mean/std, min-max output
 SELFIE_SIZE = 256  # MediaPipe Selfie: 1×256×256×3 RGB in [0, 1] → 1×256×256×1 probability
@@ -42,20 +42,13 @@ def resized(prob: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class PeerSpec:
-    """Where a peer's weights come from (``url``, checked against ``sha256``), what it is called in a
-    weights dir (``file_name``), and the class that runs it."""
+class PeerSpec(PinnedFile):
+    """A peer's pinned weights file (:class:`~bgremover.weights.PinnedFile`), its display ``title`` and
+    the class that runs it."""
 
-    name: str
-    title: str
-    file_name: str
-    url: str
-    sha256: str
-    runner: Callable[..., Callable[[np.ndarray], np.ndarray]]
-
-    def weights(self) -> Path:
-        """The checked weights file: the weights dir, the cache, or one download."""
-        return verified_download(self.file_name, self.url, self.sha256)
+    name: str = ""
+    title: str = ""
+    runner: Callable[..., Callable[[np.ndarray], np.ndarray]] | None = None
 
 
 class U2Net:
@@ -108,21 +101,21 @@ PEERS: dict[str, PeerSpec] = {
     spec.name: spec
     for spec in (
         PeerSpec(
-            "u2net",
-            "rembg U²-Net (full)",
             "u2net.onnx",
             "https://github.com/danielgatis/rembg/releases/download/v0.0.0/u2net.onnx",
             "8d10d2f3bb75ae3b6d527c77944fc5e7dcd94b29809d47a739a7a728a912b491",
-            U2Net,
+            name="u2net",
+            title="rembg U²-Net (full)",
+            runner=U2Net,
         ),
         PeerSpec(
-            "selfie",
-            "MediaPipe Selfie",
             "mediapipe_selfie_segmentation.tflite",
             # MediaPipe's own pinned asset (third_party/external_files.bzl: same sha256)
             "https://storage.googleapis.com/mediapipe-assets/selfie_segmentation.tflite?generation=1683332563830600",
             "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
-            SelfieSegmenter,
+            name="selfie",
+            title="MediaPipe Selfie",
+            runner=SelfieSegmenter,
         ),
     )
 }

@@ -7,7 +7,7 @@ torchvision). Machines without internet point ``BGREMOVER_WEIGHTS_DIR`` (or an e
     encoders/<timm_name>.<tag>.safetensors
     perceptual/vgg16_features_relu4_3.in1k.safetensors
     perceptual/alexnet_features.in1k.safetensors
-    peers/u2netp.onnx, peers/mediapipe_selfie_segmentation.tflite
+    peers/u2netp.onnx, peers/mediapipe_selfie_segmentation.tflite, peers/palm_detection_full.tflite
 
 Example:
     >>> from bgremover.weights import local_weight_file
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from safetensors.torch import load_file
@@ -81,6 +82,20 @@ def verified_download(file_name: str, url: str, sha256: str, subdir: str = "peer
         return target
     _check_sha256(target, sha256, url)
     return target
+
+
+@dataclass(frozen=True)
+class PinnedFile:
+    """A pretrained file from a public source (``url``), checked against ``sha256``; ``file_name`` in
+    ``<weights dir>/peers/`` is the offline override (:func:`verified_download`)."""
+
+    file_name: str
+    url: str
+    sha256: str
+
+    def weights(self) -> Path:
+        """The checked file: the weights dir, the cache, or one download."""
+        return verified_download(self.file_name, self.url, self.sha256)
 
 
 def _check_sha256(path: Path, sha256: str, url: str) -> None:

@@ -9,7 +9,9 @@ frames. Teachers: bgremover's default with flip TTA (every person), rembg's U²-
 BlazePose GHUM heavy's segmentation (npm ``@mediapipe/pose@0.5.1675469404``, run with
 ``ai-edge-litert``). Labels: :func:`bgremover.data.pseudo_labels.fuse_teachers` (majority vote,
 ties and unsure pixels ignored, BlazePose's "no person" vetoing a majority for person, small pieces
-dropped; a teacher that matches no other on a frame loses its vote there). Frames are rejected when the
+dropped; a teacher that matches no other on a frame loses its vote there), then the hands that MediaPipe Hands
+finds (:class:`bgremover.hands.HandLandmarker`, drawn from their landmarks) settle what the vote left out
+(:func:`bgremover.data.pseudo_labels.repair_hands`; ``--no-hands`` skips it). Frames are rejected when the
 voting teachers disagree as a whole (IoU below ``--min-agreement``), when nobody is in them, when too
 much of the person is uncertain, when they nearly repeat an earlier frame of the clip, or when they
 resemble a benchmark photo (average hash).
@@ -17,7 +19,9 @@ resemble a benchmark photo (average hash).
 Writes ``OUT/teachers/*.npz`` (each frame's teacher maps: a rerun with a new rule fuses them again without
 running the teachers), ``OUT/{train,val}/{images,masks,uncertainty}/`` (masks: 255 person, 0 background, 128 ignored;
 uncertainty: the teachers' spread), ``OUT/manifest.csv`` (every frame, kept or why not) and
-``OUT/sheets/*.png`` contact sheets (frame, label over it, uncertainty) to review the labels.
+``OUT/sheets/*.png`` contact sheets (frame, label over it, uncertainty) to review the labels, and
+``OUT/sheets/hands-*.png`` (frame with the hands drawn, label over it, the vote before the repair) for the
+frames where the repair changed the label.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from bgremover.data.pseudo_labels import (
     average_hash,
     encode_label,
     fuse_teachers,
+    repair_hands,
     teacher_agreement,
     thumbnail_hash,
     voting_teachers,
@@ -148,7 +153,21 @@ def write_sheet(rows: list[np.ndarray], path: Path) -> None:
 class Manifest(list):
     """Rows written to the CSV as they come (a long run can be watched)."""
 
-    FIELDS = ("stem", "source", "frame", "clip", "split", "kept", "reason", "agreement", "voters", "person", "ignored")
+    FIELDS = (
+        "stem",
+        "source",
+        "frame",
+        "clip",
+        "split",
+        "kept",
+        "reason",
+        "agreement",
+        "voters",
+        "person",
+        "ignored",
+        "hands",
+        "repaired",
+    )
 
     def __init__(self, path: Path):
         super().__init__()
@@ -174,6 +193,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="at most this many frames per source (a quick look)")
     parser.add_argument("--min-agreement", type=float, default=0.5, help="smallest pairwise IoU of the voters kept")
     parser.add_argument("--max-ignored", type=float, default=0.4, help="largest ignored share of the person kept")
+    parser.add_argument("--no-hands", action="store_true", help="no hand repair from MediaPipe Hands landmarks")
     parser.add_argument(
         "--refresh",
         nargs="*",
@@ -184,6 +204,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from bgremover import load_model
+    from bgremover.hands import HandLandmarker, hand_silhouette
     from bgremover.peers import U2Net
 
     sources = yaml.safe_load(Path(args.manifest).read_text())["sources"]
@@ -195,8 +216,9 @@ def main() -> None:
     (out / "teachers").mkdir(exist_ok=True)
     ours = load_model("default")
     models = (lambda rgb: ours.predict(rgb, tta=True, subject="all"), U2Net(threads=2), BlazePose(args.blazepose))
+    hand_landmarker = None if args.no_hands else HandLandmarker(threads=2)
     forbidden = benchmark_hashes(Path(args.data_dir))
-    rows, sheet_rows = Manifest(out / "manifest.csv"), {}
+    rows, sheet_rows, hand_rows = Manifest(out / "manifest.csv"), {}, {}
     for source in sources:
         gitdir = git_dir(Path(args.mirrors), source["repo"])
         files = repo_files(gitdir, source["commit"])
@@ -236,6 +258,13 @@ def main() -> None:
                 agreement = teacher_agreement([teachers[i] for i in voters])
                 pose = voters.index(2) if 2 in voters else None  # BlazePose segments people only
                 label = fuse_teachers([teachers[i] for i in voters], person_only=pose)
+                hands = hand_landmarker(rgb) if hand_landmarker else []
+                if hands:
+                    vote = label
+                    drawn = hand_silhouette(rgb.shape[:2], hands)
+                    label = repair_hands(vote, [teachers[i] for i in voters], drawn)
+                    changed = ~((label == vote) | (np.isnan(label) & np.isnan(vote)))
+                    row |= dict(hands=len(hands), repaired=round(float(changed.mean()), 5))
                 person = label == 1
                 ignored = np.isnan(label)
                 ignored_share = float(ignored.sum() / max((person | ignored).sum(), 1))
@@ -258,6 +287,12 @@ def main() -> None:
                 cv2.imwrite(str(out / split / "uncertainty" / f"{stem}.png"), (spread * 255).astype(np.uint8))
                 rows.append(row | dict(kept=1, reason=""))
                 kept, done, previous = kept + 1, done + 1, thumb
+                if hands and row["repaired"] > 0 and len(hand_rows.setdefault(source["name"], [])) < 12:
+                    marked = rgb.copy()
+                    marked[drawn] = (0.5 * marked[drawn] + [0, 0, 127]).astype(np.uint8)
+                    hand_rows[source["name"]].append(
+                        np.concatenate([marked, overlay(rgb, label), overlay(rgb, vote)], 1)
+                    )
                 sheet = sheet_rows.setdefault(source["name"], [])
                 if len(sheet) < 12 and kept % 3 == 1:
                     grey = cv2.cvtColor((spread * 255).astype(np.uint8), cv2.COLOR_GRAY2RGB)
@@ -265,6 +300,8 @@ def main() -> None:
             print(f"{source['name']:12s} {path}: {kept} kept ({split})", flush=True)
     for name, sheet in sheet_rows.items():
         write_sheet(sheet, out / "sheets" / f"{name}.png")
+    for name, sheet in hand_rows.items():
+        write_sheet(sheet, out / "sheets" / f"hands-{name}.png")
     kept = [r for r in rows if r["kept"]]
     print(f"{len(kept)} of {len(rows)} frames kept ({sum(r['split'] == 'val' for r in kept)} for validation)")
 

@@ -68,6 +68,28 @@ def fuse_teachers(
     return label
 
 
+def repair_hands(label: np.ndarray, probabilities: list[np.ndarray], hands: np.ndarray) -> np.ndarray:
+    """``label`` (:func:`fuse_teachers`) with the hands drawn from landmarks (``hands``: bool H×W,
+    :func:`bgremover.hands.hand_silhouette`) settling what the teachers' vote left out: inside a hand, a
+    pixel any teacher keeps is person (a raised hand two teachers drop, or a hand the vote cut off as a
+    small piece); one every teacher drops is left unknown, never taught as background or as person
+    (the stroke is wider than a finger between spread fingers). Outside the hands nothing changes.
+
+    Example:
+        >>> label = np.array([[1.0, 0.0, np.nan, 0.0, 0.0]], np.float32)  # body, a dropped hand, unsure, ...
+        >>> teachers = [np.array([[0.9, 0.8, 0.6, 0.1, 0.2]]), np.array([[0.9, 0.1, 0.3, 0.2, 0.1]]),
+        ...             np.array([[0.95, 0.2, 0.4, 0.3, 0.0]])]
+        >>> hands = np.array([[False, True, True, True, False]])
+        >>> repair_hands(label, teachers, hands).tolist()
+        [[1.0, 1.0, 1.0, nan, 0.0]]
+    """
+    kept = (np.stack([np.asarray(p, np.float32) for p in probabilities]) >= 0.5).any(axis=0)
+    repaired = np.array(label, np.float32, copy=True)
+    repaired[hands & kept] = 1.0
+    repaired[hands & ~kept] = IGNORE
+    return repaired
+
+
 def voting_teachers(probabilities: list[np.ndarray], min_agreement: float = 0.5) -> list[int]:
     """Indices of the teachers that vote on a frame: a teacher whose mask matches no other teacher's
     (IoU below ``min_agreement`` with every one) has missed the frame and loses its vote, as long as two
