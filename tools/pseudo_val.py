@@ -1,6 +1,7 @@
 """Score models on pseudo-labelled frames held out whole (clips and gesture folders never trained on),
-on the pixels the teachers agree on only (the unknown ones, 128 in the masks, are left out): IoU,
-precision and recall per source, and each model's paired difference from the first.
+on the pixels the teachers agree on only (the unknown ones, 128 in the masks, are left out): IoU
+per source, precision and recall over all and per source, and each model's paired difference from the
+first.
 
     python tools/pseudo_val.py --folder runs/pseudo/val --model shipped=default new=runs/NAME/best [--tta]
 
@@ -51,7 +52,7 @@ def main() -> None:
     print(f"{len(stems)} held-out frames: " + ", ".join(f"{sources.count(s)} {s}" for s in dict.fromkeys(sources)))
     print("\n| model | " + " | ".join(dict.fromkeys(sources)) + " | all IoU | precision | recall | vs first (SE) |")
     print("|---" * (len(set(sources)) + 5) + "|")
-    first = None
+    first, per_model = None, {}
     for spec in args.model:
         name, source = spec.split("=", 1)
         model = load_model(source)
@@ -60,6 +61,7 @@ def main() -> None:
             for s, label in zip(stems, labels, strict=True)
         ]
         ious = [r[0] for r in rows]
+        per_model[name] = rows
         per_source = [
             np.mean([iou for iou, src in zip(ious, sources, strict=True) if src == s]) for s in dict.fromkeys(sources)
         ]
@@ -72,6 +74,14 @@ def main() -> None:
             + f" | {paired['mean_difference']:+.4f} ({paired['standard_error']:.4f}) |",
             flush=True,
         )
+    print("\nprecision / recall per source:\n\n| model | " + " | ".join(dict.fromkeys(sources)) + " |")
+    print("|---" * (len(set(sources)) + 1) + "|")
+    for name, rows in per_model.items():
+        cells = []
+        for source in dict.fromkeys(sources):
+            mine = [r for r, src in zip(rows, sources, strict=True) if src == source]
+            cells.append(f"{np.mean([r[1] for r in mine]):.4f} / {np.mean([r[2] for r in mine]):.4f}")
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
