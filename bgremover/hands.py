@@ -25,6 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bgremover.errors import UsageError
 from bgremover.extras import require
 from bgremover.weights import PinnedFile
 
@@ -176,6 +177,9 @@ class HandLandmarker:
         return tuple(interpreter.get_tensor(index)[0].copy() for index in outputs)
 
     def __call__(self, rgb: np.ndarray) -> list[np.ndarray]:
+        rgb = np.asarray(rgb)
+        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or min(rgb.shape[:2]) < 1:
+            raise UsageError(f"hands are found in an RGB uint8 H×W×3 photo, got {rgb.dtype} {rgb.shape}")
         height, width = rgb.shape[:2]
         side = max(height, width)
         top, left = (side - height) // 2, (side - width) // 2

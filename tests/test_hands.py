@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from bgremover.data.pseudo_labels import fuse_teachers, repair_hands
-from bgremover.errors import WeightsUnavailableError
+from bgremover.errors import UsageError, WeightsUnavailableError
 from bgremover.hands import (
     HAND_MODELS,
     LANDMARK_SIZE,
@@ -91,6 +91,15 @@ def test_her_raised_hands_are_found_where_they_are(landmarker):
         span = np.ptp(hand, axis=0)
         assert 60 < max(span) < 200  # a hand's size in this photo, not a face's or a speck's
     assert landmarker(np.full((240, 320, 3), 128, np.uint8)) == []  # a grey frame has no hands
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [np.zeros((8, 8), np.uint8), np.zeros((8, 8, 4), np.uint8), np.zeros((8, 8, 3)), np.zeros((0, 8, 3), np.uint8)],
+)
+def test_anything_but_an_rgb_photo_is_refused_in_the_librarys_words(landmarker, bad):
+    with pytest.raises(UsageError, match="RGB uint8"):
+        landmarker(bad)
 
 
 def test_the_files_are_pinned_and_refused_when_altered(tmp_path, monkeypatch):
