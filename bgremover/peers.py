@@ -46,9 +46,9 @@ class PeerSpec(PinnedFile):
     """A peer's pinned weights file (:class:`~bgremover.weights.PinnedFile`), its display ``title`` and
     the class that runs it."""
 
-    name: str = ""
-    title: str = ""
-    runner: Callable[..., Callable[[np.ndarray], np.ndarray]] | None = None
+    name: str
+    title: str
+    runner: Callable[..., Callable[[np.ndarray], np.ndarray]]
 
 
 class U2Net:

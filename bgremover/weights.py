@@ -7,7 +7,7 @@ torchvision). Machines without internet point ``BGREMOVER_WEIGHTS_DIR`` (or an e
     encoders/<timm_name>.<tag>.safetensors
     perceptual/vgg16_features_relu4_3.in1k.safetensors
     perceptual/alexnet_features.in1k.safetensors
-    peers/u2netp.onnx, peers/mediapipe_selfie_segmentation.tflite, peers/palm_detection_full.tflite
+    peers/u2netp.onnx, peers/mediapipe_selfie_segmentation.tflite, peers/palm_detection_full.tflite, ...
 
 Example:
     >>> from bgremover.weights import local_weight_file
