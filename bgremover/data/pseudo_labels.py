@@ -6,7 +6,7 @@ teachers that keep a raised hand outvote the one that drops it); pixels where th
 split without a clear majority are marked :data:`IGNORE` and left out of the loss; pieces far smaller
 than the body are left unknown. :func:`voting_teachers` takes away the vote of a teacher that misses a
 frame as a whole (BlazePose on a face close-up), and frames whose remaining teachers disagree are
-rejected.
+rejected. :func:`repair_hands` then lets hands drawn from hand landmarks settle what the vote left out.
 
 Mask files store person as 255, background as 0 and ignored pixels as :data:`IGNORE_VALUE`;
 :func:`decode_label` turns such a file's values into floats with NaN where ignored.
