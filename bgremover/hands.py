@@ -27,6 +27,7 @@ import numpy as np
 
 from bgremover.errors import UsageError
 from bgremover.extras import require
+from bgremover.imageops import letterbox
 from bgremover.weights import PinnedFile
 
 PALM_SIZE = 192  # the palm detector's input, letterboxed RGB in [0, 1]
@@ -180,11 +181,8 @@ class HandLandmarker:
         rgb = np.asarray(rgb)
         if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or min(rgb.shape[:2]) < 1:
             raise UsageError(f"hands are found in an RGB uint8 H×W×3 photo, got {rgb.dtype} {rgb.shape}")
-        height, width = rgb.shape[:2]
-        side = max(height, width)
-        top, left = (side - height) // 2, (side - width) // 2
-        canvas = np.zeros((side, side, 3), np.uint8)
-        canvas[top : top + height, left : left + width] = rgb
+        canvas, top, left = letterbox(rgb)
+        side = canvas.shape[0]
         square = cv2.resize(canvas, (PALM_SIZE, PALM_SIZE), interpolation=cv2.INTER_AREA)
         offset = np.array([left, top], np.float32)
         hands = []

@@ -29,6 +29,23 @@ def resize_for_network(image: np.ndarray, long_side: int, square: bool = False) 
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
+def letterbox(image: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """``image`` centred on a black square as wide as its long side: (square, top, left), where
+    ``top`` and ``left`` are the image's offset in the square (how MediaPipe's models see a photo).
+
+    Example:
+        >>> square, top, left = letterbox(np.ones((2, 4, 3), np.uint8))
+        >>> square.shape, top, left, int(square.sum())
+        ((4, 4, 3), 1, 0, 24)
+    """
+    height, width = image.shape[:2]
+    side = max(height, width)
+    top, left = (side - height) // 2, (side - width) // 2
+    square = np.zeros((side, side, *image.shape[2:]), image.dtype)
+    square[top : top + height, left : left + width] = image
+    return square, top, left
+
+
 def alpha_to_uint8(values: np.ndarray) -> np.ndarray:
     """Values in [0, 1] (alpha, an image in float) → uint8, rounded to nearest and clipped.
 

@@ -38,7 +38,7 @@ import cv2
 import numpy as np
 import yaml
 
-from bgremover.imageops import alpha_to_uint8
+from bgremover.imageops import alpha_to_uint8, letterbox
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -71,10 +71,8 @@ class BlazePose:
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         height, width = rgb.shape[:2]
-        side = max(height, width)
-        canvas = np.zeros((side, side, 3), np.uint8)
-        top, left = (side - height) // 2, (side - width) // 2
-        canvas[top : top + height, left : left + width] = rgb
+        canvas, top, left = letterbox(rgb)
+        side = canvas.shape[0]
         x = cv2.resize(canvas, (256, 256), interpolation=cv2.INTER_AREA).astype(np.float32)[None] / 255.0
         self.interpreter.set_tensor(self.input, x)
         self.interpreter.invoke()
