@@ -41,6 +41,20 @@ def test_a_teacher_that_misses_the_frame_loses_its_vote():
     assert label.sum() == 100 and not np.isnan(label).any()
 
 
+def test_a_frame_where_two_teachers_keep_only_the_hand_is_rejected_not_labelled():
+    # a close-up: the default keeps the whole person, U²-Net (salient) and BlazePose only the raised hand
+    person = np.zeros((40, 40), np.float32)
+    person[10:40, 5:35] = 1.0  # head and shoulders to the bottom edge
+    person[0:12, 28:38] = 1.0  # the raised hand, joined to the body
+    hand = np.zeros_like(person)
+    hand[0:12, 28:38] = 0.95
+    teachers = [person, hand, hand * 0.9]
+    assert voting_teachers(teachers) == [1, 2]  # without an anchor the shared mistake would be the label
+    assert fuse_teachers([hand, hand * 0.9], min_piece=0).sum() == 120  # ... the hand alone, 120 px
+    assert voting_teachers(teachers, anchor=0) == []
+    assert voting_teachers([person, person * 0.9, hand], anchor=0) == [0, 1]  # the anchor votes: labelled
+
+
 def test_label_files_round_trip_through_png(tmp_path):
     label = np.array([[0.0, 1.0, np.nan, 1.0]], np.float32)
     Image.fromarray(encode_label(label)).save(tmp_path / "m.png")

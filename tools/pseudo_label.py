@@ -9,7 +9,9 @@ frames. Teachers: bgremover's default with flip TTA (every person), rembg's U²-
 BlazePose GHUM heavy's segmentation (npm ``@mediapipe/pose@0.5.1675469404``, run with
 ``ai-edge-litert``). Labels: :func:`bgremover.data.pseudo_labels.fuse_teachers` (majority vote,
 ties and unsure pixels ignored, BlazePose's "no person" vetoing a majority for person, small pieces
-dropped; a teacher that matches no other on a frame loses its vote there), then the hands that MediaPipe Hands
+dropped; a teacher that matches no other on a frame loses its vote there, but a frame where the default
+— the one teacher that marks every person whole — matches neither other is rejected: U²-Net and
+BlazePose then agree on a shared mistake, such as only the raised hand of a close-up), then the hands that MediaPipe Hands
 finds (:class:`bgremover.hands.HandLandmarker`, drawn from their landmarks) settle what the vote left out
 (:func:`bgremover.data.pseudo_labels.repair_hands`; ``--no-hands`` skips it). Frames are rejected when the
 voting teachers disagree as a whole (IoU below ``--min-agreement``), when nobody is in them, when too
@@ -193,6 +195,11 @@ def main() -> None:
     parser.add_argument("--max-ignored", type=float, default=0.4, help="largest ignored share of the person kept")
     parser.add_argument("--no-hands", action="store_true", help="no hand repair from MediaPipe Hands landmarks")
     parser.add_argument(
+        "--no-anchor",
+        action="store_true",
+        help="label a frame by the other two teachers when the default matches neither (sets made before 0.5.1)",
+    )
+    parser.add_argument(
         "--refresh",
         nargs="*",
         default=[],
@@ -252,7 +259,11 @@ def main() -> None:
                     teachers[i] = models[i](rgb)
                 if fresh:
                     np.savez_compressed(cached, maps=np.stack([alpha_to_uint8(t) for t in teachers]))
-                voters = voting_teachers(teachers)
+                voters = voting_teachers(teachers, anchor=None if args.no_anchor else TEACHERS.index("default"))
+                if not voters:
+                    reason = "bgremover's default (every person) matches neither other teacher"
+                    rows.append(row | dict(kept=0, reason=reason))
+                    continue
                 agreement = teacher_agreement([teachers[i] for i in voters])
                 pose = voters.index(2) if 2 in voters else None  # BlazePose segments people only
                 label = fuse_teachers([teachers[i] for i in voters], person_only=pose)

@@ -5,7 +5,8 @@ teacher such as BlazePose's segmentation outvotes a salient-object teacher that 
 teachers that keep a raised hand outvote the one that drops it); pixels where the teachers tie or
 split without a clear majority are marked :data:`IGNORE` and left out of the loss; pieces far smaller
 than the body are left unknown. :func:`voting_teachers` takes away the vote of a teacher that misses a
-frame as a whole (BlazePose on a face close-up), and frames whose remaining teachers disagree are
+frame as a whole (BlazePose on a face close-up) — unless it is the anchor, the teacher that marks
+every person, in which case the frame is rejected — and frames whose remaining teachers disagree are
 rejected. :func:`repair_hands` then lets hands drawn from hand landmarks settle what the vote left out.
 
 Mask files store person as 255, background as 0 and ignored pixels as :data:`IGNORE_VALUE`;
@@ -90,20 +91,28 @@ def repair_hands(label: np.ndarray, probabilities: list[np.ndarray], hands: np.n
     return repaired
 
 
-def voting_teachers(probabilities: list[np.ndarray], min_agreement: float = 0.5) -> list[int]:
+def voting_teachers(probabilities: list[np.ndarray], min_agreement: float = 0.5, anchor: int | None = None) -> list[int]:
     """Indices of the teachers that vote on a frame: a teacher whose mask matches no other teacher's
     (IoU below ``min_agreement`` with every one) has missed the frame and loses its vote, as long as two
     teachers remain.
+
+    ``anchor``: the index of a teacher that must keep its vote (the one that marks every person whole).
+    When it matches no other teacher the others agree on something else — a salient-object and a
+    one-person teacher both keeping only the raised hand of a close-up, or only one of two people —
+    and the frame has no voters (``[]``): it is rejected rather than labelled by a shared mistake.
 
     Example:
         >>> a = np.zeros((2, 2), np.float32); a[0] = 1
         >>> voting_teachers([a, a, 1 - a])
         [0, 1]
+        >>> voting_teachers([a, a, 1 - a], anchor=2)
+        []
     """
     masks = [np.asarray(p) >= 0.5 for p in probabilities]
     best = [max(_iou(m, other) for j, other in enumerate(masks) if j != i) for i, m in enumerate(masks)]
     keep = [i for i, score in enumerate(best) if score >= min_agreement]
-    return keep if len(keep) >= 2 else sorted(range(len(masks)), key=lambda i: -best[i])[:2]
+    voters = keep if len(keep) >= 2 else sorted(range(len(masks)), key=lambda i: -best[i])[:2]
+    return [] if anchor is not None and anchor not in voters else voters
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
