@@ -5,18 +5,18 @@
 
 ``--mirrors DIR`` holds each repository of the manifest as a git dir ``DIR/<owner>+<name>/repo`` (or a
 clone at ``DIR/<owner>+<name>``); files are read at the manifest's commit, so anyone rebuilds the same
-frames. Teachers: bgremover's default with flip TTA (every person), rembg's U²-Net (full) and
-BlazePose GHUM heavy's segmentation (npm ``@mediapipe/pose@0.5.1675469404``, run with
-``ai-edge-litert``). Labels: :func:`bgremover.data.pseudo_labels.fuse_teachers` (majority vote,
-ties and unsure pixels ignored, BlazePose's "no person" vetoing a majority for person, small pieces
-dropped; a teacher that matches no other on a frame loses its vote there, but a frame where the default
-— the one teacher that marks every person whole — matches neither other is rejected: U²-Net and
-BlazePose then agree on a shared mistake, such as only the raised hand of a close-up), then the hands that MediaPipe Hands
-finds (:class:`bgremover.hands.HandLandmarker`, drawn from their landmarks) settle what the vote left out
-(:func:`bgremover.data.pseudo_labels.repair_hands`; ``--no-hands`` skips it). Frames are rejected when the
-voting teachers disagree as a whole (IoU below ``--min-agreement``), when nobody is in them, when too
-much of the person is uncertain, when they nearly repeat an earlier frame of the clip, or when they
-resemble a benchmark photo (average hash).
+frames. Teachers: bgremover's default with flip TTA (every person), rembg's U²-Net (full) and BlazePose GHUM
+heavy's segmentation (npm ``@mediapipe/pose@0.5.1675469404``, run with ``ai-edge-litert``). Labels:
+:func:`bgremover.data.pseudo_labels.fuse_teachers` (majority vote, ties and unsure pixels ignored, BlazePose's
+"no person" vetoing a majority for person, small pieces dropped; a teacher that matches no other on a frame
+loses its vote there, but a held-out frame where the default — the one teacher that marks every person whole —
+matches neither other is rejected: U²-Net and BlazePose then agree on a shared mistake, such as only the
+raised hand of a close-up, which would score a model against it; ``--anchor all`` rejects such training frames
+too, ``off`` none), then the hands that MediaPipe Hands finds (:class:`bgremover.hands.HandLandmarker`, drawn
+from their landmarks) settle what the vote left out (:func:`bgremover.data.pseudo_labels.repair_hands`;
+``--no-hands`` skips it). Frames are rejected when the voting teachers disagree as a whole (IoU below
+``--min-agreement``), when nobody is in them, when too much of the person is uncertain, when they nearly
+repeat an earlier frame of the clip, or when they resemble a benchmark photo (average hash).
 
 Writes ``OUT/teachers/*.npz`` (each frame's teacher maps: a rerun with a new rule fuses them again without
 running the teachers), ``OUT/{train,val}/{images,masks,uncertainty}/`` (masks: 255 person, 0 background, 128 ignored;
@@ -195,9 +195,11 @@ def main() -> None:
     parser.add_argument("--max-ignored", type=float, default=0.4, help="largest ignored share of the person kept")
     parser.add_argument("--no-hands", action="store_true", help="no hand repair from MediaPipe Hands landmarks")
     parser.add_argument(
-        "--no-anchor",
-        action="store_true",
-        help="label a frame by the other two teachers when the default matches neither (sets made before 0.5.1)",
+        "--anchor",
+        choices=("val", "all", "off"),
+        default="val",
+        help="where a frame whose default matches neither other teacher is rejected: held-out frames only "
+        "(training frames are labelled by the other two, which measured better), all frames, or none",
     )
     parser.add_argument(
         "--refresh",
@@ -259,7 +261,8 @@ def main() -> None:
                     teachers[i] = models[i](rgb)
                 if fresh:
                     np.savez_compressed(cached, maps=np.stack([alpha_to_uint8(t) for t in teachers]))
-                voters = voting_teachers(teachers, anchor=None if args.no_anchor else TEACHERS.index("default"))
+                anchored = args.anchor == "all" or (args.anchor == "val" and split == "val")
+                voters = voting_teachers(teachers, anchor=TEACHERS.index("default") if anchored else None)
                 if not voters:
                     reason = "bgremover's default (every person) matches neither other teacher"
                     rows.append(row | dict(kept=0, reason=reason))
