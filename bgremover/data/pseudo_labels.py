@@ -91,7 +91,9 @@ def repair_hands(label: np.ndarray, probabilities: list[np.ndarray], hands: np.n
     return repaired
 
 
-def voting_teachers(probabilities: list[np.ndarray], min_agreement: float = 0.5, anchor: int | None = None) -> list[int]:
+def voting_teachers(
+    probabilities: list[np.ndarray], min_agreement: float = 0.5, anchor: int | None = None
+) -> list[int]:
     """Indices of the teachers that vote on a frame: a teacher whose mask matches no other teacher's
     (IoU below ``min_agreement`` with every one) has missed the frame and loses its vote, as long as two
     teachers remain.
