@@ -83,7 +83,9 @@ class FusedSegmenter(Segmenter):
 def load_fused(folder: str | Path, peer_path: str | Path | None = None, **base_options) -> FusedSegmenter:
     """A fused tier from its folder's ``config.json`` (``"best"``: ``pretrained/bgremover-best``): the
     configured base model (:func:`~bgremover.inference.load_segmenter` with ``base_options``) fused with
-    its peer (``peer_path``, else the checked download)."""
+    its peer (``peer_path``, else the checked download) on the runtime ``backend`` and ``precision`` give
+    it (:func:`~bgremover.peers.peer_runtime`)."""
     config = FusionConfig.load(Path(folder))
     base = load_segmenter(config.base, **base_options)
-    return FusedSegmenter(base, load_peer(config.peer, peer_path), config.weight, config.flip)
+    runtime = {key: base_options[key] for key in ("backend", "precision") if base_options.get(key)}
+    return FusedSegmenter(base, load_peer(config.peer, peer_path, **runtime), config.weight, config.flip)

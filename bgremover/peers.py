@@ -25,6 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bgremover.constants import AUTO, BACKENDS, PRECISIONS
 from bgremover.errors import UsageError
 from bgremover.extras import require
 from bgremover.weights import PinnedFile
@@ -52,32 +53,30 @@ class PeerSpec(PinnedFile):
 
 
 class U2Net:
-    """rembg's U²-Net (full, 176 MB, Apache-2.0) through ONNX Runtime, as rembg computes it
-    (min-max normalised), resized back to the photo."""
+    """rembg's U²-Net (full, 176 MB, Apache-2.0) on rembg's recipe (min-max normalised), resized back to
+    the photo, run by ``backend``: ``"onnx"`` (ONNX Runtime, as rembg runs it), ``"openvino"`` (the same
+    file in OpenVINO, bf16 where the CPU has it) or ``"auto"`` (:func:`peer_runtime`)."""
 
-    def __init__(self, path: str | Path | None = None, threads: int | None = None):
-        ort = require("onnxruntime", "runtimes", "the U²-Net peer")
+    def __init__(self, path: str | Path | None = None, threads: int | None = None, backend: str = AUTO):
+        from bgremover.runtimes import EXPORTED_BACKENDS, RUNTIME_PACKAGES
 
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        path = path or PEERS["u2net"].weights()
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.input_name = self.session.get_inputs()[0].name
+        self.backend = peer_runtime(backend)
+        require(RUNTIME_PACKAGES[self.backend], "runtimes", "the U²-Net peer")
+        self.network = EXPORTED_BACKENDS[self.backend](path or PEERS["u2net"].weights(), threads)
 
     def __call__(self, rgb: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
         image = cv2.resize(rgb, (U2NET_SIZE, U2NET_SIZE), interpolation=cv2.INTER_LANCZOS4).astype(np.float32)
         image = (image / max(float(image.max()), 1e-6) - IMAGENET_MEAN) / IMAGENET_STD
-        out = self.session.run(None, {self.input_name: image.transpose(2, 0, 1)[None]})[0][0, 0]
+        out = self.network(np.ascontiguousarray(image.transpose(2, 0, 1)[None]))[0]
         return resized((out - out.min()) / max(float(out.max() - out.min()), 1e-8), size or rgb.shape[1::-1])
 
 
 class SelfieSegmenter:
     """MediaPipe Selfie (general model, 250 kB, Apache-2.0) through LiteRT (``ai-edge-litert``): the
     photo resized to 256² (area), RGB in [0, 1], the probability resized back. One interpreter is not
-    re-entrant: calls are serialised."""
+    re-entrant: calls are serialised. LiteRT is its only runtime: ``backend`` is accepted and not used."""
 
-    def __init__(self, path: str | Path | None = None, threads: int | None = None):
+    def __init__(self, path: str | Path | None = None, threads: int | None = None, backend: str = AUTO):
         require("ai_edge_litert", "runtimes", "the MediaPipe Selfie peer")
         from ai_edge_litert.interpreter import Interpreter
 
@@ -128,6 +127,34 @@ def peer_spec(name: str) -> PeerSpec:
     return PEERS[name]
 
 
-def load_peer(name: str, path: str | Path | None = None, threads: int | None = None):
-    """The peer ``name`` (:data:`PEERS`) ready to call: weights from ``path``, else the checked download."""
-    return peer_spec(name).runner(path, threads=threads)
+def peer_runtime(backend: str = AUTO, precision: str = "default") -> str:
+    """The runtime a peer's ONNX file runs on: ``backend`` where it names an exported runtime, else what
+    ``auto`` gives a model on this CPU (:func:`~bgremover.runtimes.choose_runtime`): OpenVINO where the
+    CPU runs bf16 natively, ONNX Runtime elsewhere, for ``precision="f32"`` and beside a network on a GPU.
+
+    Example:
+        >>> peer_runtime("openvino"), peer_runtime("torch", precision="f32")
+        ('openvino', 'onnx')
+    """
+    from bgremover.runtimes import EXPORTED_BACKENDS, fastest_cpu_runtime
+
+    if backend in EXPORTED_BACKENDS:
+        return backend
+    if backend not in BACKENDS:
+        raise UsageError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
+    if precision not in PRECISIONS:
+        raise UsageError(f"unknown precision {precision!r}: one of {', '.join(PRECISIONS)}")
+    runtime = fastest_cpu_runtime("f32" if precision == "f32" else "default")
+    return runtime if runtime in EXPORTED_BACKENDS else "onnx"  # without the runtimes extra: onnx asks for it
+
+
+def load_peer(
+    name: str,
+    path: str | Path | None = None,
+    threads: int | None = None,
+    backend: str = AUTO,
+    precision: str = "default",
+):
+    """The peer ``name`` (:data:`PEERS`) ready to call: weights from ``path``, else the checked download;
+    run where :func:`peer_runtime` says for ``backend`` and ``precision``."""
+    return peer_spec(name).runner(path, threads=threads, backend=peer_runtime(backend, precision))

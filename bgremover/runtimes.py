@@ -27,7 +27,8 @@ def require_runtime(backend: str):
 
 
 class OnnxNetwork:
-    """An exported model (see :func:`bgremover.deploy.export.export_onnx`) run by onnxruntime."""
+    """An exported model (see :func:`bgremover.deploy.export.export_onnx`, or any one-input graph whose
+    first output is N×1×H×W) run by onnxruntime."""
 
     def __init__(self, path: str | os.PathLike, threads: int | None = None):
         ort = require_runtime("onnx")
@@ -36,9 +37,10 @@ class OnnxNetwork:
         if threads:
             options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name  # "image" in bgremover's files
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {"image": batch})[0][:, 0]
+        return self.session.run(None, {self.input_name: batch})[0][:, 0]
 
 
 class OpenVinoNetwork:

@@ -222,7 +222,11 @@ def main() -> None:
     (out / "sheets").mkdir(exist_ok=True)
     (out / "teachers").mkdir(exist_ok=True)
     ours = load_model("default")
-    models = (lambda rgb: ours.predict(rgb, tta=True, subject="all"), U2Net(threads=2), BlazePose(args.blazepose))
+    models = (
+        lambda rgb: ours.predict(rgb, tta=True, subject="all"),
+        U2Net(threads=2, backend="onnx"),
+        BlazePose(args.blazepose),
+    )
     hand_landmarker = None if args.no_hands else HandLandmarker(threads=2)
     forbidden = benchmark_hashes(Path(args.data_dir))
     rows, sheet_rows, hand_rows = Manifest(out / "manifest.csv"), {}, {}

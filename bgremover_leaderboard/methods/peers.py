@@ -226,7 +226,7 @@ class U2NetFull(Method):
         from bgremover.peers import U2Net
 
         try:
-            self.network = U2Net(threads=self.threads)
+            self.network = U2Net(threads=self.threads, backend="onnx")  # rembg runs it on ONNX Runtime
         except WeightsUnavailableError as err:
             raise MethodUnavailable(str(err)) from err
 
