@@ -63,7 +63,7 @@ class FusedSegmenter(Segmenter):
         if not 0.0 <= weight <= 1.0:
             raise UsageError(f"the fusion weight must lie in [0, 1], got {weight}")
         self.peer, self.weight, self.flip = peer, weight, flip
-        self._peer_lock = threading.Lock()  # one ONNX Runtime session, called from several threads
+        self._peer_lock = threading.Lock()  # one peer instance, called from several threads
 
     def peer_alpha(self, rgb: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
         """The peer's probability for ``rgb``, at ``size`` (w, h; default: the photo's)."""
