@@ -138,12 +138,12 @@ def peer_runtime(backend: str = AUTO, precision: str = "default") -> str:
     """
     from bgremover.runtimes import EXPORTED_BACKENDS, fastest_cpu_runtime
 
-    if backend in EXPORTED_BACKENDS:
-        return backend
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
     if precision not in PRECISIONS:
         raise UsageError(f"unknown precision {precision!r}: one of {', '.join(PRECISIONS)}")
+    if backend in EXPORTED_BACKENDS:
+        return backend
     runtime = fastest_cpu_runtime("f32" if precision == "f32" else "default")
     return runtime if runtime in EXPORTED_BACKENDS else "onnx"  # without the runtimes extra: onnx asks for it
 
