@@ -2,8 +2,9 @@
 
     python tools/fusion_search.py [--config configs/default-finetune.yaml] [--weights 0.3 0.4 0.5 0.6 0.7]
     python tools/fusion_search.py --base fast --no-flip --peer selfie
+    python tools/fusion_search.py --multiscale  # the base with flip + multi-scale TTA
 
-Runs the base model (flip TTA unless ``--no-flip``, every person) and the peer
+Runs the base model (flip TTA unless ``--no-flip``, multi-scale with ``--multiscale``, every person) and the peer
 (:data:`bgremover.peers.PEERS`: rembg's U²-Net, or MediaPipe Selfie) once per validation photo, then
 scores ``w × base + (1 − w) × peer`` (main subject, IoU at 0.5) for each ``w``, per part of the
 validation set, with precision and recall, and the paired difference from the base alone. Write the
@@ -31,11 +32,12 @@ def main() -> None:
     parser.add_argument("--real-closeups", action="store_true", help="add the real close-ups part")
     parser.add_argument("--base", default="default", help="the model fused (default: the default tier)")
     parser.add_argument("--no-flip", action="store_true", help="the base without flip TTA")
+    parser.add_argument("--multiscale", action="store_true", help="the base at the multi-scale TTA's scales too")
     parser.add_argument("--peer", choices=sorted(PEERS), default="u2net")
     parser.add_argument("--peer-path", help="the peer's weights file (default: the weights dir, else the download)")
     args = parser.parse_args()
     from bgremover import load_model
-    from bgremover.constants import DEFAULT_RECIPE
+    from bgremover.constants import DEFAULT_RECIPE, MULTISCALE
     from bgremover.metrics import iou
     from bgremover.metrics.paired import compare_scores
     from bgremover.peers import load_peer
@@ -47,7 +49,9 @@ def main() -> None:
     peer = load_peer(args.peer, args.peer_path, threads=2)
     maps = []
     for i, (image, mask) in enumerate(samples):
-        maps.append((base.predict(image, tta=not args.no_flip, subject="all"), peer(np.asarray(image)), mask))
+        scales = MULTISCALE if args.multiscale else (1.0,)
+        mine = base.predict(image, tta=not args.no_flip, scales=scales, subject="all")
+        maps.append((mine, peer(np.asarray(image)), mask))
         if i % 40 == 0:
             print(f"{i}/{len(samples)}", file=sys.stderr, flush=True)
     parts = [*dict.fromkeys(labels), "all"]
