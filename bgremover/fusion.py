@@ -1,13 +1,13 @@
 """Fused tiers: a shipped network's probabilities averaged, pixel by pixel, with a permissive peer's
 (:mod:`bgremover.peers`) whose errors lie elsewhere.
 
-- ``best``: the default with flip TTA and rembg's U²-Net (full): U²-Net keeps raised hands and drops
+- ``best``: the default with flip and multi-scale TTA and rembg's U²-Net (full): U²-Net keeps raised hands and drops
   chairs' neighbours less often; the default keeps bystanders and drops fewer salient objects;
 - ``fast-plus``: the fast tier and MediaPipe Selfie (250 kB, a few milliseconds a photo on 2 CPU cores).
 
 The peer's weights are fetched once from their public source and checked by sha256; offline machines
 put the file in ``$BGREMOVER_WEIGHTS_DIR/peers/``. The fusion settings travel beside each tier's card
-in its ``config.json`` (``{"fusion": {"base", "weight", "flip", "peer"}}``).
+in its ``config.json`` (``{"fusion": {"base", "weight", "flip", "peer", "scales"}}``).
 
 Example:
     >>> from bgremover.fusion import FusionConfig
@@ -36,17 +36,20 @@ from bgremover.pretrained import PRETRAINED
 
 @dataclass(frozen=True)
 class FusionConfig:
-    """How a fused tier fuses: the ``base`` shipped network, run with flip TTA or not, its ``weight``,
-    and the ``peer`` (:data:`~bgremover.peers.PEERS`) that gets ``1 - weight``; the weight is chosen on
-    the validation photos (``tools/fusion_search.py``), never on a benchmark set."""
+    """How a fused tier fuses: the ``base`` shipped network, run with flip TTA or not and at ``scales``
+    (multiples of its working size, averaged), its ``weight``, and the ``peer``
+    (:data:`~bgremover.peers.PEERS`) that gets ``1 - weight``; the weight and scales are chosen on the
+    validation photos (``tools/fusion_search.py``), never on a benchmark set."""
 
     base: str = "default"
     weight: float = 0.5
     flip: bool = True
     peer: str = "u2net"
+    scales: tuple[float, ...] = (1.0,)
 
     def __post_init__(self):
         peer_spec(self.peer)  # an unknown peer is refused when the config is read
+        object.__setattr__(self, "scales", tuple(self.scales))  # JSON gives a list
 
     @classmethod
     def load(cls, folder: Path = PRETRAINED["best"].folder) -> FusionConfig:
@@ -55,14 +58,15 @@ class FusionConfig:
 
 class FusedSegmenter(Segmenter):
     """A :class:`Segmenter` whose alpha is ``weight`` × the base network's probability (with flip TTA
-    when ``flip``) + (1 − ``weight``) × the peer's; the main-subject rule and refinement run on the
-    fused map. Everything else (sizes, limits, video) is the base segmenter's."""
+    when ``flip``, averaged over ``scales`` unless a call names its own) + (1 − ``weight``) × the peer's;
+    the main-subject rule and refinement run on the fused map. Everything else (sizes, limits, video) is
+    the base segmenter's."""
 
-    def __init__(self, base: Segmenter, peer, weight: float, flip: bool = True):
+    def __init__(self, base: Segmenter, peer, weight: float, flip: bool = True, scales: Sequence[float] = (1.0,)):
         super().__init__(base.network, base.device, base.working_size, base._max_pixels, base.square)
         if not 0.0 <= weight <= 1.0:
             raise UsageError(f"the fusion weight must lie in [0, 1], got {weight}")
-        self.peer, self.weight, self.flip = peer, weight, flip
+        self.peer, self.weight, self.flip, self.scales = peer, weight, flip, tuple(scales)
         self._peer_lock = threading.Lock()  # one peer instance, called from several threads
 
     def peer_alpha(self, rgb: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
@@ -73,7 +77,7 @@ class FusedSegmenter(Segmenter):
     def _network_maps(self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float]) -> list[np.ndarray]:
         # fused at the base network's resolution, where the main subject is chosen: on a 2-megapixel
         # photo a photo-size fusion and subject rule took longer than the fast tier's whole cut
-        bases = super()._network_maps(rgbs, tta or self.flip, scales)
+        bases = super()._network_maps(rgbs, tta or self.flip, self.scales if tuple(scales) == (1.0,) else scales)
         return [
             self.weight * base + (1.0 - self.weight) * self.peer_alpha(rgb, base.shape[::-1])
             for rgb, base in zip(rgbs, bases, strict=True)
@@ -88,4 +92,5 @@ def load_fused(folder: str | Path, peer_path: str | Path | None = None, **base_o
     config = FusionConfig.load(Path(folder))
     base = load_segmenter(config.base, **base_options)
     runtime = {key: base_options[key] for key in ("backend", "precision") if base_options.get(key)}
-    return FusedSegmenter(base, load_peer(config.peer, peer_path, **runtime), config.weight, config.flip)
+    peer = load_peer(config.peer, peer_path, **runtime)
+    return FusedSegmenter(base, peer, config.weight, config.flip, config.scales)

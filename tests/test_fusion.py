@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from bgremover import WeightsUnavailableError, load_model
+from bgremover.constants import MULTISCALE
 from bgremover.errors import UsageError
 from bgremover.fusion import FusedSegmenter, FusionConfig
 from bgremover.io import read_image, read_mask
@@ -104,6 +105,9 @@ def test_fusion_is_the_weighted_mean_then_the_subject_rule(u2net, subject_and_by
         a, b = everyone >= 0.5, expected >= 0.5
         assert (a & b).sum() / (a | b).sum() > 0.995, weight
     assert np.abs(FusedSegmenter(base, u2net, 1.0).predict(rgb) - base.predict(rgb, tta=True)).max() < 1e-5
+    multiscale = FusedSegmenter(base, u2net, 1.0, scales=MULTISCALE)  # the tier's scales, unless a call names its own
+    assert np.abs(multiscale.predict(rgb) - base.predict(rgb, tta=True, scales=MULTISCALE)).max() < 1e-5
+    assert np.abs(multiscale.predict(rgb, scales=(1.25,)) - base.predict(rgb, tta=True, scales=(1.25,))).max() < 1e-5
     fused = FusedSegmenter(base, u2net, 0.5)
     main, everyone = fused.predict(rgb), fused.predict(rgb, subject="all")
     assert everyone[bystander].mean() > 0.5 > main[bystander].mean()  # the rule drops the small bystander
@@ -115,7 +119,8 @@ def test_fusion_is_the_weighted_mean_then_the_subject_rule(u2net, subject_and_by
 def test_best_tier_loads_by_name_with_its_shipped_config(u2net, photo_path):
     config = FusionConfig.load()
     best = load_model("best")
-    assert isinstance(best, FusedSegmenter) and (best.weight, best.flip) == (config.weight, config.flip)
+    assert isinstance(best, FusedSegmenter)
+    assert (best.weight, best.flip, best.scales) == (config.weight, config.flip, config.scales)
     alpha = best.predict(photo_path)
     assert alpha.shape == read_image(photo_path).shape[:2] and 0.05 < (alpha >= 0.5).mean() < 0.95
 

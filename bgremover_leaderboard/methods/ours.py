@@ -109,6 +109,8 @@ class Fused(Method):
         config = FusionConfig.load(PRETRAINED[tier].folder)
         base = Ours(config.base, str(PRETRAINED[config.base].folder)).resolution
         flip = " + flip" if config.flip else ""
+        if config.scales != (1.0,):
+            flip += " + scales " + "/".join(f"{scale:g}" for scale in config.scales)
         self.resolution = (
             f"{config.weight:g} × {config.base} ({base}{flip}) + {1 - config.weight:g} × {PEERS[config.peer].title}"
         )
