@@ -1,8 +1,9 @@
 """Fused tiers: a shipped network's probabilities averaged, pixel by pixel, with a permissive peer's
 (:mod:`bgremover.peers`) whose errors lie elsewhere.
 
-- ``best``: the default with flip and multi-scale TTA and rembg's U²-Net (full): U²-Net keeps raised hands and drops
-  chairs' neighbours less often; the default keeps bystanders and drops fewer salient objects;
+- ``best``: the default with flip and multi-scale TTA, and rembg's U²-Net (full): U²-Net keeps raised
+  hands and drops chairs' neighbours less often; the default keeps bystanders and drops fewer salient
+  objects;
 - ``fast-plus``: the fast tier and MediaPipe Selfie (250 kB, a few milliseconds a photo on 2 CPU cores).
 
 The peer's weights are fetched once from their public source and checked by sha256; offline machines

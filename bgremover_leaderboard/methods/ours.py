@@ -108,11 +108,11 @@ class Fused(Method):
         self.tier, self.name = tier, f"ours:{tier}"
         config = FusionConfig.load(PRETRAINED[tier].folder)
         base = Ours(config.base, str(PRETRAINED[config.base].folder)).resolution
-        flip = " + flip" if config.flip else ""
+        tta = " + flip" if config.flip else ""
         if config.scales != (1.0,):
-            flip += " + scales " + "/".join(f"{scale:g}" for scale in config.scales)
+            tta += " + scales " + "/".join(f"{scale:g}" for scale in config.scales)
         self.resolution = (
-            f"{config.weight:g} × {config.base} ({base}{flip}) + {1 - config.weight:g} × {PEERS[config.peer].title}"
+            f"{config.weight:g} × {config.base} ({base}{tta}) + {1 - config.weight:g} × {PEERS[config.peer].title}"
         )
         self.segmenter = None
 
