@@ -30,6 +30,7 @@ def main() -> None:
     from bgremover import settings
     from bgremover.data import read_split
     from bgremover.io import read_image
+    from bgremover.metrics import iou
     from bgremover.peers import U2Net, peer_runtime
 
     ccp = (args.data or Path(settings.data_dir() or "../shared/data")) / "ccp_person"
@@ -54,18 +55,12 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for name in runners:
         p50, p95 = np.percentile(times[name], [50, 95])
-        ious = [_iou(a, b) for a, b in zip(maps[name], maps["onnx"], strict=True)]
+        ious = [iou(a, b) for a, b in zip(maps[name], maps["onnx"], strict=True)]
         delta = np.mean([np.abs(a - b).mean() for a, b in zip(maps[name], maps["onnx"], strict=True)])
         print(
             f"| {name} | {p50:.1f} | {p95:.1f} | {p95 / base:.2f}× | {min(ious):.4f} / {np.mean(ious):.4f} "
             f"| {delta:.5f} |"
         )
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    x, y = a >= 0.5, b >= 0.5
-    union = (x | y).sum()
-    return float((x & y).sum() / union) if union else 1.0
 
 
 if __name__ == "__main__":

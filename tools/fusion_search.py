@@ -48,8 +48,8 @@ def main() -> None:
     base = load_model(args.base)
     peer = load_peer(args.peer, args.peer_path, threads=2)
     maps = []
+    scales = MULTISCALE if args.multiscale else (1.0,)
     for i, (image, mask) in enumerate(samples):
-        scales = MULTISCALE if args.multiscale else (1.0,)
         mine = base.predict(image, tta=not args.no_flip, scales=scales, subject="all")
         maps.append((mine, peer(np.asarray(image)), mask))
         if i % 40 == 0:
