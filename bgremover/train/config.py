@@ -131,7 +131,8 @@ class TrainConfig:
     w_perceptual: float = 0.5
     w_edge: float = 0.3
     perceptual_size: int | None = 160
-    # distillation (a teacher model source: folder, name or Hub id)
+    # distillation (a teacher model source: folder, name or Hub id; a fused tier such as "best" fuses
+    # its base network with its peer, bgremover.train.teachers)
     teacher: str | None = None
     w_distill: float = 1.0
     distill_temperature: float = 2.0

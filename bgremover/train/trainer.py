@@ -14,8 +14,7 @@ from timm.utils import ModelEmaV3
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from bgremover.hub import load_network
-from bgremover.losses import distillation_loss, fill_ignored, teacher_logits
+from bgremover.losses import distillation_loss, fill_ignored
 from bgremover.train.builders import (
     build_datasets,
     build_loss,
@@ -29,6 +28,7 @@ from bgremover.train.config import TrainConfig
 from bgremover.train.distributed import DistInfo, init_distributed
 from bgremover.train.evaluate import autocast_context, evaluate
 from bgremover.train.logging import RunLogger, plot_curves
+from bgremover.train.teachers import load_teacher
 
 LAST_CHECKPOINT = "last.pt"
 BEST_DIR = "best"
@@ -105,7 +105,11 @@ class Trainer:
         self.model = build_model(config).to(self.device)
         self.loss = build_loss(config).to(self.device)
         self.ema = ModelEmaV3(self.model, decay=config.ema_decay) if config.ema_decay else None
-        self.teacher = load_network(config.teacher).to(self.device).requires_grad_(False) if config.teacher else None
+        self.teacher = (
+            load_teacher(config.teacher, config.teacher_scale, config.teacher_flip).to(self.device)
+            if config.teacher
+            else None
+        )
         self.optimizer = build_optimizer(config, self.model)
         self.scheduler = build_scheduler(config, self.optimizer)
         self.scaler = torch.amp.GradScaler("cuda", enabled=config.amp and self.device.type == "cuda")
@@ -184,7 +188,7 @@ class Trainer:
                 total, terms = self.loss(logits, masks, images)  # NaN (a pseudo-label's unknown) left out
                 masks = fill_ignored(masks, logits)  # for the hard-example miner's per-item BCE
                 if self.teacher is not None:
-                    target = teacher_logits(self.teacher, images, config.teacher_scale, config.teacher_flip)
+                    target = self.teacher(images)
                     terms["distill"] = distillation_loss(logits, target, config.distill_temperature)
                     total = total + config.w_distill * terms["distill"]
             self.optimizer.zero_grad(set_to_none=True)
