@@ -59,9 +59,9 @@ class FusionConfig:
 
 class FusedSegmenter(Segmenter):
     """A :class:`Segmenter` whose alpha is ``weight`` × the base network's probability (with flip TTA
-    when ``flip``, averaged over ``scales`` unless a call names its own) + (1 − ``weight``) × the peer's;
-    the main-subject rule and refinement run on the fused map. Everything else (sizes, limits, video) is
-    the base segmenter's."""
+    when ``flip``, averaged over ``scales`` unless a call names its own, ``(1.0,)`` included) + (1 −
+    ``weight``) × the peer's; the main-subject rule and refinement run on the fused map. Everything else
+    (sizes, limits, video) is the base segmenter's."""
 
     def __init__(self, base: Segmenter, peer, weight: float, flip: bool = True, scales: Sequence[float] = (1.0,)):
         super().__init__(base.network, base.device, base.working_size, base._max_pixels, base.square)
@@ -78,7 +78,7 @@ class FusedSegmenter(Segmenter):
     def _network_maps(self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float]) -> list[np.ndarray]:
         # fused at the base network's resolution, where the main subject is chosen: on a 2-megapixel
         # photo a photo-size fusion and subject rule took longer than the fast tier's whole cut
-        bases = super()._network_maps(rgbs, tta or self.flip, self.scales if tuple(scales) == (1.0,) else scales)
+        bases = super()._network_maps(rgbs, tta or self.flip, scales)  # None: the tier's own scales
         return [
             self.weight * base + (1.0 - self.weight) * self.peer_alpha(rgb, base.shape[::-1])
             for rgb, base in zip(rgbs, bases, strict=True)

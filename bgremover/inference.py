@@ -55,6 +55,8 @@ class Segmenter:
         >>> alpha = seg.predict("photo.jpg", tta=True)  # doctest: +SKIP
     """
 
+    scales: tuple[float, ...] = (1.0,)  # what a call that names no scales runs (a fused tier: its config's)
+
     def __init__(
         self,
         network: nn.Module | OnnxNetwork | OpenVinoNetwork,
@@ -98,14 +100,15 @@ class Segmenter:
         self,
         image: ImageSource | Sequence[ImageSource],
         tta: bool = False,
-        scales: Sequence[float] = (1.0,),
+        scales: Sequence[float] | None = None,
         refine: bool = False,
         subject: str = DEFAULT_SUBJECT,
     ) -> np.ndarray | list[np.ndarray]:
         """Float32 alpha (H×W in [0, 1]) at the input's resolution; a list in gives a list out.
 
         ``tta``: average with the horizontally flipped image. ``scales``: working sizes as
-        multiples of ``working_size`` (e.g. ``(0.75, 1.0, 1.25)``), averaged. ``refine``: guided
+        multiples of ``working_size`` (e.g. ``(0.75, 1.0, 1.25)``), averaged; ``None``: the model's own
+        (:attr:`scales`: 1 alone, a fused tier's configured scales). ``refine``: guided
         filter on the edge band, guided by the full-resolution image. ``subject``: ``"main"``
         (default) keeps only the main subject(s), ``"all"`` every person (:mod:`bgremover.subjects`).
         """
@@ -136,7 +139,7 @@ class Segmenter:
         return predict_frames(self, frames, batch_size, stabilize, subject)
 
     def _predict_arrays(
-        self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float], refine: bool, subject: str
+        self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float] | None, refine: bool, subject: str
     ) -> list[np.ndarray]:
         alphas = []
         for rgb, prob in zip(rgbs, self._network_maps(rgbs, tta, scales), strict=True):
@@ -147,9 +150,11 @@ class Segmenter:
             alphas.append(refine_alpha(rgb, alpha) if refine else alpha)
         return alphas
 
-    def _network_maps(self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float]) -> list[np.ndarray]:
-        """Each photo's person probability averaged over ``scales`` (and the mirror image with ``tta``),
-        at the network's resolution for scale 1 (:func:`~bgremover.imageops.network_size`)."""
+    def _network_maps(self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float] | None) -> list[np.ndarray]:
+        """Each photo's person probability averaged over ``scales`` (``None``: :attr:`scales`; and the
+        mirror image with ``tta``), at the network's resolution for scale 1
+        (:func:`~bgremover.imageops.network_size`)."""
+        scales = self.scales if scales is None else scales
         if not scales:
             raise UsageError("scales must name at least one scale")
         for scale in scales:

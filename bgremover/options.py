@@ -92,8 +92,9 @@ class CutOptions:
         return cls(**{name: value for name, value in values.items() if name in names})
 
     @property
-    def scales(self) -> tuple[float, ...]:
-        return MULTISCALE if self.multiscale else (1.0,)
+    def scales(self) -> tuple[float, ...] | None:
+        """:data:`~bgremover.constants.MULTISCALE` with ``multiscale``, else ``None``: the model's own."""
+        return MULTISCALE if self.multiscale else None
 
     def alpha(self, segmenter, rgb: np.ndarray) -> np.ndarray:
         """``segmenter``'s alpha for ``rgb`` under these options (hard where a threshold is set)."""

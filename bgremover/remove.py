@@ -17,7 +17,7 @@ def remove_background(
     background: Background = "transparent",
     model: Segmenter | None = None,
     tta: bool = False,
-    scales: tuple[float, ...] = (1.0,),
+    scales: tuple[float, ...] | None = None,
     refine: bool = False,
     threshold: float | None = None,
     foreground_estimation: bool = False,
@@ -25,6 +25,7 @@ def remove_background(
 ) -> Image.Image:
     """Cut the person out of ``image``: RGBA for ``"transparent"``, else RGB on the new background.
 
+    ``scales`` (``None``: the model's own, :meth:`~bgremover.inference.Segmenter.predict`).
     ``threshold`` turns the soft alpha into a hard mask (``None`` or 0: the soft alpha). ``model``
     defaults to the committed model.
     ``subject="main"`` keeps only the main subject(s), ``"all"`` every person.

@@ -105,7 +105,7 @@ def cut_videos(videos: list[Path], args: argparse.Namespace) -> list[tuple[Path,
                     progress=progress,
                     mask=args.mask,
                     tta=args.tta,
-                    scales=MULTISCALE if args.multiscale else (1.0,),
+                    scales=MULTISCALE if args.multiscale else None,
                     refine=args.refine,
                 )
         except KeyboardInterrupt:

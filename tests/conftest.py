@@ -51,6 +51,18 @@ def photo_path() -> Path:
 
 
 @pytest.fixture(scope="session")
+def selfie():
+    """MediaPipe Selfie (the fast-plus tier's peer); skipped where its file is not here."""
+    from bgremover import WeightsUnavailableError
+    from bgremover.peers import SelfieSegmenter
+
+    try:
+        return SelfieSegmenter(threads=2)
+    except WeightsUnavailableError as err:
+        pytest.skip(f"MediaPipe Selfie's file is not here ({err}); put it in $BGREMOVER_WEIGHTS_DIR/peers/")
+
+
+@pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     """A small random-init model saved with ``save_pretrained`` (for plumbing tests)."""
     from bgremover import create_model

