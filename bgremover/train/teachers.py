@@ -52,16 +52,14 @@ class FusedTeacher(nn.Module):
     def __init__(self, network: nn.Module, peer: Callable, weight: float, scale: float = 1.0, flip: bool = True):
         super().__init__()
         self.base = NetworkTeacher(network, scale, flip)
-        self.peer, self.weight, self.scale = peer, weight, scale
+        self.peer, self.weight = peer, weight
 
     def peer_probabilities(self, images: torch.Tensor) -> torch.Tensor:
         size = images.shape[-2:]
-        seen = (
-            images
-            if self.scale == 1.0
-            else F.interpolate(images, scale_factor=self.scale, mode="bilinear", align_corners=False)
-        )
-        rgbs = (seen.detach().float().clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        scale = self.base.scale
+        if scale != 1.0:
+            images = F.interpolate(images, scale_factor=scale, mode="bilinear", align_corners=False)
+        rgbs = (images.detach().float().clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
         maps = np.stack([self.peer(np.ascontiguousarray(rgb), (size[1], size[0])) for rgb in rgbs])
         return torch.from_numpy(maps)[:, None].to(images.device)
 
