@@ -41,3 +41,8 @@ class CompositeConfig:
     occluder_p: float = 0.0  # of a background-photo occluder in front of the people
     occluder_size: tuple[float, float] = (0.15, 0.5)  # of the canvas height and width
     occluder_vertices: tuple[int, int] = (5, 9)
+    # of a composite with an object that is not a person touching its people (a chair behind the head, a
+    # cushion held in front), labelled background: the hard negatives of ``TrainConfig.negatives``
+    negative_p: float = 0.0
+    negative_front_p: float = 0.3  # of those objects in front of the people (taken from the label), the rest behind
+    negative_height: tuple[float, float] = (0.3, 1.0)  # of the people's height (in front: half that)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -174,6 +175,38 @@ def test_composite_occluder_hides_people_and_is_labelled_background():
     assert hidden > 0
 
 
+@pytest.mark.parametrize("front_p", [0.0, 1.0])
+def test_composite_hard_negative_touches_the_people_and_is_background(front_p):
+    background = np.zeros((120, 160, 3), np.uint8)
+    background[..., 2] = 255  # pure blue room, pure red person, pure green object
+    person = flat_person(100, 40)
+    thing = np.zeros((30, 30, 3), np.uint8)
+    thing[..., 1] = 255
+    thing_mask = np.ones((30, 30), np.float32)
+    touched = 0
+    for seed in range(8):
+        outputs = []
+        for negative_p in (0.0, 1.0):
+            config = scene_config(
+                p=1.0, canvas_long_side=160, feather_sigma=(0.0, 0.0), negative_p=negative_p, negative_front_p=front_p
+            )
+            cp = CopyPaste(
+                [background], people=lambda rng: person, config=config, negatives=lambda rng: (thing, thing_mask)
+            )
+            outputs.append(cp(*person, seed=seed))
+        (plain_image, plain), (image, label) = outputs
+        green = (image == [0, 255, 0]).all(-1)
+        if front_p == 0.0:  # behind: the people and their label as they were, the object only around them
+            assert (label == plain).all() and not green[plain > 0.5].any()
+        else:  # in front: what it covers of the people is background now
+            assert (label <= plain).all() and not (label[green] > 0.5).any()
+            assert green[plain > 0.5].sum() == int((plain - label).sum())
+        assert (image[~green] == plain_image[~green]).all()  # the rest of the scene is the same draw
+        near = cv2.dilate((plain > 0.5).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        touched += bool(plain.any() and (green & near).any())
+    assert touched >= 6  # the object touches the people in (almost) every scene with people
+
+
 def test_composite_scales_and_frames():
     background = np.full((400, 400, 3), 90, np.uint8)
     person = flat_person(200, 80)
@@ -192,7 +225,6 @@ def test_composite_scales_and_frames():
     group = scene_config(
         p=1.0, canvas_long_side=400, canvas_aspects=(1.0,), portrait_p=0.0, group_p=1.0, group_size=(3, 3)
     )
-    import cv2
 
     _, mask = CopyPaste([background], people=lambda rng: person, config=group)(*person, seed=3)
     assert cv2.connectedComponents((mask > 0.5).astype(np.uint8))[0] - 1 >= 2  # several people

@@ -40,11 +40,15 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=3)
     parser.add_argument("--side", type=int, default=192)
     parser.add_argument("--real", nargs="*", default=[], help="stems of web_people photos for the last row")
+    parser.add_argument(
+        "--negatives", help="a folder of object cut-outs (tools/object_cutouts.py) to paste in every composite"
+    )
     args = parser.parse_args()
     config = TrainConfig(
         data=str(args.data / "ccp_person"),
         backgrounds=(str(args.data / "backgrounds"), str(args.data / "backgrounds_indoor")),
-        composite=CompositeConfig(p=1.0),
+        negatives=(args.negatives,) if args.negatives else (),
+        composite=CompositeConfig(p=1.0, negative_p=1.0 if args.negatives else 0.0),
     )
     train, _ = build_datasets(config)
     tiles = []

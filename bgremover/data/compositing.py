@@ -40,6 +40,7 @@ from bgremover.io import read_image
 HELDOUT_EVERY = 5  # one background in five (by a hash of its file name) is kept out of training
 # background splits (:func:`background_files`): the residues of a file name's CRC-32 modulo HELDOUT_EVERY
 BACKGROUND_SPLITS = {"train": {1, 2, 3, 4}, "heldout": {0}, "val": {1}, "fit": {2, 3, 4}, "all": {0, 1, 2, 3, 4}}
+# draws an (image, mask) pair: a person to paste, or an object to paste as background (``negatives``)
 PersonSource = Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
 
@@ -169,8 +170,9 @@ def background_files(folder: str | os.PathLike, split: str = "train") -> list[Pa
 class CopyPaste:
     """With probability ``config.p`` replace (image, mask) by a composite on a random background.
 
-    ``people`` draws further (image, mask) pairs for group scenes. ``weights`` (one per
-    background, optional) sets how often each is drawn. Call as ``composite(image, mask) ->
+    ``people`` draws further (image, mask) pairs for group scenes; ``negatives`` draws objects that are
+    not people (:meth:`_touch`, with ``config.negative_p``). ``weights`` (one per background,
+    optional) sets how often each is drawn. Call as ``composite(image, mask) ->
     (image, mask)``; the output mask is binary (0/1 float32).
 
     Example:
@@ -191,6 +193,7 @@ class CopyPaste:
         config: CompositeConfig | None = None,
         seed: int | None = None,
         weights: Sequence[float] | None = None,
+        negatives: PersonSource | None = None,
     ):
         if not len(backgrounds):
             raise UsageError("copy-paste compositing needs at least one background")
@@ -199,6 +202,7 @@ class CopyPaste:
         self.backgrounds = list(backgrounds)
         self.weights = None if weights is None else np.asarray(weights, np.float64) / np.sum(weights)
         self.people = people
+        self.negatives = negatives
         self.config = config or CompositeConfig()
         self.seed = seed
         self._rng: np.random.Generator | None = None
@@ -324,9 +328,42 @@ class CopyPaste:
                 self._place(canvas, target, *crop, height_frac * rng.uniform(0.85, 1.15), False, cx, bottom, tint)
         else:
             self._place(canvas, target, person, alpha, height_frac, portrait, tint=tint)
+        if self.negatives is not None and cfg.negative_p > 0 and rng.random() < cfg.negative_p:
+            self._touch(canvas, target, *self.negatives(rng))
         if rng.random() < cfg.occluder_p:
             self._occlude(canvas, target)
         return canvas, target
+
+    def _touch(self, canvas: np.ndarray, target: np.ndarray, image: np.ndarray, mask: np.ndarray) -> None:
+        """Paste an object that is not a person (``image``, ``mask``) so that it touches the people of
+        ``target``, in place: its centre beside a random pixel of their upper part, behind them (seen
+        only where they are not) or, with ``negative_front_p``, in front of them (taken from
+        ``target``); it is background either way."""
+        cfg, rng = self.config, self.rng
+        ys, xs = np.nonzero(target > 0.5)
+        thing, alpha = person_crop(image, mask)
+        if len(ys) == 0 or not (alpha > 0.5).any():
+            return
+        front = rng.random() < cfg.negative_front_p
+        people_height = ys.max() + 1 - ys.min()
+        height = people_height * rng.uniform(*cfg.negative_height) * (0.5 if front else 1.0)
+        scale = max(height / thing.shape[0], 2.0 / min(thing.shape[:2]))
+        size = (max(1, round(thing.shape[1] * scale)), max(1, round(thing.shape[0] * scale)))
+        thing = cv2.resize(thing, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        alpha = cv2.resize(alpha.astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+        upper = np.flatnonzero(ys < ys.min() + 0.6 * people_height)
+        anchor = int(rng.choice(upper))
+        side = rng.choice([-1.0, 1.0])
+        cx = xs[anchor] + side * rng.uniform(0.2, 0.6) * size[0]
+        cy = ys[anchor] + rng.uniform(-0.3, 0.3) * size[1]
+        layer, cover = np.zeros_like(canvas), np.zeros(target.shape, np.float32)
+        paste(layer, cover, thing, alpha, int(cy - size[1] / 2), int(cx - size[0] / 2))
+        visible = cover if front else cover * (1 - target)
+        through = visible / np.maximum(cover, 1e-6)  # the layer is the object times its cover
+        out = canvas.astype(np.float32) * (1 - visible[..., None]) + layer.astype(np.float32) * through[..., None]
+        canvas[:] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        if front:
+            target *= cover < 0.5
 
     def _defocus(self, canvas: np.ndarray, p: float) -> np.ndarray:
         """With probability ``p``, the canvas through a lens disk of a random radius (both drawn

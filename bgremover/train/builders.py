@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -86,6 +87,16 @@ VALIDATION_COMPOSITES = {
 REAL_CLOSEUPS = ("real-closeup-", "real close-ups")
 
 
+def negative_source(folders: tuple[str, ...]) -> Callable[[np.random.Generator], tuple] | None:
+    """Draws a random (image, mask) of the objects in ``folders`` (``TrainConfig.negatives``); None without any."""
+    if not folders:
+        return None
+    objects = ConcatPairs([SegmentationFolder(folder, soft=True) for folder in folders])
+    if not len(objects):
+        raise UsageError(f"no objects (images/ + masks/) in {', '.join(folders)}")
+    return lambda rng: objects.load(int(rng.integers(len(objects))))
+
+
 def build_datasets(
     config: TrainConfig, train_stems: list[str] | None = None, val_stems: list[str] | None = None
 ) -> tuple[SegmentationFolder, PairDataset]:
@@ -122,6 +133,7 @@ def build_datasets(
             people=lambda rng: train.load(int(rng.integers(real_people))),
             config=config.composite,
             seed=config.seed,
+            negatives=negative_source(config.negatives),
         )
     train.transform = PairTransform(
         config.image_size,

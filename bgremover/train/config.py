@@ -80,6 +80,9 @@ class TrainConfig:
     pseudo_data: tuple[str, ...] = ()
     pseudo_repeat: int = 1  # how many times each pseudo-labelled folder is listed per epoch (the mix knob)
     backgrounds: tuple[str, ...] = ()  # background folders, each drawn equally often (four fifths of each)
+    # folders of objects that are not people (images/ + masks/, tools/object_cutouts.py), pasted touching the
+    # composites' people as background with ``composite.negative_p``: the hard negatives
+    negatives: tuple[str, ...] = ()
     image_size: int = 320
     scales: tuple[int, ...] = (256, 320, 384)
     # how the people are pasted onto the backgrounds: every knob of the compositor, with its one default
@@ -165,6 +168,7 @@ class TrainConfig:
     def __post_init__(self):
         for name in (
             "backgrounds",
+            "negatives",
             "extra_data",
             "pseudo_data",
             "val_holdout",
