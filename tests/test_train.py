@@ -285,3 +285,28 @@ def test_the_compositor_knobs_nest_in_the_training_config_with_one_default(tmp_p
     config = TrainConfig.from_args(args)
     assert (config.epochs, config.composite.p, config.composite.group_size) == (3, 0.4, (2, 6))
     assert (config.composite.closeup_p, config.composite.real_closeup_p) == (0.2, 0.5)  # the flag over the file
+
+
+def test_hard_negatives_come_from_the_configured_folders(tmp_path, split_file):
+    import cv2
+    import numpy as np
+
+    from bgremover.composite_config import CompositeConfig
+    from bgremover.errors import UsageError
+    from bgremover.train.builders import build_datasets
+
+    objects, empty = tmp_path / "objects", tmp_path / "empty"
+    for folder in (objects, empty):
+        (folder / "images").mkdir(parents=True)
+        (folder / "masks").mkdir()
+    green = np.zeros((20, 30, 3), np.uint8)
+    green[..., 1] = 255
+    cv2.imwrite(str(objects / "images" / "chair.png"), cv2.cvtColor(green, cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(objects / "masks" / "chair.png"), np.full((20, 30), 255, np.uint8))
+    composite = CompositeConfig(p=1.0, negative_p=1.0)
+    train, _ = build_datasets(tiny_config(tmp_path, split_file, negatives=(str(objects),), composite=composite))
+    image, mask = train.transform.pre.negatives(np.random.default_rng(0))
+    assert (image == green).all() and (mask == 1.0).all()
+    assert build_datasets(tiny_config(tmp_path, split_file))[0].transform.pre.negatives is None  # none unless named
+    with pytest.raises(UsageError, match="no objects"):
+        build_datasets(tiny_config(tmp_path, split_file, negatives=(str(empty),), composite=composite))

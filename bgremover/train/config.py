@@ -30,6 +30,7 @@ FLAT_COMPOSITE_KEYS = {
     "defocus_radius": "defocus_radius",
     "harmonize_p": "harmonize_p",
     "occluder_p": "occluder_p",
+    "negative_p": "negative_p",
     "group_p": "group_p",
     "group_max": "group_size",
     "group_row_p": "group_row_p",
