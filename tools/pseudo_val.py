@@ -3,7 +3,7 @@ on the pixels the teachers agree on only (the unknown ones, 128 in the masks, ar
 per source, precision and recall over all and per source, and each model's paired difference from the
 first.
 
-    python tools/pseudo_val.py --folder runs/pseudo/val --model shipped=default new=runs/NAME/best [--tta]
+    python tools/pseudo_val.py --folder runs/pseudo/val --model shipped=default new=runs/NAME/best [--tta] [--worst N]
 
 This is evidence only where the teachers agree: it cannot tell a model that beats every teacher on a
 frame from one that is wrong there. The held-out portraits with hand-cut masks decide.
@@ -39,6 +39,9 @@ def main() -> None:
     parser.add_argument("--folder", default="runs/pseudo/val")
     parser.add_argument("--model", nargs="+", required=True, help="NAME=SOURCE")
     parser.add_argument("--tta", action="store_true", help="flip TTA for every model")
+    parser.add_argument(
+        "--worst", type=int, default=0, help="list the N frames where the first model's precision is lowest"
+    )
     args = parser.parse_args()
     from bgremover import load_model
     from bgremover.data.pseudo_labels import decode_label
@@ -82,6 +85,13 @@ def main() -> None:
             mine = [r for r, src in zip(rows, sources, strict=True) if src == source]
             cells.append(f"{np.mean([r[1] for r in mine]):.4f} / {np.mean([r[2] for r in mine]):.4f}")
         print(f"| {name} | " + " | ".join(cells) + " |")
+    if args.worst:
+        name, rows = next(iter(per_model.items()))
+        print(f"\nthe {args.worst} frames where {name} has the lowest precision (IoU / precision / recall):\n")
+        for stem, (iou, precision, recall) in sorted(zip(stems, rows, strict=True), key=lambda r: r[1][1])[
+            : args.worst
+        ]:
+            print(f"- {stem}: {iou:.3f} / {precision:.3f} / {recall:.3f}")
 
 
 if __name__ == "__main__":
