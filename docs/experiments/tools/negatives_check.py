@@ -21,19 +21,10 @@ import numpy as np
 
 
 def scores(alpha: np.ndarray, mask: np.ndarray) -> tuple[float, float, float]:
-    """(IoU, precision, recall) of ``alpha ≥ 0.5`` against ``mask``.
+    """(IoU, precision, recall) of ``alpha`` against ``mask``, both at 0.5 (:mod:`bgremover.metrics`)."""
+    from bgremover.metrics import iou, precision, sensitivity
 
-    Example:
-        >>> scores(np.array([0.9, 0.8, 0.1]), np.array([1.0, 0.0, 0.0]))
-        (0.5, 0.5, 1.0)
-    """
-    pred, truth = alpha >= 0.5, mask >= 0.5
-    inter, union = (pred & truth).sum(), (pred | truth).sum()
-    return (
-        float(inter / union) if union else 1.0,
-        float(inter / pred.sum()) if pred.sum() else 1.0,
-        float(inter / truth.sum()) if truth.sum() else 1.0,
-    )
+    return iou(alpha, mask), precision(alpha, mask), sensitivity(alpha, mask)
 
 
 def main() -> None:
