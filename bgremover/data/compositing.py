@@ -356,14 +356,13 @@ class CopyPaste:
         side = rng.choice([-1.0, 1.0])
         cx = xs[anchor] + side * rng.uniform(0.2, 0.6) * size[0]
         cy = ys[anchor] + rng.uniform(-0.3, 0.3) * size[1]
-        layer, cover = np.zeros_like(canvas), np.zeros(target.shape, np.float32)
-        paste(layer, cover, thing, alpha, int(cy - size[1] / 2), int(cx - size[0] / 2))
-        visible = cover if front else cover * (1 - target)
-        through = visible / np.maximum(cover, 1e-6)  # the layer is the object times its cover
-        out = canvas.astype(np.float32) * (1 - visible[..., None]) + layer.astype(np.float32) * through[..., None]
-        canvas[:] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        over, cover = canvas.copy(), np.zeros(target.shape, np.float32)
+        paste(over, cover, thing, alpha, int(cy - size[1] / 2), int(cx - size[0] / 2))
         if front:
+            canvas[:] = over
             target *= cover < 0.5
+        else:  # the people (a binary target) stay in front of it
+            canvas[:] = np.where(target[..., None] > 0.5, canvas, over)
 
     def _defocus(self, canvas: np.ndarray, p: float) -> np.ndarray:
         """With probability ``p``, the canvas through a lens disk of a random radius (both drawn
