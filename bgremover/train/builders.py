@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -24,6 +23,7 @@ from bgremover.data import (
     find_pairs,
     reset_pipelines,
 )
+from bgremover.data.compositing import PersonSource
 from bgremover.data.dataset import PairDataset, unpack_item
 from bgremover.deploy.prune import prune_model
 from bgremover.errors import UsageError
@@ -87,7 +87,7 @@ VALIDATION_COMPOSITES = {
 REAL_CLOSEUPS = ("real-closeup-", "real close-ups")
 
 
-def negative_source(folders: tuple[str, ...]) -> Callable[[np.random.Generator], tuple] | None:
+def negative_source(folders: tuple[str, ...]) -> PersonSource | None:
     """Draws a random (image, mask) of the objects in ``folders`` (``TrainConfig.negatives``); None without any."""
     if not folders:
         return None
