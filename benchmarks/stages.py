@@ -5,10 +5,12 @@ the whole call, for a model at its run block's size and runtime (CPU, threads fi
 
 Stages: reading the photo's array (and, for comparison, the round trip through Pillow that
 ``read_image`` made before 2026-12-02), resizing the photo to the network's input, the network
-(through the model's default runtime), resizing the probabilities back to the photo, and the
-main-subject selection (at the network's resolution, and for comparison on the photo-size alpha,
-where ``predict`` made it before 2026-12-02, night). The whole call also converts to float and
-clips; its p50 minus the stages' is that overhead.
+(through the model's default runtime), bringing the probabilities back to the photo (bilinear
+resizing, and guided upsampling along the photo's edges), and the main-subject selection (at the
+network's resolution, and for comparison on the photo-size alpha, where ``predict`` made it before
+2026-12-02, night). The whole call also converts to float and clips; its p50 minus the stages' is
+that overhead. The whole call is timed with each upsampling, and the guided one's p50 and p95 are
+printed as ratios of the bilinear one's, measured in the same run.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def time_stages(seg, rgb: np.ndarray, repeats: int) -> dict[str, list[float]]:
 
     from bgremover.imageops import resize_for_network
     from bgremover.io import read_image
+    from bgremover.refine import guided_upsample
     from bgremover.subjects import select_subjects
 
     small = resize_for_network(rgb, seg.working_size, seg.square)
@@ -45,9 +48,11 @@ def time_stages(seg, rgb: np.ndarray, repeats: int) -> dict[str, list[float]]:
         "resize in": lambda: resize_for_network(rgb, seg.working_size, seg.square),
         "network": lambda: seg._forward(batch),
         "resize out": lambda: cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR),
+        "guided upsampling out": lambda: guided_upsample(rgb, prob, small=small),
         "main subject, at the network's resolution": lambda: select_subjects(prob, "main"),
         "(main subject on the photo-size alpha, as before 2026-12-02, night)": lambda: select_subjects(alpha, "main"),
-        "whole predict": lambda: seg.predict(rgb),
+        "whole predict, bilinear": lambda: seg.predict(rgb, upsample="bilinear"),
+        "whole predict, guided": lambda: seg.predict(rgb, upsample="guided"),
     }
     for _ in range(3):
         seg.predict(rgb)  # warm-up
@@ -81,8 +86,14 @@ def main() -> None:
     for relative in PHOTOS:
         rgb = read_image(args.data / relative)
         size = f"{relative.split('/')[-1]} ({rgb.shape[0]}×{rgb.shape[1]})"
-        for name, values in time_stages(seg, rgb, args.repeats).items():
+        times = time_stages(seg, rgb, args.repeats)
+        for name, values in times.items():
             print(f"| {size} | {name} | {np.percentile(values, 50):.1f} | {np.percentile(values, 95):.1f} |")
+        ratios = [
+            np.percentile(times["whole predict, guided"], q) / np.percentile(times["whole predict, bilinear"], q)
+            for q in (50, 95)
+        ]
+        print(f"| {size} | whole predict, guided ÷ bilinear | {ratios[0]:.2f}× | {ratios[1]:.2f}× |")
 
 
 if __name__ == "__main__":

@@ -420,7 +420,7 @@ def _average_weights(args: argparse.Namespace) -> int:
 
 
 def _validate_options(parser: argparse.ArgumentParser) -> None:
-    from bgremover.constants import DEFAULT_RECIPE
+    from bgremover.constants import DEFAULT_RECIPE, UPSAMPLERS
 
     parser.add_argument("--model", nargs="+", required=True, help="NAME=SOURCE[:WORKING_SIZE], e.g. new=runs/a/best")
     parser.add_argument(
@@ -433,6 +433,13 @@ def _validate_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--tta", action="store_true", help="also score each model with flip TTA")
     parser.add_argument("--multiscale", action="store_true", help="also score each model with flip + multi-scale TTA")
+    parser.add_argument(
+        "--upsample",
+        nargs="+",
+        choices=UPSAMPLERS,
+        default=[],
+        help="also score each model with this way of bringing its map to the photo's size",
+    )
     parser.add_argument("--threshold", type=float, default=0.5, help="alpha from which a pixel counts as person (0.5)")
     parser.add_argument("--digits", type=int, default=4, help="decimals printed (more to tell near ties apart)")
     parser.add_argument("--paired", action="store_true", help="also print each row's paired difference from the first")
@@ -446,7 +453,12 @@ def _validate_options(parser: argparse.ArgumentParser) -> None:
 def _validate(args: argparse.Namespace) -> int:
     from bgremover.train.validate import validate
 
-    variants = ["", *(["+flip"] if args.tta else []), *(["+flip+multiscale"] if args.multiscale else [])]
+    variants = [
+        "",
+        *(["+flip"] if args.tta else []),
+        *(["+flip+multiscale"] if args.multiscale else []),
+        *(f"+{name}" for name in args.upsample),
+    ]
     validate(args.model, args.config, args.real_closeups, variants, args.threshold, args.digits, args.paired)
     return 0
 

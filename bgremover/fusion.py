@@ -64,7 +64,7 @@ class FusedSegmenter(Segmenter):
     (sizes, limits, video) is the base segmenter's."""
 
     def __init__(self, base: Segmenter, peer, weight: float, flip: bool = True, scales: Sequence[float] = (1.0,)):
-        super().__init__(base.network, base.device, base.working_size, base._max_pixels, base.square)
+        super().__init__(base.network, base.device, base.working_size, base._max_pixels, base.square, base.upsample)
         if not 0.0 <= weight <= 1.0:
             raise UsageError(f"the fusion weight must lie in [0, 1], got {weight}")
         self.peer, self.weight, self.flip, self.scales = peer, weight, flip, tuple(scales)
@@ -75,13 +75,15 @@ class FusedSegmenter(Segmenter):
         with self._peer_lock:
             return self.peer(rgb, size)
 
-    def _network_maps(self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float]) -> list[np.ndarray]:
+    def _network_maps(
+        self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float]
+    ) -> list[tuple[np.ndarray, np.ndarray | None]]:
         # fused at the base network's resolution, where the main subject is chosen: on a 2-megapixel
         # photo a photo-size fusion and subject rule took longer than the fast tier's whole cut
         bases = super()._network_maps(rgbs, tta or self.flip, scales)  # None: the tier's own scales
         return [
-            self.weight * base + (1.0 - self.weight) * self.peer_alpha(rgb, base.shape[::-1])
-            for rgb, base in zip(rgbs, bases, strict=True)
+            (self.weight * base + (1.0 - self.weight) * self.peer_alpha(rgb, base.shape[::-1]), seen)
+            for rgb, (base, seen) in zip(rgbs, bases, strict=True)
         ]
 
 

@@ -17,6 +17,7 @@ from bgremover.constants import (
     DEFAULT_SUBJECT,
     PRECISIONS,
     SUBJECTS,
+    UPSAMPLERS,
     WORKING_SIZE,
 )
 from bgremover.errors import UsageError
@@ -24,7 +25,7 @@ from bgremover.frames import predict_frames
 from bgremover.hub import load_network, run_config
 from bgremover.imageops import network_size, resize_for_network
 from bgremover.io import ImageSource, read_image
-from bgremover.refine import refine_alpha
+from bgremover.refine import guided_upsample, refine_alpha
 from bgremover.run_config import RunConfig
 from bgremover.runtimes import (
     EXPORTED_BACKENDS,
@@ -47,7 +48,8 @@ class Segmenter:
 
     The network sees the image with its long side at ``working_size`` × scale (``square=True``:
     resized to that size squared whatever its aspect); the probability map is averaged over the
-    test-time augmentations and resized back to the input's resolution.
+    test-time augmentations and brought back to the input's resolution (``upsample``: ``"bilinear"``
+    resizing, or ``"guided"`` along the photo's own edges, :func:`~bgremover.refine.guided_upsample`).
 
     Example:
         >>> from bgremover import load_model
@@ -64,7 +66,10 @@ class Segmenter:
         working_size: int = WORKING_SIZE,
         max_pixels: int | None = None,
         square: bool = False,
+        upsample: str = "bilinear",
     ):
+        if upsample not in UPSAMPLERS:
+            raise UsageError(f"upsample must be one of {', '.join(UPSAMPLERS)}, got {upsample!r}")
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.network = network.eval().to(self.device) if isinstance(network, nn.Module) else network
         if isinstance(network, nn.Module) and self.device.type == "cuda":
@@ -72,6 +77,7 @@ class Segmenter:
         self.working_size = working_size
         self._max_pixels = max_pixels
         self.square = square
+        self.upsample = upsample
 
     @property
     def max_pixels(self) -> int:
@@ -103,6 +109,7 @@ class Segmenter:
         scales: Sequence[float] | None = None,
         refine: bool = False,
         subject: str = DEFAULT_SUBJECT,
+        upsample: str | None = None,
     ) -> np.ndarray | list[np.ndarray]:
         """Float32 alpha (H×W in [0, 1]) at the input's resolution; a list in gives a list out.
 
@@ -111,14 +118,17 @@ class Segmenter:
         (:attr:`scales`: 1 alone, a fused tier's configured scales). ``refine``: guided
         filter on the edge band, guided by the full-resolution image. ``subject``: ``"main"``
         (default) keeps only the main subject(s), ``"all"`` every person (:mod:`bgremover.subjects`).
+        ``upsample``: ``"bilinear"`` or ``"guided"``; ``None``: the model's own (:attr:`upsample`).
         """
         if subject not in SUBJECTS:
             raise UsageError(f"subject must be one of {', '.join(SUBJECTS)}, got {subject!r}")
+        if upsample is not None and upsample not in UPSAMPLERS:
+            raise UsageError(f"upsample must be one of {', '.join(UPSAMPLERS)}, got {upsample!r}")
         if isinstance(image, list | tuple):
             rgbs = [read_image(item, self.max_pixels) for item in image]
         else:
             rgbs = [read_image(image, self.max_pixels)]
-        alphas = self._predict_arrays(rgbs, tta, scales, refine, subject)
+        alphas = self._predict_arrays(rgbs, tta, scales, refine, subject, upsample or self.upsample)
         return alphas if isinstance(image, list | tuple) else alphas[0]
 
     def predict_video(
@@ -139,21 +149,34 @@ class Segmenter:
         return predict_frames(self, frames, batch_size, stabilize, subject)
 
     def _predict_arrays(
-        self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float] | None, refine: bool, subject: str
+        self,
+        rgbs: list[np.ndarray],
+        tta: bool,
+        scales: Sequence[float] | None,
+        refine: bool,
+        subject: str,
+        upsample: str,
     ) -> list[np.ndarray]:
         alphas = []
-        for rgb, prob in zip(rgbs, self._network_maps(rgbs, tta, scales), strict=True):
+        for rgb, (prob, seen) in zip(rgbs, self._network_maps(rgbs, tta, scales), strict=True):
             # the main subject is chosen at the network's resolution, a fraction of the photo's pixels:
             # 0.8 ms instead of 5.6 ms on a 480p frame with a dozen people, fast tier (benchmarks/stages.py)
-            alpha = cv2.resize(select_subjects(prob, subject), rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR)
-            np.clip(alpha, 0.0, 1.0, out=alpha)  # in place: a photo-size copy costs its page faults
+            prob = select_subjects(prob, subject)
+            if upsample == "guided":
+                alpha = guided_upsample(rgb, prob, small=seen)
+            else:
+                alpha = cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+                np.clip(alpha, 0.0, 1.0, out=alpha)  # in place: a photo-size copy costs its page faults
             alphas.append(refine_alpha(rgb, alpha) if refine else alpha)
         return alphas
 
-    def _network_maps(self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float] | None) -> list[np.ndarray]:
+    def _network_maps(
+        self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float] | None
+    ) -> list[tuple[np.ndarray, np.ndarray | None]]:
         """Each photo's person probability averaged over ``scales`` (``None``: :attr:`scales`; and the
         mirror image with ``tta``), at the network's resolution for scale 1
-        (:func:`~bgremover.imageops.network_size`)."""
+        (:func:`~bgremover.imageops.network_size`), with the photo as the network saw it at that
+        size (``None`` where no scale was 1)."""
         scales = self.scales if scales is None else scales
         if not scales:
             raise UsageError("scales must name at least one scale")
@@ -165,8 +188,11 @@ class Segmenter:
                 )
         base = [network_size(*rgb.shape[:2], self.working_size, self.square) for rgb in rgbs]  # (w, h)
         sums = [np.zeros(size[::-1], np.float32) for size in base]
+        seen: list[np.ndarray | None] = [None] * len(rgbs)
         for scale in scales:
             scaled = [resize_for_network(rgb, round(self.working_size * scale), self.square) for rgb in rgbs]
+            if scale == 1:
+                seen = scaled
             groups: dict[tuple[int, ...], list[int]] = {}
             for i, img in enumerate(scaled):
                 groups.setdefault(img.shape, []).append(i)
@@ -175,7 +201,7 @@ class Segmenter:
                 for i, prob in zip(indices, probs, strict=True):
                     same = prob.shape[::-1] == base[i]
                     sums[i] += prob if same else cv2.resize(prob, base[i], interpolation=cv2.INTER_LINEAR)
-        return [np.clip(total / len(scales), 0.0, 1.0) for total in sums]
+        return [(np.clip(total / len(scales), 0.0, 1.0), small) for total, small in zip(sums, seen, strict=True)]
 
 
 def run_settings(source: str | os.PathLike | None) -> tuple[int, str, bool]:
@@ -192,6 +218,7 @@ def load_segmenter(
     backend: str | None = None,
     square: bool | None = None,
     precision: str | None = None,
+    upsample: str | None = None,
 ) -> Segmenter:
     """A :class:`Segmenter` for a network ``source`` (anything :func:`bgremover.load_model` takes but
     the fused tiers); the arguments are :func:`bgremover.load_model`'s."""
@@ -207,7 +234,11 @@ def load_segmenter(
     bare_file = source is not None and str(source).endswith(".onnx")
     run = RunConfig() if bare_file else run_config(source)
     precision = precision or run.precision
-    sizing = dict(working_size=working_size or run.working_size, square=run.square if square is None else square)
+    sizing = dict(
+        working_size=working_size or run.working_size,
+        square=run.square if square is None else square,
+        upsample=upsample or run.upsample,
+    )
     backend = resolve_backend(backend or run.backend, precision)
     if bare_file and Path(source).is_file():
         runtime = EXPORTED_BACKENDS.get(backend, OnnxNetwork)  # a file runs on onnxruntime unless told otherwise

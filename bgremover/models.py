@@ -19,6 +19,7 @@ def load_model(
     backend: str | None = None,
     square: bool | None = None,
     precision: str | None = None,
+    upsample: str | None = None,
 ) -> Segmenter:
     """A :class:`~bgremover.inference.Segmenter` for ``source``:
 
@@ -37,14 +38,22 @@ def load_model(
     ``"fast"``: 256², ``"auto"``), so a copied folder runs as its card says. ``precision`` (default: the
     run block's): ``"int8"`` runs the folder's int8 OpenVINO file (:data:`~bgremover.constants.INT8_FILE`,
     if it has one) for its input size under the ``"openvino"`` and ``"auto"`` backends; ``"default"`` or
-    ``"f32"`` run the unquantized network.
+    ``"f32"`` run the unquantized network. ``upsample`` (default: the run block's) brings the
+    network's map to the photo's size: ``"bilinear"``, or ``"guided"`` along the photo's own edges.
 
     Example:
         >>> from bgremover import load_model
         >>> load_model("fast").working_size
         256
     """
-    options = dict(device=device, working_size=working_size, backend=backend, square=square, precision=precision)
+    options = dict(
+        device=device,
+        working_size=working_size,
+        backend=backend,
+        square=square,
+        precision=precision,
+        upsample=upsample,
+    )
     name = str(source if source is not None else settings.model())
     if name in PRETRAINED and pretrained_model(name).fused:
         from bgremover.fusion import load_fused  # the peer's runtime is imported only for a fused tier

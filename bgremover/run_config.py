@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from bgremover.constants import BACKENDS, PRECISIONS, WORKING_SIZE
+from bgremover.constants import BACKENDS, PRECISIONS, UPSAMPLERS, WORKING_SIZE
 from bgremover.errors import UsageError
 
 
@@ -24,7 +24,8 @@ class RunConfig:
     ``precision``: ``"f32"`` keeps ``"auto"`` to exact fp32 runtimes, ``"default"`` lets it use bf16
     where the CPU has it, ``"int8"`` runs the folder's int8 OpenVINO file where it ships one;
     ``mean``/``std``: the normalisation applied inside the network to RGB in [0, 1] (for the record:
-    callers pass RGB in [0, 1])."""
+    callers pass RGB in [0, 1]); ``upsample``: how the network's map is brought to the photo's size
+    (``"bilinear"``, or ``"guided"``: along the photo's edges, :func:`bgremover.refine.guided_upsample`)."""
 
     working_size: int = WORKING_SIZE
     square: bool = False
@@ -32,12 +33,15 @@ class RunConfig:
     precision: str = "default"
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
+    upsample: str = "bilinear"
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
             raise UsageError(f"run backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.precision not in PRECISIONS:
             raise UsageError(f"run precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if self.upsample not in UPSAMPLERS:
+            raise UsageError(f"run upsample must be one of {', '.join(UPSAMPLERS)}, got {self.upsample!r}")
         if self.working_size < 32:
             raise UsageError(f"run working_size must be at least 32, got {self.working_size}")
 

@@ -1,12 +1,13 @@
 """The guided filter against an independent implementation of He et al. (2013), written from the paper:
-explicit windows per pixel, a 3×3 solve per pixel, NumPy only."""
+explicit windows per pixel, a 3×3 solve per pixel, NumPy only; guided upsampling against the fast
+guided filter of He and Sun (2015) built on that reference."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from bgremover.refine import guided_filter, refine_alpha
+from bgremover.refine import UPSAMPLE_EPS, apply_coefficients, guided_filter, guided_upsample, refine_alpha
 
 
 def reference_guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -> np.ndarray:
@@ -58,3 +59,91 @@ def test_refinement_changes_only_the_band_around_the_edge():
     refined = refine_alpha(image, alpha, radius=3)
     assert np.array_equal(refined[:8], alpha[:8]) and np.array_equal(refined[25:35, 30:50], alpha[25:35, 30:50])
     assert not np.array_equal(refined[12:18, 20:60], alpha[12:18, 20:60])  # the edge moved with the guide
+
+
+def reference_coefficients(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """The mean linear coefficients (ā for R, G, B, then b̄) of :func:`reference_guided_filter`'s windows
+    at every pixel, by the same explicit per-pixel formula: q = ā · I + b̄."""
+    # the averaged coefficients applied to a black image give b̄, to one colour plane of ones ā_c + b̄
+    offset = apply_reference(guide, source, radius, eps, np.zeros_like(guide))
+    slopes = []
+    for c in range(3):
+        probe = np.zeros_like(guide)
+        probe[..., c] = 1.0
+        slopes.append(apply_reference(guide, source, radius, eps, probe) - offset)
+    return np.dstack([*slopes, offset])
+
+
+def apply_reference(guide, source, radius, eps, probe):
+    """Like :func:`reference_guided_filter` but the averaged coefficients are applied to ``probe``
+    instead of ``guide`` (and not clipped)."""
+    height, width = source.shape
+    pad = radius
+    g = np.pad(guide.astype(np.float64), ((pad, pad), (pad, pad), (0, 0)), mode="symmetric")
+    p = np.pad(source.astype(np.float64), pad, mode="symmetric")
+    a = np.zeros((height, width, 3))
+    b = np.zeros((height, width))
+    for y in range(height):
+        for x in range(width):
+            window_g = g[y : y + 2 * pad + 1, x : x + 2 * pad + 1].reshape(-1, 3)
+            window_p = p[y : y + 2 * pad + 1, x : x + 2 * pad + 1].reshape(-1)
+            mu, mean_p = window_g.mean(0), window_p.mean()
+            sigma = (window_g - mu).T @ (window_g - mu) / len(window_p)
+            cov = (window_g * window_p[:, None]).mean(0) - mu * mean_p
+            a[y, x] = np.linalg.solve(sigma + eps * np.eye(3), cov)
+            b[y, x] = mean_p - a[y, x] @ mu
+    a = np.pad(a, ((pad, pad), (pad, pad), (0, 0)), mode="symmetric")
+    b = np.pad(b, pad, mode="symmetric")
+    out = np.zeros((height, width))
+    for y in range(height):
+        for x in range(width):
+            ys, xs = slice(y, y + 2 * pad + 1), slice(x, x + 2 * pad + 1)
+            out[y, x] = a[ys, xs].reshape(-1, 3).mean(0) @ probe[y, x] + b[ys, xs].mean()
+    return out
+
+
+def test_guided_upsampling_is_the_fast_guided_filter_of_the_paper():
+    """He and Sun (2015): the coefficients fitted on the shrunken guide and map, resized bilinearly to
+    the photo, applied to the full-resolution photo."""
+    import cv2
+
+    rng = np.random.default_rng(3)
+    photo = rng.integers(0, 80, (48, 40, 3)).astype(np.uint8)
+    photo[:, 17:] += 150  # the person's edge at x = 17
+    prob = np.zeros((24, 20), np.float32)
+    prob[:, 9:] = 1.0  # the network's map puts it at x = 18
+    grid = (10, 12)  # half the map's size
+    guide = cv2.resize(photo, grid, interpolation=cv2.INTER_AREA).astype(np.float64) / 255.0
+    source = cv2.resize(prob, grid, interpolation=cv2.INTER_AREA).astype(np.float64)
+    means = reference_coefficients(guide, source, radius=1, eps=UPSAMPLE_EPS)
+    up = cv2.resize(means.astype(np.float32), (40, 48), interpolation=cv2.INTER_LINEAR)
+    want = np.clip((up[..., :3] * (photo / 255.0)).sum(-1) + up[..., 3], 0, 1)
+    got = guided_upsample(photo, prob)
+    assert np.abs(got - want).max() < 5e-4  # float32 against float64, a 3×3 solve with ε = 1e-4
+    assert (got[:, :17] < 0.5).all() and (got[:, 17:] >= 0.5).all()  # on the photo's edge, not the map's
+
+
+def test_guided_upsampling_answers_are_new_arrays_and_threads_do_not_share_buffers():
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(4)
+    photos = [rng.integers(0, 256, (90, 70, 3), dtype=np.uint8) for _ in range(6)]
+    prob = np.zeros((32, 24), np.float32)
+    prob[8:24, 6:18] = 1.0
+    alone = [guided_upsample(photo, prob) for photo in photos]
+    kept = [alpha.copy() for alpha in alone]
+    assert all(np.array_equal(a, b) for a, b in zip(alone, kept, strict=True))  # a later call left them alone
+    assert not np.array_equal(alone[0], alone[1])
+    with ThreadPoolExecutor(3) as pool:
+        for _ in range(5):
+            together = list(pool.map(lambda photo: guided_upsample(photo, prob), photos))
+            assert all(np.array_equal(a, b) for a, b in zip(together, kept, strict=True))
+
+
+def test_uint8_and_float_guides_give_the_same_filter():
+    rng = np.random.default_rng(5)
+    photo = rng.integers(0, 256, (30, 26, 3), dtype=np.uint8)
+    coefficients = rng.normal(0, 0.5, (15, 13, 4)).astype(np.float32)
+    np.testing.assert_allclose(
+        apply_coefficients(coefficients, photo), apply_coefficients(coefficients, photo / 255.0), atol=1e-5
+    )

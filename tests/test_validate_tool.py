@@ -31,17 +31,22 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
         max_val_images=2,
     )
     config.write_text(json.dumps(settings))
-    done = validate_fast(config, "--real-closeups", "--tta", "--multiscale", "--digits", "6")
+    done = validate_fast(config, "--real-closeups", "--tta", "--multiscale", "--upsample", "guided", "--digits", "6")
     assert done.returncode == 0, done.stderr
     parts = ["held-out", "close-up composites", "portrait-lens composites", "real close-ups"]
     assert f"validation: 8 images ({', '.join(f'2 {part}' for part in parts)})" in done.stdout
     rows = {line.split(" | ")[0][2:]: line for line in done.stdout.splitlines() if line.startswith("| fast")}
-    assert list(rows) == ["fast", "fast+flip", "fast+flip+multiscale"]
+    assert list(rows) == ["fast", "fast+flip", "fast+flip+multiscale", "fast+guided"]
 
     samples, labels = validation_samples(str(config), real_closeups=True)
     assert labels == [part for part in parts for _ in range(2)]
     model = load_model("fast")
-    for name, options in {"fast": {}, "fast+flip+multiscale": {"tta": True, "scales": MULTISCALE}}.items():
+    variants = {
+        "fast": {},
+        "fast+flip+multiscale": {"tta": True, "scales": MULTISCALE},
+        "fast+guided": {"upsample": "guided"},
+    }
+    for name, options in variants.items():
         scores = np.array([iou(model.predict(image, **options), mask) for image, mask in samples])
         means = [*scores.reshape(4, 2).mean(axis=1), scores.mean()]
         assert rows[name].endswith(" | ".join(f"{v:.6f}" for v in means) + " |")

@@ -14,12 +14,17 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from bgremover.constants import DEFAULT_RECIPE, MULTISCALE
+from bgremover.constants import DEFAULT_RECIPE, MULTISCALE, UPSAMPLERS
 from bgremover.errors import UsageError
 from bgremover.metrics import iou
 from bgremover.metrics.paired import compare_scores
 
-VARIANTS = {"": {}, "+flip": {"tta": True}, "+flip+multiscale": {"tta": True, "scales": MULTISCALE}}
+VARIANTS = {
+    "": {},
+    "+flip": {"tta": True},
+    "+flip+multiscale": {"tta": True, "scales": MULTISCALE},
+    **{f"+{name}": {"upsample": name} for name in UPSAMPLERS},  # the network's map resized, or along the edges
+}
 
 
 def part_labels(val) -> list[str]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from bgremover.pretrained import PRETRAINED
 from bgremover_leaderboard.methods.base import Method, MethodUnavailable
 from bgremover_leaderboard.methods.classic import GrabCut, Watershed
-from bgremover_leaderboard.methods.ours import Fused, Ours, our_methods
+from bgremover_leaderboard.methods.ours import Fused, Ours, fused_methods, our_methods
 from bgremover_leaderboard.methods.peers import (
     ONNX_PRESETS,
     MediaPipeSelfie,
@@ -20,7 +19,7 @@ def all_methods() -> dict[str, Method]:
     """Name → method, ours first."""
     methods: list[Method] = [
         *our_methods(),
-        *(Fused(name) for name, tier in PRETRAINED.items() if tier.installed and tier.fused),
+        *fused_methods(),
         GrabCut(),
         Watershed(),
         TorchvisionPerson("deeplabv3"),
