@@ -106,6 +106,42 @@ def test_network_sees_long_side_or_squashed_square_and_alpha_comes_back_full_siz
     assert seen == ([(96, 96)] * 2 + [(48, 48)] * 2 if square else [(96, 38)] * 2 + [(48, 19)] * 2)
 
 
+def test_upsampling_is_the_run_blocks_unless_a_load_or_a_call_names_one(tiny_model_dir, tmp_path, photo_path):
+    import cv2
+
+    from bgremover.hub import set_run_config
+    from bgremover.imageops import resize_for_network
+    from bgremover.io import read_image
+    from bgremover.refine import guided_upsample
+    from bgremover.run_config import RunConfig
+
+    folder = tmp_path / "guided"
+    shutil.copytree(tiny_model_dir, folder)
+    set_run_config(folder, RunConfig(working_size=96, upsample="guided"))
+    assert load_model(folder).upsample == "guided" and load_model(tiny_model_dir).upsample == "bilinear"
+    assert load_model(folder, upsample="bilinear").upsample == "bilinear"
+    for bad in (
+        lambda: load_model(folder, upsample="bicubic"),
+        lambda: load_model(folder).predict(photo_path, upsample="x"),
+    ):
+        with pytest.raises(UsageError, match="upsample must be one of bilinear, guided"):
+            bad()
+    with pytest.raises(UsageError, match="run upsample must be one of bilinear, guided, got 'lanczos'"):
+        RunConfig(upsample="lanczos")
+
+    fast = load_model("fast", upsample="bilinear")  # a real network: a map with edges to place
+    image = read_image(photo_path)
+    prob = fast._network_maps([image], False, None)[0][0]
+    resized = np.clip(cv2.resize(prob, image.shape[1::-1], interpolation=cv2.INTER_LINEAR), 0, 1)
+    guided = guided_upsample(image, prob, small=resize_for_network(image, 256, square=True))
+    np.testing.assert_allclose(fast.predict(image, subject="all"), resized, atol=1e-6)
+    np.testing.assert_allclose(fast.predict(image, subject="all", upsample="guided"), guided, atol=1e-6)
+    guided_fast = load_model("fast", upsample="guided")
+    np.testing.assert_allclose(guided_fast.predict(image, subject="all"), guided, atol=1e-6)
+    np.testing.assert_allclose(guided_fast.predict(image, subject="all", upsample="bilinear"), resized, atol=1e-6)
+    assert np.abs(guided - resized).max() > 0.3  # the two differ along the person's edge
+
+
 def test_full_resolution_output_for_any_size(tiny):
     for shape in [(37, 53), (300, 120), (64, 64)]:
         assert tiny.predict(rng_image(*shape)).shape == shape
