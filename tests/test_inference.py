@@ -15,7 +15,7 @@ from bgremover.errors import UsageError
 from bgremover.hub import resolve_source
 from bgremover.metrics import iou
 from bgremover.subjects import main_subjects
-from tests.conftest import rng_image
+from tests.conftest import REPO, rng_image
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_network_sees_long_side_or_squashed_square_and_alpha_comes_back_full_siz
     assert seen == ([(96, 96)] * 2 + [(48, 48)] * 2 if square else [(96, 38)] * 2 + [(48, 19)] * 2)
 
 
-def test_upsampling_is_the_run_blocks_unless_a_load_or_a_call_names_one(tiny_model_dir, tmp_path, photo_path):
+def test_upsampling_is_the_run_blocks_unless_a_load_or_a_call_names_one(tiny_model_dir, tmp_path):
     import cv2
 
     from bgremover.hub import set_run_config
@@ -115,6 +115,7 @@ def test_upsampling_is_the_run_blocks_unless_a_load_or_a_call_names_one(tiny_mod
     from bgremover.refine import guided_upsample
     from bgremover.run_config import RunConfig
 
+    crew = REPO / "bgremover_app" / "examples" / "group_apollo11_crew.jpg"  # committed, credited
     folder = tmp_path / "guided"
     shutil.copytree(tiny_model_dir, folder)
     set_run_config(folder, RunConfig(working_size=96, upsample="guided"))
@@ -122,7 +123,7 @@ def test_upsampling_is_the_run_blocks_unless_a_load_or_a_call_names_one(tiny_mod
     assert load_model(folder, upsample="bilinear").upsample == "bilinear"
     for bad in (
         lambda: load_model(folder, upsample="bicubic"),
-        lambda: load_model(folder).predict(photo_path, upsample="x"),
+        lambda: load_model(folder).predict(crew, upsample="x"),
     ):
         with pytest.raises(UsageError, match="upsample must be one of bilinear, guided"):
             bad()
@@ -130,7 +131,7 @@ def test_upsampling_is_the_run_blocks_unless_a_load_or_a_call_names_one(tiny_mod
         RunConfig(upsample="lanczos")
 
     fast = load_model("fast", upsample="bilinear")  # a real network: a map with edges to place
-    image = read_image(photo_path)
+    image = read_image(crew)
     prob = fast._network_maps([image], False, None)[0][0]
     resized = np.clip(cv2.resize(prob, image.shape[1::-1], interpolation=cv2.INTER_LINEAR), 0, 1)
     guided = guided_upsample(image, prob, small=resize_for_network(image, 256, square=True))
