@@ -122,7 +122,7 @@ def _cv(args: argparse.Namespace) -> int:
 
 
 def _cut_options(parser: argparse.ArgumentParser) -> None:
-    from bgremover.constants import BACKENDS, DEFAULT_SUBJECT, PRECISIONS, SUBJECTS
+    from bgremover.constants import BACKENDS, DEFAULT_SUBJECT, PRECISIONS, SUBJECTS, UPSAMPLERS
 
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, or folders of images")
     parser.add_argument(
@@ -138,6 +138,13 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tta", action="store_true", help="flip test-time augmentation")
     parser.add_argument("--multiscale", action="store_true", help="average scales 0.75, 1.0, 1.25")
     parser.add_argument("--refine", action="store_true", help="guided-filter edge refinement")
+    parser.add_argument(
+        "--upsample",
+        choices=UPSAMPLERS,
+        default=None,
+        help="how the network's map reaches the photo's size: bilinear, or guided along the photo's edges "
+        "(default: the model's)",
+    )
     parser.add_argument(
         "--threshold",
         type=float,
@@ -254,6 +261,7 @@ def photo_job(args: argparse.Namespace) -> dict:
         subject=args.subject,
         threshold=args.threshold,
         foreground_estimation=args.foreground_estimation,
+        upsample=args.upsample,
     )
     return dict(
         model=args.model, background=args.bg, mask=args.mask, options=options, backend=args.backend,

@@ -29,7 +29,7 @@ def predict_frames(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(frame, alpha) for a stream of same-size RGB frames, ``batch_size`` frames per network call;
     ``stabilize`` applies :class:`~bgremover.temporal.TemporalSmoother`; ``predict_options``
-    (``tta``, ``scales``, ``refine``) go to :meth:`~bgremover.inference.Segmenter.predict`."""
+    (``tta``, ``scales``, ``refine``, ``upsample``) go to :meth:`~bgremover.inference.Segmenter.predict`."""
     if batch_size < 1:
         raise UsageError(f"batch_size must be at least 1, got {batch_size}")
     smoother = TemporalSmoother() if stabilize else None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from bgremover.compose import hard_mask
-from bgremover.constants import DEFAULT_SUBJECT, MULTISCALE, SUBJECTS
+from bgremover.constants import DEFAULT_SUBJECT, MULTISCALE, SUBJECTS, UPSAMPLERS
 from bgremover.errors import UsageError
 
 FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
@@ -60,7 +60,8 @@ class CutOptions:
     ``tta``: average with the mirrored photo; ``multiscale``: average scales 0.75, 1 and 1.25;
     ``refine``: guided-filter edges; ``subject``: ``"main"`` (the main subject(s)) or ``"all"``;
     ``threshold``: a hard mask opaque where alpha ≥ it (``None`` or 0: the soft alpha);
-    ``foreground_estimation``: take the old background's colour out of the person's edges.
+    ``foreground_estimation``: take the old background's colour out of the person's edges;
+    ``upsample``: ``"bilinear"`` or ``"guided"`` (along the photo's edges); ``None`` or empty: the model's own.
 
     Example:
         >>> CutOptions(threshold=0).threshold is None, CutOptions(multiscale=True).scales
@@ -77,10 +78,15 @@ class CutOptions:
     subject: str = DEFAULT_SUBJECT
     threshold: float | None = None
     foreground_estimation: bool = False
+    upsample: str | None = None
 
     def __post_init__(self):
         if self.subject not in SUBJECTS:
             raise UsageError(f"subject must be one of {', '.join(sorted(SUBJECTS))}, got {str(self.subject)[:40]!r}")
+        upsample = self.upsample or None  # an empty form field or query value: the model's own
+        if upsample is not None and upsample not in UPSAMPLERS:
+            raise UsageError(f"upsample must be one of {', '.join(UPSAMPLERS)}, got {str(upsample)[:40]!r}")
+        object.__setattr__(self, "upsample", upsample)
         object.__setattr__(self, "threshold", parse_threshold(self.threshold))
         for name in ("tta", "multiscale", "refine", "foreground_estimation"):
             object.__setattr__(self, name, parse_flag(name, getattr(self, name)))
@@ -104,6 +110,11 @@ class CutOptions:
         """:meth:`alpha` for several photos in one call: those the network sees at the same size go
         through it together (one batch on a GPU; the fast tier sees every photo at 256²)."""
         alphas = segmenter.predict(
-            list(rgbs), tta=self.tta, scales=self.scales, refine=self.refine, subject=self.subject
+            list(rgbs),
+            tta=self.tta,
+            scales=self.scales,
+            refine=self.refine,
+            subject=self.subject,
+            upsample=self.upsample,
         )
         return alphas if self.threshold is None else [hard_mask(alpha, self.threshold) for alpha in alphas]

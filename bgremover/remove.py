@@ -22,13 +22,15 @@ def remove_background(
     threshold: float | None = None,
     foreground_estimation: bool = False,
     subject: str = DEFAULT_SUBJECT,
+    upsample: str | None = None,
 ) -> Image.Image:
     """Cut the person out of ``image``: RGBA for ``"transparent"``, else RGB on the new background.
 
     ``scales`` (``None``: the model's own, :meth:`~bgremover.inference.Segmenter.predict`).
     ``threshold`` turns the soft alpha into a hard mask (``None`` or 0: the soft alpha). ``model``
     defaults to the committed model.
-    ``subject="main"`` keeps only the main subject(s), ``"all"`` every person.
+    ``subject="main"`` keeps only the main subject(s), ``"all"`` every person. ``upsample``:
+    ``"bilinear"`` or ``"guided"`` (``None``: the model's own).
 
     Example:
         >>> from bgremover import remove_background
@@ -36,10 +38,10 @@ def remove_background(
         >>> cutout.mode  # doctest: +SKIP
         'RGBA'
     """
-    threshold = CutOptions(threshold=threshold, subject=subject).threshold  # checked as everywhere
+    checked = CutOptions(threshold=threshold, subject=subject, upsample=upsample)  # checked as everywhere
     segmenter = model or load_model()
     rgb = read_image(image, segmenter.max_pixels)
-    alpha = segmenter.predict(rgb, tta=tta, scales=scales, refine=refine, subject=subject)
-    if threshold is not None:
-        alpha = hard_mask(alpha, threshold)
+    alpha = segmenter.predict(rgb, tta=tta, scales=scales, refine=refine, subject=subject, upsample=checked.upsample)
+    if checked.threshold is not None:
+        alpha = hard_mask(alpha, checked.threshold)
     return compose(rgb, alpha, background, foreground_estimation)

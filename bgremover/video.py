@@ -93,7 +93,8 @@ def remove_background_video(
     where the container allows. ``max_seconds`` refuses longer clips; ``overwrite=False`` refuses an
     existing destination. ``progress(done, total)`` is called after each frame (``total`` is an
     estimate, ``None`` when the clip does not say).
-    ``predict_options`` (``tta``, ``scales``, ``refine``) go to :meth:`~bgremover.inference.Segmenter.predict`.
+    ``predict_options`` (``tta``, ``scales``, ``refine``, ``upsample``) go to
+    :meth:`~bgremover.inference.Segmenter.predict`.
     """
     source, destination = Path(source), Path(destination)
     transparent = not mask and is_transparent(background)

@@ -107,6 +107,7 @@ def cut_videos(videos: list[Path], args: argparse.Namespace) -> list[tuple[Path,
                     tta=args.tta,
                     scales=MULTISCALE if args.multiscale else None,
                     refine=args.refine,
+                    upsample=args.upsample,
                 )
         except KeyboardInterrupt:
             print(f"interrupted: nothing was written for {video.name}", file=sys.stderr)

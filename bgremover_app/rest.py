@@ -43,17 +43,6 @@ class TooLarge(ValueError):
     """An upload over ``BGREMOVER_MAX_BYTES`` (answered 413)."""
 
 
-OPTIONS = (
-    "model",
-    "background",
-    "subject",
-    "mask",
-    "tta",
-    "multiscale",
-    "refine",
-    "threshold",
-    "foreground_estimation",
-)
 FIELDS = ("file", "background_image")  # the multipart form's fields
 DEFAULTS = dict(
     model=DEFAULT_MODEL,
@@ -65,6 +54,7 @@ DEFAULTS = dict(
     refine="false",
     threshold="0",
     foreground_estimation="false",
+    upsample="",  # the model's own
 )
 OPTIONS = tuple(DEFAULTS)
 FORM_OVERHEAD = 1 << 16  # multipart headers and boundaries beside two files' bytes
@@ -114,6 +104,7 @@ def _request(query: dict[str, str], background_image: bytes | None) -> CutReques
         foreground_estimation=options.foreground_estimation,
         model=query["model"],
         subject=options.subject,
+        upsample=options.upsample or "",
     )
     if background_image is not None:
         request.background, request.background_image = "image", background_image

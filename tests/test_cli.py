@@ -94,6 +94,22 @@ def test_cut_background_refine_and_multiscale_are_each_applied(tmp_path):
         assert np.abs(cli - other).max() > 20, dropped  # without that option the pixels differ
 
 
+def test_cut_upsample_is_the_librarys_and_an_unknown_one_is_refused(tmp_path):
+    crew = REPO / "bgremover_app" / "examples" / "group_apollo11_crew.jpg"  # committed, credited
+    from bgremover import load_model, remove_background
+
+    done = run_cli("cut", str(crew), "-o", str(tmp_path / "c.png"), "--upsample", "bilinear", "--model", "fast")
+    assert done.returncode == 0, done.stderr
+    cli = np.asarray(Image.open(tmp_path / "c.png"), np.int16)
+    model = load_model("fast")
+    assert np.abs(cli - np.asarray(remove_background(crew, model=model, upsample="bilinear"), np.int16)).max() <= 1
+    guided = np.asarray(remove_background(crew, model=model, upsample="guided"), np.int16)
+    assert np.abs(cli[..., 3] - guided[..., 3]).max() > 50  # along the edges the two differ
+    refused = run_cli("cut", str(crew), "-o", str(tmp_path / "d.png"), "--upsample", "nearest")
+    assert refused.returncode == 2 and "invalid choice: 'nearest'" in refused.stderr
+    assert not (tmp_path / "d.png").exists()
+
+
 @pytest.mark.parametrize("backend, precision", [("onnx", "default"), ("openvino", "int8"), ("openvino", "default")])
 def test_cut_with_an_exported_backend_matches_torch(tmp_path, photo_path, backend, precision):
     """The fast tier on a real photo: a person-shaped mask, the same through every runtime, its int8

@@ -46,6 +46,17 @@ def test_options_mask_threshold_fast_model_and_background_photo(app_url, photo_p
     assert behind.status_code == 200 and Image.open(io.BytesIO(behind.content)).mode == "RGB"
 
 
+@pytest.mark.parametrize("upsample", ["bilinear", "guided"])
+def test_upsample_option_is_the_librarys(app_url, photo_path, upsample):
+    response = post(app_url, photo_path, {"model": "fast", "upsample": upsample})
+    assert response.status_code == 200
+    alpha = np.asarray(Image.open(io.BytesIO(response.content)))[..., 3] / 255.0
+    fast = load_model("fast")
+    assert np.abs(alpha - fast.predict(photo_path, upsample=upsample)).max() <= 1 / 255 + 1e-6
+    other = "guided" if upsample == "bilinear" else "bilinear"
+    assert np.abs(alpha - fast.predict(photo_path, upsample=other)).max() > 0.2  # the option was applied
+
+
 def test_clean_edge_colours_are_the_librarys(app_url, photo_path):
     response = post(app_url, photo_path, {"model": "fast", "foreground_estimation": "true"})
     assert response.status_code == 200
@@ -64,6 +75,7 @@ def test_clean_edge_colours_are_the_librarys(app_url, photo_path):
         ({"mask": "maybe"}, "mask must be true or false"),
         ({"multiscale": "2"}, "multiscale must be true or false"),
         ({"foreground_estimation": "on"}, "foreground_estimation must be true or false"),
+        ({"upsample": "nearest"}, "upsample must be one of bilinear, guided, got 'nearest'"),
     ],
 )
 def test_bad_options_answer_400_in_the_librarys_words(app_url, photo_path, params, words):

@@ -92,6 +92,7 @@ class CutRequest:
     model: str = DEFAULT_MODEL
     subject: str = DEFAULT_SUBJECT  # "all" | "main"
     foreground_estimation: bool = False  # take the background's colour out of the edges
+    upsample: str = ""  # "bilinear" | "guided"; empty: the model's own
 
     def options(self) -> CutOptions:
         """The cut's options, checked as the library checks them (a threshold of 0: the soft alpha)."""
@@ -102,6 +103,7 @@ class CutRequest:
             subject=self.subject,
             threshold=self.threshold,
             foreground_estimation=self.foreground_estimation,
+            upsample=self.upsample,
         )
 
     def background_spec(self):
