@@ -174,11 +174,15 @@ def test_fast_plus_is_the_fast_tier_and_selfie_weighted_as_its_config_says(selfi
     plus, fast = load_model("fast-plus"), load_model("fast")
     assert isinstance(plus, FusedSegmenter) and plus.working_size == fast.working_size == 256 and plus.square
     rgb = read_image(crew)
-    alpha = plus.predict(rgb, subject="all")
-    expected = config.weight * fast.predict(rgb, subject="all") + (1 - config.weight) * selfie(rgb)
+    assert plus.upsample == fast.upsample == "guided"  # the fused map reaches the photo as the base's does
+    alpha = plus.predict(rgb, subject="all", upsample="bilinear")
+    resized = fast.predict(rgb, subject="all", upsample="bilinear")
+    expected = config.weight * resized + (1 - config.weight) * selfie(rgb)
     assert np.abs(alpha - expected).mean() < 0.002  # fused at 256², resized once: the same up to resampling
     a, b = alpha >= 0.5, expected >= 0.5
     assert (a & b).sum() / (a | b).sum() > 0.995
+    guided = plus.predict(rgb, subject="all") >= 0.5  # the tier's own: the same cut-out, edges moved
+    assert 0.97 < (guided & a).sum() / (guided | a).sum() < 1
     assert 0.35 < (plus.predict(rgb) >= 0.5).mean() < 0.65  # three astronauts fill half the photo
 
 
