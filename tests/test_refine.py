@@ -147,3 +147,25 @@ def test_uint8_and_float_guides_give_the_same_filter():
     np.testing.assert_allclose(
         apply_coefficients(coefficients, photo), apply_coefficients(coefficients, photo / 255.0), atol=1e-5
     )
+
+
+@pytest.mark.parametrize("photo_shape", [(1, 1), (2, 3), (5, 1), (300, 120)])
+@pytest.mark.parametrize("map_shape", [(256, 256), (1, 1), (3, 1)])
+def test_guided_upsampling_answers_any_sizes_in_range(photo_shape, map_shape):
+    rng = np.random.default_rng(6)
+    photo = rng.integers(0, 256, (*photo_shape, 3), dtype=np.uint8)
+    alpha = guided_upsample(photo, rng.random(map_shape).astype(np.float32))
+    assert alpha.shape == photo_shape and alpha.dtype == np.float32
+    assert np.isfinite(alpha).all() and alpha.min() >= 0 and alpha.max() <= 1
+
+
+@pytest.mark.parametrize("grey", [0, 128, 255])
+def test_on_a_flat_photo_guided_upsampling_is_the_resized_map(grey):
+    import cv2
+
+    prob = np.zeros((64, 64), np.float32)
+    prob[16:48, 16:48] = 1.0
+    photo = np.full((200, 160, 3), grey, np.uint8)  # no edge to follow: nothing moves
+    resized = cv2.resize(prob, (160, 200), interpolation=cv2.INTER_LINEAR) >= 0.5
+    got = guided_upsample(photo, prob) >= 0.5
+    assert (got & resized).sum() / (got | resized).sum() > 0.97
