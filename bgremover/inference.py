@@ -161,14 +161,20 @@ class Segmenter:
         for rgb, (prob, seen) in zip(rgbs, self._network_maps(rgbs, tta, scales), strict=True):
             # the main subject is chosen at the network's resolution, a fraction of the photo's pixels:
             # 0.8 ms instead of 5.6 ms on a 480p frame with a dozen people, fast tier (benchmarks/stages.py)
-            prob = select_subjects(prob, subject)
-            if upsample == "guided":
-                alpha = guided_upsample(rgb, prob, small=seen)
-            else:
-                alpha = cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR)
-                np.clip(alpha, 0.0, 1.0, out=alpha)  # in place: a photo-size copy costs its page faults
+            alpha = self.to_photo(rgb, select_subjects(prob, subject), seen, upsample)
             alphas.append(refine_alpha(rgb, alpha) if refine else alpha)
         return alphas
+
+    def to_photo(
+        self, rgb: np.ndarray, prob: np.ndarray, seen: np.ndarray | None = None, upsample: str | None = None
+    ) -> np.ndarray:
+        """``prob``, a map at the network's resolution, brought to ``rgb``'s size as :meth:`predict`
+        brings it (``upsample``, ``None``: :attr:`upsample`; ``seen``: the photo as the network saw it,
+        the guide's source if given)."""
+        if (upsample or self.upsample) == "guided":
+            return guided_upsample(rgb, prob, small=seen)
+        alpha = cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+        return np.clip(alpha, 0.0, 1.0, out=alpha)  # in place: a photo-size copy costs its page faults
 
     def _network_maps(
         self, rgbs: list[np.ndarray], tta: bool, scales: Sequence[float] | None

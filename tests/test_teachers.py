@@ -41,7 +41,8 @@ def test_a_fused_teacher_gives_the_fused_tiers_own_map_of_a_network_sized_photo(
     config = FusionConfig.load(PRETRAINED["fast-plus"].folder)
     assert isinstance(teacher, FusedTeacher) and teacher.weight == config.weight
     target = torch.sigmoid(teacher(batch_of(rgb)))[0, 0].numpy()
-    tier = load_model("fast-plus", device="cpu", backend="torch").predict(rgb, subject="all")
+    fast_plus = load_model("fast-plus", device="cpu", backend="torch")
+    tier = fast_plus.predict(rgb, subject="all", upsample="bilinear")  # at the network's size: the map itself
     assert np.abs(target - tier).max() < 2e-3
     with torch.no_grad():
         network = torch.sigmoid(load_network("fast")(batch_of(rgb)))[0, 0].numpy()

@@ -86,7 +86,9 @@ def test_zip_alpha_equals_predict_on_each_frame(tmp_path, clip, fast, decoded):
     for k, (frame, rgb) in enumerate(zip(frames, decoded, strict=True)):
         expected = np.clip(fast.predict(rgb) * 255.0 + 0.5, 0, 255).astype(np.uint8)
         assert frame.shape == (SIZE[1], SIZE[0], 4)
-        assert np.array_equal(frame[..., 3], expected), f"frame {k}"
+        # frames go through PyTorch four at a time here and one at a time there: float rounding (~1e-7)
+        # that the fast tier's guided upsampling carries to one grey level at most
+        assert np.abs(frame[..., 3].astype(int) - expected).max() <= 1, f"frame {k}"
         assert np.array_equal(frame[..., 2::-1][..., :3], rgb)  # BGRA on disk: the colours are the frame's
     with zipfile.ZipFile(tmp_path / "frames.zip") as archive:
         times = archive.read("frames.csv").decode().split()

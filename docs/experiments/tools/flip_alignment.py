@@ -137,7 +137,7 @@ def main() -> None:
             "flip, aligned": (plain + shifted(mirrored, -gap)) / 2,
         } | {name: (plain + shifted(mirrored, dx)) / 2 for name, dx in zip(names[4:], args.shifts, strict=True)}
         for name, prob in passes.items():
-            alpha = main_subjects(np.clip(cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR), 0, 1))
+            alpha = segmenter.to_photo(rgb, main_subjects(prob), x)  # as the tier brings its map to the photo
             scores[name, label].append(iou(alpha, mask))
             if name == "plain":
                 fits[label].append((alpha, mask))
