@@ -17,7 +17,6 @@ from bgremover.constants import (
     DEFAULT_SUBJECT,
     PRECISIONS,
     SUBJECTS,
-    UPSAMPLERS,
     WORKING_SIZE,
 )
 from bgremover.errors import UsageError
@@ -25,6 +24,7 @@ from bgremover.frames import predict_frames
 from bgremover.hub import load_network, run_config
 from bgremover.imageops import network_size, resize_for_network
 from bgremover.io import ImageSource, read_image
+from bgremover.options import parse_upsample
 from bgremover.refine import guided_upsample, refine_alpha
 from bgremover.run_config import RunConfig
 from bgremover.runtimes import (
@@ -68,8 +68,7 @@ class Segmenter:
         square: bool = False,
         upsample: str = "bilinear",
     ):
-        if upsample not in UPSAMPLERS:
-            raise UsageError(f"upsample must be one of {', '.join(UPSAMPLERS)}, got {upsample!r}")
+        self.upsample = parse_upsample(upsample) or "bilinear"
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.network = network.eval().to(self.device) if isinstance(network, nn.Module) else network
         if isinstance(network, nn.Module) and self.device.type == "cuda":
@@ -77,7 +76,6 @@ class Segmenter:
         self.working_size = working_size
         self._max_pixels = max_pixels
         self.square = square
-        self.upsample = upsample
 
     @property
     def max_pixels(self) -> int:
@@ -122,13 +120,12 @@ class Segmenter:
         """
         if subject not in SUBJECTS:
             raise UsageError(f"subject must be one of {', '.join(SUBJECTS)}, got {subject!r}")
-        if upsample is not None and upsample not in UPSAMPLERS:
-            raise UsageError(f"upsample must be one of {', '.join(UPSAMPLERS)}, got {upsample!r}")
+        upsample = parse_upsample(upsample) or self.upsample
         if isinstance(image, list | tuple):
             rgbs = [read_image(item, self.max_pixels) for item in image]
         else:
             rgbs = [read_image(image, self.max_pixels)]
-        alphas = self._predict_arrays(rgbs, tta, scales, refine, subject, upsample or self.upsample)
+        alphas = self._predict_arrays(rgbs, tta, scales, refine, subject, upsample)
         return alphas if isinstance(image, list | tuple) else alphas[0]
 
     def predict_video(
@@ -171,7 +168,7 @@ class Segmenter:
         """``prob``, a map at the network's resolution, brought to ``rgb``'s size as :meth:`predict`
         brings it (``upsample``, ``None``: :attr:`upsample`; ``seen``: the photo as the network saw it,
         the guide's source if given)."""
-        if (upsample or self.upsample) == "guided":
+        if (parse_upsample(upsample) or self.upsample) == "guided":
             return guided_upsample(rgb, prob, small=seen)
         alpha = cv2.resize(prob, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR)
         return np.clip(alpha, 0.0, 1.0, out=alpha)  # in place: a photo-size copy costs its page faults

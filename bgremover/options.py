@@ -53,6 +53,21 @@ def parse_threshold(value: float | str | None) -> float | None:
     return threshold
 
 
+def parse_upsample(value: str | None) -> str | None:
+    """How the network's map reaches the photo: one of :data:`~bgremover.constants.UPSAMPLERS`, or
+    ``None`` (also for empty text: a blank form field) for the model's own.
+
+    Example:
+        >>> parse_upsample("guided"), parse_upsample(""), parse_upsample(None)
+        ('guided', None, None)
+    """
+    if value is None or value == "":
+        return None
+    if value not in UPSAMPLERS:
+        raise UsageError(f"upsample must be one of {', '.join(UPSAMPLERS)}, got {str(value)[:40]!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class CutOptions:
     """The options that decide a photo's alpha and how it is composed.
@@ -83,10 +98,7 @@ class CutOptions:
     def __post_init__(self):
         if self.subject not in SUBJECTS:
             raise UsageError(f"subject must be one of {', '.join(sorted(SUBJECTS))}, got {str(self.subject)[:40]!r}")
-        upsample = self.upsample or None  # an empty form field or query value: the model's own
-        if upsample is not None and upsample not in UPSAMPLERS:
-            raise UsageError(f"upsample must be one of {', '.join(UPSAMPLERS)}, got {str(upsample)[:40]!r}")
-        object.__setattr__(self, "upsample", upsample)
+        object.__setattr__(self, "upsample", parse_upsample(self.upsample))
         object.__setattr__(self, "threshold", parse_threshold(self.threshold))
         for name in ("tta", "multiscale", "refine", "foreground_estimation"):
             object.__setattr__(self, name, parse_flag(name, getattr(self, name)))

@@ -135,9 +135,9 @@ def test_sigkill_mid_epoch_then_resume(tmp_path, split_file):
     assert process.poll() is None, process.stderr.read().decode()[-2000:]
     process.send_signal(signal.SIGKILL)
     process.wait()
-    state = load_checkpoint(last)  # intact after the kill
+    state = load_checkpoint(last)  # intact after the kill, even one in the middle of a save
     step = state["step"]
-    assert step >= 6 and not list(Path(config.out_dir).glob(".last.pt.*.tmp"))
+    assert step >= 6
     target = step + 3
     resume = subprocess.run(
         [*command, "--resume", "--max-steps", str(target)],
@@ -149,8 +149,23 @@ def test_sigkill_mid_epoch_then_resume(tmp_path, split_file):
     )
     assert resume.returncode == 0, resume.stderr[-2000:]
     assert load_checkpoint(last)["step"] == target
+    assert not list(Path(config.out_dir).glob(".last.pt.*.tmp"))  # a save the kill cut short is cleared away
     steps = [r["step"] for r in read_jsonl(Path(config.out_dir) / "steps.jsonl")]
     assert steps == sorted(set(steps)) and steps[-1] == target  # continued, no step logged twice
+
+
+def test_a_resumed_run_clears_the_temporary_file_of_a_save_that_was_killed(tmp_path, split_file):
+    first = Trainer(tiny_config(tmp_path, split_file, epochs=1, checkpoint_every=1, max_steps=1))
+    first.fit()
+    last = first.out_dir / "last.pt"
+    kept = last.read_bytes()
+    stale = first.out_dir / ".last.pt.k3u28prx.tmp"  # what atomic_save leaves when killed mid-write
+    stale.write_bytes(kept[: len(kept) // 2])
+    other = first.out_dir / "notes.tmp"  # not one of its files: left alone
+    other.write_text("mine")
+    resumed = Trainer(tiny_config(tmp_path, split_file, epochs=1, checkpoint_every=1, max_steps=1, resume=True))
+    assert not stale.exists() and other.read_text() == "mine"
+    assert last.read_bytes() == kept and resumed.step == load_checkpoint(last)["step"]
 
 
 def test_resume_after_stop_between_last_batch_and_its_validation_logs_each_epoch_once(tmp_path, split_file):

@@ -27,6 +27,15 @@ def atomic_save(obj: dict, path: str | os.PathLike) -> None:
             os.unlink(tmp)
 
 
+def remove_interrupted_saves(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files that :func:`atomic_save` leaves behind when its process is killed
+    mid-write (``.NAME.XXXXXXXX.tmp``); the files they were to replace are intact. Returns them."""
+    removed = sorted(Path(folder).glob(".*.*.tmp"))
+    for tmp in removed:
+        tmp.unlink(missing_ok=True)
+    return removed
+
+
 def load_checkpoint(path: str | os.PathLike) -> dict:
     """Load a checkpoint written by :func:`atomic_save` without unpickling code (``weights_only``)."""
     return torch.load(path, map_location="cpu", weights_only=True)

@@ -23,7 +23,13 @@ from bgremover.train.builders import (
     build_scheduler,
     build_train_loader,
 )
-from bgremover.train.checkpoint import atomic_save, load_checkpoint, rng_state, set_rng_state
+from bgremover.train.checkpoint import (
+    atomic_save,
+    load_checkpoint,
+    remove_interrupted_saves,
+    rng_state,
+    set_rng_state,
+)
 from bgremover.train.config import TrainConfig
 from bgremover.train.distributed import DistInfo, init_distributed
 from bgremover.train.evaluate import autocast_context, evaluate
@@ -96,6 +102,7 @@ class Trainer:
         self.out_dir = Path(config.out_dir)
         if self.dist.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
+            remove_interrupted_saves(self.out_dir)  # a run killed mid-save leaves its temporary file
             config.save(self.out_dir / "config.json")
             (self.out_dir / "environment.json").write_text(
                 json.dumps(run_environment(self.device, self.dist), indent=1)
