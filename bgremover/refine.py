@@ -106,11 +106,17 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float
 
 
 def guided_upsample(
-    image: np.ndarray, prob: np.ndarray, eps: float = UPSAMPLE_EPS, small: np.ndarray | None = None
+    image: np.ndarray,
+    prob: np.ndarray,
+    eps: float = UPSAMPLE_EPS,
+    small: np.ndarray | None = None,
+    grid_divisor: int = 2,
+    radius_share: float = UPSAMPLE_RADIUS,
 ) -> np.ndarray:
     """``prob`` (a network's H×W map in [0, 1]) at the resolution of ``image`` (RGB uint8), its edges
-    moved onto the photo's: the guided filter's coefficients are fitted on a grid of half ``prob``'s
-    size, window radius :data:`UPSAMPLE_RADIUS` of that grid's long side, and applied to the photo
+    moved onto the photo's: the guided filter's coefficients are fitted on a grid of ``prob``'s size
+    divided by ``grid_divisor``, window radius ``radius_share`` of that grid's long side (at least 1
+    px), and applied to the photo
     (the fast guided filter). Where the photo is flat the map is only resized; a step that the
     network's grid cannot place to the pixel lands on the photo's edge. ``small``: the photo already
     resized to ``prob``'s size (the network's input), which saves shrinking the whole photo again.
@@ -124,12 +130,12 @@ def guided_upsample(
         26
     """
     height, width = prob.shape
-    grid = (max(1, width // 2), max(1, height // 2))
+    grid = (max(1, width // grid_divisor), max(1, height // grid_divisor))
     if small is None or small.shape[:2] != prob.shape:
         small = image
     guide = cv2.resize(small, grid, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
     source = cv2.resize(np.asarray(prob, np.float32), grid, interpolation=cv2.INTER_AREA)
-    radius = max(1, round(max(grid) * UPSAMPLE_RADIUS))
+    radius = max(1, round(max(grid) * radius_share))
     return apply_coefficients(guided_coefficients(guide, source, radius, eps), image)
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 
-import cv2
 import numpy as np
 
 
@@ -39,17 +38,13 @@ class Upsampled:
         self.segmenter, self.grid, self.radius = segmenter, grid, radius
 
     def predict(self, rgb: np.ndarray) -> np.ndarray:
-        from bgremover.refine import UPSAMPLE_EPS, apply_coefficients, guided_coefficients
+        from bgremover.refine import guided_upsample
         from bgremover.subjects import select_subjects
 
         prob, seen = self.segmenter._network_maps([rgb], False, None)[0]
-        prob = select_subjects(prob, "main")
-        size = (max(1, prob.shape[1] // self.grid), max(1, prob.shape[0] // self.grid))
-        small = rgb if seen is None else seen
-        guide = cv2.resize(small, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-        source = cv2.resize(prob, size, interpolation=cv2.INTER_AREA)
-        radius = max(1, round(max(size) * self.radius))
-        return apply_coefficients(guided_coefficients(guide, source, radius, UPSAMPLE_EPS), rgb)
+        return guided_upsample(
+            rgb, select_subjects(prob, "main"), small=seen, grid_divisor=self.grid, radius_share=self.radius
+        )
 
 
 class Refined:
