@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from bgremover.constants import FLIP_SIDE_SHARE
+
 
 def network_size(height: int, width: int, long_side: int, square: bool = False) -> tuple[int, int]:
     """(width, height) the network sees for a ``height``×``width`` image: ``long_side`` on the long
@@ -27,6 +29,25 @@ def resize_for_network(image: np.ndarray, long_side: int, square: bool = False) 
     shrink = long_side < max(height, width)
     size = network_size(height, width, long_side, square)
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+def merge_flip(plain: np.ndarray, mirrored: np.ndarray, side_share: float = FLIP_SIDE_SHARE) -> np.ndarray:
+    """Flip TTA's map from the plain pass and the mirrored pass (already mirrored back), both
+    (..., H, W) probabilities: their mean, but their max in the outer ``side_share`` of columns on
+    each side, so a person cut by the frame's side edge that one pass finds and the other misses is
+    kept rather than averaged below 0.5 (docs/experiments/2026-12-flip-tta.md).
+
+    Example:
+        >>> plain, mirrored = np.zeros((1, 40), np.float32), np.zeros((1, 40), np.float32)
+        >>> plain[0, [0, 20]] = 0.9  # one pass sees a sliver at the left edge, and something in the middle
+        >>> [round(float(x), 2) for x in merge_flip(plain, mirrored)[0, [0, 20]]]
+        [0.9, 0.45]
+    """
+    merged = (plain + mirrored) / 2
+    band = max(1, round(plain.shape[-1] * side_share))
+    for columns in (slice(0, band), slice(-band, None)):
+        merged[..., columns] = np.maximum(plain[..., columns], mirrored[..., columns])
+    return merged
 
 
 def letterbox(image: np.ndarray) -> tuple[np.ndarray, int, int]:

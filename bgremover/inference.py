@@ -22,7 +22,7 @@ from bgremover.constants import (
 from bgremover.errors import UsageError
 from bgremover.frames import predict_frames
 from bgremover.hub import load_network, run_config
-from bgremover.imageops import network_size, resize_for_network
+from bgremover.imageops import merge_flip, network_size, resize_for_network
 from bgremover.io import ImageSource, read_image
 from bgremover.options import parse_upsample
 from bgremover.refine import guided_upsample, refine_alpha
@@ -93,11 +93,12 @@ class Segmenter:
             return torch.sigmoid(logits.float())[:, 0].cpu().numpy()
 
     def _probabilities(self, images: list[np.ndarray], flip: bool) -> list[np.ndarray]:
-        """Network probabilities for same-size RGB uint8 images, optionally flip-averaged."""
+        """Network probabilities for same-size RGB uint8 images; ``flip``: merged with the mirrored
+        pass (:func:`~bgremover.imageops.merge_flip`)."""
         batch = np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
         prob = self._forward(batch)
         if flip:
-            prob = (prob + self._forward(np.ascontiguousarray(batch[..., ::-1]))[..., ::-1]) / 2
+            prob = merge_flip(prob, self._forward(np.ascontiguousarray(batch[..., ::-1]))[..., ::-1])
         return list(prob)
 
     def predict(
@@ -111,8 +112,8 @@ class Segmenter:
     ) -> np.ndarray | list[np.ndarray]:
         """Float32 alpha (H×W in [0, 1]) at the input's resolution; a list in gives a list out.
 
-        ``tta``: average with the horizontally flipped image. ``scales``: working sizes as
-        multiples of ``working_size`` (e.g. ``(0.75, 1.0, 1.25)``), averaged; ``None``: the model's own
+        ``tta``: merged with the mirror image's pass (:func:`~bgremover.imageops.merge_flip`). ``scales``:
+        working sizes as multiples of ``working_size`` (e.g. ``(0.75, 1.0, 1.25)``), averaged; ``None``: the model's own
         (:attr:`scales`: 1 alone, a fused tier's configured scales). ``refine``: guided
         filter on the edge band, guided by the full-resolution image. ``subject``: ``"main"``
         (default) keeps only the main subject(s), ``"all"`` every person (:mod:`bgremover.subjects`).

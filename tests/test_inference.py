@@ -164,6 +164,43 @@ def test_flip_tta_is_flip_equivariant(photo_path):
     np.testing.assert_allclose(flipped[:, ::-1], alpha, atol=2e-3)
 
 
+def test_merge_flip_keeps_either_pass_at_the_side_edges_and_averages_inside():
+    from bgremover.constants import FLIP_SIDE_SHARE
+    from bgremover.imageops import merge_flip
+
+    plain = np.zeros((2, 4, 100), np.float32)
+    mirrored = np.zeros_like(plain)
+    plain[0, :, 97:] = 0.9  # a sliver of a person at the right edge that only the plain pass finds
+    mirrored[1, :, :3] = 0.8  # one at the left edge that only the mirrored pass finds
+    plain[:, :, 40:60], mirrored[:, :, 40:60] = 0.9, 0.3  # a disagreement in the middle
+    band = round(100 * FLIP_SIDE_SHARE)
+    merged = merge_flip(plain, mirrored)
+    assert merged.shape == plain.shape and merged.dtype == np.float32
+    np.testing.assert_allclose(merged[0, :, 97:], 0.9)
+    np.testing.assert_allclose(merged[1, :, :3], 0.8)
+    np.testing.assert_allclose(merged[:, :, 40:60], 0.6)
+    np.testing.assert_allclose(merged[:, :, band:-band], ((plain + mirrored) / 2)[:, :, band:-band])
+    np.testing.assert_array_equal(merged, merge_flip(mirrored, plain))  # the passes are interchangeable
+    mirror = merge_flip(plain[..., ::-1], mirrored[..., ::-1])
+    np.testing.assert_array_equal(mirror[..., ::-1], merged)  # and mirroring both mirrors the answer
+    assert plain.max() == np.float32(0.9) and mirrored[1, 0, 0] == np.float32(0.8)  # the inputs are untouched
+
+
+def test_flip_tta_is_the_merged_plain_and_mirrored_passes(tiny):
+    """predict(tta=True) on a photo at the network's size is ``merge_flip`` of the photo's own
+    prediction and its mirror image's, mirrored back: the max in the side bands, the mean inside."""
+    from bgremover.imageops import merge_flip
+
+    image = rng_image(72, 96, seed=3)  # 96 px long side: the tiny model's working size, no resize
+    plain = tiny.predict(image, subject="all", upsample="bilinear")
+    mirrored = tiny.predict(np.ascontiguousarray(image[:, ::-1]), subject="all", upsample="bilinear")[:, ::-1]
+    flip = tiny.predict(image, tta=True, subject="all", upsample="bilinear")
+    np.testing.assert_allclose(flip, merge_flip(plain, mirrored), atol=1e-6)
+    band = slice(0, 5)  # 5 % of 96 columns
+    assert np.abs(plain - mirrored)[:, band].max() > 1e-4  # the passes differ there, so max and mean differ
+    np.testing.assert_allclose(flip[:, band], np.maximum(plain, mirrored)[:, band], atol=1e-6)
+
+
 def test_multiscale_and_refine_keep_range_and_interior(default_model, photo_path):
     plain = default_model.predict(photo_path, subject="all")  # the network's alpha, every region kept
     multi = default_model.predict(photo_path, scales=(0.75, 1.0, 1.25), subject="all")

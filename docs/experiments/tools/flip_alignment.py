@@ -1,7 +1,8 @@
 """Where flip TTA gains and loses: the network's mirrored pass against its plain pass.
 
 For each photo the network runs on the image and on its mirror image (un-mirrored after). Prints,
-per set: IoU of the plain pass, the mirrored pass, their average (flip TTA) and their average after
+per set: IoU of the plain pass, the mirrored pass, flip TTA as it ships
+(:func:`bgremover.imageops.merge_flip`; the plain average until 0.6.0) and their average after
 shifting the mirrored pass onto the plain one (phase correlation); how far apart the two passes are
 (network pixels, phase correlation: twice the output's own horizontal offset); and the horizontal
 and vertical shifts of the plain pass (photo pixels, 0.25 px steps) that best fit the set's masks,
@@ -112,7 +113,7 @@ def main() -> None:
     args = parser.parse_args()
     from bgremover import load_model
     from bgremover.constants import DEFAULT_RECIPE
-    from bgremover.imageops import resize_for_network
+    from bgremover.imageops import merge_flip, resize_for_network
     from bgremover.metrics import iou
     from bgremover.subjects import main_subjects
     from bgremover.train.validate import validation_samples
@@ -123,19 +124,22 @@ def main() -> None:
         more, more_labels = benchmark_samples(args.data, args.per_set)
         samples, labels = samples + more, labels + more_labels
     scores, gaps, fits, sides = defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list)
-    names = ["plain", "mirrored", "flip average", "flip, aligned", *(f"flip, mirrored {dx:+.2f}" for dx in args.shifts)]
+    names = ["plain", "mirrored", "flip TTA", "flip, aligned", *(f"flip, mirrored {dx:+.2f}" for dx in args.shifts)]
     for (rgb, mask), label in zip(samples, labels, strict=True):
         x = resize_for_network(rgb, segmenter.working_size, segmenter.square)
         plain = segmenter._probabilities([x], flip=False)[0]
         mirrored = np.ascontiguousarray(segmenter._probabilities([x[:, ::-1]], flip=False)[0][:, ::-1])
         (gap, _), _ = cv2.phaseCorrelate(plain.astype(np.float64), mirrored.astype(np.float64))
         gaps[label].append(gap)
-        passes = {
-            "plain": plain,
-            "mirrored": mirrored,
-            "flip average": (plain + mirrored) / 2,
-            "flip, aligned": (plain + shifted(mirrored, -gap)) / 2,
-        } | {name: (plain + shifted(mirrored, dx)) / 2 for name, dx in zip(names[4:], args.shifts, strict=True)}
+        passes = (
+            {
+                "plain": plain,
+                "mirrored": mirrored,
+                "flip TTA": merge_flip(plain, mirrored),  # as predict(tta=True) merges the passes
+                "flip, aligned": (plain + shifted(mirrored, -gap)) / 2,
+            }
+            | {name: (plain + shifted(mirrored, dx)) / 2 for name, dx in zip(names[4:], args.shifts, strict=True)}
+        )
         for name, prob in passes.items():
             alpha = segmenter.to_photo(rgb, main_subjects(prob), x)  # as the tier brings its map to the photo
             scores[name, label].append(iou(alpha, mask))
