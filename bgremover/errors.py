@@ -33,5 +33,10 @@ class ModelNotFoundError(BgremoverError, FileNotFoundError):
     """A model name, folder or Hub id that does not resolve to a usable model."""
 
 
+class DataNotFoundError(BgremoverError, FileNotFoundError):
+    """A data folder (training, validation or benchmark pairs) that is missing, or whose ``images/``
+    and ``masks/`` do not match."""
+
+
 class WeightsUnavailableError(BgremoverError, RuntimeError):
     """Pretrained weights were asked for but can be neither found locally nor downloaded."""

@@ -15,6 +15,8 @@ from bgremover.data import (
     SegmentationFolder,
     train_pipeline,
 )
+from bgremover.data.dataset import find_pairs
+from bgremover.errors import DataNotFoundError
 from tests.conftest import CCP, scene_config
 
 
@@ -36,13 +38,21 @@ def test_folder_dataset_reads_real_pairs(ccp_stems):
     assert len(SegmentationFolder(CCP, split="test")) == 200
 
 
+def test_a_folder_without_images_or_masks_is_refused_in_the_librarys_words(tmp_path):
+    with pytest.raises(DataNotFoundError, match=r"is not a data folder: it has no images/"):
+        find_pairs(tmp_path / "missing")
+    (tmp_path / "images").mkdir()
+    with pytest.raises(DataNotFoundError, match=r"it has no masks/"):
+        find_pairs(tmp_path)
+
+
 def test_mismatched_pairs_are_reported_by_name(tmp_path):
     (tmp_path / "images").mkdir()
     (tmp_path / "masks").mkdir()
     Image.new("RGB", (8, 8)).save(tmp_path / "images" / "a.jpg")
     Image.new("RGB", (8, 8)).save(tmp_path / "images" / "lonely.jpg")
     Image.new("L", (8, 8)).save(tmp_path / "masks" / "a.png")
-    with pytest.raises(FileNotFoundError, match="lonely"):
+    with pytest.raises(DataNotFoundError, match="lonely"):
         SegmentationFolder(tmp_path)
     Image.new("L", (9, 8)).save(tmp_path / "masks" / "lonely.png")
     with pytest.raises(ValueError, match=r"lonely.*differ in size"):

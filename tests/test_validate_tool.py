@@ -52,6 +52,15 @@ def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
         assert rows[name].endswith(" | ".join(f"{v:.6f}" for v in means) + " |")
 
 
+def test_a_recipe_naming_a_missing_data_folder_is_refused_on_one_line(tmp_path):
+    """A recipe whose pseudo-labelled frames were never built (a fresh checkout): the library's error."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(dict(data=str(CCP), max_val_images=2, pseudo_data=[str(tmp_path / "frames")])))
+    done = validate_fast(config)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert f"{tmp_path / 'frames'} is not a data folder: it has no images/" in done.stderr
+
+
 def test_threshold_scores_the_alpha_binarised_there_and_refuses_values_outside_0_1(tmp_path):
     config = tmp_path / "config.json"
     config.write_text(json.dumps(dict(data=str(CCP), max_val_images=3)))

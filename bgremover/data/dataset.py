@@ -12,7 +12,7 @@ from torch.utils.data import Dataset
 
 from bgremover.constants import IMAGE_SUFFIXES
 from bgremover.data.pseudo_labels import decode_label
-from bgremover.errors import UsageError
+from bgremover.errors import DataNotFoundError, UsageError
 from bgremover.io import read_image, read_mask
 
 Transform = Callable[[np.ndarray, np.ndarray, int | None, int | None], tuple[np.ndarray, np.ndarray]]
@@ -35,9 +35,16 @@ def read_split(path: str | os.PathLike) -> list[str]:
 def find_pairs(root: str | os.PathLike, stems: list[str] | None = None) -> list[tuple[Path, Path]]:
     """(image, mask) paths for ``root/images/<stem>.*`` and ``root/masks/<stem>.png``.
 
-    Raises ``FileNotFoundError`` naming every stem that has an image but no mask (or the reverse).
+    Raises :class:`~bgremover.errors.DataNotFoundError` where either folder is missing, and naming
+    every stem that has an image but no mask (or the reverse).
     """
     root = Path(root)
+    for folder in ("images", "masks"):
+        if not (root / folder).is_dir():
+            raise DataNotFoundError(
+                f"{root} is not a data folder: it has no {folder}/ (a folder of pairs holds images/ and masks/"
+                " with matching stems; pseudo-labelled frames are written by tools/pseudo_label.py)"
+            )
     images = {p.stem: p for p in sorted((root / "images").iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
     masks = {p.stem: p for p in sorted((root / "masks").iterdir()) if p.suffix.lower() == ".png"}
     wanted = stems if stems is not None else sorted(images)
@@ -45,7 +52,7 @@ def find_pairs(root: str | os.PathLike, stems: list[str] | None = None) -> list[
     if stems is None:
         unmatched += [s for s in masks if s not in images]
     if unmatched:
-        raise FileNotFoundError(f"{root}: {len(unmatched)} stems lack an image or a mask: {', '.join(unmatched[:10])}")
+        raise DataNotFoundError(f"{root}: {len(unmatched)} stems lack an image or a mask: {', '.join(unmatched[:10])}")
     return [(images[s], masks[s]) for s in wanted]
 
 
