@@ -8,6 +8,7 @@ AUTO = "auto"  # the fastest exported runtime on this CPU: bgremover.runtimes.fa
 BACKENDS = ("torch", "onnx", "openvino", AUTO)
 PRECISIONS = ("default", "f32", "int8")  # "auto" may trade exactness for speed: bf16 under "default", int8 under "int8"
 FLIP_SIDE_SHARE = 0.05  # flip TTA keeps either pass's person in this outer share of columns (imageops.merge_flip)
+MAX_FLIP_SHIFT = 2.0  # network pixels: a run block's flip_shift beyond this is a misregistration, not an offset
 UPSAMPLERS = ("bilinear", "guided")  # how the network's map reaches the photo's size: bgremover.refine
 INT8_FILE = "openvino_int8.xml"  # a model folder's OpenVINO int8 model (with its .bin): bgremover.deploy.openvino_int8
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".avif", ".heic", ".heif")

@@ -64,7 +64,9 @@ class FusedSegmenter(Segmenter):
     (sizes, limits, video) is the base segmenter's."""
 
     def __init__(self, base: Segmenter, peer, weight: float, flip: bool = True, scales: Sequence[float] = (1.0,)):
-        super().__init__(base.network, base.device, base.working_size, base._max_pixels, base.square, base.upsample)
+        super().__init__(
+            base.network, base.device, base.working_size, base._max_pixels, base.square, base.upsample, base.flip_shift
+        )
         if not 0.0 <= weight <= 1.0:
             raise UsageError(f"the fusion weight must lie in [0, 1], got {weight}")
         self.peer, self.weight, self.flip, self.scales = peer, weight, flip, tuple(scales)

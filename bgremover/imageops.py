@@ -31,11 +31,14 @@ def resize_for_network(image: np.ndarray, long_side: int, square: bool = False) 
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
-def merge_flip(plain: np.ndarray, mirrored: np.ndarray, side_share: float = FLIP_SIDE_SHARE) -> np.ndarray:
-    """Flip TTA's map from the plain pass and the mirrored pass (already mirrored back), both
-    (..., H, W) probabilities: their mean, but their max in the outer ``side_share`` of columns on
-    each side, so a person cut by the frame's side edge that one pass finds and the other misses is
-    kept rather than averaged below 0.5 (docs/experiments/2026-12-flip-tta.md).
+def merge_flip(
+    plain: np.ndarray, mirrored: np.ndarray, shift: float = 0.0, side_share: float = FLIP_SIDE_SHARE
+) -> np.ndarray:
+    """Flip TTA's map from the plain pass and the mirrored pass (already mirrored back, then moved
+    ``shift`` pixels right: :func:`shift_columns`), both (..., H, W) probabilities: their mean, but
+    their max in the outer ``side_share`` of columns on each side, so a person cut by the frame's side
+    edge that one pass finds and the other misses is kept rather than averaged below 0.5
+    (docs/experiments/2026-12-flip-tta.md).
 
     Example:
         >>> plain, mirrored = np.zeros((1, 40), np.float32), np.zeros((1, 40), np.float32)
@@ -43,11 +46,32 @@ def merge_flip(plain: np.ndarray, mirrored: np.ndarray, side_share: float = FLIP
         >>> [round(float(x), 2) for x in merge_flip(plain, mirrored)[0, [0, 20]]]
         [0.9, 0.45]
     """
+    if shift:
+        mirrored = shift_columns(mirrored, shift)
     merged = (plain + mirrored) / 2
     band = max(1, round(plain.shape[-1] * side_share))
     for columns in (slice(0, band), slice(-band, None)):
         merged[..., columns] = np.maximum(plain[..., columns], mirrored[..., columns])
     return merged
+
+
+def shift_columns(maps: np.ndarray, dx: float) -> np.ndarray:
+    """(..., H, W) float32 ``maps`` moved ``dx`` pixels to the right (bilinear; the edge columns
+    repeated where the move uncovers them).
+
+    Example:
+        >>> row = np.float32([[0, 0, 1, 1]])
+        >>> shift_columns(row, 0.5).tolist(), shift_columns(row, -1.0).tolist()
+        ([[0.0, 0.0, 0.5, 1.0]], [[0.0, 1.0, 1.0, 1.0]])
+    """
+    height, width = maps.shape[-2:]
+    flat = np.ascontiguousarray(maps, np.float32).reshape(-1, height, width)
+    matrix = np.float32([[1, 0, dx], [0, 1, 0]])
+    moved = [
+        cv2.warpAffine(m, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        for m in flat
+    ]
+    return np.stack(moved).reshape(maps.shape)
 
 
 def letterbox(image: np.ndarray) -> tuple[np.ndarray, int, int]:

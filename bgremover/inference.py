@@ -67,8 +67,10 @@ class Segmenter:
         max_pixels: int | None = None,
         square: bool = False,
         upsample: str = "bilinear",
+        flip_shift: float = 0.0,
     ):
         self.upsample = parse_upsample(upsample) or "bilinear"
+        self.flip_shift = flip_shift
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.network = network.eval().to(self.device) if isinstance(network, nn.Module) else network
         if isinstance(network, nn.Module) and self.device.type == "cuda":
@@ -94,11 +96,11 @@ class Segmenter:
 
     def _probabilities(self, images: list[np.ndarray], flip: bool) -> list[np.ndarray]:
         """Network probabilities for same-size RGB uint8 images; ``flip``: merged with the mirrored
-        pass (:func:`~bgremover.imageops.merge_flip`)."""
+        pass, moved :attr:`flip_shift` network pixels right (:func:`~bgremover.imageops.merge_flip`)."""
         batch = np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
         prob = self._forward(batch)
         if flip:
-            prob = merge_flip(prob, self._forward(np.ascontiguousarray(batch[..., ::-1]))[..., ::-1])
+            prob = merge_flip(prob, self._forward(np.ascontiguousarray(batch[..., ::-1]))[..., ::-1], self.flip_shift)
         return list(prob)
 
     def predict(
@@ -242,6 +244,7 @@ def load_segmenter(
         working_size=working_size or run.working_size,
         square=run.square if square is None else square,
         upsample=upsample or run.upsample,
+        flip_shift=run.flip_shift,
     )
     backend = resolve_backend(backend or run.backend, precision)
     if bare_file and Path(source).is_file():

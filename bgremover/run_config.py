@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from bgremover.constants import BACKENDS, PRECISIONS, UPSAMPLERS, WORKING_SIZE
+from bgremover.constants import BACKENDS, MAX_FLIP_SHIFT, PRECISIONS, UPSAMPLERS, WORKING_SIZE
 from bgremover.errors import UsageError
 
 
@@ -25,7 +25,9 @@ class RunConfig:
     where the CPU has it, ``"int8"`` runs the folder's int8 OpenVINO file where it ships one;
     ``mean``/``std``: the normalisation applied inside the network to RGB in [0, 1] (for the record:
     callers pass RGB in [0, 1]); ``upsample``: how the network's map is brought to the photo's size
-    (``"bilinear"``, or ``"guided"``: along the photo's edges, :func:`bgremover.refine.guided_upsample`)."""
+    (``"bilinear"``, or ``"guided"``: along the photo's edges, :func:`bgremover.refine.guided_upsample`);
+    ``flip_shift``: network pixels flip TTA moves the mirrored pass right before merging it, the
+    network's own offset between its two passes (``docs/experiments/tools/flip_alignment.py``)."""
 
     working_size: int = WORKING_SIZE
     square: bool = False
@@ -34,6 +36,7 @@ class RunConfig:
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
     upsample: str = "bilinear"
+    flip_shift: float = 0.0
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
@@ -42,6 +45,10 @@ class RunConfig:
             raise UsageError(f"run precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.upsample not in UPSAMPLERS:
             raise UsageError(f"run upsample must be one of {', '.join(UPSAMPLERS)}, got {self.upsample!r}")
+        if not isinstance(self.flip_shift, int | float) or not abs(self.flip_shift) <= MAX_FLIP_SHIFT:
+            raise UsageError(
+                f"run flip_shift must be a number of network pixels within ±{MAX_FLIP_SHIFT}, got {self.flip_shift!r}"
+            )
         if self.working_size < 32:
             raise UsageError(f"run working_size must be at least 32, got {self.working_size}")
 

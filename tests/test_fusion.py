@@ -175,6 +175,7 @@ def test_fast_plus_is_the_fast_tier_and_selfie_weighted_as_its_config_says(selfi
     assert isinstance(plus, FusedSegmenter) and plus.working_size == fast.working_size == 256 and plus.square
     rgb = read_image(crew)
     assert plus.upsample == fast.upsample == "guided"  # the fused map reaches the photo as the base's does
+    assert plus.flip_shift == fast.flip_shift == 0.2  # and flip TTA (asked for) moves its mirrored pass alike
     alpha = plus.predict(rgb, subject="all", upsample="bilinear")
     resized = fast.predict(rgb, subject="all", upsample="bilinear")
     expected = config.weight * resized + (1 - config.weight) * selfie(rgb)

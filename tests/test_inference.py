@@ -201,6 +201,30 @@ def test_flip_tta_is_the_merged_plain_and_mirrored_passes(tiny):
     np.testing.assert_allclose(flip[:, band], np.maximum(plain, mirrored)[:, band], atol=1e-6)
 
 
+def test_flip_shift_moves_the_mirrored_pass_before_the_merge_as_the_run_block_says(tiny_model_dir, tmp_path):
+    from bgremover.hub import run_config, set_run_config
+    from bgremover.imageops import merge_flip, shift_columns
+    from bgremover.run_config import RunConfig
+
+    folder = tmp_path / "shifted"
+    shutil.copytree(tiny_model_dir, folder)
+    set_run_config(folder, RunConfig(working_size=96, flip_shift=0.5))
+    shifted, unshifted = load_model(folder), load_model(tiny_model_dir, working_size=96)
+    assert (shifted.flip_shift, unshifted.flip_shift, run_config("default").flip_shift) == (0.5, 0.0, 0.0)
+    image = rng_image(72, 96, seed=4)  # at the working size: maps are the network's own
+    options = dict(subject="all", upsample="bilinear")
+    plain = unshifted.predict(image, **options)
+    mirrored = unshifted.predict(np.ascontiguousarray(image[:, ::-1]), **options)[:, ::-1]
+    moved = shift_columns(mirrored, 0.5)
+    np.testing.assert_allclose(moved[:, 1:], (mirrored[:, 1:] + mirrored[:, :-1]) / 2, atol=1e-6)  # half a pixel
+    np.testing.assert_allclose(shifted.predict(image, tta=True, **options), merge_flip(plain, moved), atol=1e-6)
+    np.testing.assert_allclose(unshifted.predict(image, tta=True, **options), merge_flip(plain, mirrored), atol=1e-6)
+    np.testing.assert_allclose(shifted.predict(image, **options), plain, atol=1e-6)  # the plain pass: unmoved
+    for bad in (3.0, -2.5, "0.2", None):
+        with pytest.raises(UsageError, match=r"run flip_shift must be a number of network pixels within ±2\.0"):
+            RunConfig(flip_shift=bad)
+
+
 def test_multiscale_and_refine_keep_range_and_interior(default_model, photo_path):
     plain = default_model.predict(photo_path, subject="all")  # the network's alpha, every region kept
     multi = default_model.predict(photo_path, scales=(0.75, 1.0, 1.25), subject="all")

@@ -232,6 +232,7 @@ def test_every_shipped_network_loads_by_name_as_its_run_block_says(name):
     assert name in list_pretrained()
     model, run = load_model(name), run_config(name)
     assert (model.working_size, model.square, model.upsample) == (run.working_size, run.square, run.upsample)
+    assert model.flip_shift == run.flip_shift
     crew = REPO / "bgremover_app" / "examples" / "group_apollo11_crew.jpg"  # committed, credited
     alpha = model.predict(crew)
     assert alpha.dtype == np.float32 and 0.35 < (alpha > 0.5).mean() < 0.65  # three astronauts fill half the photo

@@ -105,6 +105,7 @@ def main() -> None:
         "--config", help="a recipe or a run's config.json: its validation set (default: configs/default-finetune.yaml)"
     )
     parser.add_argument("--model", default=None, help="model source (default: the default model)")
+    parser.add_argument("--real-closeups", action="store_true", help="add the validation part of real close-ups")
     parser.add_argument("--data", type=Path, default=None, help="benchmark data folder (diagnosis only)")
     parser.add_argument("--per-set", type=int, default=40, help="photos per benchmark set")
     parser.add_argument("--shifts", nargs="*", type=float, default=[], help="fixed moves of the mirrored pass (net px)")
@@ -119,7 +120,7 @@ def main() -> None:
     from bgremover.train.validate import validation_samples
 
     segmenter = load_model(args.model)
-    samples, labels = validation_samples(args.config or DEFAULT_RECIPE)
+    samples, labels = validation_samples(args.config or DEFAULT_RECIPE, args.real_closeups)
     if args.data is not None:
         more, more_labels = benchmark_samples(args.data, args.per_set)
         samples, labels = samples + more, labels + more_labels
@@ -135,7 +136,7 @@ def main() -> None:
             {
                 "plain": plain,
                 "mirrored": mirrored,
-                "flip TTA": merge_flip(plain, mirrored),  # as predict(tta=True) merges the passes
+                "flip TTA": merge_flip(plain, mirrored, segmenter.flip_shift),  # as predict(tta=True) merges them
                 "flip, aligned": (plain + shifted(mirrored, -gap)) / 2,
             }
             | {name: (plain + shifted(mirrored, dx)) / 2 for name, dx in zip(names[4:], args.shifts, strict=True)}

@@ -5,7 +5,8 @@ main subject), once plain and once with flip TTA for each rule of :data:`RULES`,
 the plain and the mirrored pass at the network's resolution in place of
 :func:`bgremover.imageops.merge_flip`. Prints the validation table (IoU at 0.5 per part) with every
 row's paired difference from the first (the plain pass; for a fused tier whose config flips, the
-first rule).
+first rule). The rules run without the model's own ``flip_shift``; ``--shift PX`` adds the shipped
+rule with the mirrored pass moved ``PX`` network pixels right.
 
     python docs/experiments/tools/flip_rules.py --model fast --config configs/default-finetune.yaml --real-closeups
 
@@ -21,7 +22,7 @@ import numpy as np
 from bgremover.imageops import merge_flip
 
 
-def logit_mean(p: np.ndarray, q: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+def logit_mean(p: np.ndarray, q: np.ndarray, shift: float = 0.0, eps: float = 1e-6) -> np.ndarray:
     """``sigmoid((logit p + logit q) / 2)``: the more confident pass wins a disagreement.
 
     Example:
@@ -34,8 +35,8 @@ def logit_mean(p: np.ndarray, q: np.ndarray, eps: float = 1e-6) -> np.ndarray:
 
 
 RULES = {
-    "mean": lambda p, q: (p + q) / 2,
-    "max": np.maximum,
+    "mean": lambda p, q, shift=0.0: (p + q) / 2,  # the rules take merge_flip's arguments; rows run unshifted
+    "max": lambda p, q, shift=0.0: np.maximum(p, q),
     "logit mean": logit_mean,
     "max at the sides": merge_flip,  # the outer 5 % of columns; what flip TTA ships with since 0.7.0
 }
@@ -47,6 +48,9 @@ def main() -> None:
     parser.add_argument("--config", default=None, help="a recipe or a run's config.json: its validation set")
     parser.add_argument("--real-closeups", action="store_true", help="add the validation part of real close-ups")
     parser.add_argument("--rules", nargs="+", choices=list(RULES), default=list(RULES), help="rules to score")
+    parser.add_argument(
+        "--shift", nargs="*", type=float, default=[], help="also the shipped rule with the mirrored pass moved PX right"
+    )
     args = parser.parse_args()
     import bgremover.inference
     from bgremover import load_model
@@ -54,6 +58,7 @@ def main() -> None:
     from bgremover.train.validate import score_rows, table, validation_samples
 
     segmenter = load_model(args.model)
+    own_shift, segmenter.flip_shift = segmenter.flip_shift, 0.0  # the rules as they are; --shift adds a row
     samples, labels = validation_samples(args.config or DEFAULT_RECIPE, args.real_closeups)
     rows = score_rows([("plain", segmenter)], samples)  # a fused tier with flip in its config: flipped here too
     shipped = bgremover.inference.merge_flip
@@ -63,6 +68,10 @@ def main() -> None:
             rows |= score_rows([(f"flip, {name}", segmenter)], samples, variants=("+flip",))
     finally:
         bgremover.inference.merge_flip = shipped
+    for shift in args.shift:
+        segmenter.flip_shift = shift
+        rows |= score_rows([(f"flip, max at the sides, mirrored {shift:+.2f} px", segmenter)], samples, ("+flip",))
+    segmenter.flip_shift = own_shift
     print(f"{args.model or 'default'}: {len(samples)} validation photos")
     print("\n".join(table({name.removesuffix("+flip"): ious for name, ious in rows.items()}, labels, 4, paired=True)))
 
