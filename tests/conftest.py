@@ -276,3 +276,17 @@ def scene_config(**knobs):
 
     plain = dict(empty_p=0.0, portrait_p=0.3, closeup_p=0.0, defocus_p=0.0, harmonize_p=0.0)
     return CompositeConfig(**{**plain, **knobs})
+
+
+def run_validation_tool(script: str, tmp_path: Path, *args: str):
+    """``python SCRIPT --config CONFIG --model fast ARGS`` from the checkout, where CONFIG's validation
+    set is 3 held-out CCP photos and their 3 close-up composites: the finished process."""
+    import json
+    import subprocess
+    import sys
+
+    config = tmp_path / "config.json"
+    settings = dict(data=str(CCP), backgrounds=[str(DATA / "backgrounds_indoor")], val_closeups=True, max_val_images=3)
+    config.write_text(json.dumps(settings))
+    command = [sys.executable, script, "--config", str(config), "--model", "fast", *args]
+    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)

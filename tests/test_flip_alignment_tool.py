@@ -3,33 +3,17 @@ network passes, scored per validation part."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import numpy as np
 
 from bgremover import load_model
 from bgremover.metrics import iou
-from tests.conftest import CCP, DATA, REPO, load_tool
+from tests.conftest import load_tool, run_validation_tool
 
 TOOL = "docs/experiments/tools/flip_alignment.py"
 
 
 def test_plain_and_flip_average_columns_are_the_models_own_predictions(tmp_path):
-    config = tmp_path / "config.json"
-    config.write_text(
-        json.dumps(
-            dict(data=str(CCP), backgrounds=[str(DATA / "backgrounds_indoor")], val_closeups=True, max_val_images=3)
-        )
-    )
-    done = subprocess.run(
-        [sys.executable, TOOL, "--config", str(config), "--model", "fast", "--sides"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_validation_tool(TOOL, tmp_path, "--sides")
     assert done.returncode == 0, done.stderr
     parts, by_side = (table.splitlines()[2:] for table in done.stdout.strip().split("\n\n"))
     rows = {line.split(" | ")[0][2:]: line.split(" | ")[1:] for line in parts}
@@ -39,7 +23,7 @@ def test_plain_and_flip_average_columns_are_the_models_own_predictions(tmp_path)
 
     touched_sides = load_tool("flip_alignment", "docs/experiments/tools").touched_sides
 
-    samples, _ = validation_samples(str(config))
+    samples, _ = validation_samples(str(tmp_path / "config.json"))
     model = load_model("fast")
     for part, pairs in {"held-out": samples[:3], "close-up composites": samples[3:]}.items():
         plain = np.mean([iou(model.predict(image), mask) for image, mask in pairs])

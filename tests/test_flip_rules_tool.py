@@ -3,49 +3,38 @@ the model's own predictions under each rule, and the shipped rule's row is predi
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import numpy as np
 
 from bgremover import load_model
 from bgremover.metrics import iou
-from tests.conftest import CCP, DATA, REPO, load_tool
+from tests.conftest import load_tool, run_validation_tool
 
 TOOL = "docs/experiments/tools/flip_rules.py"
 
 
 def test_rows_are_the_models_predictions_under_each_rule(tmp_path):
-    config = tmp_path / "config.json"
-    config.write_text(
-        json.dumps(
-            dict(data=str(CCP), backgrounds=[str(DATA / "backgrounds_indoor")], val_closeups=True, max_val_images=3)
-        )
-    )
-    done = subprocess.run(
-        [sys.executable, TOOL, "--config", str(config), "--model", "fast", "--rules", "mean", "max at the sides"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_validation_tool(TOOL, tmp_path, "--rules", "mean", "max at the sides", "--shift", "0.2")
     assert done.returncode == 0, done.stderr
     means = done.stdout.strip().split("\n\n")[0].splitlines()[3:]  # the title line, the header, the rows
     rows = {line.split(" | ")[0][2:]: line.split(" | ")[1:] for line in means}
-    assert list(rows) == ["plain", "flip, mean", "flip, max at the sides"]
+    shipped = "flip, max at the sides, mirrored +0.20 px"
+    assert list(rows) == ["plain", "flip, mean", "flip, max at the sides", shipped]
     from bgremover.train.validate import validation_samples
 
-    samples, _ = validation_samples(str(config))
-    model = load_model("fast")
+    samples, _ = validation_samples(str(tmp_path / "config.json"))
+    model, unshifted = load_model("fast"), load_model("fast")
+    unshifted.flip_shift = 0.0  # the rules' rows run without the tier's own shift
+    assert model.flip_shift == 0.2
+    predictions = {
+        "plain": (model, {}),
+        "flip, max at the sides": (unshifted, {"tta": True}),
+        shipped: (model, {"tta": True}),
+    }
+    for row, (segmenter, options) in predictions.items():
+        ious = [iou((segmenter.predict(image, **options) >= 0.5).astype(np.float32), mask) for image, mask in samples]
+        means = [np.mean(ious[:3]), np.mean(ious[3:]), np.mean(ious)]  # held-out, close-up composites, all
+        assert [cell.strip(" |") for cell in rows[row]] == [f"{value:.4f}" for value in means]
     rules = load_tool("flip_rules", "docs/experiments/tools").RULES
-    for row, options in {"plain": {}, "flip, max at the sides": {"tta": True}}.items():
-        for part, pairs in {"held-out": samples[:3], "close-up composites": samples[3:], "all": samples}.items():
-            index = ["held-out", "close-up composites", "all"].index(part)
-            expected = np.mean(
-                [iou((model.predict(image, **options) >= 0.5).astype(np.float32), mask) for image, mask in pairs]
-            )
-            assert rows[row][index].strip(" |") == f"{expected:.4f}"
     assert rules["max at the sides"].__name__ == "merge_flip"  # the shipped rule, not a copy of it
 
 
