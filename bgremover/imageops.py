@@ -35,23 +35,28 @@ def merge_flip(
     plain: np.ndarray, mirrored: np.ndarray, shift: float = 0.0, side_share: float = FLIP_SIDE_SHARE
 ) -> np.ndarray:
     """Flip TTA's map from the plain pass and the mirrored pass (already mirrored back, then moved
-    ``shift`` pixels right: :func:`shift_columns`), both (..., H, W) probabilities: their mean, but
-    their max in the outer ``side_share`` of columns on each side, so a person cut by the frame's side
-    edge that one pass finds and the other misses is kept rather than averaged below 0.5
+    ``shift`` pixels right: :func:`shift_columns`), both (..., H, W) probabilities: their mean, moved
+    towards their max in the outer ``side_share`` of columns on each side (all the way at the frame's
+    edge, linearly less to none at the band's inner edge, so no seam), so a person cut by the frame's
+    side edge that one pass finds and the other misses is kept rather than averaged below 0.5
     (docs/experiments/2026-12-flip-tta.md).
 
     Example:
         >>> plain, mirrored = np.zeros((1, 40), np.float32), np.zeros((1, 40), np.float32)
         >>> plain[0, [0, 20]] = 0.9  # one pass sees a sliver at the left edge, and something in the middle
-        >>> [round(float(x), 2) for x in merge_flip(plain, mirrored)[0, [0, 20]]]
-        [0.9, 0.45]
+        >>> plain[0, 1] = 0.9  # the sliver's next column: the max weighs 0.5 there (a band of 2 columns)
+        >>> [round(float(x), 3) for x in merge_flip(plain, mirrored)[0, [0, 1, 20]]]
+        [0.9, 0.675, 0.45]
     """
     if shift:
         mirrored = shift_columns(mirrored, shift)
     merged = (plain + mirrored) / 2
-    band = max(1, round(plain.shape[-1] * side_share))
-    for columns in (slice(0, band), slice(-band, None)):
-        merged[..., columns] = np.maximum(plain[..., columns], mirrored[..., columns])
+    width = plain.shape[-1]
+    band = min(width // 2, max(1, round(width * side_share)))
+    weight = np.linspace(1.0, 0.0, band + 1, dtype=np.float32)[:band]  # 1 at the frame's edge, 0 past the band
+    for columns, ramp in ((slice(0, band), weight), (slice(width - band, width), weight[::-1])):
+        most = np.maximum(plain[..., columns], mirrored[..., columns])
+        merged[..., columns] += ramp * (most - merged[..., columns])
     return merged
 
 

@@ -164,7 +164,7 @@ def test_flip_tta_is_flip_equivariant(photo_path):
     np.testing.assert_allclose(flipped[:, ::-1], alpha, atol=2e-3)
 
 
-def test_merge_flip_keeps_either_pass_at_the_side_edges_and_averages_inside():
+def test_merge_flip_keeps_either_pass_at_the_side_edges_and_averages_inside_without_a_seam():
     from bgremover.constants import FLIP_SIDE_SHARE
     from bgremover.imageops import merge_flip
 
@@ -176,9 +176,13 @@ def test_merge_flip_keeps_either_pass_at_the_side_edges_and_averages_inside():
     band = round(100 * FLIP_SIDE_SHARE)
     merged = merge_flip(plain, mirrored)
     assert merged.shape == plain.shape and merged.dtype == np.float32
-    np.testing.assert_allclose(merged[0, :, 97:], 0.9)
-    np.testing.assert_allclose(merged[1, :, :3], 0.8)
+    assert band == 5  # the max weighs 1, 0.8, 0.6, 0.4, 0.2 from the frame's edge inwards
+    np.testing.assert_allclose(merged[0, 0, 95:], [0, 0, 0.45 + 0.6 * 0.45, 0.45 + 0.8 * 0.45, 0.9], atol=1e-6)
+    np.testing.assert_allclose(merged[1, 0, :5], [0.8, 0.4 + 0.8 * 0.4, 0.4 + 0.6 * 0.4, 0, 0], atol=1e-6)
+    assert (merged[0, :, 97:] >= 0.5).all() and (merged[1, :, :3] >= 0.5).all()  # both slivers are kept
     np.testing.assert_allclose(merged[:, :, 40:60], 0.6)
+    ones = np.ones((1, 1, 100), np.float32)  # one pass sure everywhere, the other nowhere: no step anywhere
+    assert np.abs(np.diff(merge_flip(ones, 0 * ones), axis=-1)).max() <= 0.1 + 1e-6
     np.testing.assert_allclose(merged[:, :, band:-band], ((plain + mirrored) / 2)[:, :, band:-band])
     np.testing.assert_array_equal(merged, merge_flip(mirrored, plain))  # the passes are interchangeable
     mirror = merge_flip(plain[..., ::-1], mirrored[..., ::-1])
@@ -188,7 +192,7 @@ def test_merge_flip_keeps_either_pass_at_the_side_edges_and_averages_inside():
 
 def test_flip_tta_is_the_merged_plain_and_mirrored_passes(tiny):
     """predict(tta=True) on a photo at the network's size is ``merge_flip`` of the photo's own
-    prediction and its mirror image's, mirrored back: the max in the side bands, the mean inside."""
+    prediction and its mirror image's, mirrored back: the max at the frame's side edges, the mean inside."""
     from bgremover.imageops import merge_flip
 
     image = rng_image(72, 96, seed=3)  # 96 px long side: the tiny model's working size, no resize
@@ -196,9 +200,9 @@ def test_flip_tta_is_the_merged_plain_and_mirrored_passes(tiny):
     mirrored = tiny.predict(np.ascontiguousarray(image[:, ::-1]), subject="all", upsample="bilinear")[:, ::-1]
     flip = tiny.predict(image, tta=True, subject="all", upsample="bilinear")
     np.testing.assert_allclose(flip, merge_flip(plain, mirrored), atol=1e-6)
-    band = slice(0, 5)  # 5 % of 96 columns
-    assert np.abs(plain - mirrored)[:, band].max() > 1e-4  # the passes differ there, so max and mean differ
-    np.testing.assert_allclose(flip[:, band], np.maximum(plain, mirrored)[:, band], atol=1e-6)
+    assert np.abs(plain - mirrored)[:, :5].max() > 1e-4  # the side bands (5 % of 96 columns): the passes differ
+    np.testing.assert_allclose(flip[:, [0, -1]], np.maximum(plain, mirrored)[:, [0, -1]], atol=1e-6)  # the max
+    np.testing.assert_allclose(flip[:, 5:-5], ((plain + mirrored) / 2)[:, 5:-5], atol=1e-6)  # the mean inside
 
 
 def test_flip_shift_moves_the_mirrored_pass_before_the_merge_as_the_run_block_says(tiny_model_dir, tmp_path):

@@ -5,8 +5,8 @@ main subject), once plain and once with flip TTA for each rule of :data:`RULES`,
 the plain and the mirrored pass at the network's resolution in place of
 :func:`bgremover.imageops.merge_flip`. Prints the validation table (IoU at 0.5 per part) with every
 row's paired difference from the first (the plain pass; for a fused tier whose config flips, the
-first rule). The rules run without the model's own ``flip_shift``; ``--shift PX`` adds the shipped
-rule with the mirrored pass moved ``PX`` network pixels right.
+first rule). Every rule moves the mirrored pass ``--shift`` network pixels right first (default 0,
+whatever the model's own ``flip_shift``).
 
     python docs/experiments/tools/flip_rules.py --model fast --config configs/default-finetune.yaml --real-closeups
 
@@ -19,7 +19,7 @@ import argparse
 
 import numpy as np
 
-from bgremover.imageops import merge_flip
+from bgremover.imageops import merge_flip, shift_columns
 
 
 def logit_mean(p: np.ndarray, q: np.ndarray, shift: float = 0.0, eps: float = 1e-6) -> np.ndarray:
@@ -29,16 +29,36 @@ def logit_mean(p: np.ndarray, q: np.ndarray, shift: float = 0.0, eps: float = 1e
         >>> float(logit_mean(np.float32([0.9]), np.float32([0.2]))[0]) > 0.5  # 0.9 is the surer
         True
     """
+    q = shift_columns(q, shift) if shift else q
     p, q = (np.clip(x, eps, 1 - eps).astype(np.float64) for x in (p, q))
     odds = np.sqrt(p / (1 - p) * q / (1 - q))
     return (odds / (1 + odds)).astype(np.float32)
 
 
+def max_at_sides(p: np.ndarray, q: np.ndarray, shift: float = 0.0, share: float = 0.05) -> np.ndarray:
+    """The mean of ``p`` and ``q`` (``q`` moved ``shift`` px right), but their max in the outer
+    ``share`` of columns on each side: a step at the band's inner edge (the ramped rule replaced it).
+
+    Example:
+        >>> p, q = np.zeros((1, 40), np.float32), np.zeros((1, 40), np.float32)
+        >>> p[0, [0, 1, 20]] = 0.9
+        >>> [round(float(x), 2) for x in max_at_sides(p, q)[0, [0, 1, 20]]]
+        [0.9, 0.9, 0.45]
+    """
+    q = shift_columns(q, shift) if shift else q
+    out = (p + q) / 2
+    band = max(1, round(p.shape[-1] * share))
+    for cols in (slice(0, band), slice(-band, None)):
+        out[..., cols] = np.maximum(p[..., cols], q[..., cols])
+    return out
+
+
 RULES = {
-    "mean": lambda p, q, shift=0.0: (p + q) / 2,  # the rules take merge_flip's arguments; rows run unshifted
-    "max": lambda p, q, shift=0.0: np.maximum(p, q),
+    "mean": lambda p, q, shift=0.0: (p + (shift_columns(q, shift) if shift else q)) / 2,  # merge_flip's arguments
+    "max": lambda p, q, shift=0.0: np.maximum(p, shift_columns(q, shift) if shift else q),
     "logit mean": logit_mean,
-    "max at the sides": merge_flip,  # the outer 5 % of columns; what flip TTA ships with since 0.7.0
+    "max at the sides": max_at_sides,
+    "max at the sides, ramped": merge_flip,  # what flip TTA ships with since 0.7.0
 }
 
 
@@ -48,9 +68,8 @@ def main() -> None:
     parser.add_argument("--config", default=None, help="a recipe or a run's config.json: its validation set")
     parser.add_argument("--real-closeups", action="store_true", help="add the validation part of real close-ups")
     parser.add_argument("--rules", nargs="+", choices=list(RULES), default=list(RULES), help="rules to score")
-    parser.add_argument(
-        "--shift", nargs="*", type=float, default=[], help="also the shipped rule with the mirrored pass moved PX right"
-    )
+    parser.add_argument("--against", choices=list(RULES), help="pair the rows with this rule's, not the plain pass")
+    parser.add_argument("--shift", type=float, default=0.0, help="move the mirrored pass PX network px right first")
     args = parser.parse_args()
     import bgremover.inference
     from bgremover import load_model
@@ -58,7 +77,7 @@ def main() -> None:
     from bgremover.train.validate import score_rows, table, validation_samples
 
     segmenter = load_model(args.model)
-    own_shift, segmenter.flip_shift = segmenter.flip_shift, 0.0  # the rules as they are; --shift adds a row
+    own_shift, segmenter.flip_shift = segmenter.flip_shift, args.shift  # not the run block's: the one asked for
     samples, labels = validation_samples(args.config or DEFAULT_RECIPE, args.real_closeups)
     rows = score_rows([("plain", segmenter)], samples)  # a fused tier with flip in its config: flipped here too
     shipped = bgremover.inference.merge_flip
@@ -68,11 +87,11 @@ def main() -> None:
             rows |= score_rows([(f"flip, {name}", segmenter)], samples, variants=("+flip",))
     finally:
         bgremover.inference.merge_flip = shipped
-    for shift in args.shift:
-        segmenter.flip_shift = shift
-        rows |= score_rows([(f"flip, max at the sides, mirrored {shift:+.2f} px", segmenter)], samples, ("+flip",))
     segmenter.flip_shift = own_shift
-    print(f"{args.model or 'default'}: {len(samples)} validation photos")
+    print(f"{args.model or 'default'}: {len(samples)} validation photos, mirrored pass moved {args.shift:+.2f} px")
+    if args.against:  # the table pairs every row with its first
+        first = f"flip, {args.against}+flip"
+        rows = {first: rows[first]} | {name: ious for name, ious in rows.items() if name != first}
     print("\n".join(table({name.removesuffix("+flip"): ious for name, ious in rows.items()}, labels, 4, paired=True)))
 
 
