@@ -48,8 +48,7 @@ def merge_flip(
         >>> [round(float(x), 3) for x in merge_flip(plain, mirrored)[0, [0, 1, 20]]]
         [0.9, 0.675, 0.45]
     """
-    if shift:
-        mirrored = shift_columns(mirrored, shift)
+    mirrored = shift_columns(mirrored, shift)
     merged = (plain + mirrored) / 2
     width = plain.shape[-1]
     band = min(width // 2, max(1, round(width * side_share)))
@@ -62,13 +61,15 @@ def merge_flip(
 
 def shift_columns(maps: np.ndarray, dx: float) -> np.ndarray:
     """(..., H, W) float32 ``maps`` moved ``dx`` pixels to the right (bilinear; the edge columns
-    repeated where the move uncovers them).
+    repeated where the move uncovers them); ``maps`` themselves when ``dx`` is 0.
 
     Example:
         >>> row = np.float32([[0, 0, 1, 1]])
         >>> shift_columns(row, 0.5).tolist(), shift_columns(row, -1.0).tolist()
         ([[0.0, 0.0, 0.5, 1.0]], [[0.0, 1.0, 1.0, 1.0]])
     """
+    if not dx:
+        return maps
     height, width = maps.shape[-2:]
     flat = np.ascontiguousarray(maps, np.float32).reshape(-1, height, width)
     matrix = np.float32([[1, 0, dx], [0, 1, 0]])

@@ -29,7 +29,7 @@ def logit_mean(p: np.ndarray, q: np.ndarray, shift: float = 0.0, eps: float = 1e
         >>> float(logit_mean(np.float32([0.9]), np.float32([0.2]))[0]) > 0.5  # 0.9 is the surer
         True
     """
-    q = shift_columns(q, shift) if shift else q
+    q = shift_columns(q, shift)
     p, q = (np.clip(x, eps, 1 - eps).astype(np.float64) for x in (p, q))
     odds = np.sqrt(p / (1 - p) * q / (1 - q))
     return (odds / (1 + odds)).astype(np.float32)
@@ -45,7 +45,7 @@ def max_at_sides(p: np.ndarray, q: np.ndarray, shift: float = 0.0, share: float 
         >>> [round(float(x), 2) for x in max_at_sides(p, q)[0, [0, 1, 20]]]
         [0.9, 0.9, 0.45]
     """
-    q = shift_columns(q, shift) if shift else q
+    q = shift_columns(q, shift)
     out = (p + q) / 2
     band = max(1, round(p.shape[-1] * share))
     for cols in (slice(0, band), slice(-band, None)):
@@ -54,8 +54,8 @@ def max_at_sides(p: np.ndarray, q: np.ndarray, shift: float = 0.0, share: float 
 
 
 RULES = {
-    "mean": lambda p, q, shift=0.0: (p + (shift_columns(q, shift) if shift else q)) / 2,  # merge_flip's arguments
-    "max": lambda p, q, shift=0.0: np.maximum(p, shift_columns(q, shift) if shift else q),
+    "mean": lambda p, q, shift=0.0: (p + (shift_columns(q, shift))) / 2,  # merge_flip's arguments
+    "max": lambda p, q, shift=0.0: np.maximum(p, shift_columns(q, shift)),
     "logit mean": logit_mean,
     "max at the sides": max_at_sides,
     "max at the sides, ramped": merge_flip,  # what flip TTA ships with since 0.7.0
