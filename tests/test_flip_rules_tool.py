@@ -13,11 +13,18 @@ TOOL = "docs/experiments/tools/flip_rules.py"
 
 
 def test_rows_are_the_models_predictions_under_each_rule(tmp_path):
-    done = run_validation_tool(TOOL, tmp_path, "--rules", "mean", "max at the sides, ramped", "--shift", "0.2")
+    asked = ("--rules", "mean", "max at the sides, ramped")
+    done = run_validation_tool(TOOL, tmp_path, *asked, "--shift", "0.2", "--linked")
     assert done.returncode == 0, done.stderr
     means = done.stdout.strip().split("\n\n")[0].splitlines()[3:]  # the title line, the header, the rows
     rows = {line.split(" | ")[0][2:]: line.split(" | ")[1:] for line in means}
-    assert list(rows) == ["plain", "flip, mean", "flip, max at the sides, ramped"]
+    assert list(rows) == [
+        "plain",
+        "flip, mean",
+        "flip, mean, linked",
+        "flip, max at the sides, ramped",
+        "flip, max at the sides, ramped, linked",
+    ]
     from bgremover.train.validate import validation_samples
 
     samples, _ = validation_samples(str(tmp_path / "config.json"))

@@ -6,7 +6,8 @@ the plain and the mirrored pass at the network's resolution in place of
 :func:`bgremover.imageops.merge_flip`. Prints the validation table (IoU at 0.5 per part) with every
 row's paired difference from the first (the plain pass; for a fused tier whose config flips, the
 first rule). Every rule moves the mirrored pass ``--shift`` network pixels right first (default 0,
-whatever the model's own ``flip_shift``).
+whatever the model's own ``flip_shift``). ``--linked`` also scores each rule with the flipped map's
+main-subject regions linked by hysteresis (:func:`linked_subjects`), a candidate that was not adopted.
 
     python docs/experiments/tools/flip_rules.py --model fast --config configs/default-finetune.yaml --real-closeups
 
@@ -20,6 +21,9 @@ import argparse
 import numpy as np
 
 from bgremover.imageops import merge_flip, shift_columns
+from bgremover.subjects import main_subjects, select_subjects
+
+LINK_LOW = 0.25  # where one pass holds a pixel at p >= 0.5 and the other at 0, the mean is p / 2 >= 0.25
 
 
 def logit_mean(p: np.ndarray, q: np.ndarray, shift: float = 0.0, eps: float = 1e-6) -> np.ndarray:
@@ -53,6 +57,21 @@ def max_at_sides(p: np.ndarray, q: np.ndarray, shift: float = 0.0, share: float 
     return out
 
 
+def linked_subjects(alpha: np.ndarray, subject: str) -> np.ndarray:
+    """:func:`bgremover.subjects.select_subjects`, with ``"main"``'s regions linked at :data:`LINK_LOW`:
+    a piece one pass holds and the other misses stays joined to its person.
+
+    Example:
+        >>> alpha = np.zeros((100, 100), np.float32)
+        >>> alpha[10:90, 10:50] = 1.0  # the person
+        >>> alpha[40:50, 50:60] = 0.45  # the arm: one pass held it at 0.9, the other missed it
+        >>> alpha[40:50, 60:70] = 1.0  # the hand, which both passes hold
+        >>> float(select_subjects(alpha, "main")[45, 65]), float(linked_subjects(alpha, "main")[45, 65])
+        (0.0, 1.0)
+    """
+    return main_subjects(alpha, low=LINK_LOW) if subject == "main" else select_subjects(alpha, subject)
+
+
 RULES = {
     "mean": lambda p, q, shift=0.0: (p + (shift_columns(q, shift))) / 2,  # merge_flip's arguments
     "max": lambda p, q, shift=0.0: np.maximum(p, shift_columns(q, shift)),
@@ -70,6 +89,7 @@ def main() -> None:
     parser.add_argument("--rules", nargs="+", choices=list(RULES), default=list(RULES), help="rules to score")
     parser.add_argument("--against", choices=list(RULES), help="pair the rows with this rule's, not the plain pass")
     parser.add_argument("--shift", type=float, default=0.0, help="move the mirrored pass PX network px right first")
+    parser.add_argument("--linked", action="store_true", help="also score each rule with linked subject regions")
     args = parser.parse_args()
     import bgremover.inference
     from bgremover import load_model
@@ -85,8 +105,13 @@ def main() -> None:
         for name in args.rules:
             bgremover.inference.merge_flip = RULES[name]  # every flip pass of predict, fused tiers' included
             rows |= score_rows([(f"flip, {name}", segmenter)], samples, variants=("+flip",))
+            if args.linked:
+                bgremover.inference.select_subjects = linked_subjects  # the flipped passes only: "+flip"
+                rows |= score_rows([(f"flip, {name}, linked", segmenter)], samples, variants=("+flip",))
+                bgremover.inference.select_subjects = select_subjects
     finally:
         bgremover.inference.merge_flip = shipped
+        bgremover.inference.select_subjects = select_subjects
     segmenter.flip_shift = own_shift
     print(f"{args.model or 'default'}: {len(samples)} validation photos, mirrored pass moved {args.shift:+.2f} px")
     if args.against:  # the table pairs every row with its first
