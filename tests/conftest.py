@@ -34,6 +34,14 @@ CLIP_FPS = 10
 CLIP_SIZE = (192, 108)  # width, height of the test clips
 
 
+def pytest_configure(config):
+    """A run stopped by SIGTERM (a CI timeout, ``kill``) ends as Ctrl-C ends it: the fixtures are torn
+    down, so the app servers they started stop with it instead of running on."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 @pytest.fixture(scope="session")
 def ccp_stems() -> list[str]:
     """Four fixed CCP training stems."""
@@ -106,16 +114,19 @@ def start_app(command: list[str], cwd: Path, env: dict[str, str], log: Path):
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=handle, stderr=handle)
     url = f"http://127.0.0.1:{env['GRADIO_SERVER_PORT']}/"
     deadline = time.time() + 120
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"app exited: {log.read_text()[-3000:]}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return process
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    raise RuntimeError(f"app did not start: {log.read_text()[-3000:]}")
+    try:
+        while time.time() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"app exited: {log.read_text()[-3000:]}")
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                return process
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError(f"app did not start: {log.read_text()[-3000:]}")
+    except BaseException:  # not started, or the run was stopped meanwhile: no server left behind
+        process.kill()
+        raise
 
 
 @pytest.fixture(scope="session")
