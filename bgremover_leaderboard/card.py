@@ -111,6 +111,9 @@ RUNTIMES = {  # (run block backend, precision): how the card names the default r
 }
 
 
+AUTOCAST_WORDS = {None: "fp32", "bfloat16": "bf16 autocast", "float16": "fp16 autocast"}
+
+
 def hardware(config: dict, run_dir: Path) -> str:
     """Precision and machine of the run, from its ``environment.json`` (written by the trainer).
 
@@ -123,6 +126,8 @@ def hardware(config: dict, run_dir: Path) -> str:
     if not path.is_file():
         return f"{precision} (the machine was not recorded for this run)"
     env = json.loads(path.read_text())
+    if "autocast" in env:  # recorded since 0.7.1: amp runs fp32 on CPUs without bf16 kernels
+        precision = AUTOCAST_WORDS[env["autocast"]]
     where = env["gpu"] or f"{env['cores']}-core {env['cpu']}"
     processes = f", {env['processes']} processes" if env.get("processes", 1) > 1 else ""
     return f"{precision} on {where}{processes} (torch {env['torch']})"

@@ -148,7 +148,8 @@ def test_two_step_distillation_writes_a_loadable_student(tmp_path):
     assert "| ours |" in card and "- misses small people" in card and "`ours:best` on the leaderboard" in card
     environment = json.loads((tmp_path / "student" / "environment.json").read_text())  # written by the trainer
     assert environment["cores"] == os.cpu_count() and environment["device"] == "cpu"
-    assert f"on {os.cpu_count()}-core {environment['cpu']} (torch {torch.__version__})" in card
+    precision = "bf16 autocast" if environment["autocast"] == "bfloat16" else "fp32"  # what amp ran here
+    assert f"{precision} on {os.cpu_count()}-core {environment['cpu']} (torch {torch.__version__})" in card
 
 
 def test_card_of_a_weight_average_names_its_models_and_the_run_it_describes(tmp_path):

@@ -20,6 +20,7 @@ from bgremover.hub import load_network
 from bgremover.train import TrainConfig, Trainer
 from bgremover.train.checkpoint import load_checkpoint
 from bgremover.train.logging import read_jsonl
+from bgremover.train.precision import cpu_has_bf16_kernels
 from bgremover.weights import load_state_dict
 from tests.conftest import CCP, REPO, TINY
 
@@ -110,6 +111,22 @@ def test_moving_average_of_the_weights_is_what_is_validated_and_saved(tmp_path, 
         expected = decay * first["model"][key] + (1 - decay) * second["model"][key]
         torch.testing.assert_close(second["ema"][key], expected, rtol=1e-5, atol=1e-6, msg=key)
         torch.testing.assert_close(best[key], second["ema"][key], msg=key)  # best/ holds the average
+
+
+def test_amp_trains_in_the_autocast_type_the_run_records(tmp_path, split_file):
+    """bf16 on a CPU with bf16 kernels (the weights move off fp32's); elsewhere plain fp32, bit for bit."""
+    weights = {}
+    for amp in (False, True):
+        config = tiny_config(
+            tmp_path / str(amp), split_file, epochs=1, max_steps=2, scales=(64,), w_perceptual=0.0, amp=amp
+        )
+        Trainer(config).fit()
+        weights[amp] = load_checkpoint(Path(config.out_dir) / "last.pt")["model"]
+    recorded = json.loads((tmp_path / "True" / "run" / "environment.json").read_text())["autocast"]
+    assert recorded == ("bfloat16" if cpu_has_bf16_kernels() else None)
+    assert json.loads((tmp_path / "False" / "run" / "environment.json").read_text())["autocast"] is None
+    identical = all(torch.equal(weights[False][key], weights[True][key]) for key in weights[True])
+    assert identical == (recorded is None)
 
 
 def test_moving_average_decay_outside_the_unit_interval_is_refused():

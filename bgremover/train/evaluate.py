@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from bgremover.metrics import MetricAccumulator
-
-
-def autocast_context(device: torch.device, enabled: bool):
-    """bf16 autocast on CPU, fp16 on CUDA, or a no-op."""
-    if not enabled:
-        return contextlib.nullcontext()
-    dtype = torch.float16 if device.type == "cuda" else torch.bfloat16
-    return torch.autocast(device.type, dtype=dtype)
+from bgremover.train.precision import autocast_context
 
 
 @torch.no_grad()

@@ -14,7 +14,7 @@ from bgremover.data import PairTransform
 from bgremover.metrics import iou
 from bgremover.train.builders import build_datasets, build_loss, build_model, build_optimizer
 from bgremover.train.config import TrainConfig
-from bgremover.train.evaluate import autocast_context
+from bgremover.train.precision import autocast_context
 from bgremover.train.trainer import pick_device, seed_everything
 
 

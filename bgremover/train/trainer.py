@@ -32,8 +32,9 @@ from bgremover.train.checkpoint import (
 )
 from bgremover.train.config import TrainConfig
 from bgremover.train.distributed import DistInfo, init_distributed
-from bgremover.train.evaluate import autocast_context, evaluate
+from bgremover.train.evaluate import evaluate
 from bgremover.train.logging import RunLogger, plot_curves
+from bgremover.train.precision import autocast_context, training_autocast
 from bgremover.train.teachers import load_teacher
 
 LAST_CHECKPOINT = "last.pt"
@@ -54,8 +55,9 @@ def pick_device(name: str | None) -> torch.device:
     return torch.device(name or ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
-def run_environment(device: torch.device, dist) -> dict:
-    """Where a run trained, for its model card: the processor, cores, device, processes, torch."""
+def run_environment(device: torch.device, dist, amp: bool = False) -> dict:
+    """Where a run trained, for its model card: the processor, cores, device, processes, torch and the
+    autocast type ``amp`` gives there (``None``: fp32)."""
     import os
     import platform
 
@@ -74,6 +76,7 @@ def run_environment(device: torch.device, dist) -> dict:
         "gpu": gpu,
         "processes": dist.world_size,
         "torch": torch.__version__,
+        "autocast": str(dtype).removeprefix("torch.") if (dtype := training_autocast(device, amp)) else None,
     }
 
 
@@ -105,7 +108,7 @@ class Trainer:
             remove_interrupted_saves(self.out_dir)  # a run killed mid-save leaves its temporary file
             config.save(self.out_dir / "config.json")
             (self.out_dir / "environment.json").write_text(
-                json.dumps(run_environment(self.device, self.dist), indent=1)
+                json.dumps(run_environment(self.device, self.dist, config.amp), indent=1)
             )
         self.train_set, self.val_set = build_datasets(config, *(stems or (None, None)))
         self.loader = build_train_loader(config, self.train_set, self.dist)
