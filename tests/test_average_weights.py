@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 import torch
@@ -11,7 +10,7 @@ import torch
 from bgremover import create_model
 from bgremover.hub import load_network, run_config, set_run_config
 from bgremover.run_config import RunConfig
-from tests.conftest import REPO
+from tests.cli import run_cli
 
 TINY_NET = dict(encoder_name="resnet18", encoder_weights=None, decoder_channels=(16, 8, 8, 8, 8))
 
@@ -28,8 +27,7 @@ def filled(folder, value: float, **settings):
 
 
 def average(*args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "bgremover", "average-weights", *args]
-    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    return run_cli("average-weights", *args)
 
 
 def test_weighted_average_of_a_folder_and_a_run_checkpoint(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -13,19 +14,13 @@ import torch
 from PIL import Image
 
 from bgremover.constants import IMAGE_SUFFIXES
+from tests.cli import run_cli, run_cli_process
 from tests.conftest import REPO
 from tests.corpus import EXPECT_RESULT, expected_size, photo, write_corpus
 
 
-def run_cli(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO), **extra_env}
-    return subprocess.run(
-        [sys.executable, "-m", "bgremover", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=300
-    )
-
-
 def test_help_lists_every_subcommand():
-    result = run_cli("--help")
+    result = run_cli_process("--help")
     assert result.returncode == 0
     for name in ("train", "overfit", "lr-range", "grad-flow", "cv", "cut", "export", "prune", "push", "models"):
         assert name in result.stdout, name
@@ -243,7 +238,6 @@ def test_cut_one_photo_into_a_named_file(tmp_path, tiny_model_dir):
 
 
 def test_cut_pipes_stdin_to_stdout(tmp_path, tiny_model_dir):
-    import io
 
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     command = [sys.executable, "-m", "bgremover", "cut", "-", "--model", str(tiny_model_dir)]
@@ -372,7 +366,7 @@ def test_overwrite_never_replaces_an_input_through_a_hard_link(tmp_path, tiny_mo
 def test_bad_model_device_and_colour_are_one_line(tmp_path, args, words):
     source = tmp_path / "a.jpg"
     photo().save(source)
-    result = run_cli("cut", str(source), "-o", str(tmp_path / "out"), *args, HF_HUB_OFFLINE="1")
+    result = run_cli_process("cut", str(source), "-o", str(tmp_path / "out"), *args, HF_HUB_OFFLINE="1")
     assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr, result.stderr
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import numpy as np
 
@@ -12,13 +11,13 @@ from bgremover import load_model
 from bgremover.constants import MULTISCALE
 from bgremover.metrics import iou
 from bgremover.train.validate import part_labels, validation_samples
+from tests.cli import run_cli
 from tests.conftest import CCP, DATA, REPO
 
 
 def validate_fast(config, *options: str) -> subprocess.CompletedProcess:
     """``bgremover validate`` of the fast tier on ``config``'s validation set."""
-    command = [sys.executable, "-m", "bgremover", "validate", "--config", str(config), "--model", "fast=fast", *options]
-    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    return run_cli("validate", "--config", str(config), "--model", "fast=fast", *options)
 
 
 def test_rows_are_the_per_part_iou_of_each_variant_as_the_model_runs(tmp_path):
