@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import torch
 
 
+@functools.cache
 def cpu_has_bf16_kernels() -> bool:
     """Whether oneDNN has bf16 kernels for this CPU (AVX-512 or AMX). On other CPUs torch emulates bf16
-    convolutions, many times slower than fp32 (``benchmarks/train_throughput.py`` measures it)."""
+    convolutions, many times slower than fp32 (``benchmarks/train_throughput.py`` measures it). Asked
+    once per process: the training loop enters autocast every step."""
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
