@@ -2,6 +2,7 @@
 
 WORKING_SIZE = 512  # long side the default model sees
 MULTISCALE = (0.75, 1.0, 1.25)  # the multi-scale test-time augmentation every entry point offers
+SINGLE_SCALE = (1.0,)  # one pass at the working size: what a call without multi-scale TTA runs
 SUBJECTS = ("all", "main")  # every person, or only the main subject(s): bgremover.subjects
 DEFAULT_SUBJECT = "main"  # better than "all" on every benchmark set (docs/experiments/2026-12-generalisation.md)
 AUTO = "auto"  # the fastest exported runtime on this CPU: bgremover.runtimes.fastest_cpu_runtime

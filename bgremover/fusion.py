@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bgremover.constants import SINGLE_SCALE
 from bgremover.errors import UsageError
 from bgremover.inference import Segmenter, load_segmenter
 from bgremover.peers import load_peer, peer_spec
@@ -46,7 +47,7 @@ class FusionConfig:
     weight: float = 0.5
     flip: bool = True
     peer: str = "u2net"
-    scales: tuple[float, ...] = (1.0,)
+    scales: tuple[float, ...] = SINGLE_SCALE
 
     def __post_init__(self):
         peer_spec(self.peer)  # an unknown peer is refused when the config is read
@@ -63,7 +64,7 @@ class FusedSegmenter(Segmenter):
     ``weight``) × the peer's; the main-subject rule and refinement run on the fused map. Everything else
     (sizes, limits, video) is the base segmenter's."""
 
-    def __init__(self, base: Segmenter, peer, weight: float, flip: bool = True, scales: Sequence[float] = (1.0,)):
+    def __init__(self, base: Segmenter, peer, weight: float, flip: bool = True, scales: Sequence[float] = SINGLE_SCALE):
         super().__init__(
             base.network, base.device, base.working_size, base._max_pixels, base.square, base.upsample, base.flip_shift
         )

@@ -16,6 +16,7 @@ from bgremover.constants import (
     BACKENDS,
     DEFAULT_SUBJECT,
     PRECISIONS,
+    SINGLE_SCALE,
     SUBJECTS,
     WORKING_SIZE,
 )
@@ -57,7 +58,7 @@ class Segmenter:
         >>> alpha = seg.predict("photo.jpg", tta=True)  # doctest: +SKIP
     """
 
-    scales: tuple[float, ...] = (1.0,)  # what a call that names no scales runs (a fused tier: its config's)
+    scales: tuple[float, ...] = SINGLE_SCALE  # what a call that names no scales runs (a fused tier: its config's)
 
     def __init__(
         self,

@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--peer-path", help="the peer's weights file (default: the weights dir, else the download)")
     args = parser.parse_args()
     from bgremover import load_model
-    from bgremover.constants import DEFAULT_RECIPE, MULTISCALE
+    from bgremover.constants import DEFAULT_RECIPE, MULTISCALE, SINGLE_SCALE
     from bgremover.metrics import iou
     from bgremover.metrics.paired import compare_scores
     from bgremover.peers import load_peer
@@ -48,7 +48,7 @@ def main() -> None:
     base = load_model(args.base)
     peer = load_peer(args.peer, args.peer_path, threads=2)
     maps = []
-    scales = MULTISCALE if args.multiscale else (1.0,)
+    scales = MULTISCALE if args.multiscale else SINGLE_SCALE
     for i, (image, mask) in enumerate(samples):
         mine = base.predict(image, tta=not args.no_flip, scales=scales, subject="all")
         maps.append((mine, peer(np.asarray(image)), mask))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from bgremover import load_model
-from bgremover.constants import AUTO, DEFAULT_SUBJECT, MULTISCALE, UPSAMPLERS
+from bgremover.constants import AUTO, DEFAULT_SUBJECT, MULTISCALE, SINGLE_SCALE, UPSAMPLERS
 from bgremover.hub import MODELS_DIR, run_config
 from bgremover.inference import run_settings
 from bgremover.pretrained import PRETRAINED
@@ -123,7 +123,7 @@ class Fused(Method):
         config = FusionConfig.load(PRETRAINED[tier].folder)
         base = Ours(config.base, str(PRETRAINED[config.base].folder), upsample=upsample).resolution
         tta = " + flip" if config.flip else ""
-        if config.scales != (1.0,):
+        if config.scales != SINGLE_SCALE:
             tta += " + scales " + "/".join(f"{scale:g}" for scale in config.scales)
         self.resolution = (
             f"{config.weight:g} × {config.base} ({base}{tta}) + {1 - config.weight:g} × {PEERS[config.peer].title}"
