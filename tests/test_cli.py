@@ -238,7 +238,6 @@ def test_cut_one_photo_into_a_named_file(tmp_path, tiny_model_dir):
 
 
 def test_cut_pipes_stdin_to_stdout(tmp_path, tiny_model_dir):
-
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     command = [sys.executable, "-m", "bgremover", "cut", "-", "--model", str(tiny_model_dir)]
     jpeg = io.BytesIO()
