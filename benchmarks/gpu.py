@@ -41,7 +41,7 @@ def photos_per_second(segmenter, paths: list[Path]) -> float:
     start = time.perf_counter()
     for image in images:
         segmenter.predict(image)
-    if segmenter.device.type == "cuda":
+    if segmenter.on_gpu:
         import torch
 
         torch.cuda.synchronize()

@@ -14,6 +14,7 @@ from bgremover.compose import compose, is_transparent, prepared_background
 from bgremover.constants import (
     IMAGE_SUFFIXES,
     OUTPUT_IMAGE_SUFFIXES,
+    PNG_OPTIONS,
     VIDEO_OUTPUT_SUFFIXES,
     VIDEO_SUFFIXES,
 )
@@ -95,7 +96,7 @@ def file_identity(path: Path) -> tuple[int, int] | None:
     return stat.st_dev, stat.st_ino
 
 
-SAVE_OPTIONS = {".webp": {"lossless": True}, ".jpg": {"quality": 95}, ".jpeg": {"quality": 95}}
+SAVE_OPTIONS = {".png": PNG_OPTIONS, ".webp": {"lossless": True}, ".jpg": {"quality": 95}, ".jpeg": {"quality": 95}}
 
 
 def output_plan(
@@ -197,7 +198,7 @@ def cut_files(
     segmenter = load_model(model, device=device, backend=backend, precision=precision)
     failures: list[tuple[Path, str]] = list(unreadable)
     originals = {file_identity(path) for path, _ in jobs} - {None}  # hard links and symlinks included
-    per_call = batch_size or (GPU_BATCH if segmenter.device.type == "cuda" else 1)
+    per_call = batch_size or (GPU_BATCH if segmenter.on_gpu else 1)
     progress = tqdm(total=len(jobs), desc="cutting", unit="img", disable=not jobs)
 
     def skip(path: Path, reason: str) -> None:
@@ -221,7 +222,7 @@ def cut_files(
             if result is None:
                 skip(path, reason)
             elif target is None:
-                result.save(sys.stdout.buffer, format="PNG")
+                result.save(sys.stdout.buffer, **PNG_OPTIONS)
                 sys.stdout.flush()
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)

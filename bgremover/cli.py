@@ -123,6 +123,7 @@ def _cv(args: argparse.Namespace) -> int:
 
 def _cut_options(parser: argparse.ArgumentParser) -> None:
     from bgremover.constants import BACKENDS, DEFAULT_SUBJECT, PRECISIONS, SUBJECTS, UPSAMPLERS
+    from bgremover.pretrained import list_pretrained
 
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, or folders of images")
     parser.add_argument(
@@ -164,7 +165,11 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
         help=f"all: every person; main: only the main subject(s) (default: {DEFAULT_SUBJECT})",
     )
     parser.add_argument("--bg", default="transparent", help="transparent | blur | COLOR (#rrggbb, name) | IMAGE")
-    parser.add_argument("--model", default=None, help="default | fast | model folder | Hub repo id")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help=f"{' | '.join(list_pretrained())} (bgremover models) | model folder | Hub repo id; default: default",
+    )
     parser.add_argument(
         "--backend",
         choices=BACKENDS,

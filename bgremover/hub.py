@@ -9,13 +9,15 @@ import os
 import re
 import sys
 from pathlib import Path
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from bgremover import settings
 from bgremover.errors import ModelNotFoundError
 from bgremover.pretrained import PRETRAINED, pretrained_model
 from bgremover.run_config import RunConfig
+
+if TYPE_CHECKING:
+    from torch import nn
 
 _CHECKOUT = Path(__file__).resolve().parent.parent
 # a checkout's other models (experiments, compared on the leaderboard); an installed package has none

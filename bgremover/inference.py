@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-import torch
-from torch import nn
 
 from bgremover import settings
 from bgremover.constants import (
@@ -41,7 +41,18 @@ from bgremover.runtimes import (
 from bgremover.subjects import select_subjects
 from bgremover.video_io import read_frames
 
+if TYPE_CHECKING:  # torch is imported only where a PyTorch network runs: the exported runtimes start without it
+    import torch
+    from torch import nn
+
 MIN_SCALE, MAX_SCALE = 0.1, 4.0  # multi-scale TTA: the network sees 0.1× to 4× its working size
+
+
+def is_torch_module(network) -> bool:
+    """Whether ``network`` is a PyTorch module (asked without importing torch: a module exists only once
+    torch is imported)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(network, torch.nn.Module)
 
 
 class Segmenter:
@@ -72,13 +83,24 @@ class Segmenter:
     ):
         self.upsample = parse_upsample(upsample) or "bilinear"
         self.flip_shift = flip_shift
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.network = network.eval().to(self.device) if isinstance(network, nn.Module) else network
-        if isinstance(network, nn.Module) and self.device.type == "cuda":
-            self.network = self.network.to(memory_format=torch.channels_last)
+        self.network = network
+        self.device = "cpu"  # an exported graph runs on the CPU
+        if is_torch_module(network):
+            import torch
+
+            self.device = str(torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")))
+            self.network = network.eval().to(self.device)
+            if self.on_gpu:
+                self.network = self.network.to(memory_format=torch.channels_last)
         self.working_size = working_size
         self._max_pixels = max_pixels
         self.square = square
+
+    @property
+    def on_gpu(self) -> bool:
+        """Whether the network runs on a CUDA GPU (:attr:`device`, a torch device string: ``"cpu"``,
+        ``"cuda"``, ``"cuda:1"``)."""
+        return self.device.startswith("cuda")
 
     @property
     def max_pixels(self) -> int:
@@ -87,9 +109,11 @@ class Segmenter:
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities (N, H, W) for a float32 (N, 3, H, W) batch in [0, 1]."""
-        if not isinstance(self.network, nn.Module):  # an exported graph: probabilities already
+        if not is_torch_module(self.network):  # an exported graph: probabilities already
             return self.network(batch)
-        cuda = self.device.type == "cuda"  # half precision and channels-last on a GPU
+        import torch
+
+        cuda = self.on_gpu  # half precision and channels-last on a GPU
         with torch.inference_mode(), torch.autocast("cuda", dtype=torch.float16, enabled=cuda):
             images = torch.from_numpy(batch).to(self.device)
             logits = self.network(images.contiguous(memory_format=torch.channels_last) if cuda else images)
@@ -230,6 +254,8 @@ def load_segmenter(
     """A :class:`Segmenter` for a network ``source`` (anything :func:`bgremover.load_model` takes but
     the fused tiers); the arguments are :func:`bgremover.load_model`'s."""
     if device is not None:
+        import torch
+
         try:
             torch.device(device)
         except (RuntimeError, TypeError):

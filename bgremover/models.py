@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import os
-
-import torch
+from typing import TYPE_CHECKING
 
 from bgremover import settings
 from bgremover.inference import Segmenter, load_segmenter
 from bgremover.pretrained import PRETRAINED, pretrained_model
+
+if TYPE_CHECKING:
+    import torch
 
 
 def load_model(

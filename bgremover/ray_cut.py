@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from bgremover.batch import check_folder, collect_inputs, cut_many, distinct_outputs
 from bgremover.compose import is_transparent, prepared_background
-from bgremover.constants import IMAGE_SUFFIXES
+from bgremover.constants import IMAGE_SUFFIXES, PNG_OPTIONS
 from bgremover.errors import BadImageError, MissingExtraError, UsageError
 from bgremover.options import CutOptions
 
@@ -192,7 +192,7 @@ class _Cutter:
         if not self.job["overwrite"] and filesystem_.get_file_info(inner).type != pafs.FileType.NotFound:
             return False
         buffer = io.BytesIO()
-        image.save(buffer, format="PNG")
+        image.save(buffer, **PNG_OPTIONS)
         filesystem_.create_dir(str(PurePosixPath(inner).parent), recursive=True)
         if isinstance(filesystem_, pafs.LocalFileSystem):  # complete or absent, never half-written
             partial = f"{inner}.{uuid.uuid4().hex}.partial"
@@ -224,7 +224,7 @@ class _Cutter:
                 png = b""
                 if image is not None:
                     buffer = io.BytesIO()
-                    image.save(buffer, format="PNG")
+                    image.save(buffer, **PNG_OPTIONS)
                     png = buffer.getvalue()
                 out["alpha_png"].append(png)
                 out["height"].append(image.height if image is not None else 0)

@@ -3,14 +3,15 @@ fixed size), and the choice ``backend="auto"`` makes between them and PyTorch on
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 import threading
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from bgremover import settings
 from bgremover.constants import AUTO, INT8_FILE
@@ -153,19 +154,41 @@ def fastest_cpu_runtime(precision: str = "default") -> str:
     return choose_runtime(precision, False, *_openvino_support(), exported=installed(*RUNTIME_MODULES))
 
 
+@cache
+def _nvidia_driver() -> bool:
+    """Whether this machine has the NVIDIA driver's CUDA library, which every CUDA GPU needs."""
+    for name in ("nvcuda.dll",) if os.name == "nt" else ("libcuda.so.1", "libcuda.so"):
+        try:
+            ctypes.CDLL(name)
+        except OSError:
+            continue
+        return True
+    return False
+
+
+def cuda_available() -> bool:
+    """``torch.cuda.is_available()``, without importing torch on a machine that has no NVIDIA driver
+    (importing torch costs about 2 s of a command's start; the exported runtimes do not need it)."""
+    if "torch" not in sys.modules and not _nvidia_driver():
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def resolve_backend(backend: str, precision: str = "default") -> str:
     """``backend`` with ``"auto"`` replaced by :func:`choose_runtime` on this machine (a CUDA GPU where
-    torch sees one)."""
+    torch sees one, :func:`cuda_available`)."""
     if backend != AUTO:
         return backend
-    cuda = torch.cuda.is_available()
+    cuda = cuda_available()
     return choose_runtime(precision, cuda, *_openvino_support(), exported=installed(*RUNTIME_MODULES))
 
 
 def onnx_file(source: str | os.PathLike | None) -> Path:
     """The model's ONNX file: ``model.onnx`` in its folder, else exported once into the cache (named
-    by the source and, for a local folder, its weights' size and time, so a retrained model re-exports)."""
-    from bgremover.deploy.export import export_onnx
+    by the source and, for a local folder, its weights' size and time, so a retrained model re-exports;
+    the export needs torch, a cached file does not)."""
     from bgremover.hub import resolve_source
 
     resolved = resolve_source(source)
@@ -177,6 +200,8 @@ def onnx_file(source: str | os.PathLike | None) -> Path:
     stamp = f"-{weights.stat().st_size}-{weights.stat().st_mtime_ns}" if weights.is_file() else ""
     target = cache / (resolved.replace("/", "--").strip("-") + stamp + ".onnx")
     if not target.is_file():
+        from bgremover.deploy.export import export_onnx
+
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
         export_onnx(resolved, tmp)
         os.replace(tmp, target)

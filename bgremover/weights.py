@@ -22,8 +22,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from safetensors.torch import load_file
-
 from bgremover import settings
 from bgremover.errors import WeightsUnavailableError
 
@@ -54,6 +52,8 @@ def load_state_dict(path: str | os.PathLike) -> dict:
     if not path.is_file():
         raise WeightsUnavailableError(f"weights file not found: {path}")
     if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
         return load_file(str(path))
     return torch.load(path, map_location="cpu", weights_only=True)
 

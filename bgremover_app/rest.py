@@ -32,7 +32,7 @@ from starlette.datastructures import UploadFile
 
 from bgremover import BadBackgroundError, BadImageError, settings
 from bgremover.compose import parse_color
-from bgremover.constants import DEFAULT_SUBJECT
+from bgremover.constants import DEFAULT_SUBJECT, PNG_OPTIONS
 from bgremover.options import CutOptions, parse_flag
 from bgremover.serve.service import DEFAULT_MODEL, CutRequest, CutService
 
@@ -186,7 +186,7 @@ def remove_route(service: CutService, concurrency: int = 2, max_waiting: int = 1
             log.exception("POST /api/remove failed")
             return JSONResponse({"error": "the server could not cut this photo (an internal error)"}, status_code=500)
         png = io.BytesIO()
-        (result.mask_image() if want_mask else result.output).save(png, format="PNG")
+        (result.mask_image() if want_mask else result.output).save(png, **PNG_OPTIONS)
         headers = {
             "X-Bgremover-Latency-Ms": str(result.info["latency_ms"]),
             "X-Bgremover-Size": f"{result.info['width']}x{result.info['height']}",

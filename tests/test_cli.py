@@ -26,6 +26,16 @@ def test_help_lists_every_subcommand():
         assert name in result.stdout, name
 
 
+def test_cut_help_names_every_shipped_model():
+    from bgremover.pretrained import list_pretrained
+
+    result = run_cli("cut", "--help")
+    assert result.returncode == 0
+    help_text = "".join(result.stdout.split())  # argparse wraps lines, also at a hyphen
+    assert "best|default|fast|fast-plus(bgremovermodels)" in help_text
+    assert list_pretrained() == ["best", "default", "fast", "fast-plus"]
+
+
 def test_models_lists_the_registry_as_each_model_runs():
     from bgremover.pretrained import PRETRAINED
 

@@ -21,7 +21,7 @@ from PIL import Image
 
 from bgremover import settings
 from bgremover.compose import background_plate, blend, compose, parse_color, prepared_background
-from bgremover.constants import DEFAULT_SUBJECT
+from bgremover.constants import DEFAULT_SUBJECT, PNG_OPTIONS
 from bgremover.errors import BadBackgroundError, UsageError, WeightsUnavailableError
 from bgremover.imageops import alpha_to_uint8
 from bgremover.inference import Segmenter
@@ -344,5 +344,5 @@ class CutService:
     def save_png(self, image: Image.Image, stem: str) -> str:
         """Write ``image`` as PNG under a unique name; returns its path."""
         path = self.new_output(stem, ".png")
-        image.save(path, format="PNG")
+        image.save(path, **PNG_OPTIONS)
         return path

@@ -1,0 +1,74 @@
+"""A command that cuts photos on ONNX Runtime or OpenVINO never imports torch (about 2 s and 500 MB of a
+command's start): every shipped tier, in a new interpreter where importing torch fails."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from bgremover import WeightsUnavailableError
+from bgremover.fusion import load_fused
+from bgremover.pretrained import pretrained_model
+from bgremover.runtimes import cuda_available, onnx_file
+from tests.cli import run_cli
+from tests.conftest import REPO
+
+PHOTO = REPO / "bgremover_app" / "examples" / "hands_raised_charades.jpg"  # committed, credited
+
+# a new interpreter in which any import of torch raises, then the CLI
+WITHOUT_TORCH = """
+import sys
+
+class NoTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "torchvision", "timm"):
+            raise ImportError(f"{name} imported on a path that must not need it")
+
+sys.meta_path.insert(0, NoTorch())
+from bgremover.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def cut_without_torch(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_TORCH, *args], capture_output=True, text=True, cwd=REPO, timeout=300
+    )
+
+
+def test_cuda_available_answers_as_torch_does():
+    assert cuda_available() == torch.cuda.is_available()
+
+
+@pytest.mark.parametrize(
+    "tier, backend", [("default", "onnx"), ("fast", "openvino"), ("best", "onnx"), ("fast-plus", "openvino")]
+)
+def test_a_tier_on_an_exported_runtime_cuts_without_torch(tier, backend, tmp_path):
+    spec = pretrained_model(tier)
+    if spec.fused:
+        try:
+            load_fused(spec.folder, backend=backend)  # the peer's file is here (else skip), the base exported
+        except WeightsUnavailableError as err:
+            pytest.skip(f"{tier}'s peer file is not here ({err})")
+    else:
+        onnx_file(tier)  # the export itself needs torch; it runs once and is cached
+    args = ["cut", str(PHOTO), "--model", tier, "--backend", backend, "-o"]
+    alone = cut_without_torch(*args, str(tmp_path / "alone.png"))
+    assert alone.returncode == 0, alone.stderr
+    assert run_cli(*args, str(tmp_path / "with_torch.png")).returncode == 0
+    cut = np.asarray(Image.open(tmp_path / "alone.png"))
+    assert cut.shape[2] == 4 and 0 < (cut[..., 3] > 127).mean() < 1  # a person cut out, not a blank or a full frame
+    np.testing.assert_array_equal(cut, np.asarray(Image.open(tmp_path / "with_torch.png")))
+
+
+def test_the_torch_backend_still_needs_torch_and_says_so(tmp_path):
+    """The check above can fail: the same interpreter refuses the PyTorch backend."""
+    out = str(tmp_path / "a.png")
+    result = cut_without_torch("cut", str(PHOTO), "--model", "fast", "--backend", "torch", "-o", out)
+    assert result.returncode != 0
+    assert "imported on a path that must not need it" in result.stderr
