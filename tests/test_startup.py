@@ -1,5 +1,6 @@
 """A command that cuts photos on ONNX Runtime or OpenVINO never imports torch (about 2 s and 500 MB of a
-command's start): every shipped tier, in a new interpreter where importing torch fails."""
+command's start): every shipped tier, in a new interpreter where importing torch fails; nor does the
+app's code until a PyTorch model is asked for."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from tests.conftest import REPO
 
 PHOTO = REPO / "bgremover_app" / "examples" / "hands_raised_charades.jpg"  # committed, credited
 
-# a new interpreter in which any import of torch raises, then the CLI
+# the start of a new interpreter in which any import of torch raises
 WITHOUT_TORCH = """
 import sys
 
@@ -30,15 +31,23 @@ class NoTorch:
             raise ImportError(f"{name} imported on a path that must not need it")
 
 sys.meta_path.insert(0, NoTorch())
-from bgremover.cli import main
-sys.exit(main(sys.argv[1:]))
 """
+CLI = "from bgremover.cli import main\nsys.exit(main(sys.argv[1:]))"
+
+
+def without_torch(code: str, *args: str) -> subprocess.CompletedProcess:
+    """``code`` run with ``args`` in a new interpreter that cannot import torch."""
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_TORCH + code, *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
 
 
 def cut_without_torch(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", WITHOUT_TORCH, *args], capture_output=True, text=True, cwd=REPO, timeout=300
-    )
+    return without_torch(CLI, *args)
 
 
 def test_cuda_available_answers_as_torch_does():
@@ -72,3 +81,8 @@ def test_the_torch_backend_still_needs_torch_and_says_so(tmp_path):
     result = cut_without_torch("cut", str(PHOTO), "--model", "fast", "--backend", "torch", "-o", out)
     assert result.returncode != 0
     assert "imported on a path that must not need it" in result.stderr
+
+
+def test_the_app_and_its_leaderboard_tab_import_without_torch():
+    result = without_torch("import bgremover_app.app, bgremover_leaderboard.tab, bgremover.metrics")
+    assert result.returncode == 0, result.stderr

@@ -1,12 +1,17 @@
-"""SSIM and LPIPS between the cut-outs of prediction and ground truth over flat grey (128)."""
+"""SSIM and LPIPS between the cut-outs of prediction and ground truth over flat grey (128). LPIPS
+imports torch when it is made; the rest of :mod:`bgremover.metrics` is numpy."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from bgremover.metrics.classification import check_maps
 from bgremover.weights import load_state_dict, local_weight_file
+
+if TYPE_CHECKING:
+    import torch
 
 GREY = 128.0
 
@@ -49,6 +54,7 @@ class LPIPS:
 
     def __init__(self, device: str | torch.device = "cpu"):
         import lpips
+        import torch
 
         local = local_weight_file("perceptual", "alexnet_features.*.safetensors")
         self.model = lpips.LPIPS(net="alex", pretrained=True, pnet_rand=local is not None, verbose=False)
@@ -60,15 +66,16 @@ class LPIPS:
         self.model.eval().requires_grad_(False).to(device)
         self.device = torch.device(device)
 
-    @torch.no_grad()
     def distance_images(self, a: np.ndarray, b: np.ndarray) -> float:
         """LPIPS of two RGB H×W×3 arrays with values in [0, 255]."""
+        import torch
 
         def to_tensor(x: np.ndarray) -> torch.Tensor:
             t = torch.as_tensor(np.asarray(x, dtype=np.float32)).permute(2, 0, 1)[None]
             return (t / 127.5 - 1.0).to(self.device)
 
-        return float(self.model(to_tensor(a), to_tensor(b)).item())
+        with torch.no_grad():
+            return float(self.model(to_tensor(a), to_tensor(b)).item())
 
     def __call__(self, pred: np.ndarray, gt: np.ndarray, image: np.ndarray) -> float:
         """LPIPS of the grey composites of ``image`` with ``pred`` and with ``gt``."""
