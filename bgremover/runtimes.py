@@ -155,7 +155,7 @@ def fastest_cpu_runtime(precision: str = "default") -> str:
 
 
 @cache
-def _nvidia_driver() -> bool:
+def nvidia_driver() -> bool:
     """Whether this machine has the NVIDIA driver's CUDA library, which every CUDA GPU needs."""
     for name in ("nvcuda.dll",) if os.name == "nt" else ("libcuda.so.1", "libcuda.so"):
         try:
@@ -169,7 +169,7 @@ def _nvidia_driver() -> bool:
 def cuda_available() -> bool:
     """``torch.cuda.is_available()``, without importing torch on a machine that has no NVIDIA driver
     (importing torch costs about 2 s of a command's start; the exported runtimes do not need it)."""
-    if "torch" not in sys.modules and not _nvidia_driver():
+    if "torch" not in sys.modules and not nvidia_driver():
         return False
     import torch
 

@@ -15,7 +15,7 @@ from PIL import Image
 from bgremover import WeightsUnavailableError
 from bgremover.fusion import load_fused
 from bgremover.pretrained import pretrained_model
-from bgremover.runtimes import cuda_available, onnx_file
+from bgremover.runtimes import cuda_available, nvidia_driver, onnx_file
 from tests.cli import run_cli
 from tests.conftest import REPO
 
@@ -51,7 +51,15 @@ def cut_without_torch(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_cuda_available_answers_as_torch_does():
+    """In this process (torch imported) and in a new one, where torch is imported only if the NVIDIA
+    driver is there to ask about."""
     assert cuda_available() == torch.cuda.is_available()
+    code = "from bgremover.runtimes import cuda_available\nprint(cuda_available(), 'torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", "import sys\n" + code], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    answer, imported = result.stdout.split()
+    assert answer == str(torch.cuda.is_available())
+    assert imported == str(nvidia_driver())
 
 
 @pytest.mark.parametrize(
