@@ -202,6 +202,8 @@ def onnx_file(source: str | os.PathLike | None) -> Path:
     if not target.is_file():
         from bgremover.deploy.export import export_onnx
 
+        if sys.stderr.isatty():  # the first run of a model takes seconds longer than the next ones: say why
+            print(f"bgremover: exporting {Path(resolved).name} to ONNX, once (cached in {cache})", file=sys.stderr)
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
         export_onnx(resolved, tmp)
         os.replace(tmp, target)

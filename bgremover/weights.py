@@ -61,16 +61,15 @@ def load_state_dict(path: str | os.PathLike) -> dict:
 def verified_download(file_name: str, url: str, sha256: str, subdir: str = "peers") -> Path:
     """A pretrained file checked against ``sha256``: ``<weights dir>/<subdir>/<file_name>`` (the
     offline override), else the cache (``BGREMOVER_CACHE``), else fetched once from ``url`` into the
-    cache. A file whose checksum differs is refused (a partial or altered download is never used)."""
-    import urllib.request
-
+    cache. A file whose checksum differs is refused (a partial or altered download is never used). A
+    download shows its progress on stderr when stderr is a terminal."""
     local = local_weight_file(subdir, file_name)
     target = local or settings.cache_dir() / file_name
     if not target.is_file():
         part = target.with_name(f"{file_name}.{os.getpid()}.part")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            urllib.request.urlretrieve(url, part)
+            _fetch(url, part, f"downloading {file_name} (once)")
         except OSError as err:
             part.unlink(missing_ok=True)
             raise WeightsUnavailableError(
@@ -82,6 +81,25 @@ def verified_download(file_name: str, url: str, sha256: str, subdir: str = "peer
         return target
     _check_sha256(target, sha256, url)
     return target
+
+
+def _fetch(url: str, target: Path, description: str) -> None:
+    """``url`` into ``target``, with a progress bar on stderr where stderr is a terminal."""
+    import sys
+    import urllib.request
+
+    from tqdm import tqdm
+
+    with tqdm(
+        desc=description, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, disable=not sys.stderr.isatty()
+    ) as bar:
+
+        def report(blocks: int, block_size: int, total: int) -> None:
+            if total > 0:
+                bar.total = total
+            bar.update(min(blocks * block_size, total if total > 0 else blocks * block_size) - bar.n)
+
+        urllib.request.urlretrieve(url, target, reporthook=report)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ rule by known answers, and the checked download of the peers' weights."""
 from __future__ import annotations
 
 import hashlib
+import io
+import sys
 
 import numpy as np
 import pytest
@@ -118,6 +120,30 @@ def test_best_tier_loads_by_name_with_its_shipped_config(u2net, photo_path):
     assert (best.weight, best.flip, best.scales) == (config.weight, config.flip, config.scales)
     alpha = best.predict(photo_path)
     assert alpha.shape == read_image(photo_path).shape[:2] and 0.05 < (alpha >= 0.5).mean() < 0.95
+
+
+class Terminal(io.StringIO):
+    """stderr as a person's terminal shows it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_download_shows_its_progress_on_a_terminal_only(tmp_path, monkeypatch, capsys):
+    payload = bytes(range(256)) * 1200  # 300 KiB: many of urlretrieve's 8 kB blocks
+    source = tmp_path / "served.onnx"
+    source.write_bytes(payload)
+    digest = hashlib.sha256(payload).hexdigest()
+    monkeypatch.setenv("BGREMOVER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("BGREMOVER_WEIGHTS_DIR", raising=False)
+    verified_download("quiet.onnx", source.as_uri(), digest)
+    assert capsys.readouterr().err == ""  # a log file or a pipe gets no progress bar
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    path = verified_download("shown.onnx", source.as_uri(), digest)
+    assert path.read_bytes() == payload
+    shown = terminal.getvalue()
+    assert "downloading shown.onnx (once)" in shown and "100%" in shown and "300k/300k" in shown, shown
 
 
 def test_the_peer_download_is_checked(tmp_path, monkeypatch):

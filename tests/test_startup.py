@@ -4,6 +4,7 @@ app's code until a PyTorch model is asked for."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 
@@ -94,3 +95,22 @@ def test_the_torch_backend_still_needs_torch_and_says_so(tmp_path):
 def test_the_app_and_its_leaderboard_tab_import_without_torch():
     result = without_torch("import bgremover_app.app, bgremover_leaderboard.tab, bgremover.metrics")
     assert result.returncode == 0, result.stderr
+
+
+class Terminal(io.StringIO):
+    """stderr as a person's terminal shows it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_first_run_says_it_exports_the_model_once(tiny_model_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("BGREMOVER_CACHE", str(tmp_path / "cache"))
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    path = onnx_file(tiny_model_dir)
+    assert path.is_file() and path.parent == tmp_path / "cache" / "onnx"
+    said = terminal.getvalue().splitlines()[0]
+    assert said == f"bgremover: exporting {tiny_model_dir.name} to ONNX, once (cached in {path.parent})"
+    assert onnx_file(tiny_model_dir) == path
+    assert terminal.getvalue().count("exporting") == 1  # the cached file is used without a word
