@@ -27,13 +27,20 @@ WITHOUT_TORCH = """
 import sys
 
 class NoTorch:
+    tried = []  # every attempt, also one that a caller's `except ImportError` would hide
+
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in ("torch", "torchvision", "timm"):
+            NoTorch.tried.append(name)
             raise ImportError(f"{name} imported on a path that must not need it")
 
 sys.meta_path.insert(0, NoTorch())
 """
-CLI = "from bgremover.cli import main\nsys.exit(main(sys.argv[1:]))"
+CLI = (  # the command; it fails if torch was even tried
+    "from bgremover.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "sys.exit(f'torch tried: {NoTorch.tried}' if NoTorch.tried else code)"
+)
 
 
 def without_torch(code: str, *args: str) -> subprocess.CompletedProcess:
@@ -92,9 +99,17 @@ def test_the_torch_backend_still_needs_torch_and_says_so(tmp_path):
     assert "imported on a path that must not need it" in result.stderr
 
 
-def test_the_app_and_its_leaderboard_tab_import_without_torch():
-    result = without_torch("import bgremover_app.app, bgremover_leaderboard.tab, bgremover.metrics")
+def test_the_app_its_leaderboard_tab_and_its_monitor_run_without_torch():
+    code = (
+        "import bgremover_app.app, bgremover_leaderboard.tab, bgremover.metrics, numpy\n"
+        "from bgremover.serve.monitor import Monitor\n"
+        "monitor = Monitor(None)\n"
+        "monitor.record(numpy.zeros((64, 48, 3), 'uint8'), numpy.ones((64, 48), 'float32'), 12.0)\n"
+        "print(monitor.summary()['requests'], NoTorch.tried)"
+    )
+    result = without_torch(code)
     assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "[]"]
 
 
 class Terminal(io.StringIO):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import sys
 import threading
 import time
 from collections import deque
@@ -284,13 +285,9 @@ class Monitor:
             "drift_scores": drift_points,
             "recent_anomalies": anomalies,
         }
-        try:
-            import torch
-
-            if torch.cuda.is_available():
-                summary["cuda_peak_mb"] = torch.cuda.max_memory_allocated() / 2**20
-        except ImportError:
-            pass
+        torch = sys.modules.get("torch")  # imported only where a PyTorch model runs: no GPU memory to report else
+        if torch is not None and torch.cuda.is_available():
+            summary["cuda_peak_mb"] = torch.cuda.max_memory_allocated() / 2**20
         if self.reference and len(window) >= self.min_window:
             summary["drift"] = window_drift_test(self.reference, window)
         return summary
