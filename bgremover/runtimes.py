@@ -168,7 +168,9 @@ def nvidia_driver() -> bool:
 
 def cuda_available() -> bool:
     """``torch.cuda.is_available()``, without importing torch on a machine that has no NVIDIA driver
-    (importing torch costs about 2 s of a command's start; the exported runtimes do not need it)."""
+    (importing torch costs about 2 s of a command's start; the exported runtimes do not need it). Where
+    torch is already imported it is asked whatever the driver: on a ZeroGPU Space ``import spaces``
+    imports torch and makes it report the GPU lent per call."""
     if "torch" not in sys.modules and not nvidia_driver():
         return False
     import torch
