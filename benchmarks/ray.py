@@ -2,9 +2,10 @@
 
 Writes ``--photos`` photos (crops of the app's committed example photos, ``--size`` px on the long
 side) into a temporary folder, cuts them with ``bgremover.batch.cut_files`` (the plain CLI, one
-process) and then with ``bgremover.cut_with_ray`` on a Ray started here (loopback, no dashboard) at 1
-and 2 actors, each into a fresh folder. Ray's times include starting its actors and loading the
-model in each; the plain CLI's include loading the model once.
+process: as it runs, two photos under way at once on a CPU, and one at a time) and then with
+``bgremover.cut_with_ray`` on a Ray started here (loopback, no dashboard) at 1 and 2 actors, each into
+a fresh folder. Ray's times include starting its actors and loading the model in each; the plain
+CLI's include loading the model once. Ratios are to the plain CLI as it runs.
 
     python -m benchmarks.ray [--photos 200] [--size 640] [--model fast] [--actors 1 2]
 """
@@ -53,21 +54,25 @@ def main(argv: list[str] | None = None) -> None:
         photos = Path(tmp) / "photos"
         photos.mkdir()
         make_photos(photos, args.photos, args.size)
-        start = time.perf_counter()
-        failures = cut_files([str(photos)], Path(tmp) / "plain", args.model)
-        plain = args.photos / (time.perf_counter() - start)
-        assert not failures, failures
+        rates = {}
+        for name, in_flight in (("plain CLI, one at a time", 1), ("plain CLI", None)):
+            start = time.perf_counter()
+            failures = cut_files([str(photos)], Path(tmp) / name, args.model, in_flight=in_flight)
+            rates[name] = args.photos / (time.perf_counter() - start)
+            assert not failures, failures
+        plain = rates["plain CLI"]
         ray = connect(None)
         cpus = int(ray.cluster_resources().get("CPU", 1))
         print(f"{args.photos} photos, long side {args.size} px, model {args.model}, {cpus} CPUs, Ray {ray.__version__}")
-        print(f"{'engine':<22} {'images/s':>9} {'ratio to plain':>15}")
-        print(f"{'plain CLI':<22} {plain:>9.1f} {1.0:>15.2f}")
+        print(f"{'engine':<26} {'images/s':>9} {'ratio to plain':>15}")
+        for name, rate in rates.items():
+            print(f"{name:<26} {rate:>9.1f} {rate / plain:>15.2f}")
         for actors in args.actors:
             start = time.perf_counter()
             report = cut_with_ray([str(photos)], str(Path(tmp) / f"ray{actors}"), args.model, actors=actors)
             rate = report.written / (time.perf_counter() - start)
             assert report.written == args.photos and not report.failures, report
-            print(f"{f'ray, {actors} actor(s)':<22} {rate:>9.1f} {rate / plain:>15.2f}")
+            print(f"{f'ray, {actors} actor(s)':<26} {rate:>9.1f} {rate / plain:>15.2f}")
         ray.shutdown()
 
 

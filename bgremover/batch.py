@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -139,6 +142,9 @@ def render(rgb: np.ndarray, alpha: np.ndarray, background="transparent", mask: b
 
 
 GPU_BATCH = 8  # photos per network call on a GPU (one at a time on a CPU, where batches gain nothing)
+# photos cut at once on a CPU: one is read, rendered and written while the other is in the network (one
+# network call at a time, Segmenter.network_lock), so the cores stay busy (python -m benchmarks.ray)
+CPU_PHOTOS_IN_FLIGHT = 2
 
 
 def cut_many(segmenter, sources: list, background="transparent", mask: bool = False, options=None) -> list:
@@ -175,6 +181,7 @@ def cut_files(
     precision: str | None = None,
     overwrite: bool = False,
     batch_size: int | None = None,
+    in_flight: int | None = None,
 ) -> list[tuple[Path, str]]:
     """Cut every image in ``inputs`` (files and folders, recursively; ``-``: stdin) into the folder
     ``output`` (structure kept, PNG), or one image into the file ``output`` when it ends in .png,
@@ -182,7 +189,10 @@ def cut_files(
     reporting it. An existing output is replaced only with ``overwrite``, and an input photo never
     (the output folder may hold them). ``options``: TTA, subject, threshold and the rest
     (:class:`~bgremover.options.CutOptions`). ``batch_size``: photos per network call (default: 8 on
-    a GPU, 1 on a CPU)."""
+    a GPU, 1 on a CPU). ``in_flight``: network calls' photos under way at once, each call in its own
+    thread, one in the network at a time while the others are read, rendered and written (default:
+    :data:`CPU_PHOTOS_IN_FLIGHT` on a CPU, 1 on a GPU or onto stdout); failures are reported in the
+    inputs' order whatever finishes first."""
     options = options or CutOptions()
     unreadable: list[tuple[Path, str]] = []
     jobs, out_dir = output_plan(inputs, Path(output), not mask and is_transparent(background), unreadable)
@@ -199,35 +209,63 @@ def cut_files(
     failures: list[tuple[Path, str]] = list(unreadable)
     originals = {file_identity(path) for path, _ in jobs} - {None}  # hard links and symlinks included
     per_call = batch_size or (GPU_BATCH if segmenter.on_gpu else 1)
+    if in_flight is None:
+        in_flight = 1 if segmenter.on_gpu or out_dir is None else CPU_PHOTOS_IN_FLIGHT
+    if in_flight > 1:
+        segmenter.network_lock = threading.Lock()
     progress = tqdm(total=len(jobs), desc="cutting", unit="img", disable=not jobs)
 
     def skip(path: Path, reason: str) -> None:
         failures.append((path, reason))
         tqdm.write(f"skipped {'stdin' if str(path) == STDIO else path}: {reason}", file=sys.stderr)
 
-    for start in range(0, len(jobs), per_call):
-        ready = []
-        for path, relative in jobs[start : start + per_call]:
-            target = None if out_dir is None else out_dir / relative
-            if target is not None and file_identity(target) in originals:
-                skip(path, f"its output {target} would replace an input photo: choose another output folder")
-            elif target is not None and target.exists() and not overwrite:
-                skip(path, f"{target} exists: pass --overwrite to replace it")
-            else:
-                ready.append((path, target))
+    def cut_and_write(ready: list[tuple[Path, Path | None]]) -> list[tuple[Path, str]]:
+        """Cut one network call's photos and write each; the (photo, reason) of those that failed."""
         sources = [(lambda p=path: sys.stdin.buffer.read() if str(p) == STDIO else p) for path, _ in ready]
+        failed = []
         for (path, target), (result, reason) in zip(
             ready, cut_many(segmenter, sources, background, mask, options), strict=True
         ):
             if result is None:
-                skip(path, reason)
+                failed.append((path, reason))
             elif target is None:
                 result.save(sys.stdout.buffer, **PNG_OPTIONS)
                 sys.stdout.flush()
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 result.save(target, **SAVE_OPTIONS.get(target.suffix.lower(), {}))
-        progress.update(len(jobs[start : start + per_call]))
+        return failed
+
+    under_way: deque = deque()  # (photos, those refused before the call, the call's future), oldest first
+
+    def report_oldest() -> None:
+        count, refused, future = under_way.popleft()
+        for path, reason in refused + future.result():  # a write error (a full disk) is raised here
+            skip(path, reason)
+        progress.update(count)
+
+    with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="bgremover-cut") as pool:
+        try:
+            for start in range(0, len(jobs), per_call):
+                ready, refused = [], []
+                for path, relative in jobs[start : start + per_call]:
+                    target = None if out_dir is None else out_dir / relative
+                    if target is not None and file_identity(target) in originals:
+                        refused.append(
+                            (path, f"its output {target} would replace an input photo: choose another output folder")
+                        )
+                    elif target is not None and target.exists() and not overwrite:
+                        refused.append((path, f"{target} exists: pass --overwrite to replace it"))
+                    else:
+                        ready.append((path, target))
+                call = pool.submit(cut_and_write, ready)
+                under_way.append((len(jobs[start : start + per_call]), refused, call))
+                if len(under_way) >= in_flight:
+                    report_oldest()
+            while under_way:
+                report_oldest()
+        finally:  # an error or Ctrl-C: the calls under way finish their files, the rest never start
+            pool.shutdown(wait=True, cancel_futures=True)
     progress.close()
     done = len(jobs) - len(failures) + len(unreadable)
     summary = f"{done} of {len(jobs)} images written to {'stdout' if out_dir is None else output}"

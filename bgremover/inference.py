@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -84,6 +85,9 @@ class Segmenter:
         self.upsample = parse_upsample(upsample) or "bilinear"
         self.flip_shift = flip_shift
         self.network = network
+        # what each network call runs under: a threading.Lock keeps the cores to one call at a time while
+        # other threads read, render and write photos (bgremover.batch.cut_files)
+        self.network_lock = contextlib.nullcontext()
         self.device = "cpu"  # an exported graph runs on the CPU
         if is_torch_module(network):
             import torch
@@ -110,11 +114,12 @@ class Segmenter:
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities (N, H, W) for a float32 (N, 3, H, W) batch in [0, 1]."""
         if not is_torch_module(self.network):  # an exported graph: probabilities already
-            return self.network(batch)
+            with self.network_lock:
+                return self.network(batch)
         import torch
 
         cuda = self.on_gpu  # half precision and channels-last on a GPU
-        with torch.inference_mode(), torch.autocast("cuda", dtype=torch.float16, enabled=cuda):
+        with self.network_lock, torch.inference_mode(), torch.autocast("cuda", dtype=torch.float16, enabled=cuda):
             images = torch.from_numpy(batch).to(self.device)
             logits = self.network(images.contiguous(memory_format=torch.channels_last) if cuda else images)
             return torch.sigmoid(logits.float())[:, 0].cpu().numpy()

@@ -427,6 +427,40 @@ def test_library_errors_are_one_line_and_bugs_keep_their_traceback(tmp_path, cap
         cli.main(["cut", str(photo_file), "-o", str(tmp_path / "out")])
 
 
+def test_photos_cut_two_at_a_time_equal_one_at_a_time_and_failures_keep_the_inputs_order(tmp_path):
+    """On a CPU two photos are under way at once (one in the network while the other is read, rendered
+    and written): the same files as one at a time, and every failure reported in the inputs' order."""
+    from bgremover.batch import cut_files
+    from tests.golden import photo_paths
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    sources = [Image.open(path).convert("RGB") for path in photo_paths()]
+    broken = {3: b"not an image", 8: b"", 9: b"\xff\xd8 cut short"}
+    for i in range(12):
+        if i in broken:
+            (folder / f"p{i:02d}.jpg").write_bytes(broken[i])
+        else:
+            sources[i % len(sources)].resize((64 + 8 * i, 96 - 2 * i)).save(folder / f"p{i:02d}.png")
+    runs = {}
+    for name, in_flight in (("one", 1), ("default", None)):
+        out = tmp_path / name
+        out.mkdir()
+        (out / "p05.png").write_bytes(b"an earlier output")  # refused before the network, in its place
+        failures = cut_files([str(folder)], out, "fast", in_flight=in_flight)
+        runs[name] = [(p.name, why.replace(str(out), "OUT")) for p, why in failures]
+    assert runs["one"] == runs["default"]
+    assert [name for name, _ in runs["default"]] == ["p03.jpg", "p05.png", "p08.jpg", "p09.jpg"]
+    assert "exists: pass --overwrite" in runs["default"][1][1]
+    assert (tmp_path / "default" / "p05.png").read_bytes() == b"an earlier output"
+    written = sorted(p.name for p in (tmp_path / "one").iterdir())
+    assert written == sorted(p.name for p in (tmp_path / "default").iterdir()) and len(written) == 9
+    for name in written:
+        if name != "p05.png":
+            a = np.asarray(Image.open(tmp_path / "one" / name))
+            np.testing.assert_array_equal(a, np.asarray(Image.open(tmp_path / "default" / name)))
+
+
 def test_photos_cut_in_batches_equal_photos_cut_one_by_one(tmp_path, tiny_model_dir):
     """Batches (as on a GPU) group photos the network sees at one size; every output and failure stays."""
     from bgremover.batch import cut_files
