@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -459,6 +460,34 @@ def test_photos_cut_two_at_a_time_equal_one_at_a_time_and_failures_keep_the_inpu
         if name != "p05.png":
             a = np.asarray(Image.open(tmp_path / "one" / name))
             np.testing.assert_array_equal(a, np.asarray(Image.open(tmp_path / "default" / name)))
+
+
+def test_ctrl_c_in_a_folder_leaves_only_whole_files(tmp_path):
+    """Stopped mid-folder, the photos under way finish their files and the rest never start: every file
+    written opens as a whole PNG, nothing half-written is left, and the exit code is 130."""
+    import signal
+
+    from tests.golden import photo_paths
+
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    sources = [Image.open(path).convert("RGB") for path in photo_paths()]
+    for i in range(400):
+        sources[i % len(sources)].resize((320, 240)).save(folder / f"p{i:03d}.jpg")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "bgremover", "cut", str(folder), "-o", str(out), "--model", "fast"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    deadline = time.monotonic() + 120
+    while len(list(out.glob("*.png"))) < 5 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err.decode()[-2000:]
+    written = sorted(out.iterdir())
+    assert 5 <= len(written) < 400
+    for path in written:
+        assert path.suffix == ".png"
+        Image.open(path).load()  # a cut-short PNG raises here
 
 
 def test_photos_cut_in_batches_equal_photos_cut_one_by_one(tmp_path, tiny_model_dir):
