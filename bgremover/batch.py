@@ -194,6 +194,8 @@ def cut_files(
     :data:`CPU_PHOTOS_IN_FLIGHT` on a CPU, 1 on a GPU or onto stdout); failures are reported in the
     inputs' order whatever finishes first."""
     options = options or CutOptions()
+    if in_flight is not None and in_flight < 1:
+        raise UsageError(f"in_flight must be 1 or more (photos under way at once), got {in_flight}")
     unreadable: list[tuple[Path, str]] = []
     jobs, out_dir = output_plan(inputs, Path(output), not mask and is_transparent(background), unreadable)
     for folder, reason in unreadable:

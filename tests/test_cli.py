@@ -15,6 +15,7 @@ import torch
 from PIL import Image
 
 from bgremover.constants import IMAGE_SUFFIXES
+from bgremover.errors import UsageError
 from tests.cli import run_cli, run_cli_process
 from tests.conftest import REPO
 from tests.corpus import EXPECT_RESULT, expected_size, photo, write_corpus
@@ -452,6 +453,9 @@ def test_photos_cut_two_at_a_time_equal_one_at_a_time_and_failures_keep_the_inpu
         runs[name] = [(p.name, why.replace(str(out), "OUT")) for p, why in failures]
     assert runs["one"] == runs["default"]
     assert [name for name, _ in runs["default"]] == ["p03.jpg", "p05.png", "p08.jpg", "p09.jpg"]
+    with pytest.raises(UsageError, match="in_flight must be 1 or more"):
+        cut_files([str(folder)], tmp_path / "none", "fast", in_flight=0)
+    assert not (tmp_path / "none").exists()
     assert "exists: pass --overwrite" in runs["default"][1][1]
     assert (tmp_path / "default" / "p05.png").read_bytes() == b"an earlier output"
     written = sorted(p.name for p in (tmp_path / "one").iterdir())
