@@ -75,7 +75,7 @@ class FusedSegmenter(Segmenter):
 
     def peer_alpha(self, rgb: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
         """The peer's probability for ``rgb``, at ``size`` (w, h; default: the photo's)."""
-        with self._peer_lock:
+        with self._peer_lock, self.network_lock:  # the peer is a network call too (Segmenter.network_lock)
             return self.peer(rgb, size)
 
     def _network_maps(

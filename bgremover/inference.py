@@ -85,8 +85,8 @@ class Segmenter:
         self.upsample = parse_upsample(upsample) or "bilinear"
         self.flip_shift = flip_shift
         self.network = network
-        # what each network call runs under: a threading.Lock keeps the cores to one call at a time while
-        # other threads read, render and write photos (bgremover.batch.cut_files)
+        # what each network call (a fused tier's peer's too) runs under: a threading.Lock keeps the cores to
+        # one call at a time while other threads read, render and write photos (bgremover.batch.cut_files)
         self.network_lock = contextlib.nullcontext()
         self.device = "cpu"  # an exported graph runs on the CPU
         if is_torch_module(network):

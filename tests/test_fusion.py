@@ -213,6 +213,24 @@ def test_fast_plus_is_the_fast_tier_and_selfie_weighted_as_its_config_says(selfi
     assert 0.35 < (plus.predict(rgb) >= 0.5).mean() < 0.65  # three astronauts fill half the photo
 
 
+def test_a_fused_tiers_peer_waits_for_the_network_lock_as_its_base_does(selfie):
+    """With ``network_lock`` set (``cut_files`` with photos under way in several threads), the peer's call
+    waits for the lock as the base network's does: one network call at a time over the cores."""
+    import threading
+
+    plus = load_model("fast-plus")
+    rgb = read_image(REPO / "bgremover_app" / "examples" / "group_apollo11_crew.jpg")
+    plus.network_lock = threading.Lock()
+    for call in (lambda: plus.peer_alpha(rgb), lambda: plus._forward(np.zeros((1, 3, 256, 256), np.float32))):
+        done = threading.Event()
+        with plus.network_lock:
+            worker = threading.Thread(target=lambda call=call, done=done: (call(), done.set()))
+            worker.start()
+            assert not done.wait(0.5)  # held here: the call has not run
+        assert done.wait(60)  # released: it runs
+        worker.join()
+
+
 def test_an_unknown_peer_is_refused_in_the_librarys_words(tmp_path):
     with pytest.raises(UsageError, match="no peer model is called 'modnet': selfie, u2net"):
         load_peer("modnet")
