@@ -95,9 +95,10 @@ def _fetch(url: str, target: Path, description: str) -> None:
     ) as bar:
 
         def report(blocks: int, block_size: int, total: int) -> None:
-            if total > 0:
-                bar.total = total
-            bar.update(min(blocks * block_size, total if total > 0 else blocks * block_size) - bar.n)
+            done = blocks * block_size
+            if total > 0:  # a server that sends no length: a count without a total
+                bar.total, done = total, min(done, total)
+            bar.update(done - bar.n)
 
         urllib.request.urlretrieve(url, target, reporthook=report)
 
