@@ -13,6 +13,14 @@ import pytest
 from tests.conftest import REPO
 
 
+class Terminal(io.StringIO):
+    """stderr as a person's terminal shows it (what is written only for a person, progress bars and
+    notices, shows here)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 def run_cli_process(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
     """``python -m bgremover ARGS`` in a new interpreter: exit code, stdout and stderr."""
     env = {**os.environ, "PYTHONPATH": str(REPO), **extra_env}

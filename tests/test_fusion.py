@@ -4,7 +4,6 @@ rule by known answers, and the checked download of the peers' weights."""
 from __future__ import annotations
 
 import hashlib
-import io
 import sys
 
 import numpy as np
@@ -19,6 +18,7 @@ from bgremover.io import read_image, read_mask
 from bgremover.peers import PEERS, U2Net, load_peer, peer_runtime
 from bgremover.pretrained import PRETRAINED
 from bgremover.weights import verified_download
+from tests.cli import Terminal
 from tests.conftest import REPO
 
 
@@ -120,13 +120,6 @@ def test_best_tier_loads_by_name_with_its_shipped_config(u2net, photo_path):
     assert (best.weight, best.flip, best.scales) == (config.weight, config.flip, config.scales)
     alpha = best.predict(photo_path)
     assert alpha.shape == read_image(photo_path).shape[:2] and 0.05 < (alpha >= 0.5).mean() < 0.95
-
-
-class Terminal(io.StringIO):
-    """stderr as a person's terminal shows it."""
-
-    def isatty(self) -> bool:
-        return True
 
 
 def test_a_download_shows_its_progress_on_a_terminal_only(tmp_path, monkeypatch, capsys):

@@ -4,7 +4,6 @@ app's code until a PyTorch model is asked for."""
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 
@@ -17,7 +16,7 @@ from bgremover import WeightsUnavailableError
 from bgremover.fusion import load_fused
 from bgremover.pretrained import pretrained_model
 from bgremover.runtimes import cuda_available, nvidia_driver, onnx_file
-from tests.cli import run_cli
+from tests.cli import Terminal, run_cli
 from tests.conftest import REPO
 
 PHOTO = REPO / "bgremover_app" / "examples" / "hands_raised_charades.jpg"  # committed, credited
@@ -110,13 +109,6 @@ def test_the_app_its_leaderboard_tab_and_its_monitor_run_without_torch():
     result = without_torch(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["1", "[]"]
-
-
-class Terminal(io.StringIO):
-    """stderr as a person's terminal shows it."""
-
-    def isatty(self) -> bool:
-        return True
 
 
 def test_the_first_run_says_it_exports_the_model_once(tiny_model_dir, tmp_path, monkeypatch):
