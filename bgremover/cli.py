@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from bgremover.errors import BgremoverError, UsageError
 
@@ -314,8 +315,8 @@ def _export_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--calibration",
         nargs="+",
-        help="data folders of training photos for int8 calibration (their trainval split where they have one); "
-        "onnx without it: dynamic int8",
+        help="folders of photos for int8 calibration: data folders (images/ and masks/; their trainval split where "
+        "they have one) or any folder of photos like those the model will cut; onnx without it: dynamic int8",
     )
     parser.add_argument("--calibration-images", type=int, default=64, help="about this many photos per folder")
     parser.add_argument(
@@ -323,14 +324,32 @@ def _export_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _calibration_images(args: argparse.Namespace):
+def _calibration_images(args: argparse.Namespace) -> Iterator:
+    """About ``--calibration-images`` photos from each ``--calibration`` folder, checked before any is decoded:
+    a data folder (``images/`` and ``masks/``) from its trainval split where it has one, any other folder from
+    the photos in it and its subfolders (no masks needed: photos like those the model will cut)."""
     from pathlib import Path
 
+    from bgremover.batch import collect_inputs
     from bgremover.data import SegmentationFolder
+    from bgremover.io import read_image
 
-    for folder in args.calibration or []:
-        split = "trainval" if (Path(folder) / "splits" / "trainval.txt").is_file() else None
-        yield from SegmentationFolder(folder, split=split).sample_images(args.calibration_images)
+    if args.calibration_images < 1:
+        raise UsageError(f"--calibration-images must be at least 1, got {args.calibration_images}")
+    sources = []
+    for folder in map(Path, args.calibration or []):
+        if not folder.is_dir():
+            raise UsageError(f"--calibration takes folders of photos; {folder} is not a folder")
+        if (folder / "images").is_dir() and (folder / "masks").is_dir():
+            split = "trainval" if (folder / "splits" / "trainval.txt").is_file() else None
+            sources.append(SegmentationFolder(folder, split=split).sample_images(args.calibration_images))
+            continue
+        photos = [path for path, _ in collect_inputs([str(folder)])]
+        if not photos:
+            raise UsageError(f"--calibration: no photos in {folder}")
+        step = max(1, len(photos) // args.calibration_images)
+        sources.append(read_image(path) for path in photos[::step])
+    return itertools.chain.from_iterable(sources)  # decoded one at a time, as quantization asks
 
 
 @command("export", "export a model (ONNX with dynamic height/width, optional int8; OpenVINO int8)", _export_options)
@@ -350,7 +369,7 @@ def _export(args: argparse.Namespace) -> int:
             )
             return 2
         if not args.calibration:
-            print("openvino-int8 needs --calibration: folders of training photos", file=sys.stderr)
+            print("openvino-int8 needs --calibration: folders of photos", file=sys.stderr)
             return 2
         output = args.output or "bgremover-int8.xml"
         path = quantize_openvino(args.model, output, _calibration_images(args), run.working_size, args.preset)
@@ -358,12 +377,12 @@ def _export(args: argparse.Namespace) -> int:
         return 0
     from bgremover.deploy.export import export_onnx
 
+    images = _calibration_images(args) if args.int8 and args.calibration else None  # its folders checked first
     path = export_onnx(args.model, args.output or "bgremover.onnx", args.opset)
     print(f"wrote {path}")
     if args.int8:
         from bgremover.deploy.quantize import quantize_onnx
 
-        images = _calibration_images(args) if args.calibration else None
         print(f"wrote {quantize_onnx(path, Path(path).with_name(Path(path).stem + '-int8.onnx'), images)}")
     return 0
 

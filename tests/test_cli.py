@@ -303,6 +303,67 @@ def test_export_openvino_int8_writes_a_square_models_int8_file_and_refuses_other
     assert "(64×64 inputs)" in done.stdout and "FakeQuantize" in xml.read_text() and xml.with_suffix(".bin").is_file()
 
 
+def test_export_int8_calibrates_on_a_folder_of_photos_and_refuses_bad_folders_before_writing(tmp_path, tiny_model_dir):
+    """``--calibration`` takes any folder of photos (subfolders too, no masks); a folder that is missing or
+    holds no photos is refused in the library's words before anything is written, and a broken photo
+    leaves no int8 file."""
+    import json
+    import shutil
+
+    examples = REPO / "bgremover_app" / "examples"
+    photos = tmp_path / "my photos"
+    (photos / "more").mkdir(parents=True)
+    shutil.copy(examples / "group_six_people.jpg", photos)
+    shutil.copy(examples / "hands_raised_charades.jpg", photos / "more")
+    folder = tmp_path / "square"
+    shutil.copytree(tiny_model_dir, folder)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "run": {"working_size": 64, "square": True}}))
+    xml = folder / "openvino_int8.xml"
+
+    done = run_cli("export", "openvino-int8", "--model", str(folder), "--calibration", str(photos), "-o", str(xml))
+    assert done.returncode == 0, done.stderr
+    assert "FakeQuantize" in xml.read_text() and xml.with_suffix(".bin").is_file()
+
+    empty, broken = tmp_path / "empty", tmp_path / "broken"
+    empty.mkdir()
+    broken.mkdir()
+    (broken / "cut-short.jpg").write_bytes((examples / "group_six_people.jpg").read_bytes()[:300])
+    refusals = {  # checked before anything is written
+        str(tmp_path / "nowhere"): "bgremover: error: --calibration takes folders of photos; ",
+        str(empty): f"bgremover: error: --calibration: no photos in {empty}",
+    }
+    for bad, message in refusals.items():
+        for export in (("openvino-int8", "--model", str(folder)), ("onnx", "--model", str(folder), "--int8")):
+            output = tmp_path / ("out.xml" if export[0] == "openvino-int8" else "out.onnx")
+            result = run_cli("export", *export, "--calibration", str(photos), bad, "-o", str(output))
+            assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+            assert message in result.stderr.splitlines()[-1], result.stderr
+            assert not any(tmp_path.glob("out*"))
+    # A photo is read when calibration reaches it: no int8 file then, and the error names the photo.
+    broken_message = "bgremover: error: cut-short.jpg is corrupt or truncated"
+    result = run_cli("export", "openvino-int8", "--model", str(folder), "--calibration", str(broken), "-o", str(xml))
+    assert result.returncode == 2 and result.stderr.splitlines()[-1].startswith(broken_message), result.stderr
+    assert "FakeQuantize" in xml.read_text()  # the int8 file written above is still whole
+    onnx = tmp_path / "model.onnx"
+    result = run_cli("export", "onnx", "--model", str(folder), "--int8", "--calibration", str(broken), "-o", str(onnx))
+    assert result.returncode == 2 and result.stderr.splitlines()[-1].startswith(broken_message), result.stderr
+    assert onnx.is_file() and not onnx.with_name("model-int8.onnx").exists()
+    zero = run_cli(
+        "export",
+        "openvino-int8",
+        "--model",
+        str(folder),
+        "--calibration",
+        str(photos),
+        "--calibration-images",
+        "0",
+        "-o",
+        str(tmp_path / "zero.xml"),
+    )
+    assert zero.returncode == 2 and "--calibration-images must be at least 1, got 0" in zero.stderr
+
+
 def test_cut_threshold_and_foreground_estimation_match_the_library(tmp_path, photo_path):
     """``--threshold`` writes a hard mask, ``--foreground-estimation`` the library's spill-free colours."""
     from bgremover import load_model, remove_background
