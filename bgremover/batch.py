@@ -6,6 +6,7 @@ import os
 import sys
 import threading
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,10 +29,16 @@ from bgremover.models import load_model
 from bgremover.options import CutOptions
 
 
-def collect_inputs(inputs: list[str], unreadable: list[tuple[Path, str]] | None = None) -> list[tuple[Path, Path]]:
+def collect_inputs(
+    inputs: list[str], unreadable: list[tuple[Path, str]] | None = None, exclude: Path | None = None
+) -> list[tuple[Path, Path]]:
     """(file, output path relative to the output folder) for files and folders (recursive); a
-    subfolder that cannot be listed is added to ``unreadable`` with the reason, not skipped in silence."""
+    subfolder that cannot be listed is added to ``unreadable`` with the reason, not skipped in silence.
+    A folder's hidden files and subfolders (``.name``: a copy in progress, macOS's ``._photo.jpg``) and
+    the folder ``exclude`` (an output folder inside an input folder: cut-outs are not cut again) are
+    left out; files named one by one are always taken."""
     jobs: list[tuple[Path, Path]] = []
+    skip = None if exclude is None else exclude.resolve()
     for item in map(Path, inputs):
         if str(item) == STDIO:
             jobs.append((item, Path("stdin.png")))
@@ -42,8 +49,11 @@ def collect_inputs(inputs: list[str], unreadable: list[tuple[Path, str]] | None 
                 if unreadable is not None:
                     unreadable.append((Path(err.filename), f"cannot list the folder: {err.strerror.lower()}"))
 
-            for root, _, names in os.walk(item, onerror=report):
-                found += [Path(root) / n for n in names if Path(n).suffix.lower() in IMAGE_SUFFIXES]
+            for root, folders, names in os.walk(item, onerror=report):
+                folders[:] = [f for f in folders if not f.startswith(".") and (Path(root) / f).resolve() != skip]
+                found += [
+                    Path(root) / n for n in names if not n.startswith(".") and Path(n).suffix.lower() in IMAGE_SUFFIXES
+                ]
             jobs += [(path, path.relative_to(item).with_suffix(".png")) for path in sorted(found)]
         else:
             jobs.append((item, Path(item.name).with_suffix(".png")))
@@ -102,6 +112,23 @@ def file_identity(path: Path) -> tuple[int, int] | None:
 SAVE_OPTIONS = {".png": PNG_OPTIONS, ".webp": {"lossless": True}, ".jpg": {"quality": 95}, ".jpeg": {"quality": 95}}
 
 
+def save_whole(image: Image.Image, target: Path) -> None:
+    """Write ``image`` to ``target`` (its format from the suffix) under a hidden name beside it, then
+    rename it into place: whoever reads the folder (a watcher, a sync client) sees only whole files,
+    and a stopped or failed write leaves no partial file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(f".{target.name}.part")
+    options = {
+        "format": Image.registered_extensions()[target.suffix.lower()],
+        **SAVE_OPTIONS.get(target.suffix.lower(), {}),
+    }
+    try:
+        image.save(part, **options)
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+
+
 def output_plan(
     inputs: list[str], output: Path, transparent: bool, unreadable: list[tuple[Path, str]] | None = None
 ) -> tuple[list[tuple[Path, Path]], Path | None]:
@@ -123,7 +150,7 @@ def output_plan(
         raise UsageError(f"{output}: photos are written as .png, .webp or .jpg files, or into a folder")
     if suffix not in OUTPUT_IMAGE_SUFFIXES:
         check_folder(output)
-        return collect_inputs(inputs, unreadable), output
+        return collect_inputs(inputs, unreadable, exclude=output), output
     check_folder(output.parent)
     if not single:
         raise UsageError(f"{output} names one file, but several images or a folder were given: name a folder")
@@ -208,7 +235,30 @@ def cut_files(
         return [(Path(item), "no images") for item in inputs]
     background = background if mask else prepared_background(background)
     segmenter = load_model(model, device=device, backend=backend, precision=precision)
-    failures: list[tuple[Path, str]] = list(unreadable)
+    return cut_jobs(
+        segmenter, jobs, out_dir, output, background, mask, options, overwrite, batch_size, in_flight, unreadable
+    )
+
+
+def cut_jobs(
+    segmenter,
+    jobs: list[tuple[Path, Path]],
+    out_dir: Path | None,
+    output: str | Path,
+    background="transparent",
+    mask: bool = False,
+    options: CutOptions | None = None,
+    overwrite: bool = False,
+    batch_size: int | None = None,
+    in_flight: int | None = None,
+    failed_before: Sequence[tuple[Path, str]] = (),
+) -> list[tuple[Path, str]]:
+    """:func:`cut_files` once its jobs are planned (:func:`output_plan`) and its model loaded: cut each
+    (photo, output path relative to ``out_dir``; ``out_dir`` ``None``: stdout), report each failure and
+    a summary naming ``output`` that counts ``failed_before`` too (folders that could not be listed),
+    and return all the failures. ``background`` is prepared (:func:`~bgremover.compose.prepared_background`)."""
+    options = options or CutOptions()
+    failures: list[tuple[Path, str]] = list(failed_before)
     originals = {file_identity(path) for path, _ in jobs} - {None}  # hard links and symlinks included
     per_call = batch_size or (GPU_BATCH if segmenter.on_gpu else 1)
     if in_flight is None:
@@ -234,8 +284,7 @@ def cut_files(
                 result.save(sys.stdout.buffer, **PNG_OPTIONS)
                 sys.stdout.flush()
             else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                result.save(target, **SAVE_OPTIONS.get(target.suffix.lower(), {}))
+                save_whole(result, target)
         return failed
 
     under_way: deque = deque()  # (photos, those refused before the call, the call's future), oldest first
@@ -269,7 +318,7 @@ def cut_files(
         finally:  # an error or Ctrl-C: the calls under way finish their files, the rest never start
             pool.shutdown(wait=True, cancel_futures=True)
     progress.close()
-    done = len(jobs) - len(failures) + len(unreadable)
+    done = len(jobs) - len(failures) + len(failed_before)
     summary = f"{done} of {len(jobs)} images written to {'stdout' if out_dir is None else output}"
     print(summary + (f"; {len(failures)} failed" if failures else ""), file=sys.stdout if out_dir else sys.stderr)
     return failures

@@ -187,6 +187,11 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--overwrite", action="store_true", help="replace existing outputs (never an input photo or video)"
     )
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="folders of photos: cut what is there, then each photo that lands in them, until Ctrl-C",
+    )
     video = parser.add_argument_group("video")
     video.add_argument(
         "--format",
@@ -244,6 +249,8 @@ def _cut(args: argparse.Namespace) -> int:
 
     if args.engine == "ray":
         return _cut_with_ray(args)
+    if args.watch:
+        return _watch(args)
     videos, images = split_videos(args.inputs)
     if videos and (args.threshold is not None or args.foreground_estimation):
         raise UsageError("--threshold and --foreground-estimation apply to images; cut videos in a separate call")
@@ -253,6 +260,19 @@ def _cut(args: argparse.Namespace) -> int:
     if videos:
         failures += cut_videos(videos, args)
     return 1 if failures else 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    """``cut --watch``: stopped by Ctrl-C or a service manager's SIGTERM alike, exit code 0 unless a photo failed."""
+    import signal
+
+    from bgremover.watch import watch_folders
+
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return 1 if watch_folders(args.inputs, args.output, device=args.device, **photo_job(args)) else 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def photo_job(args: argparse.Namespace) -> dict:
@@ -281,6 +301,8 @@ def _cut_with_ray(args: argparse.Namespace) -> int:
 
     if split_videos(args.inputs)[0]:
         raise UsageError("--engine ray cuts photos; cut videos without it")
+    if args.watch:
+        raise UsageError("--watch runs in this process; drop --engine ray")
     if args.device:
         raise UsageError("--engine ray places the model itself (a GPU per actor where there are GPUs); drop --device")
     if args.batch_size < 1:

@@ -106,16 +106,19 @@ def _list_uri(pattern: str) -> list[tuple[str, str]]:
         relative = entry.path[len(root) :].lstrip("/")
         if entry.type != pafs.FileType.File or PurePosixPath(relative).suffix.lower() not in IMAGE_SUFFIXES:
             continue
+        if any(part.startswith(".") for part in PurePosixPath(relative).parts):  # as collect_inputs leaves them
+            continue
         if wanted and not fnmatch.fnmatch(relative, wanted):
             continue
         jobs.append((scheme + entry.path, str(PurePosixPath(relative).with_suffix(".png"))))
     return jobs
 
 
-def list_photos(inputs: list[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def list_photos(inputs: list[str], exclude: Path | None = None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(jobs, unreadable): each photo as (path or URI, output path relative to the output folder),
-    the input tree mirrored as ``bgremover cut`` mirrors it; folders that cannot be listed with the
-    reason. Local globs (``photos/**/*.jpg``) are expanded here, URI globs against the bucket."""
+    the input tree mirrored as ``bgremover cut`` mirrors it (hidden files left out, and the local
+    output folder ``exclude``); folders that cannot be listed with the reason. Local globs
+    (``photos/**/*.jpg``) are expanded here, URI globs against the bucket."""
     import glob
 
     local: list[str] = []
@@ -130,7 +133,7 @@ def list_photos(inputs: list[str]) -> tuple[list[tuple[str, str]], list[tuple[st
             local.append(item)
     unreadable: list[tuple[Path, str]] = []
     if local:
-        jobs += [(str(path), str(relative)) for path, relative in collect_inputs(local, unreadable)]
+        jobs += [(str(path), str(relative)) for path, relative in collect_inputs(local, unreadable, exclude)]
     renamed = distinct_outputs([(Path(path), Path(relative)) for path, relative in jobs])
     return [(path, str(relative)) for (path, _), (_, relative) in zip(jobs, renamed, strict=True)], [
         (str(path), reason) for path, reason in unreadable
@@ -281,7 +284,7 @@ def cut_with_ray(
     transparent = mask or parquet or is_transparent(background)
     if not transparent:
         prepared_background(background)  # a bad background is refused before the cluster starts
-    jobs, unreadable = list_photos(inputs)
+    jobs, unreadable = list_photos(inputs, None if parquet or is_uri(output) else Path(output))
     if not jobs and not unreadable:
         raise BadImageError(f"no images found in {', '.join(inputs)}")
     originals = {os.path.realpath(path) for path, _ in jobs if not is_uri(path)}

@@ -527,6 +527,34 @@ def test_photos_cut_two_at_a_time_equal_one_at_a_time_and_failures_keep_the_inpu
             np.testing.assert_array_equal(a, np.asarray(Image.open(tmp_path / "default" / name)))
 
 
+def test_a_folder_is_cut_without_its_hidden_files_or_the_output_folder_inside_it(tmp_path, tiny_model_dir):
+    """``cut photos -o photos/cutouts`` run twice cuts the photos, never the cut-outs of the first run,
+    and leaves hidden files alone (a copy in progress, macOS's ``._photo.jpg``), as the Ray engine's
+    listing does for local folders and URIs."""
+    from bgremover.batch import collect_inputs
+    from bgremover.ray_cut import list_photos
+
+    photos = tmp_path / "photos"
+    (photos / ".partial").mkdir(parents=True)
+    for name in ("a.jpg", "._a.jpg", ".partial/b.jpg"):
+        Image.fromarray(np.full((20, 30, 3), 90, np.uint8)).save(photos / name, "JPEG")
+    out = photos / "cutouts"
+    for _ in range(2):
+        result = run_cli("cut", str(photos), "-o", str(out), "--model", str(tiny_model_dir), "--overwrite")
+        assert result.returncode == 0, result.stderr
+        assert "1 of 1 images written" in result.stdout
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == ["a.png"]
+    assert collect_inputs([str(photos)], exclude=out) == [(photos / "a.jpg", Path("a.png"))]
+    assert [p for p, _ in collect_inputs([str(photos)])] == [photos / "a.jpg", out / "a.png"]
+    assert collect_inputs([str(photos / "._a.jpg")]) == [(photos / "._a.jpg", Path("._a.png"))]  # named: taken
+    local = list_photos([str(photos)], exclude=out)[0]
+    assert local == [(str(photos / "a.jpg"), "a.png")]
+    assert list_photos([photos.as_uri()])[0] == [
+        (photos.as_uri() + "/a.jpg", "a.png"),
+        (out.as_uri() + "/a.png", "cutouts/a.png"),
+    ]
+
+
 def test_ctrl_c_in_a_folder_leaves_only_whole_files(tmp_path):
     """Stopped mid-folder, the photos under way finish their files and the rest never start: every file
     written opens as a whole PNG, nothing half-written is left, and the exit code is 130."""
