@@ -18,6 +18,7 @@ from bgremover.compose import compose, is_transparent, prepared_background
 from bgremover.constants import (
     IMAGE_SUFFIXES,
     OUTPUT_IMAGE_SUFFIXES,
+    PHOTO_FORMATS,
     PNG_OPTIONS,
     VIDEO_OUTPUT_SUFFIXES,
     VIDEO_SUFFIXES,
@@ -130,27 +131,41 @@ def save_whole(image: Image.Image, target: Path) -> None:
 
 
 def output_plan(
-    inputs: list[str], output: Path, transparent: bool, unreadable: list[tuple[Path, str]] | None = None
+    inputs: list[str],
+    output: Path,
+    transparent: bool,
+    unreadable: list[tuple[Path, str]] | None = None,
+    photo_format: str | None = None,
 ) -> tuple[list[tuple[Path, Path]], Path | None]:
-    """(jobs, folder they are written under): :func:`collect_inputs` for an output folder; the one
-    input photo and the file's own name when ``output`` names an image file; the one photo and
-    ``None`` (stdout) for ``-``.
+    """(jobs, folder they are written under): :func:`collect_inputs` for an output folder, the cut-outs
+    in ``photo_format`` (one of :data:`~bgremover.constants.PHOTO_FORMATS`; default png); the one input
+    photo and the file's own name when ``output`` names an image file; the one photo and ``None``
+    (stdout, PNG) for ``-``.
 
     Example:
         >>> output_plan(["a/photo.jpg"], Path("cut.webp"), transparent=True)
         ([(PosixPath('a/photo.jpg'), PosixPath('cut.webp'))], PosixPath('.'))
     """
+    if photo_format is not None and photo_format not in PHOTO_FORMATS:
+        raise UsageError(f"the photo format must be one of {', '.join(PHOTO_FORMATS)}, got {photo_format!r}")
     single = len(inputs) == 1 and not Path(inputs[0]).is_dir()
+    suffix = output.suffix.lower()
+    if photo_format is not None and str(output) == STDIO:
+        raise UsageError("the photo format applies to an output folder; -o - writes PNG")
+    if photo_format is not None and suffix in OUTPUT_IMAGE_SUFFIXES:
+        raise UsageError(f"the photo format applies to an output folder; {output} names a file, in its suffix's format")
     if str(output) == STDIO:
         if not single:
             raise UsageError("-o - writes one image to stdout, but several images or a folder were given")
         return collect_inputs(inputs, unreadable), None
-    suffix = output.suffix.lower()
     if suffix not in OUTPUT_IMAGE_SUFFIXES and suffix in (*IMAGE_SUFFIXES, *VIDEO_SUFFIXES, *VIDEO_OUTPUT_SUFFIXES):
         raise UsageError(f"{output}: photos are written as .png, .webp or .jpg files, or into a folder")
     if suffix not in OUTPUT_IMAGE_SUFFIXES:
+        if transparent and photo_format == "jpg":
+            raise UsageError("JPEG has no transparency; write png or webp cut-outs, or give a background (--bg)")
         check_folder(output)
-        return collect_inputs(inputs, unreadable, exclude=output), output
+        jobs = collect_inputs(inputs, unreadable, exclude=output)
+        return [(path, relative.with_suffix(f".{photo_format or 'png'}")) for path, relative in jobs], output
     check_folder(output.parent)
     if not single:
         raise UsageError(f"{output} names one file, but several images or a folder were given: name a folder")
@@ -209,22 +224,23 @@ def cut_files(
     overwrite: bool = False,
     batch_size: int | None = None,
     in_flight: int | None = None,
+    photo_format: str | None = None,
 ) -> list[tuple[Path, str]]:
-    """Cut every image in ``inputs`` (files and folders, recursively; ``-``: stdin) into the folder
-    ``output`` (structure kept, PNG), or one image into the file ``output`` when it ends in .png,
-    .webp or .jpg, or onto stdout as PNG for ``-``; returns the (file, reason) of each failure after
-    reporting it. An existing output is replaced only with ``overwrite``, and an input photo never
-    (the output folder may hold them). ``options``: TTA, subject, threshold and the rest
-    (:class:`~bgremover.options.CutOptions`). ``batch_size``: photos per network call (default: 8 on
-    a GPU, 1 on a CPU). ``in_flight``: network calls' photos under way at once, each call in its own
-    thread, one in the network at a time while the others are read, rendered and written (default:
-    :data:`CPU_PHOTOS_IN_FLIGHT` on a CPU, 1 on a GPU or onto stdout); failures are reported in the
-    inputs' order whatever finishes first."""
+    """Cut every image in ``inputs`` (files and folders, recursively; ``-``: stdin) into the folder ``output``
+    (structure kept, PNG or ``photo_format``: webp, jpg), or one image into the file ``output`` when it ends in
+    .png, .webp or .jpg, or onto stdout as PNG for ``-``; returns the (file, reason) of each failure after reporting
+    it. An existing output is replaced only with ``overwrite``, and an input photo never (the output folder may hold
+    them). ``options``: TTA, subject, threshold and the rest (:class:`~bgremover.options.CutOptions`).
+    ``batch_size``: photos per network call (default: 8 on a GPU, 1 on a CPU). ``in_flight``: network calls' photos
+    under way at once, each call in its own thread, one in the network at a time while the others are read, rendered
+    and written (default: :data:`CPU_PHOTOS_IN_FLIGHT` on a CPU, 1 on a GPU or onto stdout); failures are reported
+    in the inputs' order whatever finishes first."""
     options = options or CutOptions()
     if in_flight is not None and in_flight < 1:
         raise UsageError(f"in_flight must be 1 or more (photos under way at once), got {in_flight}")
     unreadable: list[tuple[Path, str]] = []
-    jobs, out_dir = output_plan(inputs, Path(output), not mask and is_transparent(background), unreadable)
+    transparent = not mask and is_transparent(background)
+    jobs, out_dir = output_plan(inputs, Path(output), transparent, unreadable, photo_format)
     for folder, reason in unreadable:
         print(f"skipped {folder}: {reason}", file=sys.stderr)
     if not jobs and unreadable:

@@ -123,7 +123,7 @@ def _cv(args: argparse.Namespace) -> int:
 
 
 def _cut_options(parser: argparse.ArgumentParser) -> None:
-    from bgremover.constants import BACKENDS, DEFAULT_SUBJECT, PRECISIONS, SUBJECTS, UPSAMPLERS
+    from bgremover.constants import BACKENDS, DEFAULT_SUBJECT, PHOTO_FORMATS, PRECISIONS, SUBJECTS, UPSAMPLERS
     from bgremover.pretrained import list_pretrained
 
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, or folders of images")
@@ -186,6 +186,13 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda, ... (default: auto)")
     parser.add_argument(
         "--overwrite", action="store_true", help="replace existing outputs (never an input photo or video)"
+    )
+    parser.add_argument(
+        "--photo-format",
+        choices=PHOTO_FORMATS,
+        default=None,
+        help="the cut-outs written into an output folder: png (default), webp (lossless, with alpha) or jpg "
+        "(95 %%, needs --bg or --mask)",
     )
     parser.add_argument(
         "--watch",
@@ -254,6 +261,8 @@ def _cut(args: argparse.Namespace) -> int:
     videos, images = split_videos(args.inputs)
     if videos and (args.threshold is not None or args.foreground_estimation):
         raise UsageError("--threshold and --foreground-estimation apply to images; cut videos in a separate call")
+    if videos and not images and args.photo_format:
+        raise UsageError("--photo-format sets the photos' cut-outs; a video's is set by --format")
     failures = []
     if images:
         failures += cut_files(images, args.output, device=args.device, **photo_job(args))
@@ -291,7 +300,7 @@ def photo_job(args: argparse.Namespace) -> dict:
     )
     return dict(
         model=args.model, background=args.bg, mask=args.mask, options=options, backend=args.backend,
-        precision=args.precision, overwrite=args.overwrite,
+        precision=args.precision, overwrite=args.overwrite, photo_format=args.photo_format,
     )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ UPSAMPLERS = ("bilinear", "guided")  # how the network's map reaches the photo's
 INT8_FILE = "openvino_int8.xml"  # a model folder's OpenVINO int8 model (with its .bin): bgremover.deploy.openvino_int8
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".avif", ".heic", ".heif")
 OUTPUT_IMAGE_SUFFIXES = (".png", ".webp", ".jpg", ".jpeg")  # ``cut -o NAME.png``: one photo into that file
+PHOTO_FORMATS = ("png", "webp", "jpg")  # ``cut --photo-format``: the cut-outs written into an output folder
 # every PNG bgremover writes: zlib level 3, about a third of Pillow's default level 6's time for a file
 # about a tenth larger (a 1600×1200 cut-out; python -m benchmarks.startup)
 PNG_OPTIONS = {"format": "PNG", "compress_level": 3}

@@ -269,14 +269,18 @@ def cut_with_ray(
     gpus_per_actor: float | None = None,
     cpus_per_actor: float = 1.0,
     batch_size: int = 8,
+    photo_format: str | None = None,
 ) -> RayCutReport:
     """Cut every photo in ``inputs`` into ``output`` on a Ray cluster (see the module's docstring).
 
     ``actors``: the most model copies at once (default: one per GPU, else one per ``cpus_per_actor``
     CPUs of the cluster); ``gpus_per_actor``: default 1 where the cluster has GPUs, else 0. Photos
     whose output exists are skipped unless ``overwrite``; ``options`` (TTA, subject, threshold and
-    the rest: :class:`~bgremover.options.CutOptions`) and the others are ``bgremover cut``'s.
+    the rest: :class:`~bgremover.options.CutOptions`) and the others are ``bgremover cut``'s; the
+    cut-outs are PNG (``photo_format`` ``None`` or ``"png"``).
     """
+    if photo_format not in (None, "png"):
+        raise UsageError(f"the Ray engine writes PNG cut-outs (or a Parquet of masks), not {photo_format}")
     options = options or CutOptions()
     parquet = output.rstrip("/").lower().endswith(PARQUET_SUFFIX)
     if not parquet and not is_uri(output):

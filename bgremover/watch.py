@@ -18,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from bgremover.batch import collect_inputs, cut_jobs, output_plan
+from bgremover.batch import cut_jobs, output_plan
 from bgremover.compose import is_transparent, prepared_background
 from bgremover.errors import UsageError
 from bgremover.models import load_model
@@ -51,6 +51,7 @@ def watch_folders(
     interval: float = WATCH_INTERVAL,
     settle: float = WATCH_SETTLE,
     stop: threading.Event | None = None,
+    photo_format: str | None = None,
 ) -> list[tuple[Path, str]]:
     """Cut the photos in ``folders`` into the folder ``output`` (as :func:`~bgremover.batch.cut_files`
     does), then each photo that appears or changes there, until ``stop`` is set or Ctrl-C; returns the
@@ -68,7 +69,7 @@ def watch_folders(
         raise UsageError(
             f"the watch interval must be positive and the settle time not negative, got {interval}, {settle}"
         )
-    jobs, out_dir = output_plan(folders, Path(output), not mask and is_transparent(background))
+    jobs, out_dir = output_plan(folders, Path(output), not mask and is_transparent(background), None, photo_format)
     if out_dir is None or out_dir != Path(output):
         raise UsageError(f"--watch writes into a folder; {output} names a file")
     background = background if mask else prepared_background(background)
@@ -87,7 +88,7 @@ def watch_folders(
         still: dict[Path, tuple[tuple[int, int], float]] = {}  # a new photo's state, and since when it holds
         while not stop.wait(interval):
             now, ready, changed = time.monotonic(), [], {}
-            for path, relative in collect_inputs(folders, exclude=out_dir):
+            for path, relative in output_plan(folders, out_dir, False, None, photo_format)[0]:
                 state = file_state(path)
                 if state is None or state == seen.get(path):
                     continue

@@ -555,6 +555,47 @@ def test_a_folder_is_cut_without_its_hidden_files_or_the_output_folder_inside_it
     ]
 
 
+def test_photo_format_writes_a_folders_cut_outs_as_webp_or_jpeg_and_refuses_what_it_cannot_write(tmp_path, photo_path):
+    """``--photo-format webp`` writes the PNG run's picture exactly (lossless, with alpha); ``jpg`` over a
+    background is the PNG run's picture within JPEG's loss; a transparent JPEG, a named file or stdout as
+    the output, and the Ray engine are refused in the library's words before anything is written."""
+    photos = tmp_path / "photos"
+    (photos / "sub").mkdir(parents=True)
+    (photos / "sub" / "p.jpg").write_bytes(photo_path.read_bytes())
+    runs = {
+        "png": ("--bg", "transparent"),
+        "webp": ("--bg", "transparent", "--photo-format", "webp"),
+        "png-white": ("--bg", "white"),
+        "jpg": ("--bg", "white", "--photo-format", "jpg"),
+    }
+    for name, extra in runs.items():
+        result = run_cli("cut", str(photos), "-o", str(tmp_path / name), "--model", "fast", *extra)
+        assert result.returncode == 0, result.stderr
+    png = np.asarray(Image.open(tmp_path / "png" / "sub" / "p.png"))
+    webp = Image.open(tmp_path / "webp" / "sub" / "p.webp")
+    assert webp.format == "WEBP" and webp.mode == "RGBA"
+    webp = np.asarray(webp)
+    np.testing.assert_array_equal(webp[..., 3], png[..., 3])  # the same alpha, and the same colour wherever
+    np.testing.assert_array_equal(webp[png[..., 3] > 0], png[png[..., 3] > 0])  # it shows (none where it is 0)
+    jpeg = Image.open(tmp_path / "jpg" / "sub" / "p.jpg")
+    assert jpeg.format == "JPEG" and jpeg.mode == "RGB"
+    white = np.asarray(Image.open(tmp_path / "png-white" / "sub" / "p.png").convert("RGB")).astype(np.float32)
+    assert np.abs(np.asarray(jpeg).astype(np.float32) - white).mean() < 2.0  # quality 95
+    refusals = {
+        ("-o", str(tmp_path / "t"), "--photo-format", "jpg"): "JPEG has no transparency; write png or webp",
+        ("-o", str(tmp_path / "one.webp"), "--photo-format", "jpg", "--bg", "white"): "names a file, in its suffix",
+        ("-o", "-", "--photo-format", "webp"): "the photo format applies to an output folder; -o - writes PNG",
+        ("-o", str(tmp_path / "r"), "--photo-format", "webp", "--engine", "ray"): "the Ray engine writes PNG",
+    }
+    for args, message in refusals.items():
+        single = str(photos / "sub" / "p.jpg") if "-" in args or "one.webp" in args[1] else str(photos)
+        result = run_cli("cut", single, *args, "--model", "fast")
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not any((tmp_path / name).exists() for name in ("t", "one.webp", "r"))
+    clip = run_cli("cut", str(tmp_path / "clip.mp4"), "-o", str(tmp_path / "v"), "--photo-format", "webp")
+    assert clip.returncode == 2 and "a video's is set by --format" in clip.stderr, clip.stderr
+
+
 def test_ctrl_c_in_a_folder_leaves_only_whole_files(tmp_path):
     """Stopped mid-folder, the photos under way finish their files and the rest never start: every file
     written opens as a whole PNG, nothing half-written is left, and the exit code is 130."""

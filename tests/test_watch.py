@@ -129,18 +129,20 @@ def test_a_photo_written_again_replaces_its_cut_out_only_with_overwrite(tmp_path
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_the_cli_watch_cuts_new_photos_and_stops_cleanly_on_ctrl_c_or_sigterm(tmp_path, tiny_model_dir, stop_signal):
-    """``bgremover cut IN -o OUT --watch`` in its own process: a photo dropped in is cut; Ctrl-C or a
+    """``bgremover cut IN -o OUT --watch`` in its own process: a photo dropped in is cut (into the format
+    asked for); Ctrl-C or a
     service manager's SIGTERM ends it with exit code 0, a last word and no traceback."""
     incoming, out = tmp_path / "in", tmp_path / "out"
     incoming.mkdir()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     command = [sys.executable, "-m", "bgremover", "cut", str(incoming), "-o", str(out), "--watch", "--mask"]
+    command += ["--photo-format", "webp"]
     command += ["--model", str(tiny_model_dir)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, text=True)
     try:
         (incoming / "dropped.jpg").write_bytes(photo_bytes(5, (30, 50)))
-        assert wait_for(lambda: (out / "dropped.png").is_file() or process.poll() is not None, timeout=120)
-        assert (out / "dropped.png").is_file(), process.communicate()[1]
+        assert wait_for(lambda: (out / "dropped.webp").is_file() or process.poll() is not None, timeout=120)
+        assert (out / "dropped.webp").is_file(), process.communicate()[1]
         process.send_signal(stop_signal)
         stdout, stderr = process.communicate(timeout=60)
     finally:
@@ -149,7 +151,7 @@ def test_the_cli_watch_cuts_new_photos_and_stops_cleanly_on_ctrl_c_or_sigterm(tm
     assert "Traceback" not in stderr and stderr.rstrip().endswith("stopped watching")
     assert f"watching {incoming} for photos (Ctrl-C stops)" in stderr
     assert "1 of 1 images written to" in stdout
-    assert Image.open(out / "dropped.png").size == (30, 50)
+    assert Image.open(out / "dropped.webp").size == (30, 50) and Image.open(out / "dropped.webp").format == "WEBP"
 
 
 def test_watch_refuses_what_it_cannot_watch_in_the_librarys_words(tmp_path, tiny_model_dir):
