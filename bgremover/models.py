@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import TYPE_CHECKING
 
@@ -62,3 +63,25 @@ def load_model(
 
         return load_fused(pretrained_model(name).folder, **options)
     return load_segmenter(source, **options)
+
+
+@functools.lru_cache(maxsize=4)
+def _shared(source: str) -> Segmenter:
+    return load_model(source)
+
+
+def as_segmenter(model: Segmenter | str | os.PathLike | None) -> Segmenter:
+    """``model`` itself when it is a :class:`~bgremover.inference.Segmenter`; else the model that the name,
+    folder or Hub id ``model`` names (``None``: the default), loaded once and shared by later calls (the
+    last four sources kept), so a loop of :func:`~bgremover.remove_background` calls loads it once.
+
+    Example:
+        >>> as_segmenter("fast") is as_segmenter("fast")
+        True
+        >>> model = load_model("fast")
+        >>> as_segmenter(model) is model
+        True
+    """
+    if isinstance(model, Segmenter):
+        return model
+    return _shared(str(model if model is not None else settings.model()))

@@ -36,7 +36,7 @@ from bgremover.errors import BadVideoError
 from bgremover.frames import DEFAULT_BATCH, predict_frames
 from bgremover.imageops import alpha_to_uint8
 from bgremover.inference import Segmenter
-from bgremover.models import load_model
+from bgremover.models import as_segmenter
 from bgremover.video_io import (
     Encoding,
     VideoInfo,
@@ -74,7 +74,7 @@ def remove_background_video(
     source: str | os.PathLike,
     destination: str | os.PathLike,
     background: Background = "transparent",
-    model: Segmenter | None = None,
+    model: Segmenter | str | os.PathLike | None = None,
     batch_size: int = DEFAULT_BATCH,
     stabilize: bool = True,
     subject: str = DEFAULT_SUBJECT,
@@ -94,7 +94,8 @@ def remove_background_video(
     existing destination. ``progress(done, total)`` is called after each frame (``total`` is an
     estimate, ``None`` when the clip does not say).
     ``predict_options`` (``tta``, ``scales``, ``refine``, ``upsample``) go to
-    :meth:`~bgremover.inference.Segmenter.predict`.
+    :meth:`~bgremover.inference.Segmenter.predict`. ``model``: a loaded model, or a name, folder or Hub
+    id (default: the committed model; :func:`~bgremover.models.as_segmenter`).
     """
     source, destination = Path(source), Path(destination)
     transparent = not mask and is_transparent(background)
@@ -103,7 +104,7 @@ def remove_background_video(
         raise BadVideoError(f"{destination.name} exists; choose another name or allow overwriting")
     if destination.exists() and source.exists() and destination.samefile(source):
         raise BadVideoError("the output would overwrite the input")
-    segmenter = model or load_model()
+    segmenter = as_segmenter(model)
     started = time.perf_counter()
     seconds = {"decode": 0.0, "model": 0.0, "encode": 0.0}
     with open_container(source) as container:

@@ -15,7 +15,7 @@ from bgremover.errors import UsageError
 from bgremover.hub import resolve_source
 from bgremover.metrics import iou
 from bgremover.subjects import main_subjects
-from tests.conftest import REPO, rng_image
+from tests.conftest import REPO, clip_with_audio, rng_image
 
 
 @pytest.fixture(scope="module")
@@ -264,6 +264,24 @@ def test_remove_background_kinds(tiny, background, tmp_path):
     if background == (0, 255, 0):
         expected = alpha[..., None] * image + (1 - alpha[..., None]) * np.array([0, 255, 0])
         assert np.abs(np.asarray(out).astype(float) - expected).max() <= 1.0
+
+
+def test_remove_background_takes_a_model_by_name_and_loads_it_once(tmp_path, tiny_model_dir):
+    """``model="fast"`` (or a folder) cuts as the loaded model does, the model loaded once for a loop of
+    calls; a name that is no model is refused in the library's words. The video function takes names too."""
+    from bgremover import load_model, remove_background_video
+    from bgremover.models import as_segmenter
+
+    image = rng_image(40, 60)
+    by_name = remove_background(image, model="fast")
+    np.testing.assert_array_equal(np.asarray(by_name), np.asarray(remove_background(image, model=load_model("fast"))))
+    assert as_segmenter("fast") is as_segmenter("fast") and as_segmenter(str(tiny_model_dir)).working_size == 512
+    with pytest.raises(ModelNotFoundError, match="model source 'no-such-model' is not one of"):
+        remove_background(image, model="no-such-model")
+    frames = [rng_image(48, 64, seed=i) for i in range(3)]
+    clip = clip_with_audio(tmp_path / "clip.mp4", frames)
+    result = remove_background_video(clip, tmp_path / "mask.mp4", model=str(tiny_model_dir), mask=True)
+    assert result.frames == 3
 
 
 def test_threshold_and_foreground_estimation(tiny):
