@@ -1,4 +1,4 @@
-"""Reading user images robustly: any source, any mode, EXIF rotation, pixel limits.
+"""Reading user images robustly: any source, any mode, EXIF rotation, colour profiles, pixel limits.
 
 Everything unreadable raises :class:`BadImageError` with a message fit to show a user.
 
@@ -87,6 +87,36 @@ def _open(source: ImageSource, max_bytes: int) -> Image.Image:
     return Image.open(path)
 
 
+@functools.cache
+def _srgb_profile():
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _to_srgb(image: Image.Image, name: str) -> Image.Image:
+    """``image`` in sRGB where it carries another colour profile (a phone's Display P3, a camera's Adobe
+    RGB, a print CMYK): its numbers mean other colours, and the network, the backgrounds and every output
+    are sRGB, so read as they are its colours would shift (saturated ones dull). Pillow's LittleCMS
+    converts them; an sRGB or absent profile leaves the image as it is, and one that cannot be read too,
+    with a warning."""
+    profile = image.info.get("icc_profile")
+    if not profile or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    from PIL import ImageCms
+
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        if image.mode != "CMYK" and "srgb" in ImageCms.getProfileDescription(source).lower().replace(" ", ""):
+            return image
+        return ImageCms.profileToProfile(
+            image, source, _srgb_profile(), outputMode="RGBA" if image.mode == "RGBA" else "RGB"
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        warnings.warn(f"{name}: its colour profile cannot be read; its colours are taken as sRGB", stacklevel=3)
+        return image
+
+
 def _to_rgb(image: Image.Image) -> Image.Image:
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         array = np.asarray(image, dtype=np.float64)
@@ -109,7 +139,8 @@ def read_image(
 ) -> np.ndarray:
     """Decode ``source`` (path, bytes, binary file object, PIL image or numpy array) to RGB uint8 H×W×3.
 
-    EXIF orientation is applied; grayscale, palette, CMYK, 16-bit and alpha images are converted
+    EXIF orientation is applied; a colour profile other than sRGB is converted to sRGB (a phone's
+    Display P3, a camera's Adobe RGB); grayscale, palette, CMYK, 16-bit and alpha images are converted
     (transparent pixels become white); an animated image gives its first frame. Images above
     ``max_pixels`` or files above ``max_bytes`` are refused before decoding (defaults:
     :mod:`bgremover.settings`).
@@ -136,7 +167,7 @@ def read_image(
             image.seek(0)
             image = ImageOps.exif_transpose(image)
             image.load()
-            return np.ascontiguousarray(np.asarray(_to_rgb(image)))
+            return np.ascontiguousarray(np.asarray(_to_rgb(_to_srgb(image, name))))
     except BadImageError:
         raise
     except UnidentifiedImageError as err:
