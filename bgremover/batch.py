@@ -229,12 +229,13 @@ def cut_files(
     """Cut every image in ``inputs`` (files and folders, recursively; ``-``: stdin) into the folder ``output``
     (structure kept, PNG or ``photo_format``: webp, jpg), or one image into the file ``output`` when it ends in
     .png, .webp or .jpg, or onto stdout as PNG for ``-``; returns the (file, reason) of each failure after reporting
-    it. An existing output is replaced only with ``overwrite``, and an input photo never (the output folder may hold
-    them). ``options``: TTA, subject, threshold and the rest (:class:`~bgremover.options.CutOptions`).
-    ``batch_size``: photos per network call (default: 8 on a GPU, 1 on a CPU). ``in_flight``: network calls' photos
-    under way at once, each call in its own thread, one in the network at a time while the others are read, rendered
-    and written (default: :data:`CPU_PHOTOS_IN_FLIGHT` on a CPU, 1 on a GPU or onto stdout); failures are reported
-    in the inputs' order whatever finishes first."""
+    it. An existing output is kept and counted in the summary, not a failure (a rerun resumes), and replaced only
+    with ``overwrite``; an input photo never is (the output folder may hold them). ``options``: TTA, subject,
+    threshold and the rest (:class:`~bgremover.options.CutOptions`). ``batch_size``: photos per network call
+    (default: 8 on a GPU, 1 on a CPU). ``in_flight``: network calls' photos under way at once, each call in its own
+    thread, one in the network at a time while the others are read, rendered and written (default:
+    :data:`CPU_PHOTOS_IN_FLIGHT` on a CPU, 1 on a GPU or onto stdout); failures are reported in the inputs' order
+    whatever finishes first."""
     options = options or CutOptions()
     if in_flight is not None and in_flight < 1:
         raise UsageError(f"in_flight must be 1 or more (photos under way at once), got {in_flight}")
@@ -304,6 +305,7 @@ def cut_jobs(
         return failed
 
     under_way: deque = deque()  # (photos, those refused before the call, the call's future), oldest first
+    kept: list[Path] = []  # outputs already there, kept (replaced only with ``overwrite``)
 
     def report_oldest() -> None:
         count, refused, future = under_way.popleft()
@@ -322,7 +324,7 @@ def cut_jobs(
                             (path, f"its output {target} would replace an input photo: choose another output folder")
                         )
                     elif target is not None and target.exists() and not overwrite:
-                        refused.append((path, f"{target} exists: pass --overwrite to replace it"))
+                        kept.append(target)  # a rerun resumes: what is there stays, and is counted
                     else:
                         ready.append((path, target))
                 call = pool.submit(cut_and_write, ready)
@@ -334,7 +336,9 @@ def cut_jobs(
         finally:  # an error or Ctrl-C: the calls under way finish their files, the rest never start
             pool.shutdown(wait=True, cancel_futures=True)
     progress.close()
-    done = len(jobs) - len(failures) + len(failed_before)
+    done = len(jobs) - len(failures) - len(kept) + len(failed_before)
     summary = f"{done} of {len(jobs)} images written to {'stdout' if out_dir is None else output}"
+    if kept:
+        summary += f", {len(kept)} already there (kept; --overwrite replaces {'it' if len(kept) == 1 else 'them'})"
     print(summary + (f"; {len(failures)} failed" if failures else ""), file=sys.stdout if out_dir else sys.stderr)
     return failures
