@@ -210,6 +210,17 @@ class _ZipFrames:
         self.archive.close()
 
 
+# How RGB frames become YUV video, and how the stream says so (FFmpeg's AVColorSpace, AVColorPrimaries,
+# AVColorTransferCharacteristic and AVColorRange numbers): the BT.601 matrix (SMPTE 170M), BT.709
+# primaries (sRGB's) and transfer (what video tags sRGB pixels with), limited range; ProRes keeps only
+# the matrix and range. Untagged, a player guesses the matrix from the size (BT.709 from 720 rows up),
+# so an HD clip converted with BT.601, as the encoders do by default, played with shifted colours in
+# Chromium; tagged, a player that reads the tags shows the colours cut. BT.601 rather than BT.709
+# because Chromium plays it back closest (tests/test_browser.py checks it, HD and SD).
+COLOUR_TAGS = {"colorspace": 6, "color_primaries": 1, "color_trc": 1, "color_range": 1}
+SWS_BT601 = 5  # the same matrix in swscale's numbering (VideoFrame.reformat's dst_colorspace)
+
+
 class _Encoder:
     """One output container: the video stream, and the input's audio re-encoded for the container."""
 
@@ -223,6 +234,8 @@ class _Encoder:
         self.width, self.height = (width + width % 2, height + height % 2) if even else (width, height)
         self.video.width, self.video.height, self.video.pix_fmt = self.width, self.height, encoding.pix_fmt
         self.video.codec_context.time_base = time_base
+        for name, value in COLOUR_TAGS.items():
+            setattr(self.video.codec_context, name, value)
         self.last_pts = -1
         self.audio = None
         if audio_in is not None and encoding.audio_codec:
@@ -240,6 +253,9 @@ class _Encoder:
             pixels = np.pad(pixels, pad, mode="edge")
         channels = 1 if pixels.ndim == 2 else pixels.shape[2]
         frame = av.VideoFrame.from_ndarray(pixels, format={1: "gray", 3: "rgb24", 4: "rgba"}[channels])
+        frame = frame.reformat(
+            format=self.video.pix_fmt, dst_colorspace=SWS_BT601, dst_color_range=COLOUR_TAGS["color_range"]
+        )
         frame.pts = max(pts, self.last_pts + 1)
         self.last_pts = frame.pts
         self.container.mux(self.video.encode(frame))

@@ -327,3 +327,69 @@ def test_a_16_bit_grey_photo_is_cut_as_the_library_cuts_it(fresh_page, tmp_path,
     upload_photo(fresh_page, str(path))
     summary = cut_and_wait(fresh_page)
     assert "No person" not in summary, summary
+
+
+PATCHES = ((200, 60, 60), (40, 180, 70), (60, 80, 220), (230, 200, 40))  # saturated colours a matrix moves
+PLAYED = """async (src) => {
+  const video = document.createElement("video");
+  video.muted = true;
+  video.src = src;
+  await new Promise((ok, fail) => {
+    video.onloadeddata = ok;
+    video.onerror = () => fail(String(video.error.message));
+  });
+  video.currentTime = 0.45;
+  await new Promise((ok) => { video.onseeked = ok; });
+  const canvas = document.createElement("canvas");
+  canvas.width = video.videoWidth;
+  canvas.height = video.videoHeight;
+  const context = canvas.getContext("2d");
+  context.drawImage(video, 0, 0);
+  const rows = [canvas.height / 4, (3 * canvas.height) / 4];
+  return rows.map((y) => [0, 1, 2, 3].map((i) =>
+    Array.from(context.getImageData(Math.floor(((i + 0.5) * canvas.width) / 4), Math.floor(y), 1, 1).data)));
+}"""
+
+
+@pytest.mark.parametrize("size", [(720, 1280), (240, 320)], ids=["hd", "sd"])
+def test_a_written_video_plays_in_chromium_with_the_colours_it_was_given(playwright, tmp_path, size):
+    """Colour patches written as MP4 (H.264), WebM (VP9) and transparent WebM play back in Chromium within
+    3 levels of what was written, HD and SD alike (untagged, an HD H.264 clip played 19 levels off); the
+    transparent clip's lower half reads as transparent."""
+    import functools
+    import http.server
+    import threading
+
+    import numpy as np
+
+    from bgremover.video_io import write_video
+
+    height, width = size
+    opaque = np.repeat(np.repeat(np.array(PATCHES, np.uint8)[None], height, axis=0), width // 4, axis=1)
+    transparent = np.dstack([opaque, np.full((height, width), 255, np.uint8)])
+    transparent[height // 2 :, :, 3] = 0
+    for name, frames in (("clip.mp4", opaque), ("clip.webm", opaque), ("alpha.webm", transparent)):
+        write_video([frames] * 10, tmp_path / name, fps=10)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # no request lines in the test's output
+            pass
+
+    handler = functools.partial(Quiet, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    (tmp_path / "index.html").write_text("<html><body></body></html>")
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    try:
+        page = browser.new_page()
+        page.goto(f"{base}/index.html")
+        for name in ("clip.mp4", "clip.webm", "alpha.webm"):
+            upper, lower = (np.array(r, np.int16) for r in page.evaluate(PLAYED, f"{base}/{name}"))
+            assert np.abs(upper[:, :3] - np.array(PATCHES)).max() <= 3, (name, upper.tolist())
+            assert (upper[:, 3] == 255).all(), (name, upper.tolist())
+            if name == "alpha.webm":
+                assert (lower[:, 3] == 0).all(), lower.tolist()
+    finally:
+        browser.close()
+        server.shutdown()

@@ -379,3 +379,22 @@ def test_service_cuts_video_within_limits_and_leaves_no_stray_files(tmp_path, cl
 
 def read_frames_list(path: Path) -> list[np.ndarray]:
     return [rgb for rgb, _ in read_frames(path)]
+
+
+@pytest.mark.parametrize("name", ["clip.mp4", "clip.webm", "alpha.webm", "alpha.mov"])
+def test_written_video_says_how_its_colours_were_converted_and_reads_back_as_written(tmp_path, name):
+    """Every encoded output is converted with the BT.601 matrix and tagged so (matrix, BT.709/sRGB
+    primaries and transfer, limited range), at HD size too, where an untagged clip is taken for BT.709; read back,
+    saturated patches come out within 3 levels (the browser's reading: tests/test_browser.py)."""
+    patches = np.array([(200, 60, 60), (40, 180, 70), (60, 80, 220), (230, 200, 40)], np.uint8)
+    frame = np.repeat(np.repeat(patches[None], 720, axis=0), 320, axis=1)  # 720×1280: HD
+    if name.startswith("alpha"):
+        frame = np.dstack([frame, np.full(frame.shape[:2], 255, np.uint8)])
+    write_video([frame] * 3, tmp_path / name, fps=10)
+    with av.open(str(tmp_path / name)) as container:
+        first = next(container.decode(video=0))
+        assert (first.colorspace, first.color_range) == (6, 1)  # the BT.601 matrix, limited range
+        if not name.endswith(".mov"):  # ProRes (prores_ks) carries the matrix, not the primaries and transfer
+            assert (first.color_primaries, first.color_trc) == (1, 1)
+    read, _ = next(iter(read_frames(tmp_path / name)))
+    assert np.abs(read[360, 160::320].astype(int) - patches).max() <= 3
