@@ -120,8 +120,18 @@ def _rotation_steps(rotation: float | None) -> int:
     return round((rotation or 0) / 90) % 4
 
 
+UNTAGGED_HD_ROWS = 720  # a frame that does not name its matrix is BT.709 from this height up, as players take it
+AVCOL_SPC_UNSPECIFIED, SWS_BT709 = 2, 1
+
+
 def upright(frame) -> np.ndarray:
-    rgb = frame.to_ndarray(format="rgb24")
+    """A decoded frame as upright RGB. Its tagged matrix is honoured; an untagged one is read as players
+    read it (BT.709 from :data:`UNTAGGED_HD_ROWS` rows up, BT.601 below), where FFmpeg would take BT.601 at
+    every size and an HD camera clip's cut-out came out in other colours than the clip plays in."""
+    if frame.colorspace == AVCOL_SPC_UNSPECIFIED and frame.height >= UNTAGGED_HD_ROWS:
+        rgb = frame.reformat(format="rgb24", src_colorspace=SWS_BT709).to_ndarray()
+    else:
+        rgb = frame.to_ndarray(format="rgb24")
     steps = _rotation_steps(frame.rotation)
     return np.ascontiguousarray(np.rot90(rgb, steps)) if steps else rgb
 

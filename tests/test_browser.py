@@ -355,14 +355,16 @@ PLAYED = """async (src) => {
 def test_a_written_video_plays_in_chromium_with_the_colours_it_was_given(playwright, tmp_path, size):
     """Colour patches written as MP4 (H.264), WebM (VP9) and transparent WebM play back in Chromium within
     3 levels of what was written, HD and SD alike (untagged, an HD H.264 clip played 19 levels off); the
-    transparent clip's lower half reads as transparent."""
+    transparent clip's lower half reads as transparent. A camera clip that names no matrix is read by the
+    library as Chromium plays it."""
     import functools
     import http.server
     import threading
 
     import numpy as np
 
-    from bgremover.video_io import write_video
+    from bgremover.video_io import read_frames, write_video
+    from tests.test_video import untagged_clip
 
     height, width = size
     opaque = np.repeat(np.repeat(np.array(PATCHES, np.uint8)[None], height, axis=0), width // 4, axis=1)
@@ -370,6 +372,7 @@ def test_a_written_video_plays_in_chromium_with_the_colours_it_was_given(playwri
     transparent[height // 2 :, :, 3] = 0
     for name, frames in (("clip.mp4", opaque), ("clip.webm", opaque), ("alpha.webm", transparent)):
         write_video([frames] * 10, tmp_path / name, fps=10)
+    camera = untagged_clip(tmp_path / "camera.mp4", opaque, 1 if height >= 720 else 5)  # names no matrix
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args) -> None:  # no request lines in the test's output
@@ -390,6 +393,12 @@ def test_a_written_video_plays_in_chromium_with_the_colours_it_was_given(playwri
             assert (upper[:, 3] == 255).all(), (name, upper.tolist())
             if name == "alpha.webm":
                 assert (lower[:, 3] == 0).all(), lower.tolist()
+        # a clip that names no matrix: the library reads it in the matrix Chromium plays it in. Chromium's
+        # own BT.709 conversion lands up to 9 levels off in a saturated blue (the library's reading is
+        # within 3 of the patches: tests/test_video.py); the other matrix would put them ~20 apart
+        played = np.array(page.evaluate(PLAYED, f"{base}/camera.mp4")[0], np.int16)[:, :3]
+        read = next(iter(read_frames(camera)))[0][height // 4, width // 8 :: width // 4].astype(np.int16)
+        assert np.abs(played - read).max() <= 10, (played.tolist(), read.tolist())
     finally:
         browser.close()
         server.shutdown()

@@ -398,3 +398,32 @@ def test_written_video_says_how_its_colours_were_converted_and_reads_back_as_wri
             assert (first.color_primaries, first.color_trc) == (1, 1)
     read, _ = next(iter(read_frames(tmp_path / name)))
     assert np.abs(read[360, 160::320].astype(int) - patches).max() <= 3
+
+
+def untagged_clip(path: Path, frame: np.ndarray, matrix: int) -> Path:
+    """An H.264 clip whose stream names no colour matrix, its frames converted with swscale's ``matrix``
+    (1 BT.709, 5 BT.601): what a camera or an editor that drops the tags writes."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10, options={"crf": "10"})
+        stream.width, stream.height, stream.pix_fmt = frame.shape[1], frame.shape[0], "yuv420p"
+        for pts in range(3):
+            video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            video_frame = video_frame.reformat(format="yuv420p", dst_colorspace=matrix, dst_color_range=1)
+            video_frame.pts = pts
+            container.mux(stream.encode(video_frame))
+        container.mux(stream.encode())
+    return path
+
+
+@pytest.mark.parametrize("height, matrix", [(720, 1), (240, 5)], ids=["hd-bt709", "sd-bt601"])
+def test_an_untagged_clip_is_read_in_the_matrix_players_assume_for_its_size(tmp_path, height, matrix):
+    """A clip that does not name its matrix is read as players (Chromium: tests/test_browser.py) show it:
+    BT.709 from 720 rows up, BT.601 below; read with BT.601 at every size, the HD patches moved by ~20 levels."""
+    patches = np.array([(200, 60, 60), (40, 180, 70), (60, 80, 220), (230, 200, 40)], np.uint8)
+    width = height * 16 // 9 // 4 * 4
+    frame = np.repeat(np.repeat(patches[None], height, axis=0), width // 4, axis=1)
+    clip = untagged_clip(tmp_path / "camera.mp4", frame, matrix)
+    with av.open(str(clip)) as container:
+        assert next(container.decode(video=0)).colorspace == 2  # unspecified
+    read, _ = next(iter(read_frames(clip)))
+    assert np.abs(read[height // 2, width // 8 :: width // 4].astype(int) - patches).max() <= 3
