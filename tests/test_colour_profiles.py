@@ -56,20 +56,28 @@ def reference_to_srgb(rgb: np.ndarray, primaries, gamma: float) -> np.ndarray:
     return encoded * 255
 
 
+SAVE_OPTIONS = {"JPEG": {"quality": 100, "subsampling": 0}, "HEIF": {"quality": -1}}  # the least loss each allows
+
+
 def tagged(rgb: np.ndarray, profile: bytes, fmt: str, mode: str = "RGB") -> bytes:
+    if fmt == "HEIF":
+        pytest.importorskip("pillow_heif", reason="HEIC is the heif extra (requirements.txt installs it)")
+        from bgremover.io import register_formats
+
+        register_formats()
     image = Image.fromarray(rgb)
     if mode == "RGBA":
         image = image.convert("RGBA")
     buffer = io.BytesIO()
-    image.save(buffer, fmt, icc_profile=profile, **({"quality": 100, "subsampling": 0} if fmt == "JPEG" else {}))
+    image.save(buffer, fmt, icc_profile=profile, **SAVE_OPTIONS.get(fmt, {}))
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("fmt, mode", [("PNG", "RGB"), ("PNG", "RGBA"), ("JPEG", "RGB")])
+@pytest.mark.parametrize("fmt, mode", [("PNG", "RGB"), ("PNG", "RGBA"), ("JPEG", "RGB"), ("HEIF", "RGB")])
 def test_a_wide_gamut_photo_is_read_in_srgb_as_its_profile_says(fmt, mode):
-    """Display P3 patches (PNG, PNG with alpha, JPEG) read as the reference conversion gives them, within a
-    level (JPEG: its own loss); the saturated ones change by many levels, so the test tells a conversion
-    from none."""
+    """Display P3 patches (PNG, PNG with alpha, JPEG, an iPhone's HEIC) read as the reference conversion gives
+    them, within a level (JPEG and HEIC: their own loss); the saturated ones change by many levels, so the
+    test tells a conversion from none."""
     patches = np.repeat(np.repeat(COLOURS[None], 8, axis=0), 8, axis=1)  # 8×40: five 8×8 patches
     profile = matrix_profile(P3_PRIMARIES, 2.2, "Display P3 (test)")
     read = read_image(tagged(patches, profile, fmt, mode)).astype(np.float64)
