@@ -65,6 +65,8 @@ def watch_folders(
     for folder in map(Path, folders):
         if not folder.is_dir():
             raise UsageError(f"--watch watches folders; {folder} is not a folder")
+        if folder.resolve() == Path(output).resolve():  # its cut-outs would land among the photos it watches
+            raise UsageError(f"--watch writes into a folder other than the one it watches; {output} is {folder}")
     if interval <= 0 or settle < 0:
         raise UsageError(
             f"the watch interval must be positive and the settle time not negative, got {interval}, {settle}"

@@ -155,7 +155,8 @@ def test_the_cli_watch_cuts_new_photos_and_stops_cleanly_on_ctrl_c_or_sigterm(tm
 
 
 def test_watch_refuses_what_it_cannot_watch_in_the_librarys_words(tmp_path, tiny_model_dir):
-    """A file or stdin to watch, an output that is a file or stdout, the Ray engine: refused, exit code 2."""
+    """A file or stdin to watch, an output that is a file, stdout or the watched folder itself, the Ray engine:
+    refused, exit code 2."""
     incoming = tmp_path / "in"
     incoming.mkdir()
     (incoming / "p.jpg").write_bytes(photo_bytes(0))
@@ -166,12 +167,14 @@ def test_watch_refuses_what_it_cannot_watch_in_the_librarys_words(tmp_path, tiny
         (str(incoming), "-o", str(tmp_path / "one.png")): "names one file, but several images or a folder were given",
         (str(incoming), "-o", "-"): "-o - writes one image to stdout",
         (str(incoming), "-o", str(tmp_path / "o"), "--engine", "ray"): "--watch runs in this process",
+        (str(incoming), "-o", str(incoming)): "--watch writes into a folder other than the one it watches",
     }
     for args, message in refusals.items():
         result = run_cli("cut", *args, "--watch", *model)
         assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
         assert message in result.stderr, result.stderr
     assert not (tmp_path / "o").exists() and not (tmp_path / "one.png").exists()
+    assert [path.name for path in incoming.iterdir()] == ["p.jpg"]
 
 
 def test_save_whole_leaves_the_whole_file_or_nothing(tmp_path):
