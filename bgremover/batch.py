@@ -118,7 +118,7 @@ def save_whole(image: Image.Image, target: Path) -> None:
     rename it into place: whoever reads the folder (a watcher, a sync client) sees only whole files,
     and a stopped or failed write leaves no partial file."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(f".{target.name}.part")
+    part = target.with_name(f".{target.name}.{os.getpid()}.part")  # two processes cutting into one folder keep apart
     options = {
         "format": Image.registered_extensions()[target.suffix.lower()],
         **SAVE_OPTIONS.get(target.suffix.lower(), {}),
