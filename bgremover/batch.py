@@ -335,7 +335,7 @@ def cut_jobs(
                 report_oldest()
         finally:  # an error or Ctrl-C: the calls under way finish their files, the rest never start
             pool.shutdown(wait=True, cancel_futures=True)
-    progress.close()
+            progress.close()  # now, not when the interpreter exits after whatever is printed next
     done = len(jobs) - len(failures) - len(kept) + len(failed_before)
     summary = f"{done} of {len(jobs)} images written to {'stdout' if out_dir is None else output}"
     if kept:

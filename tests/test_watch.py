@@ -139,12 +139,22 @@ def test_the_cli_watch_cuts_new_photos_and_stops_cleanly_on_ctrl_c_or_sigterm(tm
     command += ["--photo-format", "webp"]
     command += ["--model", str(tiny_model_dir)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, text=True)
+    said: list[str] = []  # its stderr, line by line, as it comes
+    printed: list[str] = []  # and its stdout
+    readers = [threading.Thread(target=lambda: said.extend(process.stderr), daemon=True)]
+    readers.append(threading.Thread(target=lambda: printed.extend(process.stdout), daemon=True))
+    for reader in readers:
+        reader.start()
     try:
-        (incoming / "dropped.jpg").write_bytes(photo_bytes(5, (30, 50)))
-        assert wait_for(lambda: (out / "dropped.webp").is_file() or process.poll() is not None, timeout=120)
-        assert (out / "dropped.webp").is_file(), process.communicate()[1]
+        assert wait_for(lambda: any("for photos (Ctrl-C stops)" in line for line in said), timeout=120), said
+        (incoming / "dropped.jpg").write_bytes(photo_bytes(5, (30, 50)))  # lands while it watches
+        assert wait_for(lambda: printed or process.poll() is not None, timeout=120), said  # its summary line
+        assert (out / "dropped.webp").is_file(), said
         process.send_signal(stop_signal)
-        stdout, stderr = process.communicate(timeout=60)
+        process.wait(timeout=60)
+        for reader in readers:
+            reader.join(timeout=60)
+        stdout, stderr = "".join(printed), "".join(said)
     finally:
         process.kill()
     assert process.returncode == 0, stderr
