@@ -121,7 +121,7 @@ def _rotation_steps(rotation: float | None) -> int:
 
 
 UNTAGGED_HD_ROWS = 720  # a frame that does not name its matrix is BT.709 from this height up, as players take it
-AVCOL_SPC_UNSPECIFIED, SWS_BT709 = 2, 1
+AVCOL_SPC_UNSPECIFIED = 2  # FFmpeg's number for a stream that names no matrix
 
 
 def upright(frame) -> np.ndarray:
@@ -129,7 +129,9 @@ def upright(frame) -> np.ndarray:
     read it (BT.709 from :data:`UNTAGGED_HD_ROWS` rows up, BT.601 below), where FFmpeg would take BT.601 at
     every size and an HD camera clip's cut-out came out in other colours than the clip plays in."""
     if frame.colorspace == AVCOL_SPC_UNSPECIFIED and frame.height >= UNTAGGED_HD_ROWS:
-        rgb = frame.reformat(format="rgb24", src_colorspace=SWS_BT709).to_ndarray()
+        from av.video.reformatter import Colorspace
+
+        rgb = frame.reformat(format="rgb24", src_colorspace=Colorspace.ITU709).to_ndarray()
     else:
         rgb = frame.to_ndarray(format="rgb24")
     steps = _rotation_steps(frame.rotation)
@@ -228,7 +230,6 @@ class _ZipFrames:
 # Chromium; tagged, a player that reads the tags shows the colours cut. BT.601 rather than BT.709
 # because Chromium plays it back closest (tests/test_browser.py checks it, HD and SD).
 COLOUR_TAGS = {"colorspace": 6, "color_primaries": 1, "color_trc": 1, "color_range": 1}
-SWS_BT601 = 5  # the same matrix in swscale's numbering (VideoFrame.reformat's dst_colorspace)
 
 
 class _Encoder:
@@ -257,14 +258,15 @@ class _Encoder:
 
     def write(self, pixels: np.ndarray, pts: int, seconds: float) -> None:
         av = require("av", "video", "reading and writing video")
+        from av.video.reformatter import ColorRange, Colorspace
 
         if (pixels.shape[0], pixels.shape[1]) != (self.height, self.width):
             pad = ((0, self.height - pixels.shape[0]), (0, self.width - pixels.shape[1]), *[(0, 0)] * (pixels.ndim - 2))
             pixels = np.pad(pixels, pad, mode="edge")
         channels = 1 if pixels.ndim == 2 else pixels.shape[2]
         frame = av.VideoFrame.from_ndarray(pixels, format={1: "gray", 3: "rgb24", 4: "rgba"}[channels])
-        frame = frame.reformat(
-            format=self.video.pix_fmt, dst_colorspace=SWS_BT601, dst_color_range=COLOUR_TAGS["color_range"]
+        frame = frame.reformat(  # the matrix and range COLOUR_TAGS names, in swscale's terms
+            format=self.video.pix_fmt, dst_colorspace=Colorspace.ITU601, dst_color_range=ColorRange.MPEG
         )
         frame.pts = max(pts, self.last_pts + 1)
         self.last_pts = frame.pts
