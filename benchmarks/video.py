@@ -7,6 +7,9 @@
 2. Speed: clips of 480p and 720p made from DAVIS frames (H.264 in), written as transparent WebM,
    end to end (decode → model → encode) with each stage's share; ratios to the default model's fps.
 3. Memory: RSS while a long clip streams through (it should level off, whatever the length).
+4. HDR: what tone-mapping an HLG clip to SDR (:mod:`bgremover.hdr`) costs. One 10-bit HEVC stream of
+   1080p DAVIS frames, tagged HLG and tagged SDR (BT.2020's 10-bit transfer): decoding alone and end to
+   end, in fps, and the HLG clip's ratio to the SDR one.
 
     python -m benchmarks.video --data ../shared/data [--models fast default] [--frames 48] [--long-frames 1500]
 """
@@ -148,13 +151,58 @@ def memory(segmenter, data: Path, frames: int, tmp: Path) -> None:
         print(f"| {done} | {value:.0f} | {value / first:.2f}× |")
 
 
+def hevc_clip(data: Path, path: Path, frames: int, transfer: int) -> None:
+    """A 1080p 10-bit HEVC clip of DAVIS frames, BT.2020 matrix, tagged with ``transfer``."""
+    import av
+
+    sources = sorted((data / "davis_person" / "images").glob("*.jpg"))
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx265", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 1920, 1080, "yuv420p10le"
+        stream.options = {"x265-params": "log-level=error", "preset": "ultrafast"}
+        context = stream.codec_context
+        context.color_primaries, context.color_trc, context.colorspace, context.color_range = 9, transfer, 9, 1
+        for i in range(frames):
+            rgb = cv2.cvtColor(cv2.resize(cv2.imread(str(sources[i % len(sources)])), (1920, 1080)), cv2.COLOR_BGR2RGB)
+            frame = av.VideoFrame.from_ndarray(rgb.astype(np.uint16) * 257, format="rgb48le")
+            frame = frame.reformat(format="yuv420p10le", dst_colorspace=av.video.reformatter.Colorspace.BT2020)
+            frame.pts = i
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+
+
+def hdr_cost(segmenter, data: Path, frames: int, tmp: Path) -> None:
+    import time
+
+    from bgremover.hdr import HLG
+    from bgremover.video import remove_background_video
+    from bgremover.video_io import read_frames
+
+    rows = {}
+    for label, transfer in (("SDR (BT.2020 10-bit)", 14), ("HLG", HLG)):
+        clip = tmp / f"hevc-{transfer}.mp4"
+        hevc_clip(data, clip, frames, transfer)
+        start = time.perf_counter()
+        count = sum(1 for _ in read_frames(clip))
+        decode = count / (time.perf_counter() - start)
+        remove_background_video(clip, tmp / "warm.webm", model=segmenter, overwrite=True)  # warm-up
+        result = remove_background_video(clip, tmp / "out.webm", model=segmenter, overwrite=True)
+        rows[label] = (decode, result.frames_per_second)
+    print(f"\n## HDR: 1080p 10-bit HEVC, {frames} frames, tagged SDR or HLG (fast model, transparent WebM out)\n")
+    print("| tagged | decode fps | vs SDR | end-to-end fps | vs SDR |")
+    print("|---|---|---|---|---|")
+    sdr = next(iter(rows.values()))
+    for label, (decode, total) in rows.items():
+        print(f"| {label} | {decode:.1f} | {decode / sdr[0]:.2f}× | {total:.1f} | {total / sdr[1]:.2f}× |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True, help="e.g. ../shared/data")
     parser.add_argument("--models", nargs="+", default=["fast", "default"])
     parser.add_argument("--frames", type=int, default=48, help="frames per speed clip")
     parser.add_argument("--long-frames", type=int, default=1500, help="frames of the memory clip (0: skip)")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["stability", "speed", "memory"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["stability", "speed", "memory", "hdr"])
     args = parser.parse_args()
     import os
 
@@ -172,6 +220,8 @@ def main() -> None:
             speed(models, args.data, args.frames, Path(folder))
         if "memory" not in args.skip and args.long_frames:
             memory(models.get("fast") or next(iter(models.values())), args.data, args.long_frames, Path(folder))
+        if "hdr" not in args.skip:
+            hdr_cost(models.get("fast") or next(iter(models.values())), args.data, args.frames, Path(folder))
 
 
 if __name__ == "__main__":

@@ -110,7 +110,14 @@ def file_identity(path: Path) -> tuple[int, int] | None:
     return stat.st_dev, stat.st_ino
 
 
-SAVE_OPTIONS = {".png": PNG_OPTIONS, ".webp": {"lossless": True}, ".jpg": {"quality": 95}, ".jpeg": {"quality": 95}}
+# WebP: lossless, and exact, so the colour under fully transparent pixels is kept as in a PNG (an editor
+# that widens the matte later finds the photo there, not libwebp's fill)
+SAVE_OPTIONS = {
+    ".png": PNG_OPTIONS,
+    ".webp": {"lossless": True, "exact": True},
+    ".jpg": {"quality": 95},
+    ".jpeg": {"quality": 95},
+}
 
 
 def save_whole(image: Image.Image, target: Path) -> None:

@@ -26,6 +26,7 @@ import numpy as np
 from bgremover.constants import VIDEO_OUTPUT_SUFFIXES as OUTPUT_SUFFIXES
 from bgremover.errors import BadVideoError, UsageError
 from bgremover.extras import require
+from bgremover.hdr import HDR_TRANSFERS, hdr_to_sdr
 
 DEFAULT_FPS = Fraction(25)
 
@@ -122,15 +123,21 @@ def _rotation_steps(rotation: float | None) -> int:
 
 UNTAGGED_HD_ROWS = 720  # a frame that does not name its matrix is BT.709 from this height up, as players take it
 AVCOL_SPC_UNSPECIFIED = 2  # FFmpeg's number for a stream that names no matrix
+AVCOL_SPC_BT2020 = (9, 10)  # FFmpeg's BT.2020 matrices (non-constant and constant luminance)
 
 
 def upright(frame) -> np.ndarray:
     """A decoded frame as upright RGB. Its tagged matrix is honoured; an untagged one is read as players
     read it (BT.709 from :data:`UNTAGGED_HD_ROWS` rows up, BT.601 below), where FFmpeg would take BT.601 at
-    every size and an HD camera clip's cut-out came out in other colours than the clip plays in."""
-    if frame.colorspace == AVCOL_SPC_UNSPECIFIED and frame.height >= UNTAGGED_HD_ROWS:
-        from av.video.reformatter import Colorspace
+    every size and an HD camera clip's cut-out came out in other colours than the clip plays in. An HDR
+    frame (HLG, as iPhones record, or PQ) is tone-mapped to SDR as a player shows it on an ordinary
+    screen (:func:`bgremover.hdr.hdr_to_sdr`), not read as if it were SDR (dim and washed out)."""
+    from av.video.reformatter import Colorspace
 
+    if frame.color_trc in HDR_TRANSFERS:
+        matrix = Colorspace.BT2020 if frame.colorspace in AVCOL_SPC_BT2020 else None
+        rgb = hdr_to_sdr(frame.reformat(format="rgb48le", src_colorspace=matrix).to_ndarray(), frame.color_trc)
+    elif frame.colorspace == AVCOL_SPC_UNSPECIFIED and frame.height >= UNTAGGED_HD_ROWS:
         rgb = frame.reformat(format="rgb24", src_colorspace=Colorspace.ITU709).to_ndarray()
     else:
         rgb = frame.to_ndarray(format="rgb24")
