@@ -234,12 +234,19 @@ def _models_options(parser: argparse.ArgumentParser) -> None:
 @command("models", "list the shipped models --model takes, and how each runs", _models_options)
 def _models(args: argparse.Namespace) -> int:
     from bgremover.hub import run_config
+    from bgremover.prefetch import pinned_files
     from bgremover.pretrained import PRETRAINED, list_pretrained
 
     for name in list_pretrained(args.pattern):
         model = PRETRAINED[name]
         if model.fused:
-            how = "fuses other models (bgremover.fusion)"
+            needs = [
+                f"{spec.file_name} at {spec.located()}"
+                if spec.located()
+                else f"{spec.file_name}, not fetched yet (bgremover download {name})"
+                for spec in pinned_files(name)
+            ]
+            how = f"fuses other models (bgremover.fusion), needs {'; '.join(needs)}"
         else:
             run = run_config(name)
             shape = f"{run.working_size}×{run.working_size}" if run.square else f"long side {run.working_size}"
@@ -247,6 +254,27 @@ def _models(args: argparse.Namespace) -> int:
         note = f" ({model.note})" if model.note else ""
         print(f"{name:<8} {model.label}{note}: {how}; {model.folder}")
     return 0
+
+
+def _download_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("names", nargs="*", metavar="MODEL", help="shipped models (default: all of them)")
+
+
+@command("download", "fetch ahead the files the shipped models download at first use", _download_options)
+def _download(args: argparse.Namespace) -> int:
+    from bgremover.prefetch import prefetch
+
+    failed = False
+    for fetched in prefetch(args.names):
+        if fetched.file is None:
+            print(f"{fetched.model}: {fetched.how}, nothing to fetch")
+        elif fetched.error:
+            failed = True
+            print(f"bgremover: error: {fetched.model}: {fetched.error}", file=sys.stderr)
+        else:
+            size = f"{fetched.path.stat().st_size / 2**20:.1f} MiB"
+            print(f"{fetched.model}: {fetched.file.file_name} ({size}, sha256 checked), {fetched.how}: {fetched.path}")
+    return 1 if failed else 0
 
 
 @command("cut", "remove the background of images, folders and videos", _cut_options)

@@ -5,6 +5,7 @@
 | ``BGREMOVER_MODEL`` | the model ``load_model()`` and the app use | ``default`` |
 | ``BGREMOVER_CACHE`` | exported graphs, built benchmark sets, peer weights | ``~/.cache/bgremover`` |
 | ``BGREMOVER_WEIGHTS_DIR`` | local pretrained weights instead of downloads | — |
+| ``BGREMOVER_MIRROR`` | a server (URL) holding the downloaded files by name, asked instead of their sources | — |
 | ``BGREMOVER_DATA_DIR`` | benchmark and training data folder | — |
 | ``BGREMOVER_MAX_PIXELS`` | largest image (pixels) or video frame accepted | 50 000 000 |
 | ``BGREMOVER_MAX_BYTES`` | largest image file accepted | 50 MiB |
@@ -31,6 +32,7 @@ MODEL = "BGREMOVER_MODEL"
 CACHE = "BGREMOVER_CACHE"
 WEIGHTS_DIR = "BGREMOVER_WEIGHTS_DIR"
 DATA_DIR = "BGREMOVER_DATA_DIR"
+MIRROR = "BGREMOVER_MIRROR"
 
 
 def _number(name: str, default: float, kind: type = int):
@@ -53,6 +55,10 @@ def cache_dir() -> Path:
 
 def weights_dir() -> str | None:
     return os.environ.get(WEIGHTS_DIR) or None
+
+
+def mirror() -> str | None:
+    return os.environ.get(MIRROR) or None
 
 
 def data_dir() -> str | None:

@@ -58,13 +58,38 @@ def load_state_dict(path: str | os.PathLike) -> dict:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def source_url(file_name: str, url: str) -> str:
+    """Where ``file_name`` is downloaded from: ``$BGREMOVER_MIRROR/<file_name>`` where a mirror is set (a
+    company's artifact server, a proxy cache), else its public ``url``.
+
+    Example:
+        >>> import os
+        >>> os.environ["BGREMOVER_MIRROR"] = "https://artifacts.example.com/bgremover/"
+        >>> source_url("u2net.onnx", "https://github.com/danielgatis/rembg/releases/download/v0.0.0/u2net.onnx")
+        'https://artifacts.example.com/bgremover/u2net.onnx'
+        >>> del os.environ["BGREMOVER_MIRROR"]
+    """
+    import urllib.parse
+
+    base = settings.mirror()
+    return f"{base.rstrip('/')}/{urllib.parse.quote(file_name)}" if base else url
+
+
+def located(file_name: str, subdir: str = "peers") -> Path | None:
+    """Where a downloaded pretrained file already is, unchecked: ``<weights dir>/<subdir>/<file_name>``,
+    else the cache; ``None`` before its first download."""
+    path = local_weight_file(subdir, file_name) or settings.cache_dir() / file_name
+    return path if path.is_file() else None
+
+
 def verified_download(file_name: str, url: str, sha256: str, subdir: str = "peers") -> Path:
     """A pretrained file checked against ``sha256``: ``<weights dir>/<subdir>/<file_name>`` (the
-    offline override), else the cache (``BGREMOVER_CACHE``), else fetched once from ``url`` into the
-    cache. A file whose checksum differs is refused (a partial or altered download is never used). A
-    download shows its progress on stderr when stderr is a terminal."""
+    offline override), else the cache (``BGREMOVER_CACHE``), else fetched once from ``url`` (or the
+    mirror, :func:`source_url`) into the cache. A file whose checksum differs is refused (a partial or
+    altered download is never used). A download shows its progress on stderr when stderr is a terminal."""
     local = local_weight_file(subdir, file_name)
     target = local or settings.cache_dir() / file_name
+    url = source_url(file_name, url)
     if not target.is_file():
         part = target.with_name(f"{file_name}.{os.getpid()}.part")
         try:
@@ -115,6 +140,10 @@ class PinnedFile:
     def weights(self) -> Path:
         """The checked file: the weights dir, the cache, or one download."""
         return verified_download(self.file_name, self.url, self.sha256)
+
+    def located(self) -> Path | None:
+        """Where the file already is, unchecked (:func:`located`)."""
+        return located(self.file_name)
 
 
 def _check_sha256(path: Path, sha256: str, url: str) -> None:
