@@ -20,6 +20,7 @@ import argparse
 import re
 import tempfile
 from collections import defaultdict
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -159,14 +160,14 @@ def hevc_clip(data: Path, path: Path, frames: int, transfer: int) -> None:
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx265", rate=25)
         stream.width, stream.height, stream.pix_fmt = 1920, 1080, "yuv420p10le"
-        stream.options = {"x265-params": "log-level=error", "preset": "ultrafast"}
+        stream.options = {"x265-params": "log-level=error:bframes=0", "preset": "ultrafast"}
         context = stream.codec_context
         context.color_primaries, context.color_trc, context.colorspace, context.color_range = 9, transfer, 9, 1
         for i in range(frames):
             rgb = cv2.cvtColor(cv2.resize(cv2.imread(str(sources[i % len(sources)])), (1920, 1080)), cv2.COLOR_BGR2RGB)
             frame = av.VideoFrame.from_ndarray(rgb.astype(np.uint16) * 257, format="rgb48le")
             frame = frame.reformat(format="yuv420p10le", dst_colorspace=av.video.reformatter.Colorspace.BT2020)
-            frame.pts = i
+            frame.pts, frame.time_base = i, Fraction(1, 25)
             container.mux(stream.encode(frame))
         container.mux(stream.encode())
 

@@ -42,6 +42,7 @@ HLG_PEAK = 1000.0  # cd/m², the nominal display for which HLG's OOTF is evaluat
 HLG_GAMMA = 1.2
 KNEE = 0.8  # share of SDR white (linear light) below which display light passes unchanged
 SDR_GAMMA = 2.4  # BT.1886
+BAND_PIXELS = 1 << 16  # pixels converted at once: 0.8 MB per float copy (in cache), whatever the frame's size
 
 _HLG_A = 0.17883277  # BT.2100 Table 5
 _HLG_B = 1 - 4 * _HLG_A
@@ -122,11 +123,20 @@ def _encode() -> np.ndarray:
 
 def hdr_to_sdr(rgb: np.ndarray, transfer: int, peak: float = HLG_PEAK) -> np.ndarray:
     """An HDR frame's BT.2020 R'G'B' (H×W×3 uint16, as decoded to ``rgb48``) carried by ``transfer``
-    (:data:`PQ` or :data:`HLG`) → H×W×3 uint8 RGB for an SDR screen (the module's steps)."""
+    (:data:`PQ` or :data:`HLG`) → H×W×3 uint8 RGB for an SDR screen (the module's steps), converted in
+    bands of rows so that a large frame's float copies stay small."""
     if transfer not in HDR_TRANSFERS:
         raise UsageError(f"transfer must be PQ ({PQ}) or HLG ({HLG}), got {transfer!r}")
     if rgb.dtype != np.uint16 or rgb.ndim != 3 or rgb.shape[-1] != 3:
         raise UsageError(f"an HDR frame must be H×W×3 uint16, got {rgb.dtype} {rgb.shape}")
+    out = np.empty(rgb.shape, np.uint8)
+    rows = max(1, BAND_PIXELS // max(1, rgb.shape[1]))
+    for top in range(0, rgb.shape[0], rows):
+        out[top : top + rows] = _band_to_sdr(rgb[top : top + rows], transfer, peak)
+    return out
+
+
+def _band_to_sdr(rgb: np.ndarray, transfer: int, peak: float) -> np.ndarray:
     light = _codes(transfer)[rgb]  # PQ: cd/m²; HLG: scene light, whose OOTF is one factor per pixel
     linear = cv2.transform(light, BT2020_TO_BT709 / REFERENCE_WHITE)
     if transfer == HLG:

@@ -8,6 +8,7 @@ of those steps, read back to the colours they were made from.
 from __future__ import annotations
 
 import zipfile
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -101,13 +102,13 @@ def write_hdr_clip(path: Path, frames: list[np.ndarray], transfer: int, codec: s
         stream.height, stream.width = frames[0].shape[:2]
         stream.pix_fmt = pix_fmt
         if codec == "libx265":
-            stream.options = {"x265-params": "log-level=error:lossless=1"}
+            stream.options = {"x265-params": "log-level=error:lossless=1:bframes=0"}
         context = stream.codec_context
         context.color_primaries, context.color_trc, context.colorspace, context.color_range = 9, transfer, 9, 1
         for pts, rgb in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb48le")
             frame = frame.reformat(format=pix_fmt, dst_colorspace=Colorspace.BT2020, dst_color_range=ColorRange.MPEG)
-            frame.pts = pts
+            frame.pts, frame.time_base = pts, Fraction(1, 10)
             container.mux(stream.encode(frame))
         container.mux(stream.encode())
     return path
