@@ -39,26 +39,50 @@ def collect_inputs(
     the folder ``exclude`` (an output folder inside an input folder: cut-outs are not cut again) are
     left out; files named one by one are always taken."""
     jobs: list[tuple[Path, Path]] = []
-    skip = None if exclude is None else exclude.resolve()
     for item in map(Path, inputs):
         if str(item) == STDIO:
             jobs.append((item, Path("stdin.png")))
         elif item.is_dir():
-            found = []
-
-            def report(err: OSError) -> None:
-                if unreadable is not None:
-                    unreadable.append((Path(err.filename), f"cannot list the folder: {err.strerror.lower()}"))
-
-            for root, folders, names in os.walk(item, onerror=report):
-                folders[:] = [f for f in folders if not f.startswith(".") and (Path(root) / f).resolve() != skip]
-                found += [
-                    Path(root) / n for n in names if not n.startswith(".") and Path(n).suffix.lower() in IMAGE_SUFFIXES
-                ]
-            jobs += [(path, path.relative_to(item).with_suffix(".png")) for path in sorted(found)]
+            found = files_in(item, IMAGE_SUFFIXES, unreadable, exclude)
+            jobs += [(path, path.relative_to(item).with_suffix(".png")) for path in found]
         else:
             jobs.append((item, Path(item.name).with_suffix(".png")))
     return distinct_outputs(jobs)
+
+
+def folder_videos(inputs: list[str], exclude: Path | None = None) -> list[tuple[Path, Path]]:
+    """(video, its path relative to the output folder, without a suffix) for the videos inside the
+    folders among ``inputs``, left out and named as :func:`collect_inputs` leaves out and names photos
+    (two clips whose names differ only in the suffix keep it: ``clip.mp4``, ``clip.mov``).
+
+    Example:
+        >>> folder_videos(["/nonexistent", "clip.mp4"])
+        []
+    """
+    jobs = []
+    for folder in (Path(item) for item in inputs if Path(item).is_dir()):
+        found = files_in(folder, VIDEO_SUFFIXES, None, exclude)
+        jobs += [(path, path.relative_to(folder).with_suffix("")) for path in found]
+    return distinct_outputs(jobs)
+
+
+def files_in(
+    folder: Path, suffixes: Sequence[str], unreadable: list[tuple[Path, str]] | None, exclude: Path | None
+) -> list[Path]:
+    """The files under ``folder`` (recursive, sorted) whose suffix is one of ``suffixes``, hidden files
+    and folders and the folder ``exclude`` left out; a subfolder that cannot be listed is added to
+    ``unreadable``."""
+    skip = None if exclude is None else exclude.resolve()
+    found = []
+
+    def report(err: OSError) -> None:
+        if unreadable is not None:
+            unreadable.append((Path(err.filename), f"cannot list the folder: {err.strerror.lower()}"))
+
+    for root, folders, names in os.walk(folder, onerror=report):
+        folders[:] = [f for f in folders if not f.startswith(".") and (Path(root) / f).resolve() != skip]
+        found += [Path(root) / n for n in names if not n.startswith(".") and Path(n).suffix.lower() in suffixes]
+    return sorted(found)
 
 
 def distinct_outputs(jobs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
@@ -74,7 +98,8 @@ def distinct_outputs(jobs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
     for _, relative in jobs:
         counts[relative] = counts.get(relative, 0) + 1
     renamed = [
-        (path, relative.with_name(f"{path.name}.png") if counts[relative] > 1 else relative) for path, relative in jobs
+        (path, relative.with_name(f"{path.name}{relative.suffix}") if counts[relative] > 1 else relative)
+        for path, relative in jobs
     ]
     if len({relative for _, relative in renamed}) < len(renamed):
         clashes = sorted({str(r) for _, r in renamed if sum(1 for _, o in renamed if o == r) > 1})

@@ -6,6 +6,7 @@ import argparse
 import itertools
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from bgremover.errors import BgremoverError, UsageError
 
@@ -126,7 +127,7 @@ def _cut_options(parser: argparse.ArgumentParser) -> None:
     from bgremover.constants import BACKENDS, DEFAULT_SUBJECT, PHOTO_FORMATS, PRECISIONS, SUBJECTS, UPSAMPLERS
     from bgremover.pretrained import list_pretrained
 
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, or folders of images")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, or folders of them")
     parser.add_argument(
         "-o",
         "--output",
@@ -279,23 +280,32 @@ def _download(args: argparse.Namespace) -> int:
 
 @command("cut", "remove the background of images, folders and videos", _cut_options)
 def _cut(args: argparse.Namespace) -> int:
-    from bgremover.batch import cut_files
-    from bgremover.video_cli import cut_videos, split_videos
+    from bgremover.batch import STDIO, collect_inputs, cut_files, folder_videos
+    from bgremover.constants import OUTPUT_IMAGE_SUFFIXES, VIDEO_OUTPUT_SUFFIXES
+    from bgremover.options import CutOptions
+    from bgremover.video_cli import cut_videos, photo_only, split_videos
 
     if args.engine == "ray":
         return _cut_with_ray(args)
     if args.watch:
         return _watch(args)
     videos, images = split_videos(args.inputs)
+    in_folders = folder_videos(images, exclude=Path(args.output)) if args.output != STDIO else []
+    if in_folders and Path(args.output).suffix.lower() in (*OUTPUT_IMAGE_SUFFIXES, *VIDEO_OUTPUT_SUFFIXES):
+        raise UsageError(f"the folders hold videos too, which are cut into a folder; {args.output} names a file")
     if videos and (args.threshold is not None or args.foreground_estimation):
         raise UsageError("--threshold and --foreground-estimation apply to images; cut videos in a separate call")
-    if videos and not images and args.photo_format:
+    if photo_only(CutOptions.from_args(args), in_folders):
+        in_folders = []
+    if in_folders and not collect_inputs(images, [], exclude=Path(args.output)):
+        images = []  # the folders hold videos only
+    if (videos or in_folders) and not images and args.photo_format:
         raise UsageError("--photo-format sets the photos' cut-outs; a video's is set by --format")
     failures = []
     if images:
         failures += cut_files(images, args.output, device=args.device, **photo_job(args))
-    if videos:
-        failures += cut_videos(videos, args)
+    if videos or in_folders:
+        failures += cut_videos([*videos, *(video for video, _ in in_folders)], args, dict(in_folders))
     return 1 if failures else 0
 
 
@@ -307,7 +317,8 @@ def _watch(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        return 1 if watch_folders(args.inputs, args.output, device=args.device, **photo_job(args)) else 0
+        videos = dict(video_format=args.format, stabilize=not args.no_stabilize)
+        return 1 if watch_folders(args.inputs, args.output, device=args.device, **videos, **photo_job(args)) else 0
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -317,15 +328,7 @@ def photo_job(args: argparse.Namespace) -> dict:
     checked once (:class:`~bgremover.options.CutOptions`)."""
     from bgremover.options import CutOptions
 
-    options = CutOptions(
-        tta=args.tta,
-        multiscale=args.multiscale,
-        refine=args.refine,
-        subject=args.subject,
-        threshold=args.threshold,
-        foreground_estimation=args.foreground_estimation,
-        upsample=args.upsample,
-    )
+    options = CutOptions.from_args(args)
     return dict(
         model=args.model, background=args.bg, mask=args.mask, options=options, backend=args.backend,
         precision=args.precision, overwrite=args.overwrite, photo_format=args.photo_format,
@@ -333,6 +336,7 @@ def photo_job(args: argparse.Namespace) -> dict:
 
 
 def _cut_with_ray(args: argparse.Namespace) -> int:
+    from bgremover.batch import folder_videos
     from bgremover.ray_cut import cut_with_ray
     from bgremover.video_cli import split_videos
 
@@ -344,6 +348,13 @@ def _cut_with_ray(args: argparse.Namespace) -> int:
         raise UsageError("--engine ray places the model itself (a GPU per actor where there are GPUs); drop --device")
     if args.batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
+    in_folders = folder_videos(args.inputs, exclude=Path(args.output))
+    if in_folders:
+        print(
+            f"note: --engine ray cuts photos; {len(in_folders)} video(s) in the folders are left as they are (first: "
+            f"{in_folders[0][0]}): cut them without --engine ray",
+            file=sys.stderr,
+        )
     report = cut_with_ray(
         args.inputs,
         args.output,
@@ -387,7 +398,6 @@ def _calibration_images(args: argparse.Namespace) -> Iterator:
     """About ``--calibration-images`` photos from each ``--calibration`` folder, checked before any is decoded:
     a data folder (``images/`` and ``masks/``) from its trainval split where it has one, any other folder from
     the photos in it and its subfolders (no masks needed: photos like those the model will cut)."""
-    from pathlib import Path
 
     from bgremover.batch import collect_inputs
     from bgremover.data import SegmentationFolder
@@ -413,7 +423,6 @@ def _calibration_images(args: argparse.Namespace) -> Iterator:
 
 @command("export", "export a model (ONNX with dynamic height/width, optional int8; OpenVINO int8)", _export_options)
 def _export(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
     if args.format == "openvino-int8":
         from bgremover.deploy.openvino_int8 import quantize_openvino
@@ -569,7 +578,6 @@ def _reference_options(parser: argparse.ArgumentParser) -> None:
 @command("monitor-reference", "save the drift/quality reference statistics beside a model", _reference_options)
 def _monitor_reference(args: argparse.Namespace) -> int:
     import itertools
-    from pathlib import Path
 
     from bgremover.data import SegmentationFolder
     from bgremover.hub import resolve_source

@@ -95,6 +95,11 @@ class CutOptions:
     foreground_estimation: bool = False
     upsample: str | None = None
 
+    @classmethod
+    def from_args(cls, args) -> CutOptions:
+        """The options as ``bgremover cut`` was given them (its ``argparse.Namespace``)."""
+        return cls(**{field.name: getattr(args, field.name) for field in fields(cls)})
+
     def __post_init__(self):
         if self.subject not in SUBJECTS:
             raise UsageError(f"subject must be one of {', '.join(sorted(SUBJECTS))}, got {str(self.subject)[:40]!r}")

@@ -16,7 +16,9 @@ from bgremover.batch import check_folder, file_identity
 from bgremover.compose import is_transparent
 from bgremover.constants import IMAGE_SUFFIXES, MULTISCALE, VIDEO_OUTPUT_SUFFIXES, VIDEO_SUFFIXES
 from bgremover.errors import BadVideoError
+from bgremover.frames import DEFAULT_BATCH
 from bgremover.models import load_model
+from bgremover.options import CutOptions
 from bgremover.video import remove_background_video
 
 
@@ -26,14 +28,19 @@ def split_videos(inputs: list[str]) -> tuple[list[Path], list[str]]:
     return videos, [item for item in inputs if Path(item) not in videos]
 
 
-def video_destination(video: Path, output: str, transparent: bool, video_format: str | None, single: bool) -> Path:
-    """``output`` itself when it names a video/ZIP file for a single input, else ``output/<stem>.<format>``.
+def video_destination(
+    video: Path, output: str, transparent: bool, video_format: str | None, single: bool, relative: Path | None = None
+) -> Path:
+    """``output`` itself when it names a video/ZIP file for a single input, else ``output/<stem>.<format>``,
+    or ``output/<relative>.<format>`` for a video found in an input folder (its place in that folder).
 
     Example:
         >>> str(video_destination(Path("a/clip.mp4"), "out.webm", True, None, True))
         'out.webm'
         >>> str(video_destination(Path("a/clip.mp4"), "cutouts", False, None, False))
         'cutouts/clip.mp4'
+        >>> str(video_destination(Path("a/b/clip.mp4"), "cutouts", True, None, False, Path("b/clip")))
+        'cutouts/b/clip.webm'
     """
     target = Path(output)
     if str(output) == "-" or target.suffix.lower() in IMAGE_SUFFIXES:
@@ -48,6 +55,8 @@ def video_destination(video: Path, output: str, transparent: bool, video_format:
         return target
     check_folder(target)
     suffix = f".{video_format}" if video_format else (".webm" if transparent else ".mp4")
+    if relative is not None:
+        return target / relative.parent / f"{relative.name}{suffix}"
     return target / f"{video.stem}{suffix}"
 
 
@@ -72,54 +81,82 @@ def interrupt_flag() -> Iterator[threading.Event]:
         signal.signal(signal.SIGINT, previous)
 
 
-def cut_videos(videos: list[Path], args: argparse.Namespace) -> list[tuple[Path, str]]:
-    """Cut each video with a progress bar; returns the (file, reason) of each failure after reporting it."""
+def photo_only(options: CutOptions, in_folders: list[tuple[Path, Path]]) -> bool:
+    """Whether the cut's options apply to photos only (a hard threshold, foreground estimation), so the
+    videos found in the input folders are left as they are; says so when there are such videos."""
+    if options.threshold is None and not options.foreground_estimation:
+        return False
+    if in_folders:
+        print(
+            f"note: --threshold and --foreground-estimation apply to photos; {len(in_folders)} video(s) in the "
+            f"folders are left as they are (first: {in_folders[0][0]})",
+            file=sys.stderr,
+        )
+    return True
+
+
+def cut_videos(videos: list[Path], args: argparse.Namespace, relatives: dict[Path, Path] | None = None) -> list:
+    """Cut each video with a progress bar; returns the (file, reason) of each failure after reporting it.
+    ``relatives``: where a video found in an input folder goes under the output folder (its place there)."""
     segmenter = load_model(args.model, device=args.device, backend=args.backend, precision=args.precision)
     transparent = not args.mask and is_transparent(args.bg)
+    single = len(videos) == 1 and not relatives
     failures: list[tuple[Path, str]] = []
     for video in videos:
         try:
-            destination = video_destination(video, args.output, transparent, args.format, len(videos) == 1)
-            if file_identity(destination) is not None and file_identity(destination) == file_identity(video):
-                raise BadVideoError(f"{destination} is the input video itself: choose another output")
-            if destination.exists() and not args.overwrite:
-                raise BadVideoError(f"{destination} exists: pass --overwrite to replace it")
-            with tqdm(desc=video.name, unit="frame", dynamic_ncols=True) as bar, interrupt_flag() as stop:
-
-                def progress(done: int, total: int | None, bar=bar, stop=stop) -> None:
-                    if stop.is_set():
-                        raise KeyboardInterrupt
-                    if total and bar.total != max(total, done):
-                        bar.total = max(total, done)
-                    bar.update(done - bar.n)
-
-                result = remove_background_video(
-                    video,
-                    destination,
-                    args.bg,
-                    model=segmenter,
-                    batch_size=args.batch_size,
-                    stabilize=not args.no_stabilize,
-                    subject=args.subject,
-                    overwrite=args.overwrite,
-                    progress=progress,
-                    mask=args.mask,
-                    tta=args.tta,
-                    scales=MULTISCALE if args.multiscale else None,
-                    refine=args.refine,
-                    upsample=args.upsample,
-                )
-        except KeyboardInterrupt:
-            print(f"interrupted: nothing was written for {video.name}", file=sys.stderr)
-            raise
+            relative = (relatives or {}).get(video)
+            destination = video_destination(video, args.output, transparent, args.format, single, relative)
+            if relative is not None and destination.exists() and not args.overwrite:  # a folder's cut resumes
+                print(f"{video.name}: {destination} already there (kept; --overwrite replaces it)")
+                continue
+            cut_video(
+                segmenter, video, destination, args.bg, mask=args.mask, overwrite=args.overwrite,
+                stabilize=not args.no_stabilize, batch_size=args.batch_size, options=CutOptions.from_args(args),
+            )  # fmt: skip
         except (BadVideoError, ValueError) as err:
             failures.append((video, str(err)))
             print(f"skipped {video}: {err}", file=sys.stderr)
-            continue
-        for note in result.notes:
-            print(f"note: {note}", file=sys.stderr)
-        print(
-            f"{video.name}: {result.frames} frames ({result.width}×{result.height}, {result.fps:g} fps"
-            f"{', audio kept' if result.audio else ''}) written to {result.path} at {result.frames_per_second:.1f} fps"
-        )
     return failures
+
+
+def cut_video(
+    segmenter,
+    video: Path,
+    destination: Path,
+    background,
+    mask: bool,
+    overwrite: bool,
+    options: CutOptions,
+    stabilize: bool = True,
+    batch_size: int = DEFAULT_BATCH,
+) -> None:
+    """One video into ``destination`` with a progress bar, and a line saying what was written; Ctrl-C
+    leaves nothing and is raised again; a video that cannot be cut raises ``BadVideoError``."""
+    if file_identity(destination) is not None and file_identity(destination) == file_identity(video):
+        raise BadVideoError(f"{destination} is the input video itself: choose another output")
+    if destination.exists() and not overwrite:
+        raise BadVideoError(f"{destination} exists: pass --overwrite to replace it")
+    try:
+        with tqdm(desc=video.name, unit="frame", dynamic_ncols=True) as bar, interrupt_flag() as stop:
+
+            def progress(done: int, total: int | None) -> None:
+                if stop.is_set():
+                    raise KeyboardInterrupt
+                if total and bar.total != max(total, done):
+                    bar.total = max(total, done)
+                bar.update(done - bar.n)
+
+            result = remove_background_video(
+                video, destination, background, model=segmenter, batch_size=batch_size, stabilize=stabilize,
+                subject=options.subject, overwrite=overwrite, progress=progress, mask=mask, tta=options.tta,
+                scales=MULTISCALE if options.multiscale else None, refine=options.refine, upsample=options.upsample,
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"interrupted: nothing was written for {video.name}", file=sys.stderr)
+        raise
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(
+        f"{video.name}: {result.frames} frames ({result.width}×{result.height}, {result.fps:g} fps"
+        f"{', audio kept' if result.audio else ''}) written to {result.path} at {result.frames_per_second:.1f} fps"
+    )

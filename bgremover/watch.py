@@ -1,10 +1,12 @@
-"""Hot folders: cut the photos in folders, then every photo that lands in them, until stopped.
+"""Hot folders: cut the photos and videos in folders, then every one that lands in them, until stopped.
 
-``bgremover cut PHOTOS/ -o CUTOUTS/ --watch`` (rembg's ``p --watch``): the model is loaded once; a
-photo is cut once its size and modification time have held still for :data:`WATCH_SETTLE` seconds
-(a copy still being written waits), a photo written again is cut again (its old cut-out replaced only
-with ``overwrite``, as everywhere), and one that cannot be read is reported and tried again when it
-changes. The folders are looked at every :data:`WATCH_INTERVAL` seconds rather than followed through
+``bgremover cut PHOTOS/ -o CUTOUTS/ --watch`` (rembg's ``p --watch``, which takes photos only): the model
+is loaded once; a file is cut once its size and modification time have held still for
+:data:`WATCH_SETTLE` seconds (a copy still being written waits), one written again is cut again (its
+old cut-out replaced only with ``overwrite``, as everywhere), and one that cannot be read is reported
+and tried again when it changes. A video is cut as ``bgremover cut`` cuts the videos in a folder
+(``output/<its place>.webm``, or ``video_format``), the photos that land meanwhile waiting their turn.
+The folders are looked at every :data:`WATCH_INTERVAL` seconds rather than followed through
 file-system events, which do not arrive from network shares and many container mounts; how long a
 file has held still is timed by this machine's clock, not by the file's modification time, which a
 share's clock may set ahead or behind. Outputs are written whole (:func:`~bgremover.batch.save_whole`),
@@ -18,11 +20,13 @@ import threading
 import time
 from pathlib import Path
 
-from bgremover.batch import cut_jobs, output_plan
+from bgremover.batch import cut_jobs, folder_videos, output_plan
 from bgremover.compose import is_transparent, prepared_background
-from bgremover.errors import UsageError
+from bgremover.constants import VIDEO_SUFFIXES
+from bgremover.errors import BadVideoError, UsageError
 from bgremover.models import load_model
 from bgremover.options import CutOptions
+from bgremover.video_cli import cut_video, photo_only, video_destination
 
 WATCH_INTERVAL = 1.0  # seconds between looks at the watched folders
 WATCH_SETTLE = 2.0  # seconds a photo's size and modification time must hold still before it is cut
@@ -52,10 +56,13 @@ def watch_folders(
     settle: float = WATCH_SETTLE,
     stop: threading.Event | None = None,
     photo_format: str | None = None,
+    video_format: str | None = None,
+    stabilize: bool = True,
 ) -> list[tuple[Path, str]]:
-    """Cut the photos in ``folders`` into the folder ``output`` (as :func:`~bgremover.batch.cut_files`
-    does), then each photo that appears or changes there, until ``stop`` is set or Ctrl-C; returns the
-    (photo, reason) of every failure. The arguments are :func:`~bgremover.batch.cut_files`'s.
+    """Cut the photos and videos in ``folders`` into the folder ``output`` (as :func:`~bgremover.batch.cut_files`
+    and ``bgremover cut`` do), then each one that appears or changes there, until ``stop`` is set or Ctrl-C;
+    returns the (file, reason) of every failure. The arguments are :func:`~bgremover.batch.cut_files`'s;
+    ``video_format`` (webm, mov, mp4, zip) and ``stabilize`` are the videos'.
 
     Example:
         >>> stop = threading.Event()
@@ -71,37 +78,66 @@ def watch_folders(
         raise UsageError(
             f"the watch interval must be positive and the settle time not negative, got {interval}, {settle}"
         )
-    jobs, out_dir = output_plan(folders, Path(output), not mask and is_transparent(background), None, photo_format)
+    transparent = not mask and is_transparent(background)
+    jobs, out_dir = output_plan(folders, Path(output), transparent, None, photo_format)
     if out_dir is None or out_dir != Path(output):
         raise UsageError(f"--watch writes into a folder; {output} names a file")
+    options = options or CutOptions()
+    found = folder_videos(folders, exclude=out_dir)
+    with_videos = not photo_only(options, found)
+    videos = dict(found) if with_videos else {}
     background = background if mask else prepared_background(background)
     segmenter = load_model(model, device=device, backend=backend, precision=precision)
     stop = stop or threading.Event()
-    seen = {path: file_state(path) for path, _ in jobs}
+    seen = {path: file_state(path) for path in [*(path for path, _ in jobs), *videos]}
     failures: list[tuple[Path, str]] = []
 
-    def cut(batch: list[tuple[Path, Path]]) -> None:
-        failures.extend(cut_jobs(segmenter, batch, out_dir, output, background, mask, options, overwrite))
+    def cut(photos: list[tuple[Path, Path]], clips: dict[Path, Path]) -> None:
+        if photos:
+            failures.extend(cut_jobs(segmenter, photos, out_dir, output, background, mask, options, overwrite))
+        for video, relative in clips.items():
+            failures.extend(cut_folder_video(video, relative))
+
+    def cut_folder_video(video: Path, relative: Path) -> list[tuple[Path, str]]:
+        try:
+            destination = video_destination(video, str(out_dir), transparent, video_format, False, relative)
+            if destination.exists() and not overwrite:
+                print(f"{video.name}: {destination} already there (kept; --overwrite replaces it)")
+                return []
+            cut_video(
+                segmenter, video, destination, background, mask=mask, overwrite=overwrite,
+                options=options, stabilize=stabilize,
+            )  # fmt: skip
+        except (BadVideoError, ValueError) as err:
+            print(f"skipped {video}: {err}", file=sys.stderr)
+            return [(video, str(err))]
+        return []
 
     try:
-        if jobs:
-            cut(jobs)
-        print(f"watching {', '.join(folders)} for photos (Ctrl-C stops)", file=sys.stderr, flush=True)
-        still: dict[Path, tuple[tuple[int, int], float]] = {}  # a new photo's state, and since when it holds
+        cut(jobs, videos)
+        kinds = "photos and videos" if with_videos else "photos"
+        print(f"watching {', '.join(folders)} for {kinds} (Ctrl-C stops)", file=sys.stderr, flush=True)
+        still: dict[Path, tuple[tuple[int, int], float]] = {}  # a new file's state, and since when it holds
         while not stop.wait(interval):
-            now, ready, changed = time.monotonic(), [], {}
-            for path, relative in output_plan(folders, out_dir, False, None, photo_format)[0]:
+            now, changed = time.monotonic(), {}
+            photos = output_plan(folders, out_dir, False, None, photo_format)[0]
+            clips = folder_videos(folders, exclude=out_dir) if with_videos else []
+            ready_photos, ready_clips = [], {}
+            for path, relative in [*photos, *clips]:
                 state = file_state(path)
                 if state is None or state == seen.get(path):
                     continue
                 known = still.get(path)
                 changed[path] = (state, known[1] if known and known[0] == state else now)
                 if now - changed[path][1] >= settle:
-                    ready.append((path, relative))
+                    if path.suffix.lower() in VIDEO_SUFFIXES:
+                        ready_clips[path] = relative
+                    else:
+                        ready_photos.append((path, relative))
             still = changed
-            if ready:
-                seen.update((path, still.pop(path)[0]) for path, _ in ready)
-                cut(ready)
+            if ready_photos or ready_clips:
+                seen.update((path, still.pop(path)[0]) for path in [*(p for p, _ in ready_photos), *ready_clips])
+                cut(ready_photos, ready_clips)
     except KeyboardInterrupt:
         print("stopped watching", file=sys.stderr)
     return failures

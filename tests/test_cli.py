@@ -647,3 +647,47 @@ def test_photos_cut_in_batches_equal_photos_cut_one_by_one(tmp_path, tiny_model_
         a = np.asarray(Image.open(tmp_path / "one" / f"p{i}.png")).astype(int)
         b = np.asarray(Image.open(tmp_path / "three" / f"p{i}.png")).astype(int)
         assert a.shape == b.shape and np.abs(a - b).max() <= 1
+
+
+def test_a_folders_videos_are_cut_with_its_photos_in_their_places(tmp_path, tiny_model_dir):
+    """``cut FOLDER`` cuts the clips in it too (they were left out without a word), each at its place under
+    the output folder, two clips of one name apart; run again, they are kept and counted, not failures; a
+    folder of clips alone is cut; with --threshold (photos only) the clips are left and it says so; a
+    folder holding clips is not cut into one file."""
+    from bgremover import probe_video, write_video
+
+    frames = [np.random.default_rng(i).integers(0, 256, (48, 64, 3), np.uint8) for i in range(3)]
+    photos, clips = tmp_path / "photos", tmp_path / "clips"
+    (photos / "sub").mkdir(parents=True)
+    clips.mkdir()
+    photo().save(photos / "p.jpg")
+    write_video(frames, photos / "sub" / "clip.mp4", fps=5)
+    write_video(frames[:2], photos / "sub" / "clip.mov", fps=5)
+    write_video(frames, clips / "v.webm", fps=5)
+    model = ("--model", str(tiny_model_dir))
+
+    first = run_cli("cut", str(photos), "-o", str(tmp_path / "out"), *model)
+    assert first.returncode == 0, first.stderr
+    written = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert written == ["p.png", "sub/clip.mov.webm", "sub/clip.mp4.webm"]
+    assert probe_video(tmp_path / "out" / "sub" / "clip.mp4.webm").frames == 3
+    assert probe_video(tmp_path / "out" / "sub" / "clip.mov.webm").frames == 2
+    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*.webm")}
+
+    again = run_cli("cut", str(photos), "-o", str(tmp_path / "out"), *model)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("already there (kept; --overwrite replaces it)") == 3
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*.webm")} == stamps
+
+    alone = run_cli("cut", str(clips), "-o", str(tmp_path / "out2"), "--bg", "white", *model)
+    assert alone.returncode == 0 and "no images found" not in alone.stderr, alone.stderr
+    assert probe_video(tmp_path / "out2" / "v.mp4").frames == 3
+
+    hard = run_cli("cut", str(photos), "-o", str(tmp_path / "out3"), "--threshold", "0.5", *model)
+    assert hard.returncode == 0, hard.stderr
+    assert "apply to photos; 2 video(s) in the folders are left as they are" in hard.stderr
+    assert [p.name for p in (tmp_path / "out3").rglob("*") if p.is_file()] == ["p.png"]
+
+    one = run_cli("cut", str(photos), "-o", str(tmp_path / "one.webm"), *model)
+    assert one.returncode == 2 and "the folders hold videos too, which are cut into a folder" in one.stderr
+    assert not (tmp_path / "one.webm").exists()

@@ -127,6 +127,41 @@ def test_a_photo_written_again_replaces_its_cut_out_only_with_overwrite(tmp_path
     assert watcher.failures == []
 
 
+def clip_frames(seed: int, count: int = 3) -> list[np.ndarray]:
+    """Small random RGB frames for a clip."""
+    return [np.random.default_rng(seed + i).integers(0, 256, (48, 64, 3), np.uint8) for i in range(count)]
+
+
+def test_a_video_that_lands_is_cut_in_its_place_and_the_photos_go_on(tmp_path, tiny_model_dir, capsys):
+    """A clip already there and one that lands later in a subfolder are cut into the output folder at their
+    places (the matte as an opaque MP4, as ``bgremover cut`` writes it), every frame; a photo that lands
+    after the clip is cut too; with --threshold (photos only) the videos are left and the watch says so."""
+    from bgremover import probe_video, write_video
+
+    incoming, out = tmp_path / "in", tmp_path / "out"
+    (incoming / "sub").mkdir(parents=True)
+    write_video(clip_frames(0), incoming / "first.mp4", fps=5)
+    with Watcher([incoming], out, tiny_model_dir) as watcher:
+        assert wait_for(lambda: (out / "first.mp4").is_file())
+        write_video(clip_frames(10, 4), incoming / "sub" / "later.webm", fps=5)  # written whole, then renamed
+        assert wait_for(lambda: (out / "sub" / "later.mp4").is_file())
+        (incoming / "sub" / "after.jpg").write_bytes(photo_bytes(4))
+        assert wait_for(lambda: (out / "sub" / "after.png").is_file())
+    assert watcher.failures == []
+    assert probe_video(out / "first.mp4").frames == 3 and probe_video(out / "sub" / "later.mp4").frames == 4
+    assert (probe_video(out / "first.mp4").width, probe_video(out / "first.mp4").height) == (64, 48)
+    assert "later.webm: 4 frames (64×48, 5 fps) written to" in capsys.readouterr().out
+
+    from bgremover.options import CutOptions
+
+    with Watcher([incoming], tmp_path / "hard", tiny_model_dir, options=CutOptions(threshold=0.5)) as watcher:
+        assert wait_for(lambda: (tmp_path / "hard" / "sub" / "after.png").is_file())
+    said = capsys.readouterr().err
+    assert "apply to photos; 2 video(s) in the folders are left as they are" in said
+    assert f"watching {incoming} for photos (Ctrl-C stops)" in said
+    assert sorted(p.name for p in (tmp_path / "hard").rglob("*") if p.is_file()) == ["after.png"]
+
+
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_the_cli_watch_cuts_new_photos_and_stops_cleanly_on_ctrl_c_or_sigterm(tmp_path, tiny_model_dir, stop_signal):
     """``bgremover cut IN -o OUT --watch`` in its own process: a photo dropped in is cut (into the format
@@ -146,7 +181,7 @@ def test_the_cli_watch_cuts_new_photos_and_stops_cleanly_on_ctrl_c_or_sigterm(tm
     for reader in readers:
         reader.start()
     try:
-        assert wait_for(lambda: any("for photos (Ctrl-C stops)" in line for line in said), timeout=120), said
+        assert wait_for(lambda: any("for photos and videos (Ctrl-C stops)" in line for line in said), timeout=120), said
         (incoming / "dropped.jpg").write_bytes(photo_bytes(5, (30, 50)))  # lands while it watches
         assert wait_for(lambda: printed or process.poll() is not None, timeout=120), said  # its summary line
         assert (out / "dropped.webp").is_file(), said
@@ -159,7 +194,7 @@ def test_the_cli_watch_cuts_new_photos_and_stops_cleanly_on_ctrl_c_or_sigterm(tm
         process.kill()
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr and stderr.rstrip().endswith("stopped watching")
-    assert f"watching {incoming} for photos (Ctrl-C stops)" in stderr
+    assert f"watching {incoming} for photos and videos (Ctrl-C stops)" in stderr
     assert "1 of 1 images written to" in stdout
     assert Image.open(out / "dropped.webp").size == (30, 50) and Image.open(out / "dropped.webp").format == "WEBP"
 
