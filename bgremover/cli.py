@@ -291,12 +291,12 @@ def _cut(args: argparse.Namespace) -> int:
         return _watch(args)
     videos, images = split_videos(args.inputs)
     in_folders = folder_videos(images, exclude=Path(args.output)) if args.output != STDIO else []
-    if in_folders and Path(args.output).suffix.lower() in (*OUTPUT_IMAGE_SUFFIXES, *VIDEO_OUTPUT_SUFFIXES):
-        raise UsageError(f"the folders hold videos too, which are cut into a folder; {args.output} names a file")
     if videos and (args.threshold is not None or args.foreground_estimation):
         raise UsageError("--threshold and --foreground-estimation apply to images; cut videos in a separate call")
     if photo_only(CutOptions.from_args(args), in_folders):
         in_folders = []
+    if in_folders and Path(args.output).suffix.lower() in (*OUTPUT_IMAGE_SUFFIXES, *VIDEO_OUTPUT_SUFFIXES):
+        raise UsageError(f"the folders hold videos too, which are cut into a folder; {args.output} names a file")
     if in_folders and not collect_inputs(images, [], exclude=Path(args.output)):
         images = []  # the folders hold videos only
     if (videos or in_folders) and not images and args.photo_format:
@@ -398,7 +398,6 @@ def _calibration_images(args: argparse.Namespace) -> Iterator:
     """About ``--calibration-images`` photos from each ``--calibration`` folder, checked before any is decoded:
     a data folder (``images/`` and ``masks/``) from its trainval split where it has one, any other folder from
     the photos in it and its subfolders (no masks needed: photos like those the model will cut)."""
-
     from bgremover.batch import collect_inputs
     from bgremover.data import SegmentationFolder
     from bgremover.io import read_image
@@ -423,7 +422,6 @@ def _calibration_images(args: argparse.Namespace) -> Iterator:
 
 @command("export", "export a model (ONNX with dynamic height/width, optional int8; OpenVINO int8)", _export_options)
 def _export(args: argparse.Namespace) -> int:
-
     if args.format == "openvino-int8":
         from bgremover.deploy.openvino_int8 import quantize_openvino
         from bgremover.hub import run_config
