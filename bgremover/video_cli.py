@@ -103,20 +103,45 @@ def cut_videos(videos: list[Path], args: argparse.Namespace, relatives: dict[Pat
     single = len(videos) == 1 and not relatives
     failures: list[tuple[Path, str]] = []
     for video in videos:
-        try:
-            relative = (relatives or {}).get(video)
-            destination = video_destination(video, args.output, transparent, args.format, single, relative)
-            if relative is not None and destination.exists() and not args.overwrite:  # a folder's cut resumes
-                print(f"{video.name}: {destination} already there (kept; --overwrite replaces it)")
-                continue
-            cut_video(
-                segmenter, video, destination, args.bg, mask=args.mask, overwrite=args.overwrite,
-                stabilize=not args.no_stabilize, batch_size=args.batch_size, options=CutOptions.from_args(args),
-            )  # fmt: skip
-        except (BadVideoError, ValueError) as err:
-            failures.append((video, str(err)))
-            print(f"skipped {video}: {err}", file=sys.stderr)
+        failures += cut_video_into(
+            segmenter, video, args.output, (relatives or {}).get(video), transparent=transparent,
+            video_format=args.format, single=single, background=args.bg, mask=args.mask, overwrite=args.overwrite,
+            options=CutOptions.from_args(args), stabilize=not args.no_stabilize, batch_size=args.batch_size,
+        )  # fmt: skip
     return failures
+
+
+def cut_video_into(
+    segmenter,
+    video: Path,
+    output: str | Path,
+    relative: Path | None,
+    transparent: bool,
+    video_format: str | None,
+    single: bool,
+    background,
+    mask: bool,
+    overwrite: bool,
+    options: CutOptions,
+    stabilize: bool = True,
+    batch_size: int = DEFAULT_BATCH,
+) -> list[tuple[Path, str]]:
+    """One video into its destination under ``output`` (:func:`video_destination`), as :func:`cut_video`
+    cuts it; a video found in an input folder (``relative`` given) whose cut is already there is kept and
+    counted (a folder's cut resumes). Returns ``[(video, reason)]`` after reporting a failure, else ``[]``."""
+    try:
+        destination = video_destination(video, str(output), transparent, video_format, single, relative)
+        if relative is not None and destination.exists() and not overwrite:
+            print(f"{video.name}: {destination} already there (kept; --overwrite replaces it)")
+            return []
+        cut_video(
+            segmenter, video, destination, background, mask=mask, overwrite=overwrite, options=options,
+            stabilize=stabilize, batch_size=batch_size,
+        )  # fmt: skip
+    except (BadVideoError, ValueError) as err:
+        print(f"skipped {video}: {err}", file=sys.stderr)
+        return [(video, str(err))]
+    return []
 
 
 def cut_video(

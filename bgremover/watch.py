@@ -23,10 +23,10 @@ from pathlib import Path
 from bgremover.batch import cut_jobs, folder_videos, output_plan
 from bgremover.compose import is_transparent, prepared_background
 from bgremover.constants import VIDEO_SUFFIXES
-from bgremover.errors import BadVideoError, UsageError
+from bgremover.errors import UsageError
 from bgremover.models import load_model
 from bgremover.options import CutOptions
-from bgremover.video_cli import cut_video, photo_only, video_destination
+from bgremover.video_cli import cut_video_into, photo_only
 
 WATCH_INTERVAL = 1.0  # seconds between looks at the watched folders
 WATCH_SETTLE = 2.0  # seconds a photo's size and modification time must hold still before it is cut
@@ -96,22 +96,12 @@ def watch_folders(
         if photos:
             failures.extend(cut_jobs(segmenter, photos, out_dir, output, background, mask, options, overwrite))
         for video, relative in clips.items():
-            failures.extend(cut_folder_video(video, relative))
-
-    def cut_folder_video(video: Path, relative: Path) -> list[tuple[Path, str]]:
-        try:
-            destination = video_destination(video, str(out_dir), transparent, video_format, False, relative)
-            if destination.exists() and not overwrite:
-                print(f"{video.name}: {destination} already there (kept; --overwrite replaces it)")
-                return []
-            cut_video(
-                segmenter, video, destination, background, mask=mask, overwrite=overwrite,
-                options=options, stabilize=stabilize,
+            failed = cut_video_into(
+                segmenter, video, out_dir, relative, transparent=transparent, video_format=video_format,
+                single=False, background=background, mask=mask, overwrite=overwrite, options=options,
+                stabilize=stabilize,
             )  # fmt: skip
-        except (BadVideoError, ValueError) as err:
-            print(f"skipped {video}: {err}", file=sys.stderr)
-            return [(video, str(err))]
-        return []
+            failures.extend(failed)
 
     try:
         cut(jobs, videos)
